@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { formatLoadReport, parseLoadReport, seededRandom, StaticEndpointSource, validateEndpoints } from './index.js';
+
+describe('endpoints', () => {
+  it('rejects duplicate ids and bad addresses, naming the entry', () => {
+    expect(() =>
+      validateEndpoints([
+        { id: 'a', address: '127.0.0.1:1' },
+        { id: 'a', address: '127.0.0.1:2' },
+      ]),
+    ).toThrow(/duplicate endpoint id "a"/);
+    expect(() => validateEndpoints([{ id: 'b', address: 'no-port' }])).toThrow(/"b" has address "no-port"/);
+    expect(() => validateEndpoints([{ id: 'c', address: 'h:1', weight: -1 }])).toThrow(/weight -1/);
+  });
+
+  it('a static source publishes the current list at once and on change', () => {
+    const source = new StaticEndpointSource(['127.0.0.1:1']);
+    const seen: string[][] = [];
+    const stop = source.subscribe((list) => seen.push(list.map((e) => e.id)));
+    source.set(['127.0.0.1:1', '127.0.0.1:2']);
+    stop();
+    source.set([]);
+    expect(seen).toEqual([['127.0.0.1:1'], ['127.0.0.1:1', '127.0.0.1:2']]);
+  });
+});
+
+describe('load reports', () => {
+  it('round-trips and ignores garbage', () => {
+    expect(parseLoadReport(formatLoadReport({ cpu: 0.5, inFlight: 3, qps: 10 }))).toEqual({
+      cpu: 0.5,
+      inFlight: 3,
+      qps: 10,
+    });
+    expect(parseLoadReport('cpu=abc,inflight=-1,zzz=3')).toBeUndefined();
+  });
+});
+
+describe('seededRandom', () => {
+  it('repeats for a seed and stays in [0, 1)', () => {
+    const a = seededRandom(7);
+    const b = seededRandom(7);
+    const values = Array.from({ length: 1000 }, () => a());
+    expect(values).toEqual(Array.from({ length: 1000 }, () => b()));
+    expect(Math.min(...values)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...values)).toBeLessThan(1);
+  });
+});

@@ -1,0 +1,10 @@
+export { InvalidEndpointError, StaticEndpointSource, toEndpoint, validateEndpoints } from './endpoint.js';
+export type { Disposer, Endpoint, EndpointSource } from './endpoint.js';
+export { GATEWAY_ERROR_CODES } from './outcome.js';
+export type { CallOutcome, LoadReport, OutcomeListener } from './outcome.js';
+export { CLIENT_INTERNAL_KEYS, MetadataKeys } from './metadata-keys.js';
+export { formatLoadReport, parseLoadReport } from './load-report.js';
+export { ManualClock, seededRandom, systemClock, systemRandom } from './clock.js';
+export type { Clock, Random } from './clock.js';
+export { allHealthy } from './health-view.js';
+export type { HealthView } from './health-view.js';

@@ -1,0 +1,61 @@
+import { EchoServiceDefinition, type EchoServiceImplementation } from '@ballast/stubs/ballast/testing/v1/echo';
+import { ServerError, Status } from 'nice-grpc-common';
+import { delay } from './delay.js';
+
+/** What a replica does to each call; mutable so a test can make a live replica slow or flaky. */
+export interface EchoBehaviour {
+  /** Added to every Echo and Write. */
+  delayMs: number;
+  /** Fraction of Echo and Write calls that fail with `failCode`. */
+  failRate: number;
+  failCode: Status;
+}
+
+export interface EchoCounters {
+  echo: number;
+  write: number;
+  count: number;
+}
+
+export function defaultBehaviour(): EchoBehaviour {
+  return { delayMs: 0, failRate: 0, failCode: Status.UNAVAILABLE };
+}
+
+/** EchoService implementation for one replica; `random` decides which calls fail. */
+export function createEchoService(
+  replica: string,
+  behaviour: EchoBehaviour,
+  counters: EchoCounters,
+  random: () => number = Math.random,
+): EchoServiceImplementation {
+  let sequence = 0;
+  const misbehave = async (signal: AbortSignal, extraDelayMs: number, failCode: number) => {
+    const wait = behaviour.delayMs + extraDelayMs;
+    if (wait > 0) await delay(wait, signal);
+    if (failCode !== 0) throw new ServerError(failCode, `${replica}: failing as asked (code ${failCode})`);
+    if (behaviour.failRate > 0 && random() < behaviour.failRate) {
+      throw new ServerError(behaviour.failCode, `${replica}: injected failure`);
+    }
+  };
+  return {
+    async echo(request, context) {
+      counters.echo++;
+      await misbehave(context.signal, request.delayMs, request.failCode);
+      return { message: request.message, replica, payload: request.payload };
+    },
+    async write(request, context) {
+      counters.write++;
+      await misbehave(context.signal, 0, 0);
+      return { replica, sequence: ++sequence };
+    },
+    async *count(request, context) {
+      counters.count++;
+      for (let n = 1; n <= request.count; n++) {
+        if (request.intervalMs > 0) await delay(request.intervalMs, context.signal);
+        yield { n, replica };
+      }
+    },
+  };
+}
+
+export { EchoServiceDefinition };

@@ -1,0 +1,7 @@
+export { createEchoService, defaultBehaviour, EchoServiceDefinition } from './echo-service.js';
+export type { EchoBehaviour, EchoCounters } from './echo-service.js';
+export { startEchoServer } from './echo-server.js';
+export type { EchoServer, EchoServerOptions } from './echo-server.js';
+export { spawnEchoReplica } from './echo-replica.js';
+export type { EchoReplica, ReplicaCommand } from './echo-replica.js';
+export { delay } from './delay.js';
