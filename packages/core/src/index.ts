@@ -8,3 +8,5 @@ export { ManualClock, seededRandom, systemClock, systemRandom } from './clock.js
 export type { Clock, Random } from './clock.js';
 export { allHealthy } from './health-view.js';
 export type { HealthView } from './health-view.js';
+export { createLogger } from './logger.js';
+export type { Logger } from './logger.js';

@@ -1,0 +1,1 @@
+export type { BenchContext, BenchRecord, Scenario, ScenarioResult } from './scenario.js';
