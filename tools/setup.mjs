@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// npm run setup: install the npm dependencies, then etcd (needed by the test suite) when it is missing.
+// Plain Node with no dependencies, because it runs before node_modules exists.
+import { spawnSync } from 'node:child_process';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+
+function run(command, args) {
+  console.log(`$ ${command} ${args.join(' ')}`);
+  const result = spawnSync(command, args, { stdio: 'inherit' });
+  if (result.status !== 0) {
+    console.error(`setup: "${command} ${args.join(' ')}" failed (exit ${result.status ?? result.signal}).`);
+    process.exit(1);
+  }
+}
+
+function onPath(name) {
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => {
+    try {
+      accessSync(join(dir, name), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+run('npm', [existsSync('package-lock.json') ? 'ci' : 'install', '--no-audit', '--no-fund']);
+
+if (process.env.ETCD_BIN || onPath('etcd')) {
+  console.log('setup: etcd is installed.');
+} else if (process.platform === 'linux' && onPath('apt-get')) {
+  const root = process.getuid?.() === 0;
+  if (!root && !onPath('sudo')) {
+    console.error('setup: etcd is missing; run as root: apt-get install -y etcd-server etcd-client');
+    process.exit(1);
+  }
+  const apt = (args) => (root ? run('apt-get', args) : run('sudo', ['apt-get', ...args]));
+  apt(['update', '-qq']);
+  apt(['install', '-y', '-qq', 'etcd-server', 'etcd-client']);
+} else {
+  console.error(
+    'setup: etcd is missing and this is not a Debian/Ubuntu system. Install etcd 3.4+ ' +
+      '(macOS: "brew install etcd"; elsewhere: your package manager), or set ETCD_BIN to its path.',
+  );
+  process.exit(1);
+}
