@@ -13,6 +13,31 @@ export default tseslint.config(
       'no-empty': ['error', { allowEmptyCatch: true }],
     },
   },
+  // Package boundaries (DESIGN.md): balancer, detector and recovery meet only through @ballast/core;
+  // config stands alone; only rpc composes them. Tests may use other packages as fixtures.
+  ...[
+    ['balancer', ['detector', 'recovery', 'config', 'rpc']],
+    ['detector', ['balancer', 'recovery', 'config', 'rpc']],
+    ['recovery', ['balancer', 'detector', 'config', 'rpc']],
+    ['config', ['balancer', 'detector', 'recovery', 'rpc']],
+    ['core', ['balancer', 'detector', 'recovery', 'config', 'rpc', 'stubs']],
+  ].map(([pkg, forbidden]) => ({
+    files: [`packages/${pkg}/src/**/*.ts`],
+    ignores: ['**/*.test.ts', '**/__tests__/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: forbidden.flatMap((name) => [`@ballast/${name}`, `@ballast/${name}/*`, `**/${name}/src/**`]),
+              message: `@ballast/${pkg} must not depend on this package: shared types belong in @ballast/core.`,
+            },
+          ],
+        },
+      ],
+    },
+  })),
   {
     // Apps import packages only through their public entry points, never through src/ paths.
     files: ['apps/**/*.ts', 'tools/**/*.ts'],
