@@ -2,7 +2,7 @@
 // npm run setup: install the npm dependencies, then etcd (needed by the test suite) when it is missing.
 // Plain Node with no dependencies, because it runs before node_modules exists.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 function run(command, args) {
@@ -25,7 +25,9 @@ function onPath(name) {
   });
 }
 
-run('npm', [existsSync('package-lock.json') ? 'ci' : 'install', '--no-audit', '--no-fund']);
+// `npm install`, not `npm ci`: npm 11 leaves other platforms' optional binaries (buf, nx, swc) out of
+// the lockfile, and `npm ci` then refuses the lockfile as out of sync.
+run('npm', ['install', '--no-audit', '--no-fund']);
 
 if (process.env.ETCD_BIN || onPath('etcd')) {
   console.log('setup: etcd is installed.');
