@@ -1,0 +1,114 @@
+/** Base class of every error @ballast/config throws; `code` is stable across versions. */
+export class ConfigError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** An option or argument failed validation; names the field and what is allowed. */
+export class InvalidOptionError extends ConfigError {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super('INVALID_OPTION', `${field}: ${message}`);
+  }
+}
+
+/** etcd rejects requests above 1.5 MiB; this is thrown before the request is sent. */
+export class ValueTooLargeError extends ConfigError {
+  constructor(
+    readonly key: string,
+    readonly bytes: number,
+    readonly limitBytes: number,
+  ) {
+    super(
+      'VALUE_TOO_LARGE',
+      `value for "${key}" is ${bytes} bytes, over the ${limitBytes}-byte limit of etcd requests: ` +
+        'store large blobs elsewhere and keep a reference in the store',
+    );
+  }
+}
+
+export class LeaseNotFoundError extends ConfigError {
+  constructor(readonly lease: string) {
+    super('LEASE_NOT_FOUND', `lease ${lease} has expired or was revoked: grant a new lease and re-create its keys`);
+  }
+}
+
+export class CompactedError extends ConfigError {
+  constructor(
+    readonly requested: number,
+    readonly compactRevision: number,
+  ) {
+    super(
+      'COMPACTED',
+      `revision ${requested} was compacted (history kept from ${compactRevision}): re-read and watch from the new revision`,
+    );
+  }
+}
+
+/** The store could not be reached before the startup timeout. */
+export class StoreUnavailableError extends ConfigError {
+  constructor(
+    readonly endpoints: readonly string[],
+    readonly waitedMs: number,
+    readonly reason?: unknown,
+  ) {
+    super(
+      'STORE_UNAVAILABLE',
+      `no etcd member answered at ${endpoints.join(', ')} within ${waitedMs} ms: check that etcd runs there ` +
+        '(etcdctl endpoint health), that the addresses, TLS and credentials are right, or set ETCD_ENDPOINTS',
+    );
+  }
+}
+
+export class StoreClosedError extends ConfigError {
+  constructor() {
+    super('STORE_CLOSED', 'the store was closed: create a new one');
+  }
+}
+
+/** A compare-and-swap write lost to a concurrent writer. */
+export class ConflictError extends ConfigError {
+  constructor(
+    readonly key: string,
+    readonly expectedRevision: number,
+  ) {
+    super(
+      'CONFLICT',
+      `"${key}" changed since revision ${expectedRevision}: re-read it, re-apply your edit and write again`,
+    );
+  }
+}
+
+/** A config value failed JSON parsing or its schema. */
+export class InvalidValueError extends ConfigError {
+  constructor(
+    readonly key: string,
+    readonly field: string,
+    readonly reason: string,
+  ) {
+    super('INVALID_VALUE', `config "${key}" field "${field}": ${reason}`);
+  }
+}
+
+/** The operation needs leadership (or a lock) that this process does not hold, or no longer holds. */
+export class NotLeaderError extends ConfigError {
+  constructor(message: string) {
+    super('NOT_LEADER', message);
+  }
+}
+
+export class LockTimeoutError extends ConfigError {
+  constructor(
+    readonly lockName: string,
+    readonly waitedMs: number,
+  ) {
+    super('LOCK_TIMEOUT', `lock "${lockName}" was not free within ${waitedMs} ms: raise timeoutMs or find the holder`);
+  }
+}

@@ -1,0 +1,38 @@
+import { z } from 'zod';
+import { InvalidOptionError } from './errors.js';
+import { MAX_REQUEST_BYTES } from './value-size.js';
+
+const pem = z.union([z.string().min(1), z.instanceof(Buffer)]);
+
+const schema = z.object({
+  /** Client URLs of the etcd members, e.g. http://127.0.0.1:2379. */
+  endpoints: z.array(z.string().regex(/^https?:\/\/[^\s/]+(:\d+)?\/?$/, 'expected http(s)://host:port')).min(1),
+  /** etcd user; passed to etcd3 as `auth`. */
+  auth: z.object({ username: z.string().min(1), password: z.string() }).optional(),
+  /** PEM contents (string or Buffer) for TLS; endpoints should then be https://. */
+  tls: z.object({ ca: pem, cert: pem.optional(), key: pem.optional() }).optional(),
+  /** Deadline of every non-stream call: bounds the stall when the member a call went to dies. */
+  callTimeoutMs: z.number().int().min(100).max(60_000).default(1000),
+  /** How long connect() keeps retrying an unreachable cluster before StoreUnavailableError. */
+  startupTimeoutMs: z.number().int().min(0).max(600_000).default(10_000),
+  /** How often each watch checks that it is not silently stuck (etcd3 #72, #78). */
+  watchCheckIntervalMs: z.number().int().min(50).max(60_000).default(1000),
+  /** Puts larger than this are rejected before they are sent (etcd's --max-request-bytes). */
+  maxRequestBytes: z.number().int().min(1024).default(MAX_REQUEST_BYTES),
+});
+
+export type EtcdStoreOptions = z.input<typeof schema>;
+export type EtcdStoreConfig = Readonly<z.output<typeof schema>>;
+
+/** Parses options into an immutable value; a bad field throws InvalidOptionError naming it. */
+export function parseEtcdStoreOptions(options: EtcdStoreOptions): EtcdStoreConfig {
+  return parseOrThrow(schema, options, 'EtcdStore');
+}
+
+export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, owner: string): Readonly<z.output<T>> {
+  const result = schema.safeParse(value);
+  if (result.success) return Object.freeze(result.data) as Readonly<z.output<T>>;
+  const issue = result.error.issues[0]!;
+  const field = issue.path.length > 0 ? issue.path.join('.') : '(options)';
+  throw new InvalidOptionError(`${owner} ${field}`, issue.message);
+}
