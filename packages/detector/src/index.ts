@@ -1,1 +1,27 @@
-export {};
+export { createDetector } from './detector.js';
+export type { Detector, DetectorOptions } from './detector.js';
+export type {
+  DownReason,
+  EjectionReason,
+  EndpointSnapshot,
+  EndpointState,
+  EndpointStateChange,
+  HeartbeatMode,
+  StateChangeReason,
+} from './endpoint-state.js';
+export { DetectorClosedError, DetectorError, InvalidDetectorOptionsError } from './errors.js';
+export { HealthChecker, ServingStatus } from './health-checker.js';
+export type { HealthCheckListener } from './health-checker.js';
+export { createDetectorMetrics, metricsRegistry } from './metrics.js';
+export type { DetectorMetrics } from './metrics.js';
+export { serveMetrics } from './metrics-server.js';
+export type { MetricsServer, MetricsServerOptions } from './metrics-server.js';
+export { parseDetectorSettings } from './options.js';
+export type { DetectorSettings, HeartbeatOptions, HeartbeatOptionsInput, OutlierOptionsInput } from './options.js';
+export { OutlierDetector } from './outlier-detector.js';
+export type { Ejection, OutlierDetectionOptions, OutlierEvent } from './outlier-detector.js';
+export { eligibleWithPanic } from './panic.js';
+export { phi, PhiAccrual, phiAccrualDefaults } from './phi-accrual.js';
+export type { PhiAccrualOptions } from './phi-accrual.js';
+export { createServerHealth, LIVENESS_SERVICE, READINESS_SERVICE } from './server-health.js';
+export type { Readiness, ServerHealth, ServerHealthOptions } from './server-health.js';

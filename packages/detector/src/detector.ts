@@ -1,0 +1,190 @@
+import {
+  createLogger,
+  systemClock,
+  systemRandom,
+  type CallOutcome,
+  type Clock,
+  type Disposer,
+  type Endpoint,
+  type EndpointSource,
+  type HealthView,
+  type Logger,
+  type Random,
+} from '@ballast/core';
+import type { EndpointSnapshot, EndpointState, EndpointStateChange } from './endpoint-state.js';
+import { EndpointTracker } from './endpoint-tracker.js';
+import { DetectorClosedError } from './errors.js';
+import { createDetectorMetrics, type DetectorMetrics } from './metrics.js';
+import { parseDetectorSettings, type HeartbeatOptionsInput, type OutlierOptionsInput } from './options.js';
+import { OutlierDetector, type OutlierEvent } from './outlier-detector.js';
+import { eligibleWithPanic } from './panic.js';
+
+export interface DetectorOptions {
+  readonly source: EndpointSource;
+  /** Active grpc.health.v1 heartbeats; `false` for passive detection only. */
+  readonly heartbeat?: HeartbeatOptionsInput | false;
+  /** Passive outlier ejection from call outcomes; `false` to turn it off. */
+  readonly outlier?: OutlierOptionsInput | false;
+  /** Healthy share below which every endpoint is eligible; default 0.5, 0 turns panic mode off. */
+  readonly panicThreshold?: number;
+  readonly clock?: Clock;
+  readonly random?: Random;
+  readonly logger?: Logger;
+  /** Default: metrics on the shared `metricsRegistry`; `false` records none. */
+  readonly metrics?: DetectorMetrics | false;
+}
+
+export interface Detector extends HealthView {
+  /** One call attempt's outcome; pass it as the balanced channel's OutcomeListener (already bound). */
+  readonly record: (outcome: CallOutcome) => void;
+  onEndpointStateChange(listener: (change: EndpointStateChange) => void): Disposer;
+  /** Current state of every endpoint of the source. */
+  states(): readonly EndpointSnapshot[];
+  /** Current state of one endpoint; undefined when the source does not list it. */
+  state(endpointId: string): EndpointState | undefined;
+  /** True while the healthy share is below the panic threshold. */
+  panicking(): boolean;
+  /** Stops every timer, health stream and channel; idempotent. */
+  close(): void;
+}
+
+/** A failure detector over `source`: active heartbeats, passive outlier ejection, panic threshold. */
+export function createDetector(options: DetectorOptions): Detector {
+  const settings = parseDetectorSettings(options);
+  const clock = options.clock ?? systemClock;
+  const logger = (options.logger ?? createLogger('ballast-detector')).child({ component: 'detector' });
+  const metrics = options.metrics === false ? undefined : (options.metrics ?? createDetectorMetrics());
+  const outlier = settings.outlier ? new OutlierDetector(settings.outlier, options.random ?? systemRandom) : undefined;
+  const tracked = new Map<string, EndpointTracker>();
+  const stateListeners = new Set<(change: EndpointStateChange) => void>();
+  const changeListeners = new Set<() => void>();
+  const timers: NodeJS.Timeout[] = [];
+  let panic = false;
+  let closed = false;
+
+  const emit = <T>(listeners: Set<(value: T) => void>, value: T) => {
+    for (const listener of listeners) {
+      try {
+        listener(value);
+      } catch (error) {
+        logger.error({ err: error }, 'a detector listener threw; the detector carries on');
+      }
+    }
+  };
+
+  const refreshPanic = () => {
+    let healthy = 0;
+    for (const t of tracked.values()) if (t.state.kind === 'up') healthy++;
+    metrics?.healthyEndpoints.set(healthy);
+    metrics?.endpoints.set(tracked.size);
+    const now = tracked.size > 0 && healthy / tracked.size < settings.panicThreshold;
+    if (now === panic) return;
+    panic = now;
+    metrics?.panic.set(panic ? 1 : 0);
+    if (panic) logger.warn({ healthy, total: tracked.size }, 'panic mode: too few healthy endpoints, using all');
+    else logger.info({ healthy, total: tracked.size }, 'panic mode over');
+  };
+
+  const onStateChange = (change: EndpointStateChange) => {
+    refreshPanic();
+    emit(stateListeners, change);
+    emit(changeListeners, undefined);
+  };
+
+  const applyOutlier = (events: readonly OutlierEvent[]) => {
+    for (const event of events) {
+      const t = tracked.get(event.endpointId);
+      if (!t) continue;
+      if (event.type === 'ejected') {
+        metrics?.ejections.inc({ endpoint: event.endpointId, reason: event.reason });
+        logger.warn(
+          { endpoint: event.endpointId, reason: event.reason, ejections: event.ejections, untilMs: event.until },
+          'endpoint ejected',
+        );
+      }
+      t.evaluate(clock.now());
+    }
+  };
+
+  const update = (endpoints: readonly Endpoint[]) => {
+    if (closed) return;
+    const ids = new Set(endpoints.map((e) => e.id));
+    for (const [id, t] of tracked) {
+      if (ids.has(id)) continue;
+      t.close();
+      tracked.delete(id);
+    }
+    outlier?.setEndpoints(ids);
+    for (const endpoint of endpoints) {
+      const existing = tracked.get(endpoint.id);
+      if (existing && existing.endpoint.address === endpoint.address) continue;
+      existing?.close();
+      tracked.set(
+        endpoint.id,
+        new EndpointTracker({
+          endpoint,
+          heartbeat: settings.heartbeat,
+          outlier,
+          clock,
+          logger,
+          metrics,
+          onStateChange,
+        }),
+      );
+    }
+    refreshPanic();
+    emit(changeListeners, undefined);
+  };
+
+  const unsubscribe = options.source.subscribe(update);
+  if (settings.heartbeat) {
+    // Phi rises between heartbeats, so suspicion is re-judged twice per interval.
+    const every = Math.max(5, settings.heartbeat.intervalMs / 2);
+    timers.push(setInterval(() => tracked.forEach((t) => t.evaluate(clock.now())), every));
+  }
+  if (outlier && settings.outlier) {
+    timers.push(setInterval(() => applyOutlier(outlier.sweep(clock.now())), settings.outlier.intervalMs));
+  }
+  for (const timer of timers) timer.unref();
+
+  return {
+    eligible(endpoints) {
+      const result = eligibleWithPanic(
+        endpoints,
+        (e) => (tracked.get(e.id)?.state.kind ?? 'up') === 'up',
+        settings.panicThreshold,
+      );
+      return result.eligible;
+    },
+    onChange(listener) {
+      if (closed) throw new DetectorClosedError('onChange');
+      changeListeners.add(listener);
+      return () => void changeListeners.delete(listener);
+    },
+    onEndpointStateChange(listener) {
+      if (closed) throw new DetectorClosedError('onEndpointStateChange');
+      stateListeners.add(listener);
+      return () => void stateListeners.delete(listener);
+    },
+    record: (outcome) => {
+      if (closed) return;
+      const t = tracked.get(outcome.endpointId);
+      if (!t) return;
+      metrics?.picks.inc({ endpoint: outcome.endpointId });
+      if (outlier) applyOutlier(outlier.record(outcome.endpointId, outcome.code, clock.now()));
+    },
+    states: () => [...tracked.values()].map((t) => t.snapshot(clock.now())),
+    state: (id) => tracked.get(id)?.state,
+    panicking: () => panic,
+    close() {
+      if (closed) return;
+      closed = true;
+      unsubscribe();
+      for (const timer of timers) clearInterval(timer);
+      for (const t of tracked.values()) t.close();
+      tracked.clear();
+      stateListeners.clear();
+      changeListeners.clear();
+    },
+  };
+}

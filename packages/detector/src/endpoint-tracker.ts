@@ -1,0 +1,164 @@
+import type { Clock, Endpoint, Logger } from '@ballast/core';
+import {
+  stateLabel,
+  type DownReason,
+  type EndpointSnapshot,
+  type EndpointState,
+  type EndpointStateChange,
+  type HeartbeatMode,
+  type StateChangeReason,
+} from './endpoint-state.js';
+import { HealthChecker, ServingStatus } from './health-checker.js';
+import type { DetectorMetrics } from './metrics.js';
+import type { HeartbeatOptions } from './options.js';
+import type { OutlierDetector } from './outlier-detector.js';
+import { PhiAccrual } from './phi-accrual.js';
+
+export interface EndpointTrackerOptions {
+  readonly endpoint: Endpoint;
+  readonly heartbeat: HeartbeatOptions | false;
+  readonly outlier: OutlierDetector | undefined;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: DetectorMetrics | undefined;
+  readonly onStateChange: (change: EndpointStateChange) => void;
+}
+
+const UP: EndpointState = { kind: 'up' };
+
+/** One endpoint's evidence (heartbeats, health status, outlier ejection) folded into one state. */
+export class EndpointTracker {
+  readonly endpoint: Endpoint;
+  #state: EndpointState = UP;
+  #mode: HeartbeatMode;
+  #phi: PhiAccrual | undefined;
+  #checker: HealthChecker | undefined;
+  #failedChecks = 0;
+  /** Last serving status heard (from Watch when it streams, else from Check). */
+  #status: number | undefined;
+  #lastRttMs: number | undefined;
+  #closed = false;
+
+  constructor(private readonly options: EndpointTrackerOptions) {
+    this.endpoint = options.endpoint;
+    const { heartbeat, clock, metrics } = options;
+    metrics?.endpointState.set({ endpoint: this.endpoint.id, state: 'up' }, 1);
+    if (!heartbeat) {
+      this.#mode = 'off';
+      return;
+    }
+    this.#mode = heartbeat.watch ? 'watch' : 'poll';
+    this.#phi = new PhiAccrual(heartbeat.phi);
+    this.#checker = new HealthChecker(this.endpoint, heartbeat, clock, {
+      onCheck: (status, rttMs) => {
+        this.#phi?.heartbeat(clock.now());
+        this.#failedChecks = 0;
+        this.#lastRttMs = rttMs;
+        metrics?.heartbeatRtt.observe({ endpoint: this.endpoint.id }, rttMs / 1000);
+        if (this.#mode !== 'watch') this.#status = status;
+        this.evaluate(clock.now());
+      },
+      onCheckFailed: (code, message) => {
+        this.#failedChecks++;
+        this.options.logger.debug({ endpoint: this.endpoint.id, code, message }, 'health check failed');
+        this.evaluate(clock.now());
+      },
+      onWatch: (status) => {
+        if (this.#mode !== 'watch') return;
+        this.#status = status;
+        this.evaluate(clock.now());
+      },
+      onWatchUnsupported: () => {
+        if (this.#mode !== 'watch') return;
+        this.#mode = 'poll';
+        this.options.logger.info({ endpoint: this.endpoint.id }, 'health Watch unsupported; polling Check instead');
+      },
+      onUnimplemented: () => {
+        this.#mode = 'passive-only';
+        this.#phi = undefined;
+        this.#status = undefined;
+        this.#failedChecks = 0;
+        this.options.logger.warn(
+          { endpoint: this.endpoint.id, address: this.endpoint.address },
+          'endpoint has no grpc.health.v1 service (UNIMPLEMENTED): passive outlier detection only',
+        );
+        this.evaluate(clock.now());
+      },
+    });
+  }
+
+  get state(): EndpointState {
+    return this.#state;
+  }
+
+  snapshot(now: number): EndpointSnapshot {
+    return {
+      endpoint: this.endpoint,
+      state: this.#state,
+      heartbeat: this.#mode,
+      phi: this.#phi?.phi(now) ?? 0,
+      lastRttMs: this.#lastRttMs,
+    };
+  }
+
+  /** Re-judges the endpoint at `now`, publishing a change when its state kind moves. */
+  evaluate(now: number): void {
+    if (this.#closed) return;
+    const phi = this.#phi?.phi(now) ?? 0;
+    this.options.metrics?.phi.set({ endpoint: this.endpoint.id }, Number.isFinite(phi) ? phi : 1e6);
+    const next = this.#judge(now);
+    const previous = this.#state;
+    if (next === previous) return;
+    this.#state = next;
+    const reason: StateChangeReason =
+      next.kind !== 'up' ? next.reason : previous.kind === 'ejected' ? 'ejection-expired' : 'recovered';
+    const { metrics, logger } = this.options;
+    metrics?.endpointState.remove({ endpoint: this.endpoint.id, state: stateLabel(previous) });
+    metrics?.endpointState.set({ endpoint: this.endpoint.id, state: stateLabel(next) }, 1);
+    const fields = {
+      endpoint: this.endpoint.id,
+      address: this.endpoint.address,
+      from: stateLabel(previous),
+      to: stateLabel(next),
+      reason,
+      phi: Math.round(phi * 100) / 100,
+      status: this.#status,
+    };
+    if (next.kind === 'up') logger.info(fields, 'endpoint up');
+    else logger.warn(fields, `endpoint ${next.kind}`);
+    this.options.onStateChange({ endpoint: this.endpoint, previous, current: next, reason, at: now });
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#checker?.close();
+    const { metrics } = this.options;
+    metrics?.endpointState.remove({ endpoint: this.endpoint.id, state: stateLabel(this.#state) });
+    metrics?.phi.remove({ endpoint: this.endpoint.id });
+  }
+
+  // Returns the current object when nothing changed, so callers compare by identity.
+  #judge(now: number): EndpointState {
+    const down = this.#downReason(now);
+    if (down) return this.#state.kind === 'down' ? this.#state : { kind: 'down', reason: down, since: now };
+    const ejection = this.options.outlier?.ejection(this.endpoint.id);
+    if (ejection) {
+      const current = this.#state;
+      return current.kind === 'ejected' && current.since === ejection.since
+        ? current
+        : { kind: 'ejected', ...ejection };
+    }
+    return this.#state.kind === 'up' ? this.#state : UP;
+  }
+
+  #downReason(now: number): DownReason | undefined {
+    if (this.#mode === 'off' || this.#mode === 'passive-only' || !this.options.heartbeat) return undefined;
+    if (this.#status !== undefined && this.#status !== ServingStatus.SERVING) {
+      return this.#status === ServingStatus.NOT_SERVING ? 'not-serving' : 'unknown-status';
+    }
+    if (this.#failedChecks >= this.options.heartbeat.unhealthyThreshold) return 'check-failed';
+    if (this.#phi && !this.#phi.isAvailable(now)) return 'heartbeat-timeout';
+    return undefined;
+  }
+}

@@ -1,0 +1,30 @@
+/** Base class of every error @ballast/detector throws; `code` is stable across releases. */
+export class DetectorError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** An option failed validation at construction; `field` is its dotted path, e.g. "outlier.maxEjectionPercent". */
+export class InvalidDetectorOptionsError extends DetectorError {
+  constructor(
+    readonly field: string,
+    detail: string,
+  ) {
+    super(
+      'INVALID_DETECTOR_OPTIONS',
+      `invalid detector option "${field}": ${detail}. Fix the value and construct again.`,
+    );
+  }
+}
+
+/** A method was called after close(). */
+export class DetectorClosedError extends DetectorError {
+  constructor(what: string) {
+    super('DETECTOR_CLOSED', `${what} was called after close(): create a new detector instead.`);
+  }
+}

@@ -1,0 +1,114 @@
+import type { Clock, Endpoint } from '@ballast/core';
+import { ClientError, createChannel, createClient, Status, type Channel } from 'nice-grpc';
+import { HealthDefinition } from 'nice-grpc-server-health';
+import type { HeartbeatOptions } from './options.js';
+
+/** grpc.health.v1 ServingStatus values. */
+export const ServingStatus = { UNKNOWN: 0, SERVING: 1, NOT_SERVING: 2, SERVICE_UNKNOWN: 3 } as const;
+
+/** What one endpoint's health checker reports to its owner. */
+export interface HealthCheckListener {
+  /** A Check answered: a heartbeat for phi-accrual, with its round trip and the status. */
+  onCheck(status: number, rttMs: number): void;
+  /** A Check failed or timed out (`code` is the gRPC status, DEADLINE_EXCEEDED on our timeout). */
+  onCheckFailed(code: number, message: string): void;
+  /** The Watch stream pushed a status. */
+  onWatch(status: number): void;
+  /** The Watch stream is unsupported by this peer; Check polling carries status from now on. */
+  onWatchUnsupported(): void;
+  /** The peer has no health service at all: nothing active is learnt from it any more. */
+  onUnimplemented(): void;
+}
+
+/**
+ * Client-side grpc.health.v1 checking for one endpoint over its own channel: Check every
+ * interval (the heartbeats phi-accrual needs: a Watch stream is silent while nothing changes, so
+ * it cannot tell a frozen process from a quiet one) and, where supported, a Watch stream that
+ * brings status changes at once instead of at the next Check.
+ */
+export class HealthChecker {
+  readonly #channel: Channel;
+  readonly #client;
+  readonly #abort = new AbortController();
+
+  constructor(
+    readonly endpoint: Endpoint,
+    private readonly options: HeartbeatOptions,
+    private readonly clock: Clock,
+    private readonly listener: HealthCheckListener,
+  ) {
+    this.#channel = createChannel(endpoint.address, undefined, {
+      // A frozen peer holds the connection open; heartbeats, not keepalive, detect it.
+      'grpc.enable_retries': 0,
+      'grpc.initial_reconnect_backoff_ms': Math.min(1000, Math.max(100, options.intervalMs)),
+      'grpc.max_reconnect_backoff_ms': Math.max(1000, options.intervalMs * 10),
+    });
+    this.#client = createClient(HealthDefinition, this.#channel);
+    void this.#pollLoop();
+    if (options.watch) void this.#watchLoop();
+  }
+
+  close(): void {
+    if (this.#abort.signal.aborted) return;
+    this.#abort.abort();
+    this.#channel.close();
+  }
+
+  async #pollLoop(): Promise<void> {
+    const signal = this.#abort.signal;
+    const { intervalMs, timeoutMs, service } = this.options;
+    while (!signal.aborted) {
+      const started = this.clock.now();
+      const timeout = AbortSignal.timeout(timeoutMs);
+      try {
+        const response = await this.#client.check({ service }, { signal: AbortSignal.any([signal, timeout]) });
+        if (signal.aborted) return;
+        this.listener.onCheck(response.status, this.clock.now() - started);
+      } catch (error) {
+        if (signal.aborted) return;
+        if (error instanceof ClientError && error.code === Status.UNIMPLEMENTED) {
+          this.listener.onUnimplemented();
+          return this.close();
+        }
+        if (timeout.aborted) {
+          this.listener.onCheckFailed(Status.DEADLINE_EXCEEDED, `no answer within ${timeoutMs} ms`);
+        } else {
+          this.listener.onCheckFailed(error instanceof ClientError ? error.code : Status.UNKNOWN, String(error));
+        }
+      }
+      await sleep(intervalMs - (this.clock.now() - started), signal);
+    }
+  }
+
+  async #watchLoop(): Promise<void> {
+    const signal = this.#abort.signal;
+    const { intervalMs, service } = this.options;
+    while (!signal.aborted) {
+      try {
+        for await (const response of this.#client.watch({ service }, { signal }))
+          this.listener.onWatch(response.status);
+      } catch (error) {
+        if (signal.aborted) return;
+        if (error instanceof ClientError && error.code === Status.UNIMPLEMENTED) {
+          // A peer without any health service is reported by the Check loop; this one lacks only Watch.
+          return this.listener.onWatchUnsupported();
+        }
+      }
+      // Stream ended or broke (peer restarting or gone): Check keeps detecting; reopen calmly.
+      await sleep(Math.max(intervalMs, 250), signal);
+    }
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted || ms <= 0) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidDetectorOptionsError } from './errors.js';
+import { parseDetectorSettings } from './options.js';
+
+function rejection(input: Parameters<typeof parseDetectorSettings>[0]): InvalidDetectorOptionsError {
+  try {
+    parseDetectorSettings(input);
+  } catch (error) {
+    if (error instanceof InvalidDetectorOptionsError) return error;
+    throw error;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('parseDetectorSettings', () => {
+  it('fills defaults: Envoy/gRPC outlier values, phi scaled to the heartbeat interval', () => {
+    const settings = parseDetectorSettings({ heartbeat: { intervalMs: 100 } });
+    expect(settings.panicThreshold).toBe(0.5);
+    expect(settings.heartbeat).toMatchObject({
+      intervalMs: 100,
+      timeoutMs: 1000,
+      service: '',
+      watch: true,
+      phi: { threshold: 8, minStdDeviationMs: 10, acceptableHeartbeatPauseMs: 300, firstHeartbeatEstimateMs: 100 },
+    });
+    expect(settings.outlier).toMatchObject({
+      intervalMs: 10_000,
+      baseEjectionTimeMs: 30_000,
+      maxEjectionTimeMs: 300_000,
+      maxEjectionPercent: 10,
+      consecutiveGatewayFailure: { threshold: 5 },
+      successRateEjection: { stdevFactor: 1900, minimumHosts: 5, requestVolume: 100 },
+      failurePercentageEjection: false,
+    });
+    expect(Object.isFrozen(settings)).toBe(true);
+  });
+
+  it('names the offending field and the allowed values', () => {
+    expect(rejection({ panicThreshold: 1.5 })).toMatchObject({
+      code: 'INVALID_DETECTOR_OPTIONS',
+      field: 'panicThreshold',
+      message: expect.stringMatching(/"panicThreshold": must be <= 1/),
+    });
+    expect(rejection({ outlier: { maxEjectionPercent: 120 } }).field).toBe('outlier.maxEjectionPercent');
+    expect(rejection({ heartbeat: { intervalMs: 1 } }).message).toMatch(/"heartbeat.intervalMs": must be >= 10/);
+    expect(rejection({ heartbeat: { phi: { threshold: -1 } } }).field).toBe('heartbeat.phi.threshold');
+    expect(rejection({ outlier: { successRateEjection: { stdevFactor: Number.NaN } } }).field).toBe(
+      'outlier.successRateEjection.stdevFactor',
+    );
+    expect(rejection({ outlier: { baseEjectionTimeMs: 1000, maxEjectionTimeMs: 10 } }).field).toBe(
+      'outlier.maxEjectionTimeMs',
+    );
+    expect(rejection({ heartbeat: { intervalMS: 100 } as never }).message).toMatch(/unknown option\(s\) intervalMS/);
+  });
+});

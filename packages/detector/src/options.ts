@@ -1,0 +1,163 @@
+import { GATEWAY_ERROR_CODES } from '@ballast/core';
+import { z } from 'zod';
+import { InvalidDetectorOptionsError } from './errors.js';
+import type { OutlierDetectionOptions } from './outlier-detector.js';
+import { phiAccrualDefaults, type PhiAccrualOptions } from './phi-accrual.js';
+
+const ms = (min: number, max: number) => z.number().finite().min(min).max(max);
+const percent = z.number().finite().min(0).max(100);
+const count = z.number().int().min(1);
+
+const phiSchema = z
+  .object({
+    threshold: z.number().finite().gt(0),
+    maxSampleSize: z.number().int().min(2).max(100_000),
+    minStdDeviationMs: z.number().finite().gt(0),
+    acceptableHeartbeatPauseMs: z.number().finite().min(0),
+    firstHeartbeatEstimateMs: z.number().finite().gt(0),
+  })
+  .partial()
+  .strict();
+
+const heartbeatSchema = z
+  .object({
+    intervalMs: ms(10, 3_600_000).default(1000),
+    timeoutMs: ms(1, 3_600_000).optional(),
+    service: z.string().default(''),
+    watch: z.boolean().default(true),
+    unhealthyThreshold: count.default(2),
+    phi: phiSchema.prefault({}),
+  })
+  .strict();
+
+const outlierSchema = z
+  .object({
+    intervalMs: ms(1, 86_400_000).default(10_000),
+    baseEjectionTimeMs: ms(1, 86_400_000).default(30_000),
+    maxEjectionTimeMs: ms(1, 86_400_000).default(300_000),
+    maxEjectionPercent: percent.default(10),
+    failureCodes: z.array(z.number().int().min(0).max(16)).default([...GATEWAY_ERROR_CODES]),
+    consecutiveGatewayFailure: z
+      .union([
+        z.literal(false),
+        z.object({ threshold: count.default(5), enforcementPercentage: percent.default(100) }).strict(),
+      ])
+      .default({ threshold: 5, enforcementPercentage: 100 }),
+    successRateEjection: z
+      .union([
+        z.literal(false),
+        z
+          .object({
+            stdevFactor: z.number().finite().min(0).default(1900),
+            enforcementPercentage: percent.default(100),
+            minimumHosts: count.default(5),
+            requestVolume: count.default(100),
+          })
+          .strict(),
+      ])
+      .default({ stdevFactor: 1900, enforcementPercentage: 100, minimumHosts: 5, requestVolume: 100 }),
+    failurePercentageEjection: z
+      .union([
+        z.literal(false),
+        z
+          .object({
+            threshold: percent.default(85),
+            enforcementPercentage: percent.default(100),
+            minimumHosts: count.default(5),
+            requestVolume: count.default(50),
+          })
+          .strict(),
+      ])
+      .default(false),
+  })
+  .strict();
+
+const detectorSchema = z.object({
+  heartbeat: z.union([z.literal(false), heartbeatSchema]).prefault({}),
+  outlier: z.union([z.literal(false), outlierSchema]).prefault({}),
+  panicThreshold: z.number().finite().min(0).max(1).default(0.5),
+});
+
+export type HeartbeatOptionsInput = z.input<typeof heartbeatSchema>;
+export type OutlierOptionsInput = z.input<typeof outlierSchema>;
+
+export interface HeartbeatOptions {
+  readonly intervalMs: number;
+  readonly timeoutMs: number;
+  /** grpc.health.v1 service name to check; '' is the server's overall status. */
+  readonly service: string;
+  /** Open a Watch stream for status changes as well as the Check heartbeats. */
+  readonly watch: boolean;
+  /** Consecutive failed Checks (error or timeout) that mark the endpoint down. */
+  readonly unhealthyThreshold: number;
+  readonly phi: PhiAccrualOptions;
+}
+
+export interface DetectorSettings {
+  readonly heartbeat: HeartbeatOptions | false;
+  readonly outlier: OutlierDetectionOptions | false;
+  /** Below this share of healthy endpoints, every endpoint is eligible (0 disables panic mode). */
+  readonly panicThreshold: number;
+}
+
+/** Validates the tunable part of the options; throws InvalidDetectorOptionsError naming the field. */
+export function parseDetectorSettings(input: {
+  heartbeat?: HeartbeatOptionsInput | false;
+  outlier?: OutlierOptionsInput | false;
+  panicThreshold?: number;
+}): DetectorSettings {
+  const result = detectorSchema.safeParse(input);
+  if (!result.success) {
+    const { issue, path } = innermost(result.error.issues[0]!, []);
+    throw new InvalidDetectorOptionsError(path.join('.') || '(options)', describe(issue));
+  }
+  const { heartbeat, outlier, panicThreshold } = result.data;
+  if (outlier && outlier.maxEjectionTimeMs < outlier.baseEjectionTimeMs) {
+    throw new InvalidDetectorOptionsError(
+      'outlier.maxEjectionTimeMs',
+      `${outlier.maxEjectionTimeMs} is below baseEjectionTimeMs ${outlier.baseEjectionTimeMs}; allowed: >= baseEjectionTimeMs`,
+    );
+  }
+  const settings: DetectorSettings = {
+    panicThreshold,
+    outlier: outlier ? Object.freeze({ ...outlier, failureCodes: Object.freeze([...outlier.failureCodes]) }) : false,
+    heartbeat: heartbeat
+      ? Object.freeze({
+          intervalMs: heartbeat.intervalMs,
+          timeoutMs: heartbeat.timeoutMs ?? Math.max(1000, heartbeat.intervalMs),
+          service: heartbeat.service,
+          watch: heartbeat.watch,
+          unhealthyThreshold: heartbeat.unhealthyThreshold,
+          phi: Object.freeze({ ...phiAccrualDefaults(heartbeat.intervalMs), ...heartbeat.phi }),
+        })
+      : false,
+  };
+  return Object.freeze(settings);
+}
+
+// A `false | {…}` union reports "invalid input" at the union; the object branch knows the real field.
+function innermost(issue: z.core.$ZodIssue, prefix: PropertyKey[]): { issue: z.core.$ZodIssue; path: PropertyKey[] } {
+  const path = [...prefix, ...issue.path];
+  if (issue.code === 'invalid_union') {
+    const branch = issue.errors.find((errors) => errors[0] && errors[0].code !== 'invalid_value');
+    if (branch?.[0]) return innermost(branch[0], path);
+  }
+  return { issue, path };
+}
+
+function describe(issue: z.core.$ZodIssue): string {
+  switch (issue.code) {
+    case 'too_small':
+      return `must be ${issue.inclusive === false ? '>' : '>='} ${String(issue.minimum)}`;
+    case 'too_big':
+      return `must be ${issue.inclusive === false ? '<' : '<='} ${String(issue.maximum)}`;
+    case 'unrecognized_keys':
+      return `unknown option(s) ${issue.keys.join(', ')}`;
+    case 'invalid_union':
+      return 'allowed: false or an options object';
+    case 'invalid_type':
+      return `expected ${issue.expected}`;
+    default:
+      return issue.message;
+  }
+}
