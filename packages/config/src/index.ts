@@ -33,3 +33,13 @@ export {
   StoreUnavailableError,
   ValueTooLargeError,
 } from './errors.js';
+export { LeaseKeeper } from './lease-keeper.js';
+export type { LeaseKeeperOptions, LeaseState } from './lease-keeper.js';
+export { Mirror } from './mirror.js';
+export type { MirrorChange } from './mirror.js';
+export { LiveConfig } from './live-config.js';
+export type { LiveConfigOptions } from './live-config.js';
+export { ConfigValue } from './config-value.js';
+export type { ConfigChange, ConfigRejection } from './config-value.js';
+export { checkValue, decodeValue } from './decode-value.js';
+export type { Decoded } from './decode-value.js';

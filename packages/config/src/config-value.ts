@@ -1,0 +1,97 @@
+import type { Disposer, Logger } from '@ballast/core';
+import type { Counter } from 'prom-client';
+import type { z } from 'zod';
+import { decodeValue } from './decode-value.js';
+import type { KeyValue } from './kv-store.js';
+import type { Mirror } from './mirror.js';
+
+export interface ConfigChange<T> {
+  readonly value: T;
+  readonly previous: T;
+  /** Mod revision of the applied value; 0 when the key is absent and the default applies. */
+  readonly revision: number;
+}
+
+export interface ConfigRejection {
+  readonly key: string;
+  /** Dotted path of the failing field, "(json)" for unparsable text, "(root)" for the whole value. */
+  readonly field: string;
+  readonly reason: string;
+  readonly revision: number;
+}
+
+/**
+ * One typed config key, live: `value` is always the last value that passed the schema (or the
+ * default). Invalid values are never applied: they are an onReject event, a warning naming key and
+ * field, and a count on ballast_config_rejected_total.
+ */
+export class ConfigValue<T> {
+  #value: T;
+  #revision = 0;
+  readonly #changes = new Set<(change: ConfigChange<T>) => void>();
+  readonly #rejects = new Set<(rejection: ConfigRejection) => void>();
+
+  /** @internal created by LiveConfig.watch */
+  constructor(
+    readonly key: string,
+    private readonly schema: z.ZodType<T>,
+    private readonly fallback: T,
+    private readonly mirror: Mirror,
+    private readonly logger: Logger,
+    private readonly rejected: Counter<'key'>,
+  ) {
+    this.#value = fallback;
+    this.#take(mirror.kvs.get(key));
+    mirror.onChange(() => this.#take(mirror.kvs.get(key)));
+  }
+
+  get value(): T {
+    return this.#value;
+  }
+
+  /** Mod revision of the current value (0 = default); pass it to LiveConfig.set as expectedRevision. */
+  get revision(): number {
+    return this.#revision;
+  }
+
+  onChange(listener: (change: ConfigChange<T>) => void): Disposer {
+    this.#changes.add(listener);
+    return () => this.#changes.delete(listener);
+  }
+
+  onReject(listener: (rejection: ConfigRejection) => void): Disposer {
+    this.#rejects.add(listener);
+    return () => this.#rejects.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    this.#changes.clear();
+    this.#rejects.clear();
+    await this.mirror.close();
+  }
+
+  #take(kv: KeyValue | undefined): void {
+    if (!kv) {
+      if (this.#revision !== 0) this.#apply(this.fallback, 0, 'key deleted; default applies');
+      return;
+    }
+    if (kv.modRevision === this.#revision) return;
+    const decoded = decodeValue(kv.value, this.schema);
+    if (!decoded.ok) {
+      const rejection = { key: this.key, field: decoded.field, reason: decoded.reason, revision: kv.modRevision };
+      this.rejected.inc({ key: this.key });
+      this.logger.warn(rejection, `config "${this.key}" rejected: field "${decoded.field}" ${decoded.reason}`);
+      for (const listener of [...this.#rejects]) listener(rejection);
+      return;
+    }
+    this.#apply(decoded.value, kv.modRevision, 'new value');
+  }
+
+  #apply(value: T, revision: number, reason: string): void {
+    const previous = this.#value;
+    this.#value = value;
+    this.#revision = revision;
+    this.logger.info({ key: this.key, revision, reason }, 'config applied');
+    for (const listener of [...this.#changes]) listener({ value, previous, revision });
+  }
+}

@@ -1,0 +1,23 @@
+import type { z } from 'zod';
+
+export type Decoded<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly field: string; readonly reason: string };
+
+/** Parses a stored JSON text against a schema; names the first failing field. Never throws. */
+export function decodeValue<T>(text: string, schema: z.ZodType<T>): Decoded<T> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    return { ok: false, field: '(json)', reason: `not valid JSON: ${(err as Error).message}` };
+  }
+  return checkValue(json, schema);
+}
+
+/** Validates a value against a schema; names the first failing field. Never throws. */
+export function checkValue<T>(value: unknown, schema: z.ZodType<T>): Decoded<T> {
+  const result = schema.safeParse(value);
+  if (result.success) return { ok: true, value: result.data };
+  const issue = result.error.issues[0]!;
+  return { ok: false, field: issue.path.length > 0 ? issue.path.join('.') : '(root)', reason: issue.message };
+}

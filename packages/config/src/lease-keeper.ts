@@ -1,0 +1,121 @@
+import { createLogger, systemClock, type Clock, type Disposer, type Logger } from '@ballast/core';
+import { LeaseNotFoundError } from './errors.js';
+import type { KvStore } from './kv-store.js';
+
+export type LeaseState =
+  | { readonly type: 'alive'; readonly id: string; readonly safeUntil: number }
+  | { readonly type: 'lost'; readonly id: string; readonly reason: string }
+  | { readonly type: 'revoked'; readonly id: string };
+
+export interface LeaseKeeperOptions {
+  readonly ttlSeconds: number;
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  /** Declare the lease lost this long before it could have expired on the server. Default ttl/5, at least 250 ms. */
+  readonly marginMs?: number;
+}
+
+/**
+ * Holds a lease: renews it every ttl/3, and declares it lost when etcd says it is gone or when no
+ * renewal has succeeded for long enough that the server might expire it — before it can have
+ * expired there, so a leader steps down before anyone else can be elected.
+ */
+export class LeaseKeeper {
+  #state: LeaseState;
+  readonly #lost = new Set<(reason: string) => void>();
+  #timer?: ReturnType<typeof setTimeout>;
+  #watchdog?: ReturnType<typeof setTimeout>;
+
+  private constructor(
+    private readonly store: KvStore,
+    readonly id: string,
+    private readonly ttlMs: number,
+    private readonly clock: Clock,
+    private readonly logger: Logger,
+    private readonly marginMs: number,
+    grantedAt: number,
+  ) {
+    this.#state = { type: 'alive', id, safeUntil: grantedAt + ttlMs - marginMs };
+    this.#schedule();
+  }
+
+  static async grant(store: KvStore, options: LeaseKeeperOptions): Promise<LeaseKeeper> {
+    const clock = options.clock ?? systemClock;
+    const ttlMs = options.ttlSeconds * 1000;
+    const sentAt = clock.now();
+    const id = await store.grantLease(options.ttlSeconds);
+    const marginMs = options.marginMs ?? Math.max(250, ttlMs / 5);
+    const logger = options.logger ?? createLogger('ballast.config.lease');
+    return new LeaseKeeper(store, id, ttlMs, clock, logger, marginMs, sentAt);
+  }
+
+  get state(): LeaseState {
+    return this.#state;
+  }
+
+  get alive(): boolean {
+    return this.#state.type === 'alive' && this.clock.now() < this.#state.safeUntil;
+  }
+
+  /** Called once when the lease is lost (not on revoke). */
+  onLost(listener: (reason: string) => void): Disposer {
+    this.#lost.add(listener);
+    return () => this.#lost.delete(listener);
+  }
+
+  async revoke(): Promise<void> {
+    if (this.#state.type !== 'alive') return;
+    this.#state = { type: 'revoked', id: this.id };
+    this.#stop();
+    this.logger.info({ lease: this.id }, 'lease revoked');
+    await this.store.revokeLease(this.id).catch(() => {});
+  }
+
+  /** Stops renewing without revoking: the lease runs out on its own. */
+  release(): void {
+    if (this.#state.type === 'alive') this.#state = { type: 'revoked', id: this.id };
+    this.#stop();
+  }
+
+  #schedule(): void {
+    this.#timer = setTimeout(() => void this.#renew(), Math.max(50, this.ttlMs / 3));
+    this.#armWatchdog();
+  }
+
+  #armWatchdog(): void {
+    if (this.#state.type !== 'alive') return;
+    if (this.#watchdog) clearTimeout(this.#watchdog);
+    const wait = Math.max(0, this.#state.safeUntil - this.clock.now());
+    this.#watchdog = setTimeout(() => this.#lose('no successful keepalive before the safety deadline'), wait);
+  }
+
+  async #renew(): Promise<void> {
+    if (this.#state.type !== 'alive') return;
+    const sentAt = this.clock.now();
+    try {
+      const ttlSeconds = await this.store.keepAliveOnce(this.id);
+      if (this.#state.type !== 'alive') return;
+      this.#state = { type: 'alive', id: this.id, safeUntil: sentAt + ttlSeconds * 1000 - this.marginMs };
+      this.#armWatchdog();
+      this.#timer = setTimeout(() => void this.#renew(), Math.max(50, this.ttlMs / 3));
+    } catch (err) {
+      if (err instanceof LeaseNotFoundError) return this.#lose('etcd reports the lease expired');
+      if (this.#state.type !== 'alive') return;
+      this.logger.warn({ lease: this.id, reason: (err as Error).message }, 'keepalive failed; retrying');
+      this.#timer = setTimeout(() => void this.#renew(), Math.max(50, Math.min(500, this.ttlMs / 10)));
+    }
+  }
+
+  #lose(reason: string): void {
+    if (this.#state.type !== 'alive') return;
+    this.#state = { type: 'lost', id: this.id, reason };
+    this.#stop();
+    this.logger.warn({ lease: this.id, reason }, 'lease lost');
+    for (const listener of [...this.#lost]) listener(reason);
+  }
+
+  #stop(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    if (this.#watchdog) clearTimeout(this.#watchdog);
+  }
+}
