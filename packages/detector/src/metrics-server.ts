@@ -34,7 +34,7 @@ export async function serveMetrics(options: MetricsServerOptions = {}): Promise<
     Promise.all(registries.map((r) => r.metrics())).then(
       (texts) => {
         response.writeHead(200, { 'content-type': registries[0]?.contentType ?? 'text/plain' });
-        response.end(texts.filter((t) => t.length > 0).join('\n'));
+        response.end(texts.filter((t) => t.trim().length > 0).join('\n'));
       },
       (error: unknown) => {
         response.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${String(error)}\n`);

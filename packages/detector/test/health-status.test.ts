@@ -1,0 +1,101 @@
+import { StaticEndpointSource } from '@ballast/core';
+import { startEchoServer, type EchoServer } from '@ballast/testing';
+import { createServer, type Server } from 'nice-grpc';
+import { HealthDefinition } from 'nice-grpc-server-health';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createDetector, type Detector } from '../src/index.js';
+import { capturingLogger, echoClients, waitForChange } from './helpers.js';
+
+describe('health status from grpc.health.v1', () => {
+  const cleanups: (() => unknown)[] = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  async function servers(count: number, health = true): Promise<EchoServer[]> {
+    const started = await Promise.all(
+      Array.from({ length: count }, (_, i) => startEchoServer({ replica: `s${i}`, health })),
+    );
+    cleanups.push(() => Promise.all(started.map((s) => s.kill())));
+    return started;
+  }
+
+  function detect(source: StaticEndpointSource, options: Partial<Parameters<typeof createDetector>[0]> = {}): Detector {
+    const detector = createDetector({
+      source,
+      heartbeat: { intervalMs: 100 },
+      outlier: false,
+      metrics: false,
+      ...options,
+    });
+    cleanups.push(() => detector.close());
+    return detector;
+  }
+
+  it('a server whose health says NOT_SERVING stops getting picks, and gets them again when SERVING', async () => {
+    const echo = await servers(3);
+    const source = new StaticEndpointSource(echo.map((s) => ({ id: s.replica, address: s.address })));
+    const detector = detect(source);
+    const clients = echoClients(source.current());
+    cleanups.push(() => clients.close());
+    const served = async () => {
+      const replicas = new Set<string>();
+      const eligible = detector.eligible(source.current());
+      for (let i = 0; i < 30; i++) replicas.add((await clients.call(eligible[i % eligible.length]!.id)).replica!);
+      return [...replicas].sort();
+    };
+
+    const down = waitForChange(detector, 's1', (s) => s.kind === 'down');
+    echo[1]!.health.setStatus('unhealthy');
+    expect((await down).current).toMatchObject({ kind: 'down', reason: 'not-serving' });
+    expect(await served()).toEqual(['s0', 's2']);
+
+    const up = waitForChange(detector, 's1', (s) => s.kind === 'up');
+    echo[1]!.health.setStatus('healthy');
+    await up;
+    expect(await served()).toEqual(['s0', 's1', 's2']);
+  });
+
+  it('polls Check for status when Watch is off', async () => {
+    const [echo] = await servers(1);
+    const source = new StaticEndpointSource([{ id: 'p', address: echo!.address }]);
+    const detector = detect(source, { heartbeat: { intervalMs: 100, watch: false }, panicThreshold: 0 });
+    const down = waitForChange(detector, 'p', (s) => s.kind === 'down');
+    echo!.health.setStatus('unhealthy');
+    expect((await down).reason).toBe('not-serving');
+    expect(detector.states()[0]!.heartbeat).toBe('poll');
+    expect(detector.eligible(source.current())).toEqual([]);
+  });
+
+  it('a peer without a health service: passive-only, said once in the log, endpoint stays eligible', async () => {
+    const [echo] = await servers(1, false);
+    const source = new StaticEndpointSource([{ id: 'bare', address: echo!.address }]);
+    const { logger, records } = capturingLogger();
+    const detector = detect(source, { logger });
+    await vi.waitFor(() => expect(detector.states()[0]!.heartbeat).toBe('passive-only'), { timeout: 10_000 });
+    expect(detector.state('bare')).toEqual({ kind: 'up' });
+    expect(detector.eligible(source.current())).toEqual(source.current());
+    const lines = records.filter((r) => /UNIMPLEMENTED/.test(r.msg));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 40, endpoint: 'bare' });
+  });
+
+  it('a health response with an unknown status counts as not serving, without crashing anything', async () => {
+    const server: Server = createServer();
+    server.add(HealthDefinition, {
+      check: async () => ({ status: 7 as never }),
+      async *watch(_request, context) {
+        yield { status: 7 as never };
+        await new Promise((resolve) => context.signal.addEventListener('abort', resolve));
+      },
+    });
+    const port = await server.listen('127.0.0.1:0');
+    cleanups.push(() => server.forceShutdown());
+    const source = new StaticEndpointSource([{ id: 'odd', address: `127.0.0.1:${port}` }]);
+    const detector = createDetector({ source, heartbeat: { intervalMs: 100 }, outlier: false, metrics: false });
+    cleanups.push(() => detector.close());
+    await vi.waitFor(() => expect(detector.state('odd')).toMatchObject({ kind: 'down', reason: 'unknown-status' }), {
+      timeout: 10_000,
+    });
+  });
+});

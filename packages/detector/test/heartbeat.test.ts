@@ -1,0 +1,71 @@
+import { StaticEndpointSource } from '@ballast/core';
+import { spawnEchoReplica, type EchoReplica } from '@ballast/testing';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createDetector, type Detector } from '../src/index.js';
+import { waitForChange } from './helpers.js';
+
+// Real child processes: SIGSTOP freezes one (sockets open, nothing answers), SIGKILL crashes one.
+describe('heartbeats against real replicas', () => {
+  let replicas: EchoReplica[] = [];
+  let detector: Detector | undefined;
+
+  afterEach(async () => {
+    detector?.close();
+    detector = undefined;
+    await Promise.all(replicas.map((r) => r.stop()));
+    replicas = [];
+  });
+
+  async function start(count: number): Promise<{ source: StaticEndpointSource; detector: Detector }> {
+    replicas = await Promise.all(Array.from({ length: count }, (_, i) => spawnEchoReplica(`r${i}`)));
+    const source = new StaticEndpointSource(replicas.map((r) => ({ id: r.replica, address: r.address })));
+    detector = createDetector({ source, heartbeat: { intervalMs: 100 }, outlier: false, metrics: false });
+    await Promise.all(replicas.map((r) => waitForFirstHeartbeat(detector!, r.replica)));
+    return { source, detector };
+  }
+
+  it('marks a SIGSTOP-frozen replica down by phi-accrual, and up again after SIGCONT', async () => {
+    const { detector } = await start(3);
+    const frozen = replicas[1]!;
+    const down = waitForChange(detector, frozen.replica, (s) => s.kind === 'down');
+    const frozenAt = performance.now();
+    frozen.freeze();
+    const change = await down;
+    const detectMs = performance.now() - frozenAt;
+    expect(change.current).toMatchObject({ kind: 'down', reason: 'heartbeat-timeout' });
+    // Phi crosses at ~450 ms with 100 ms heartbeats; the bound leaves room for a loaded machine.
+    expect(detectMs).toBeLessThan(3000);
+    expect(detector.eligible(detector.states().map((s) => s.endpoint)).map((e) => e.id)).toEqual(['r0', 'r2']);
+
+    const up = waitForChange(detector, frozen.replica, (s) => s.kind === 'up');
+    frozen.thaw();
+    expect((await up).reason).toBe('recovered');
+  });
+
+  it('marks SIGKILLed replicas down on failed checks; with 2 of 3 down, panic makes all eligible', async () => {
+    const { detector } = await start(3);
+    const endpoints = detector.states().map((s) => s.endpoint);
+    const downs = [replicas[0]!, replicas[2]!].map((r) => waitForChange(detector, r.replica, (s) => s.kind === 'down'));
+    await replicas[0]!.crash();
+    const first = await downs[0]!;
+    expect(['check-failed', 'heartbeat-timeout']).toContain(first.reason);
+    // One of three down: the other two take the calls.
+    expect(detector.panicking()).toBe(false);
+    expect(detector.eligible(endpoints).map((e) => e.id)).toEqual(['r1', 'r2']);
+
+    await replicas[2]!.crash();
+    await downs[1];
+    expect(detector.panicking()).toBe(true);
+    expect(detector.eligible(endpoints)).toEqual(endpoints);
+  });
+});
+
+async function waitForFirstHeartbeat(detector: Detector, id: string): Promise<void> {
+  await vi.waitFor(
+    () => {
+      const snapshot = detector.states().find((s) => s.endpoint.id === id);
+      if (snapshot?.lastRttMs === undefined) throw new Error(`no heartbeat from ${id} yet`);
+    },
+    { timeout: 15_000, interval: 50 },
+  );
+}
