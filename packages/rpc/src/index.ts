@@ -1,0 +1,10 @@
+export { serve, LIVENESS_SERVICE } from './serve.js';
+export type { ServeHandle, ServeState } from './serve.js';
+export { service } from './serve-options.js';
+export type { ServeOptionsInput, ServiceEntry } from './serve-options.js';
+export { RpcError, RpcOptionsError } from './errors.js';
+export { clientCredentials, serverCredentials } from './tls.js';
+export type { ClientTlsOptions, Pem, ServerTlsOptions } from './tls.js';
+export { LoadMonitor, loadReportMiddleware } from './load-monitor.js';
+export { handlerErrorsMiddleware } from './handler-errors.js';
+export { concurrencyCapMiddleware } from './concurrency-cap.js';

@@ -1,0 +1,70 @@
+import type { Logger } from '@ballast/core';
+import type { ServiceImplementation } from 'nice-grpc';
+import type { CompatServiceDefinition } from 'nice-grpc/lib/service-definitions/index.js';
+import { z } from 'zod';
+import type { ServerTlsOptions } from './tls.js';
+
+/** A service definition with its implementation; build one with `service()` to get type checking. */
+export interface ServiceEntry {
+  readonly definition: CompatServiceDefinition;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the pairing is checked by service()
+  readonly implementation: ServiceImplementation<any>;
+}
+
+/** Pairs a definition with an implementation whose types must match it. */
+export function service<D extends CompatServiceDefinition>(
+  definition: D,
+  implementation: ServiceImplementation<D>,
+): ServiceEntry {
+  return { definition, implementation };
+}
+
+export const serveOptionsSchema = z.object({
+  /** Name of this service: logs, metrics, and its key in the registry. */
+  name: z.string().regex(/^[a-z][a-z0-9-]*$/, 'lowercase letters, digits and dashes, starting with a letter'),
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(0),
+  /** Address other processes should dial, when it differs from host:port (NAT, containers). */
+  advertiseAddress: z.string().optional(),
+  instanceId: z.string().min(1).optional(),
+  weight: z.number().finite().nonnegative().default(1),
+  zone: z.string().optional(),
+  metadata: z.record(z.string(), z.string()).default({}),
+  /** Largest message accepted or sent; larger ones fail with RESOURCE_EXHAUSTED. */
+  maxMessageBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(4 * 1024 * 1024),
+  /** Hard cap on calls in flight; beyond it calls fail fast with RESOURCE_EXHAUSTED. */
+  maxConcurrentCalls: z.number().int().positive().default(1000),
+  /** Adaptive concurrency limit (load shedding); false turns it off. */
+  loadShedding: z.union([z.literal(false), z.object({}).passthrough()]).default({}),
+  /** Prometheus /metrics on an HTTP port bound to loopback; false turns it off. */
+  metrics: z
+    .union([
+      z.literal(false),
+      z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(0) }),
+    ])
+    .default({ host: '127.0.0.1', port: 0 }),
+  /** Longest a graceful close waits for in-flight calls before cancelling them. */
+  drainTimeoutMs: z.number().int().nonnegative().default(10_000),
+  /** Time between turning NOT_SERVING and closing the listener, so clients stop picking us first. */
+  drainDelayMs: z.number().int().nonnegative().default(0),
+  /** Close gracefully and exit on SIGTERM/SIGINT. */
+  handleSignals: z.boolean().default(true),
+  /** Send a load report in every response's trailers (for the weighted-by-load policy). */
+  loadReports: z.boolean().default(true),
+  /** Serve gRPC server reflection (grpcurl). */
+  reflection: z.boolean().default(true),
+});
+
+export type ServeOptionsInput = z.input<typeof serveOptionsSchema> & {
+  services: readonly ServiceEntry[];
+  /** Registry to register this instance in (under a lease) for discovery. */
+  store?: unknown;
+  tls?: ServerTlsOptions;
+  logger?: Logger;
+  /** FileDescriptorSet for reflection; defaults to every contract in proto/. */
+  protoset?: Uint8Array;
+};

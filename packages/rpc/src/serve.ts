@@ -1,0 +1,154 @@
+import { randomUUID } from 'node:crypto';
+import { createLogger, type Logger } from '@ballast/core';
+import { serveMetrics, type MetricsServer } from '@ballast/detector';
+import { protoset as defaultProtoset } from '@ballast/stubs/protoset';
+import { createServer, type Server } from 'nice-grpc';
+import { prometheusServerMiddleware } from 'nice-grpc-prometheus';
+import { HealthDefinition, HealthServiceImpl, HealthState } from 'nice-grpc-server-health';
+import { ServerReflection, ServerReflectionService } from 'nice-grpc-server-reflection';
+import { concurrencyCapMiddleware } from './concurrency-cap.js';
+import { handlerErrorsMiddleware } from './handler-errors.js';
+import { LoadMonitor, loadReportMiddleware } from './load-monitor.js';
+import { RpcOptionsError } from './errors.js';
+import { serveOptionsSchema, type ServeOptionsInput } from './serve-options.js';
+import { serverCredentials } from './tls.js';
+
+/** Where a served instance is in its life. */
+export type ServeState = 'serving' | 'draining' | 'closed';
+
+/** The service name a liveness probe asks for; '' (overall) and each service are readiness. */
+export const LIVENESS_SERVICE = 'liveness';
+
+export interface ServeHandle {
+  readonly name: string;
+  readonly instanceId: string;
+  /** host:port the server listens on. */
+  readonly address: string;
+  readonly port: number;
+  /** http://127.0.0.1:PORT/metrics, when metrics are on. */
+  readonly metricsUrl?: string;
+  readonly server: Server;
+  /** Overall, per-service and liveness health as grpc.health.v1 reports it. */
+  readonly health: HealthState;
+  readonly state: ServeState;
+  /** Marks the instance not ready (or ready again) without closing it — e.g. a dependency is down. */
+  setReady(ready: boolean): void;
+  onStateChange(listener: (state: ServeState) => void): () => void;
+  /** Graceful: NOT_SERVING → deregister → drain in-flight calls (bounded) → close. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a nice-grpc server with health, reflection, metrics, load reports, error mapping and
+ * graceful shutdown. See the package README for every option and its default.
+ */
+export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
+  const parsed = serveOptionsSchema.safeParse(input);
+  if (!parsed.success) throw RpcOptionsError.fromZod('serve', parsed.error);
+  const options = parsed.data;
+  if (!input.services?.length)
+    throw new RpcOptionsError('serve', 'services', 'give at least one service(definition, implementation)');
+  const logger: Logger = (input.logger ?? createLogger('@ballast/rpc')).child({ service: options.name });
+  const instanceId = options.instanceId ?? `${options.name}-${randomUUID().slice(0, 8)}`;
+
+  const monitor = new LoadMonitor();
+  let server = createServer({
+    'grpc.max_receive_message_length': options.maxMessageBytes,
+    'grpc.max_send_message_length': options.maxMessageBytes,
+  })
+    .use(handlerErrorsMiddleware(logger))
+    .use(prometheusServerMiddleware())
+    .use(concurrencyCapMiddleware(options.maxConcurrentCalls));
+  if (options.loadReports) server = server.use(loadReportMiddleware(monitor));
+
+  const health = HealthState();
+  for (const entry of input.services) server.add(entry.definition, entry.implementation);
+  server.add(HealthDefinition, HealthServiceImpl(health));
+  const serviceNames = input.services.map((entry) => fullName(entry.definition));
+  if (options.reflection) {
+    server.add(ServerReflectionService, ServerReflection(input.protoset ?? defaultProtoset, serviceNames));
+  }
+
+  const port = await server.listen(`${options.host}:${options.port}`, serverCredentials(input.tls));
+  const address = `${options.host}:${port}`;
+
+  let metrics: MetricsServer | undefined;
+  if (options.metrics) metrics = await serveMetrics({ host: options.metrics.host, port: options.metrics.port });
+
+  let state: ServeState = 'serving';
+  const listeners = new Set<(state: ServeState) => void>();
+  const setState = (next: ServeState) => {
+    state = next;
+    logger.info({ instanceId, address, state: next }, `instance ${next}`);
+    for (const listener of listeners) listener(next);
+  };
+  const setReady = (ready: boolean) => {
+    const status = ready ? 'healthy' : 'unhealthy';
+    health.setStatus(status);
+    for (const name of serviceNames) health.setStatus(status, name);
+  };
+  health.setStatus('healthy', LIVENESS_SERVICE);
+  setReady(true);
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      setState('draining');
+      setReady(false);
+      if (options.drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, options.drainDelayMs));
+      const forced = setTimeout(() => {
+        logger.warn({ instanceId, drainTimeoutMs: options.drainTimeoutMs }, 'drain timed out; cancelling calls');
+        server.forceShutdown();
+      }, options.drainTimeoutMs);
+      await server.shutdown();
+      clearTimeout(forced);
+      health.setStatus('unhealthy', LIVENESS_SERVICE);
+      monitor.close();
+      await metrics?.close();
+      removeSignalHandlers();
+      setState('closed');
+    })());
+
+  const onSignal = (signal: NodeJS.Signals) => {
+    logger.info({ signal }, 'shutting down gracefully');
+    close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'graceful shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  const removeSignalHandlers = () => {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  };
+  if (options.handleSignals) {
+    process.once('SIGTERM', onSignal);
+    process.once('SIGINT', onSignal);
+  }
+
+  setState('serving');
+  return {
+    name: options.name,
+    instanceId,
+    address: options.advertiseAddress ?? address,
+    port,
+    metricsUrl: metrics ? `http://${metrics.address}/metrics` : undefined,
+    server,
+    health,
+    get state() {
+      return state;
+    },
+    setReady,
+    onStateChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    close,
+  };
+}
+
+function fullName(definition: ServeOptionsInput['services'][number]['definition']): string {
+  return 'fullName' in definition && typeof definition.fullName === 'string' ? definition.fullName : String(definition);
+}

@@ -1,0 +1,179 @@
+import { connect as netConnect, type Socket } from 'node:net';
+import { once } from 'node:events';
+import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
+import { createEchoService, defaultBehaviour } from '@ballast/testing';
+import { ChannelCredentials, createChannel, createClient, Status, type Channel } from 'nice-grpc';
+import { HealthDefinition } from 'nice-grpc-server-health';
+import { ServerReflectionService } from 'nice-grpc-server-reflection';
+import { ServerReflectionRequest } from 'nice-grpc-server-reflection/lib/proto/grpc/reflection/v1/reflection_pb.js';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { LIVENESS_SERVICE, serve, service, type ServeHandle } from '../src/index.js';
+import { clientCredentials } from '../src/tls.js';
+import { makeTlsFixtures, type TlsFixtures } from './tls-fixtures.js';
+
+const cleanup: Array<() => unknown> = [];
+afterEach(async () => {
+  while (cleanup.length) await cleanup.pop()!();
+});
+
+function echoEntry(replica = 'r1', overrides: Partial<ReturnType<typeof createEchoService>> = {}) {
+  const counters = { echo: 0, write: 0, count: 0 };
+  return service(EchoServiceDefinition, { ...createEchoService(replica, defaultBehaviour(), counters), ...overrides });
+}
+
+async function start(options: Partial<Parameters<typeof serve>[0]> = {}): Promise<ServeHandle> {
+  const handle = await serve({ name: 'echo', services: [echoEntry()], handleSignals: false, ...options });
+  cleanup.push(() => handle.close());
+  return handle;
+}
+
+function channel(address: string, credentials?: ChannelCredentials): Channel {
+  const ch = createChannel(address, credentials);
+  cleanup.push(() => ch.close());
+  return ch;
+}
+
+/** Reads HTTP/2 frames from a raw socket until GOAWAY; resolves with its error code. */
+function goAwayCode(socket: Socket): Promise<number> {
+  let buffered = Buffer.alloc(0);
+  return new Promise((resolve, reject) => {
+    socket.on('close', () => reject(new Error('closed without GOAWAY')));
+    socket.on('data', (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk]);
+      while (buffered.length >= 9) {
+        const length = buffered.readUIntBE(0, 3);
+        if (buffered.length < 9 + length) return;
+        if (buffered[3] === 7) return resolve(buffered.readUInt32BE(9 + 4));
+        buffered = buffered.subarray(9 + length);
+      }
+    });
+  });
+}
+
+async function* oneRequest<T>(request: T): AsyncIterable<T> {
+  yield request;
+}
+
+describe('serve()', () => {
+  it('serves the services, health (readiness and liveness) and reflection', async () => {
+    const handle = await start();
+    const ch = channel(handle.address);
+    expect((await createClient(EchoServiceDefinition, ch).echo({ message: 'hi' })).message).toBe('hi');
+
+    const health = createClient(HealthDefinition, ch);
+    expect((await health.check({ service: '' })).status).toBe(1);
+    expect((await health.check({ service: EchoServiceDefinition.fullName })).status).toBe(1);
+    expect((await health.check({ service: LIVENESS_SERVICE })).status).toBe(1);
+
+    const reflection = createClient(ServerReflectionService, ch);
+    const request = new ServerReflectionRequest().setListServices('*');
+    const names: string[] = [];
+    for await (const response of reflection.serverReflectionInfo(oneRequest(request))) {
+      for (const s of response.getListServicesResponse()?.getServiceList() ?? []) names.push(s.getName());
+    }
+    expect(names).toContain('ballast.testing.v1.EchoService');
+  });
+
+  it('rejects invalid options with an error naming the field', async () => {
+    await expect(serve({ name: 'Bad Name', services: [echoEntry()] })).rejects.toThrow(/option "name"/);
+    await expect(serve({ name: 'ok', port: 70000, services: [echoEntry()] })).rejects.toThrow(/option "port"/);
+    await expect(serve({ name: 'ok', services: [] })).rejects.toThrow(/option "services"/);
+  });
+
+  it('answers INTERNAL with a generic message when a handler throws, and keeps serving', async () => {
+    const handle = await start({
+      services: [
+        echoEntry('r1', {
+          async echo() {
+            throw new Error('secret database password in /etc/app.conf');
+          },
+        }),
+      ],
+    });
+    const echo = createClient(EchoServiceDefinition, channel(handle.address));
+    const error = (await echo.echo({ message: 'x' }).then(
+      () => ({ code: Status.OK, details: '' }),
+      (e: unknown) => e,
+    )) as { code: number; details: string };
+    expect(error.code).toBe(Status.INTERNAL);
+    expect(error.details).toMatch(/internal error \(incident [0-9a-f]{8}\)/);
+    expect(error.details).not.toMatch(/secret|\/etc|at /);
+    expect((await echo.write({ key: 'k', value: 'v' })).replica).toBe('r1');
+  });
+
+  it('drops a connection that sends malformed HTTP/2 and keeps serving', async () => {
+    const handle = await start();
+    const socket = netConnect(handle.port, '127.0.0.1');
+    await once(socket, 'connect');
+    // A valid HTTP/2 preface, then frames that are nonsense: the server must drop the connection.
+    const preface = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+    // A SETTINGS frame whose length is not a multiple of 6: FRAME_SIZE_ERROR, a connection error.
+    const badSettings = Buffer.from([0, 0, 5, 4, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5]);
+    socket.write(Buffer.concat([preface, badSettings]));
+    socket.on('error', () => {});
+    cleanup.push(() => socket.destroy());
+    expect(await goAwayCode(socket)).toBe(6 /* FRAME_SIZE_ERROR */);
+    const echo = createClient(EchoServiceDefinition, channel(handle.address));
+    expect((await echo.echo({ message: 'still here' })).message).toBe('still here');
+  });
+
+  it('refuses an oversized message with RESOURCE_EXHAUSTED', async () => {
+    const handle = await start({ maxMessageBytes: 64 * 1024 });
+    const echo = createClient(EchoServiceDefinition, channel(handle.address));
+    await expect(echo.echo({ message: 'big', payload: Buffer.alloc(100 * 1024) })).rejects.toMatchObject({
+      code: Status.RESOURCE_EXHAUSTED,
+    });
+    expect((await echo.echo({ message: 'small' })).message).toBe('small');
+  });
+
+  it('exposes Prometheus metrics on loopback', async () => {
+    const handle = await start();
+    await createClient(EchoServiceDefinition, channel(handle.address)).echo({ message: 'm' });
+    expect(handle.metricsUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    const text = await (await fetch(handle.metricsUrl!)).text();
+    expect(text).toMatch(/grpc_server_handled_total\{[^}]*grpc_method="Echo"/);
+  });
+
+  it('drains: readiness goes NOT_SERVING and an in-flight call completes', async () => {
+    const handle = await start();
+    const ch = channel(handle.address);
+    const echo = createClient(EchoServiceDefinition, ch);
+    const slow = echo.echo({ message: 'slow', delayMs: 300 });
+    await echo.echo({ message: 'warm' });
+    const states: string[] = [];
+    handle.onStateChange((s) => states.push(s));
+    const closed = handle.close();
+    expect(handle.health.getStatus()).toBe('unhealthy');
+    expect((await slow).message).toBe('slow');
+    await closed;
+    expect(states).toEqual(['draining', 'closed']);
+  });
+});
+
+describe('serve() with mTLS', () => {
+  let tls: TlsFixtures;
+  beforeAll(() => {
+    tls = makeTlsFixtures();
+  });
+
+  it('accepts a client with a certificate from its CA and refuses one without', async () => {
+    const handle = await start({ tls: { cert: tls.serverCert, key: tls.serverKey, ca: tls.ca } });
+    const trusted = createClient(
+      EchoServiceDefinition,
+      channel(handle.address, clientCredentials({ ca: tls.ca, cert: tls.clientCert, key: tls.clientKey })),
+    );
+    expect((await trusted.echo({ message: 'secure' })).message).toBe('secure');
+
+    const anonymous = createClient(EchoServiceDefinition, channel(handle.address, clientCredentials({ ca: tls.ca })));
+    await expect(anonymous.echo({ message: 'x' }, { signal: AbortSignal.timeout(5000) })).rejects.toMatchObject({
+      code: Status.UNAVAILABLE,
+    });
+    const stranger = createClient(
+      EchoServiceDefinition,
+      channel(handle.address, clientCredentials({ ca: tls.ca, cert: tls.strangerCert, key: tls.strangerKey })),
+    );
+    await expect(stranger.echo({ message: 'x' }, { signal: AbortSignal.timeout(5000) })).rejects.toMatchObject({
+      code: Status.UNAVAILABLE,
+    });
+  });
+});
