@@ -43,3 +43,15 @@ export { ConfigValue } from './config-value.js';
 export type { ConfigChange, ConfigRejection } from './config-value.js';
 export { checkValue, decodeValue } from './decode-value.js';
 export type { Decoded } from './decode-value.js';
+export { discover, RegistrySource } from './registry-source.js';
+export type { DiscoverOptions } from './registry-source.js';
+export { register, Registration } from './service-registration.js';
+export type { RegisterOptions, RegistrationState, ServiceInstance } from './service-registration.js';
+export {
+  DEFAULT_REGISTRY_ROOT,
+  parseRegistryEntry,
+  registryKey,
+  RegistryEntrySchema,
+  servicePrefix,
+} from './registry-entry.js';
+export type { RegistryEntry } from './registry-entry.js';
