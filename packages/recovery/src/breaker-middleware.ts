@@ -1,0 +1,79 @@
+import { GATEWAY_ERROR_CODES } from '@ballast/core';
+import { isAbortError } from 'abort-controller-x';
+import { ClientError, type ClientMiddleware } from 'nice-grpc-common';
+import type { Registry } from 'prom-client';
+import { z } from 'zod';
+import { instrumentBreaker } from './breaker-metrics.js';
+import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
+import { BreakerOpenError } from './errors.js';
+import { parseOptions } from './parse-options.js';
+
+export const breakerMiddlewareOptionsSchema = z.object({
+  /** Options of each per-method breaker (its name is "<prefix><method path>"). */
+  breaker: z.custom<Omit<CircuitBreakerOptions, 'name'>>((v) => typeof v === 'object' && v !== null).optional(),
+  namePrefix: z.string().default(''),
+  /** gRPC codes that count against the backend; others (e.g. INVALID_ARGUMENT) count as successes. */
+  failureCodes: z.array(z.number().int().min(0).max(16)).default([...GATEWAY_ERROR_CODES]),
+  /** prom-client registry for breaker metrics; false for none. */
+  registry: z.union([z.custom<Registry>((v) => typeof v === 'object' && v !== null), z.literal(false)]).optional(),
+});
+export type BreakerMiddlewareOptions = z.input<typeof breakerMiddlewareOptionsSchema>;
+
+const ALLOWED = {
+  breaker: 'CircuitBreaker options without name',
+  namePrefix: 'a string',
+  failureCodes: 'gRPC status codes 0–16',
+  registry: 'a prom-client Registry or false',
+};
+
+export interface MethodBreakers {
+  middleware: ClientMiddleware;
+  /** The breaker of a method path, created on first use. */
+  breaker(method: string): CircuitBreaker;
+  /** Every breaker created so far. */
+  breakers(): readonly CircuitBreaker[];
+  /** Stops metrics updates. */
+  close(): void;
+}
+
+/** A circuit breaker per method: an open one fails calls fast with UNAVAILABLE naming it. */
+export function createMethodBreakers(options: BreakerMiddlewareOptions = {}): MethodBreakers {
+  const o = parseOptions(breakerMiddlewareOptionsSchema, options, 'breakers', ALLOWED);
+  const breakers = new Map<string, CircuitBreaker>();
+  const disposers: (() => void)[] = [];
+  const breaker = (method: string) => {
+    let existing = breakers.get(method);
+    if (!existing) {
+      existing = new CircuitBreaker({ ...o.breaker, name: `${o.namePrefix}${method}` });
+      if (o.registry !== false) disposers.push(instrumentBreaker(existing, o.registry));
+      breakers.set(method, existing);
+    }
+    return existing;
+  };
+  const middleware: ClientMiddleware = async function* breakerMiddleware(call, options) {
+    const b = breaker(call.method.path);
+    const permit = b.tryAcquire();
+    if (!permit.allowed) throw new BreakerOpenError(call.method.path, b.name, permit.retryInMs);
+    let settled = false;
+    try {
+      const result = yield* call.next(call.request, options);
+      settled = true;
+      b.record(true, permit.probe);
+      return result;
+    } catch (error) {
+      settled = true;
+      if (isAbortError(error)) b.record(true, permit.probe);
+      else b.record(error instanceof ClientError && !o.failureCodes.includes(error.code), permit.probe);
+      throw error;
+    } finally {
+      // A consumer that stops reading a stream early: neither a failure nor a success.
+      if (!settled) b.record(true, permit.probe);
+    }
+  };
+  return {
+    middleware,
+    breaker,
+    breakers: () => [...breakers.values()],
+    close: () => disposers.splice(0).forEach((dispose) => dispose()),
+  };
+}

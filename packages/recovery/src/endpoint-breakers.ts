@@ -1,0 +1,105 @@
+import {
+  GATEWAY_ERROR_CODES,
+  type CallOutcome,
+  type Disposer,
+  type Endpoint,
+  type HealthView,
+  type OutcomeListener,
+} from '@ballast/core';
+import type { Registry } from 'prom-client';
+import { z } from 'zod';
+import { instrumentBreaker } from './breaker-metrics.js';
+import { CircuitBreaker, type BreakerTransition, type CircuitBreakerOptions } from './circuit-breaker.js';
+import { parseOptions } from './parse-options.js';
+
+export const endpointBreakersOptionsSchema = z.object({
+  breaker: z.custom<Omit<CircuitBreakerOptions, 'name'>>((v) => typeof v === 'object' && v !== null).optional(),
+  failureCodes: z.array(z.number().int().min(0).max(16)).default([...GATEWAY_ERROR_CODES]),
+  registry: z.union([z.custom<Registry>((v) => typeof v === 'object' && v !== null), z.literal(false)]).optional(),
+});
+export type EndpointBreakersOptions = z.input<typeof endpointBreakersOptionsSchema>;
+
+const ALLOWED = {
+  breaker: 'CircuitBreaker options without name',
+  failureCodes: 'gRPC status codes 0–16',
+  registry: 'a prom-client Registry or false',
+};
+
+/**
+ * A circuit breaker per endpoint, seen by the balancer as a HealthView: an endpoint whose breaker
+ * is open is not eligible, so the balancer skips it; once it half-opens it is eligible again and
+ * the next outcomes on it are the probes. Feed it every attempt's outcome through `record`.
+ */
+export interface EndpointBreakers extends HealthView {
+  /** OutcomeListener: pass it to the balanced channel's outcome hook. */
+  record: OutcomeListener;
+  breaker(endpointId: string): CircuitBreaker;
+  onStateChange(listener: (transition: BreakerTransition & { endpointId: string }) => void): Disposer;
+  /** Clears timers and metric hooks. */
+  close(): void;
+}
+
+export function createEndpointBreakers(options: EndpointBreakersOptions = {}): EndpointBreakers {
+  const o = parseOptions(endpointBreakersOptionsSchema, options, 'endpointBreakers', ALLOWED);
+  const breakers = new Map<string, CircuitBreaker>();
+  const changeListeners = new Set<() => void>();
+  const stateListeners = new Set<(transition: BreakerTransition & { endpointId: string }) => void>();
+  const timers = new Set<NodeJS.Timeout>();
+  const disposers: Disposer[] = [];
+  let closed = false;
+
+  const notify = () => {
+    for (const listener of changeListeners) listener();
+  };
+
+  const breaker = (endpointId: string) => {
+    let existing = breakers.get(endpointId);
+    if (existing) return existing;
+    const created = new CircuitBreaker({ ...o.breaker, name: `endpoint:${endpointId}` });
+    if (o.registry !== false) disposers.push(instrumentBreaker(created, o.registry));
+    created.onStateChange((transition) => {
+      for (const listener of stateListeners) listener({ ...transition, endpointId });
+      notify();
+      if (transition.to === 'open' && !closed) {
+        // The balancer rebuilds its picker only on onChange, so half-opening needs a wake-up.
+        const timer = setTimeout(() => {
+          timers.delete(timer);
+          void created.state;
+          notify();
+        }, created.msUntilHalfOpen() ?? 0);
+        timer.unref();
+        timers.add(timer);
+      }
+    });
+    breakers.set(endpointId, created);
+    existing = created;
+    return existing;
+  };
+
+  return {
+    eligible(endpoints: readonly Endpoint[]) {
+      return endpoints.filter((endpoint) => breakers.get(endpoint.id)?.state.kind !== 'open');
+    },
+    onChange(listener) {
+      changeListeners.add(listener);
+      return () => changeListeners.delete(listener);
+    },
+    record(outcome: CallOutcome) {
+      const b = breaker(outcome.endpointId);
+      const success = !o.failureCodes.includes(outcome.code);
+      const state = b.state;
+      b.record(success, state.kind === 'half-open');
+    },
+    breaker,
+    onStateChange(listener) {
+      stateListeners.add(listener);
+      return () => stateListeners.delete(listener);
+    },
+    close() {
+      closed = true;
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      disposers.splice(0).forEach((dispose) => dispose());
+    },
+  };
+}

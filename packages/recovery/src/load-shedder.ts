@@ -1,0 +1,78 @@
+import { createLogger, MetadataKeys, systemClock, type Logger } from '@ballast/core';
+import { isAbortError } from 'abort-controller-x';
+import { ServerError, Status, type ServerMiddleware } from 'nice-grpc-common';
+import { z } from 'zod';
+import { clockSchema, parseOptions } from './parse-options.js';
+import { VegasLimit, type VegasOptions } from './vegas-limit.js';
+
+export const loadShedderOptionsSchema = z.object({
+  limiter: z.custom<VegasOptions>((v) => typeof v === 'object' && v !== null).optional(),
+  /** Pushback sent with a rejection; a client's retry waits at least this long. */
+  pushbackMs: z.number().int().min(0).default(100),
+  clock: clockSchema.default(() => systemClock),
+  logger: z.custom<Logger>().optional(),
+});
+export type LoadShedderOptions = z.input<typeof loadShedderOptionsSchema>;
+
+const ALLOWED = {
+  limiter: 'VegasLimit options',
+  pushbackMs: 'an integer number of milliseconds ≥ 0',
+  clock: 'a Clock',
+};
+
+export interface LoadShedderStats {
+  limit: number;
+  inFlight: number;
+  accepted: number;
+  rejected: number;
+}
+
+export interface LoadShedder {
+  middleware: ServerMiddleware;
+  stats(): LoadShedderStats;
+}
+
+/**
+ * Server middleware with an adaptive concurrency limit: a call over the limit is rejected at once
+ * with RESOURCE_EXHAUSTED and a `grpc-retry-pushback-ms` trailer, so an overloaded replica sheds
+ * instead of queueing until every caller times out.
+ */
+export function createLoadShedder(options: LoadShedderOptions = {}): LoadShedder {
+  const o = parseOptions(loadShedderOptionsSchema, options, 'loadShedder', ALLOWED);
+  const limiter = new VegasLimit(o.limiter);
+  const logger = o.logger ?? createLogger('ballast.recovery.shedder');
+  let inFlight = 0;
+  let accepted = 0;
+  let rejected = 0;
+  let lastLoggedLimit = limiter.limit;
+
+  const middleware: ServerMiddleware = async function* loadShedder(call, context) {
+    if (inFlight >= limiter.limit) {
+      rejected++;
+      context.trailer.set(MetadataKeys.retryPushbackMs, String(o.pushbackMs));
+      throw new ServerError(
+        Status.RESOURCE_EXHAUSTED,
+        `server overloaded: ${inFlight} calls in flight at limit ${limiter.limit}; retry after ${o.pushbackMs} ms or elsewhere`,
+      );
+    }
+    inFlight++;
+    accepted++;
+    const inFlightAtStart = inFlight;
+    const started = o.clock.now();
+    let dropped = false;
+    try {
+      return yield* call.next(call.request, context);
+    } catch (error) {
+      dropped = isAbortError(error) || context.signal.aborted;
+      throw error;
+    } finally {
+      inFlight--;
+      const limit = limiter.onSample({ rttMs: o.clock.now() - started, inFlight: inFlightAtStart, dropped });
+      if (Math.abs(limit - lastLoggedLimit) >= Math.max(2, lastLoggedLimit * 0.2)) {
+        logger.info({ from: lastLoggedLimit, to: limit, method: call.method.path }, 'concurrency limit changed');
+        lastLoggedLimit = limit;
+      }
+    }
+  };
+  return { middleware, stats: () => ({ limit: limiter.limit, inFlight, accepted, rejected }) };
+}

@@ -1,0 +1,151 @@
+import { createLogger, MetadataKeys, systemClock, type Logger } from '@ballast/core';
+import { delay, rethrowAbortError } from 'abort-controller-x';
+import { retryMiddleware, type RetryOptions } from 'nice-grpc-client-middleware-retry';
+import {
+  ClientError,
+  composeClientMiddleware,
+  Metadata,
+  Status,
+  type CallOptions,
+  type ClientMiddleware,
+} from 'nice-grpc-common';
+import { z } from 'zod';
+import { ATTEMPT_STATE, parsePushback, type AttemptState, type AttemptStateOptions } from './attempt-state.js';
+import { exponentialBackoff, type BackoffOptions } from './backoff.js';
+import { RetryBudgetExhaustedError, RetryPushbackError } from './errors.js';
+import { parseOptions } from './parse-options.js';
+import { RetryBudget, type RetryBudgetOptions } from './retry-budget.js';
+
+const DEFAULT_RETRYABLE = [Status.UNAVAILABLE, Status.UNKNOWN, Status.INTERNAL, Status.CANCELLED];
+
+export const retryOptionsSchema = z.object({
+  /** Retries after the first attempt (so attempts ≤ maxRetries + 1). */
+  maxRetries: z.number().int().min(0).max(10).default(2),
+  backoff: z.custom<BackoffOptions>((value) => typeof value === 'object' && value !== null).optional(),
+  /** Codes worth another attempt. INVALID_ARGUMENT is the request's fault and is never accepted. */
+  retryableCodes: z
+    .array(z.nativeEnum(Status))
+    .refine((codes) => !codes.includes(Status.INVALID_ARGUMENT), 'INVALID_ARGUMENT is never retried')
+    .default(DEFAULT_RETRYABLE),
+  /** A RetryBudget shared by this client, options for a new one, or false for no budget. */
+  budget: z.union([z.instanceof(RetryBudget), z.literal(false), z.record(z.string(), z.unknown())]).default({}),
+  /** Tell the balanced channel to avoid endpoints that already failed this call. */
+  failover: z.boolean().default(true),
+  /** Upper bound on a server pushback wait; longer requests are honoured as "do not retry". */
+  maxPushbackMs: z.number().finite().min(0).default(30_000),
+  logger: z.custom<Logger>().optional(),
+});
+export type RetryMiddlewareOptions = z.input<typeof retryOptionsSchema>;
+
+const ALLOWED = {
+  maxRetries: 'an integer in [0, 10]',
+  backoff: '{ baseMs, maxMs, factor, jitter: "full" | "equal" | "none", random }',
+  retryableCodes: 'gRPC status codes other than INVALID_ARGUMENT (3)',
+  budget: 'a RetryBudget, RetryBudget options, or false',
+  failover: 'true or false',
+  maxPushbackMs: 'a number of milliseconds ≥ 0',
+};
+
+/** What a caller may pass per call. `retry: true` opts a non-idempotent method in. */
+export type RetryCallOptions = Pick<RetryOptions, 'retry'> & {
+  /** Overrides maxRetries for this call. */
+  retryMaxAttempts?: number;
+};
+
+export interface Retry {
+  middleware: ClientMiddleware<RetryCallOptions>;
+  /** The budget this client draws on (undefined when `budget: false`); share it with hedging. */
+  budget: RetryBudget | undefined;
+}
+
+/**
+ * Retries built on nice-grpc-client-middleware-retry: its loop decides what is retryable and
+ * when to stop; around it this adds the retry budget, server pushback, jittered backoff with an
+ * injectable random source, and failover (the `ballast-exclude` hint for the balanced channel).
+ */
+export function createRetry(options: RetryMiddlewareOptions = {}): Retry {
+  const o = parseOptions(retryOptionsSchema, options, 'retry', ALLOWED);
+  const budget =
+    o.budget === false
+      ? undefined
+      : o.budget instanceof RetryBudget
+        ? o.budget
+        : new RetryBudget(o.budget as RetryBudgetOptions);
+  const backoff = exponentialBackoff(o.backoff);
+  const logger = o.logger ?? createLogger('ballast.recovery.retry');
+  const clock = systemClock;
+
+  const perAttempt: ClientMiddleware<AttemptStateOptions> = async function* perAttempt(call, options) {
+    const { [ATTEMPT_STATE]: state, ...rest } = options;
+    if (state === undefined) return yield* call.next(call.request, rest);
+    const attempt = state.attempts++;
+    if (attempt > 0) {
+      const wait = Math.max(backoff.delayMs(attempt - 1), state.pushbackMs ?? 0);
+      if (wait > 0) await delay(rest.signal ?? new AbortController().signal, wait);
+    }
+    state.pushbackMs = undefined;
+    let endpoint: string | undefined;
+    const attemptOptions: CallOptions = {
+      ...rest,
+      onTrailer(trailer) {
+        endpoint = trailer.get(MetadataKeys.endpoint) ?? endpoint;
+        state.pushbackMs = parsePushback(trailer.get(MetadataKeys.retryPushbackMs));
+        rest.onTrailer?.(trailer);
+      },
+    };
+    if (o.failover && state.failedEndpoints.size > 0) {
+      const metadata = Metadata(rest.metadata);
+      metadata.set(MetadataKeys.exclude, [...state.failedEndpoints].join(','));
+      attemptOptions.metadata = metadata;
+    }
+    try {
+      return yield* call.next(call.request, attemptOptions);
+    } catch (error) {
+      if (endpoint !== undefined) state.failedEndpoints.add(endpoint);
+      throw error;
+    }
+  };
+
+  const gate: ClientMiddleware<RetryCallOptions> = async function* gate(call, options) {
+    if (call.requestStream || call.responseStream) return yield* call.next(call.request, options);
+    budget?.recordFirstAttempt();
+    const state: AttemptState = { attempts: 0, failedEndpoints: new Set(), pushbackMs: undefined };
+    const started = clock.now();
+    const downstream: CallOptions & RetryOptions & AttemptStateOptions = {
+      ...options,
+      retryMaxAttempts: options.retryMaxAttempts ?? o.maxRetries,
+      // The per-attempt layer waits; the library's own Math.random backoff is switched off.
+      retryBaseDelayMs: 0,
+      retryMaxDelayMs: 0,
+      retryableStatuses: o.retryableCodes.filter((code) => code !== Status.INVALID_ARGUMENT),
+      onRetryableError(error: ClientError, attempt: number) {
+        const pushback = state.pushbackMs;
+        if (pushback !== undefined && (pushback < 0 || pushback > o.maxPushbackMs)) {
+          logger.info({ method: call.method.path, attempt, pushback }, 'retry refused: server pushback');
+          throw new RetryPushbackError(error);
+        }
+        if (budget && !budget.tryRetry()) {
+          logger.warn({ method: call.method.path, attempt, code: error.code }, 'retry refused: budget exhausted');
+          throw new RetryBudgetExhaustedError(error);
+        }
+        logger.debug(
+          { method: call.method.path, attempt, code: error.code, elapsedMs: clock.now() - started },
+          'retrying',
+        );
+      },
+      [ATTEMPT_STATE]: state,
+    };
+    try {
+      return yield* call.next(call.request, downstream as CallOptions);
+    } catch (error) {
+      rethrowAbortError(error);
+      throw error;
+    }
+  };
+
+  const middleware = composeClientMiddleware(
+    composeClientMiddleware(perAttempt, retryMiddleware as ClientMiddleware<RetryOptions>),
+    gate,
+  ) as ClientMiddleware<RetryCallOptions>;
+  return { middleware, budget };
+}
