@@ -1,4 +1,5 @@
-export { serve, LIVENESS_SERVICE } from './serve.js';
+export { serve } from './serve.js';
+export { LIVENESS_SERVICE, READINESS_SERVICE } from '@ballast/detector';
 export type { ServeHandle, ServeState } from './serve.js';
 export { service } from './serve-options.js';
 export type { ServeOptionsInput, ServiceEntry } from './serve-options.js';

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createLogger, type Logger } from '@ballast/core';
-import { serveMetrics, type MetricsServer } from '@ballast/detector';
+import { createServerHealth, serveMetrics, type MetricsServer, type ServerHealth } from '@ballast/detector';
 import { protoset as defaultProtoset } from '@ballast/stubs/protoset';
 import { createServer, type Server } from 'nice-grpc';
 import { prometheusServerMiddleware } from 'nice-grpc-prometheus';
-import { HealthDefinition, HealthServiceImpl, HealthState } from 'nice-grpc-server-health';
+import { HealthDefinition } from 'nice-grpc-server-health';
 import { ServerReflection, ServerReflectionService } from 'nice-grpc-server-reflection';
 import { concurrencyCapMiddleware } from './concurrency-cap.js';
 import { handlerErrorsMiddleware } from './handler-errors.js';
@@ -16,9 +16,6 @@ import { serverCredentials } from './tls.js';
 /** Where a served instance is in its life. */
 export type ServeState = 'serving' | 'draining' | 'closed';
 
-/** The service name a liveness probe asks for; '' (overall) and each service are readiness. */
-export const LIVENESS_SERVICE = 'liveness';
-
 export interface ServeHandle {
   readonly name: string;
   readonly instanceId: string;
@@ -28,11 +25,12 @@ export interface ServeHandle {
   /** http://127.0.0.1:PORT/metrics, when metrics are on. */
   readonly metricsUrl?: string;
   readonly server: Server;
-  /** Overall, per-service and liveness health as grpc.health.v1 reports it. */
-  readonly health: HealthState;
+  /**
+   * Liveness and readiness as grpc.health.v1 reports them; `health.setDependency('db', false)`
+   * takes the instance out of rotation without closing it.
+   */
+  readonly health: ServerHealth;
   readonly state: ServeState;
-  /** Marks the instance not ready (or ready again) without closing it — e.g. a dependency is down. */
-  setReady(ready: boolean): void;
   onStateChange(listener: (state: ServeState) => void): () => void;
   /** Graceful: NOT_SERVING → deregister → drain in-flight calls (bounded) → close. */
   close(): Promise<void>;
@@ -61,10 +59,10 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
     .use(concurrencyCapMiddleware(options.maxConcurrentCalls));
   if (options.loadReports) server = server.use(loadReportMiddleware(monitor));
 
-  const health = HealthState();
   for (const entry of input.services) server.add(entry.definition, entry.implementation);
-  server.add(HealthDefinition, HealthServiceImpl(health));
   const serviceNames = input.services.map((entry) => fullName(entry.definition));
+  const health = createServerHealth({ services: serviceNames, logger });
+  server.add(HealthDefinition, health.implementation);
   if (options.reflection) {
     server.add(ServerReflectionService, ServerReflection(input.protoset ?? defaultProtoset, serviceNames));
   }
@@ -82,19 +80,12 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
     logger.info({ instanceId, address, state: next }, `instance ${next}`);
     for (const listener of listeners) listener(next);
   };
-  const setReady = (ready: boolean) => {
-    const status = ready ? 'healthy' : 'unhealthy';
-    health.setStatus(status);
-    for (const name of serviceNames) health.setStatus(status, name);
-  };
-  health.setStatus('healthy', LIVENESS_SERVICE);
-  setReady(true);
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       setState('draining');
-      setReady(false);
+      health.startDraining();
       if (options.drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, options.drainDelayMs));
       const forced = setTimeout(() => {
         logger.warn({ instanceId, drainTimeoutMs: options.drainTimeoutMs }, 'drain timed out; cancelling calls');
@@ -102,7 +93,6 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
       }, options.drainTimeoutMs);
       await server.shutdown();
       clearTimeout(forced);
-      health.setStatus('unhealthy', LIVENESS_SERVICE);
       monitor.close();
       await metrics?.close();
       removeSignalHandlers();
@@ -140,7 +130,6 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
     get state() {
       return state;
     },
-    setReady,
     onStateChange(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
