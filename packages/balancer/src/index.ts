@@ -1,1 +1,33 @@
-export {};
+export { createBalancedChannel } from './balanced-channel.js';
+export type { BalancedChannel } from './balanced-channel.js';
+export type { BalancedChannelOptions } from './channel-options.js';
+export type { EndpointStats } from './endpoint-pool.js';
+export { createPolicy } from './create-policy.js';
+export type { CreatePolicyOptions } from './create-policy.js';
+export { BUILT_IN_POLICIES, DEFAULT_POLICY, policyNames, registerPolicy, resolvePolicy } from './policy-registry.js';
+export type { BuiltInPolicyName, PolicyName } from './policy-registry.js';
+export { parsePolicyOptions } from './policy-options.js';
+export type { HashKey, PolicyOptions, PolicyOptionsInput } from './policy-options.js';
+export { pickRequest, plainPick, recordMetadata } from './picker.js';
+export type {
+  AttemptResult,
+  Pick,
+  Picker,
+  PickMetadata,
+  PickRequest,
+  Policy,
+  PolicyContext,
+  PolicyFactory,
+} from './picker.js';
+export { BalancerError, InvalidBalancerOptionError, PickerBuildError } from './errors.js';
+export { WAIT_FOR_READY_KEY } from './request-metadata.js';
+export { murmur3 } from './hash.js';
+export { roundRobin } from './policies/round-robin.js';
+export { randomPolicy } from './policies/random.js';
+export { weightedRoundRobin } from './policies/weighted-round-robin.js';
+export { leastRequest } from './policies/least-request.js';
+export { peakEwma } from './policies/peak-ewma.js';
+export { ringHash } from './policies/ring-hash.js';
+export { maglev } from './policies/maglev.js';
+export { weightedByLoad } from './policies/weighted-by-load.js';
+export { loadWeight } from './policies/load-weight.js';

@@ -1,0 +1,184 @@
+import * as grpc from '@grpc/grpc-js';
+import type { Disposer } from '@ballast/core';
+import type { PoolEntry } from './endpoint-pool.js';
+import type { Pick } from './picker.js';
+
+export type GrpcCall = ReturnType<grpc.ChannelInterface['createCall']>;
+type MessageContext = Parameters<GrpcCall['sendMessageWithContext']>[0];
+type CallCredentials = Parameters<GrpcCall['setCredentials']>[0];
+
+export interface CallParams {
+  readonly method: string;
+  readonly deadline: grpc.Deadline;
+  readonly host: string | null | undefined;
+  readonly parentCall: Parameters<grpc.ChannelInterface['createCall']>[3];
+  readonly propagateFlags: number | null | undefined;
+}
+
+/** What the attempt went to, handed back when it ends. */
+export interface Attempt {
+  readonly entry: PoolEntry;
+  readonly pick: Pick;
+  readonly method: string;
+  readonly startedAt: number;
+}
+
+export type PickAnswer =
+  | { readonly type: 'picked'; readonly attempt: Attempt; readonly metadata: grpc.Metadata }
+  | { readonly type: 'unavailable'; readonly reason: string; readonly waitForReady: boolean };
+
+/** The channel as a call sees it. */
+export interface CallHost {
+  pick(method: string, metadata: grpc.Metadata): PickAnswer;
+  onPickerChange(listener: () => void): Disposer;
+  /** Books the attempt's outcome and stamps the `ballast-endpoint` trailer into `status.metadata`. */
+  finish(attempt: Attempt, status: grpc.StatusObject): void;
+}
+
+type CallState =
+  | { readonly kind: 'created' }
+  | { readonly kind: 'waiting'; readonly stop: Disposer }
+  | { readonly kind: 'active'; readonly inner: GrpcCall; readonly attempt: Attempt }
+  | { readonly kind: 'done' };
+
+let callNumber = 0;
+
+/**
+ * A grpc-js Call that picks its endpoint only at `start`, when the request metadata is known, so
+ * every attempt a retry middleware makes is a fresh pick. Until the pick lands (wait-for-ready),
+ * writes, half-close and reads are queued and replayed in order on the chosen endpoint's call.
+ */
+export class BalancedCall implements GrpcCall {
+  #state: CallState = { kind: 'created' };
+  #listener: grpc.InterceptingListener | undefined;
+  #credentials: CallCredentials | undefined;
+  #pending: ((call: GrpcCall) => void)[] = [];
+  #earlyCancel: { code: grpc.status; details: string } | undefined;
+  readonly #number = ++callNumber;
+
+  constructor(
+    private readonly host: CallHost,
+    private readonly params: CallParams,
+  ) {}
+
+  start(metadata: grpc.Metadata, listener: grpc.InterceptingListener): void {
+    this.#listener = listener;
+    if (this.#earlyCancel) {
+      const { code, details } = this.#earlyCancel;
+      this.#endLocally(code, details);
+      return;
+    }
+    this.#tryStart(metadata);
+  }
+
+  sendMessageWithContext(context: MessageContext, message: Buffer): void {
+    this.#run((call) => call.sendMessageWithContext(context, message), context.callback);
+  }
+
+  startRead(): void {
+    this.#run((call) => call.startRead());
+  }
+
+  halfClose(): void {
+    this.#run((call) => call.halfClose());
+  }
+
+  cancelWithStatus(code: grpc.status, details: string): void {
+    const state = this.#state;
+    if (state.kind === 'active') state.inner.cancelWithStatus(code, details);
+    else if (state.kind === 'created' && !this.#listener) this.#earlyCancel = { code, details };
+    else if (state.kind !== 'done') this.#endLocally(code, details);
+  }
+
+  getPeer(): string {
+    const state = this.#state;
+    return state.kind === 'active' ? state.inner.getPeer() : '';
+  }
+
+  getCallNumber(): number {
+    return this.#number;
+  }
+
+  setCredentials(credentials: CallCredentials): void {
+    this.#credentials = credentials;
+    if (this.#state.kind === 'active') this.#state.inner.setCredentials(credentials);
+  }
+
+  getAuthContext(): ReturnType<GrpcCall['getAuthContext']> {
+    return this.#state.kind === 'active' ? this.#state.inner.getAuthContext() : null;
+  }
+
+  #tryStart(metadata: grpc.Metadata): void {
+    const answer = this.host.pick(this.params.method, metadata);
+    if (answer.type === 'picked') {
+      this.#startOn(answer.attempt, answer.metadata);
+      return;
+    }
+    if (!answer.waitForReady) {
+      // Deliver on a later tick: grpc-js callers attach their handlers after start() returns.
+      process.nextTick(() => this.#endLocally(grpc.status.UNAVAILABLE, answer.reason));
+      this.#state = { kind: 'waiting', stop: () => {} };
+      return;
+    }
+    this.#waitForEndpoint(metadata, answer.reason);
+  }
+
+  #waitForEndpoint(metadata: grpc.Metadata, reason: string): void {
+    const deadline = this.params.deadline instanceof Date ? this.params.deadline.getTime() : this.params.deadline;
+    let timer: NodeJS.Timeout | undefined;
+    const stopWatching = this.host.onPickerChange(() => {
+      if (this.#state.kind !== 'waiting') return;
+      const answer = this.host.pick(this.params.method, metadata);
+      if (answer.type !== 'picked') return;
+      stop();
+      this.#startOn(answer.attempt, answer.metadata);
+    });
+    const stop = (): void => {
+      stopWatching();
+      if (timer) clearTimeout(timer);
+    };
+    if (Number.isFinite(deadline)) {
+      timer = setTimeout(
+        () => this.#endLocally(grpc.status.DEADLINE_EXCEEDED, `deadline passed while waiting for ready: ${reason}`),
+        Math.max(0, deadline - Date.now()),
+      );
+    }
+    this.#state = { kind: 'waiting', stop };
+  }
+
+  #startOn(attempt: Attempt, metadata: grpc.Metadata): void {
+    const p = this.params;
+    const inner = attempt.entry.channel().createCall(p.method, p.deadline, p.host, p.parentCall, p.propagateFlags);
+    if (this.#credentials) inner.setCredentials(this.#credentials);
+    this.#state = { kind: 'active', inner, attempt };
+    const listener = this.#listener!;
+    inner.start(metadata, {
+      onReceiveMetadata: (m) => listener.onReceiveMetadata(m),
+      onReceiveMessage: (m: unknown) => listener.onReceiveMessage(m),
+      onReceiveStatus: (status) => {
+        this.#state = { kind: 'done' };
+        this.host.finish(attempt, status);
+        listener.onReceiveStatus(status);
+      },
+    });
+    const pending = this.#pending;
+    this.#pending = [];
+    for (const operation of pending) operation(inner);
+  }
+
+  #run(operation: (call: GrpcCall) => void, callback?: (error?: Error | null) => void): void {
+    const state = this.#state;
+    if (state.kind === 'active') operation(state.inner);
+    else if (state.kind === 'done') callback?.();
+    else this.#pending.push(operation);
+  }
+
+  #endLocally(code: grpc.status, details: string): void {
+    const state = this.#state;
+    if (state.kind === 'done' || state.kind === 'active') return;
+    if (state.kind === 'waiting') state.stop();
+    this.#state = { kind: 'done' };
+    this.#pending = [];
+    this.#listener?.onReceiveStatus({ code, details, metadata: new grpc.Metadata() });
+  }
+}

@@ -1,0 +1,240 @@
+import * as grpc from '@grpc/grpc-js';
+import {
+  MetadataKeys,
+  StaticEndpointSource,
+  allHealthy,
+  createLogger,
+  parseLoadReport,
+  systemClock,
+  validateEndpoints,
+  type CallOutcome,
+  type Disposer,
+  type Endpoint,
+  type EndpointSource,
+  type OutcomeListener,
+} from '@ballast/core';
+import { BalancedCall, type Attempt, type CallHost, type CallParams, type PickAnswer } from './balanced-call.js';
+import { checkChannelOptions, type BalancedChannelOptions } from './channel-options.js';
+import { createPolicy } from './create-policy.js';
+import { EndpointPool, type EndpointStats } from './endpoint-pool.js';
+import type { Picker } from './picker.js';
+import { excludedIds, pickMetadata, wantsWaitForReady, wireMetadata } from './request-metadata.js';
+
+/** A grpc-js channel that balances every call over a changing set of endpoints. */
+export interface BalancedChannel extends grpc.ChannelInterface {
+  /** The endpoints the source publishes now (eligible or not). */
+  endpoints(): readonly Endpoint[];
+  /** Per-endpoint in-flight attempts, picks and eligibility. */
+  stats(): EndpointStats[];
+  /** Stops the source subscription and closes every endpoint connection; later calls fail UNAVAILABLE. */
+  close(): void;
+}
+
+type PickerState =
+  | { readonly kind: 'ready'; readonly picker: Picker }
+  | { readonly kind: 'empty'; readonly reason: string }
+  | { readonly kind: 'closed'; readonly reason: string };
+
+let channelId = 0;
+
+/**
+ * Creates the balanced channel; pass it to nice-grpc's `createClient(Definition, channel)`.
+ * Options are checked here: a bad policy name or option throws now, never at call time.
+ */
+export function createBalancedChannel(options: BalancedChannelOptions): BalancedChannel {
+  checkChannelOptions(options);
+  return new BalancedChannelImpl(options);
+}
+
+class BalancedChannelImpl implements BalancedChannel, CallHost {
+  readonly #service: string;
+  readonly #logger;
+  readonly #clock;
+  readonly #policy;
+  readonly #health;
+  readonly #listeners: readonly OutcomeListener[];
+  readonly #waitForReady: boolean;
+  readonly #pool: EndpointPool;
+  readonly #source: EndpointSource;
+  readonly #disposers: Disposer[] = [];
+  readonly #pickerListeners = new Set<() => void>();
+  readonly #ref = { kind: 'channel', id: ++channelId, name: '' } as unknown as ReturnType<
+    grpc.ChannelInterface['getChannelzRef']
+  >;
+  #endpoints: readonly Endpoint[] = [];
+  #eligible: ReadonlySet<string> = new Set();
+  #state: PickerState = { kind: 'empty', reason: 'no endpoints' };
+
+  constructor(options: BalancedChannelOptions) {
+    this.#service = options.service;
+    this.#ref.name = `ballast:///${options.service}`;
+    this.#logger = (options.logger ?? createLogger('ballast.balancer')).child({ service: options.service });
+    this.#clock = options.clock ?? systemClock;
+    this.#policy = createPolicy({ ...options, logger: this.#logger });
+    this.#health = options.health ?? allHealthy;
+    this.#listeners = options.onOutcome === undefined ? [] : [options.onOutcome].flat();
+    this.#waitForReady = options.waitForReady ?? false;
+    this.#pool = new EndpointPool(
+      options.credentials ?? grpc.credentials.createInsecure(),
+      options.channelOptions ?? {},
+      this.#logger,
+    );
+    this.#source = Array.isArray(options.source)
+      ? new StaticEndpointSource(options.source as readonly (Endpoint | string)[])
+      : (options.source as EndpointSource);
+    this.#disposers.push(this.#health.onChange(() => this.#rebuild('health changed')));
+    if (this.#policy.onStale) this.#disposers.push(this.#policy.onStale(() => this.#rebuild('policy state changed')));
+    // Validate the first list synchronously so a bad static list throws from the constructor.
+    this.#setEndpoints(validateEndpoints(this.#source.current()), true);
+    this.#disposers.push(this.#source.subscribe((list) => this.#setEndpoints(list, false)));
+  }
+
+  endpoints(): readonly Endpoint[] {
+    return this.#endpoints;
+  }
+
+  stats(): EndpointStats[] {
+    return this.#pool.stats(this.#eligible);
+  }
+
+  pick(method: string, metadata: grpc.Metadata): PickAnswer {
+    const state = this.#state;
+    if (state.kind !== 'ready') {
+      const waitForReady = state.kind === 'empty' && (wantsWaitForReady(metadata) ?? this.#waitForReady);
+      return { type: 'unavailable', reason: `${this.#service}: ${state.reason}`, waitForReady };
+    }
+    const request = { method, metadata: pickMetadata(metadata), exclude: excludedIds(metadata) };
+    const pick = state.picker.pick(request);
+    const entry = this.#pool.get(pick.endpoint.id)!;
+    this.#pool.acquire(entry);
+    const attempt: Attempt = { entry, pick, method, startedAt: this.#clock.now() };
+    return { type: 'picked', attempt, metadata: wireMetadata(metadata) };
+  }
+
+  onPickerChange(listener: () => void): Disposer {
+    this.#pickerListeners.add(listener);
+    return () => this.#pickerListeners.delete(listener);
+  }
+
+  finish(attempt: Attempt, status: grpc.StatusObject): void {
+    const endpointId = attempt.entry.endpoint.id;
+    const loadText = status.metadata.get(MetadataKeys.load)[0];
+    const load = typeof loadText === 'string' ? parseLoadReport(loadText) : undefined;
+    const latencyMs = Math.max(0, this.#clock.now() - attempt.startedAt);
+    this.#pool.release(attempt.entry);
+    attempt.pick.done({ code: status.code, latencyMs, ...(load && { load }) });
+    status.metadata.set(MetadataKeys.endpoint, endpointId);
+    const outcome: CallOutcome = {
+      endpointId,
+      code: status.code,
+      latencyMs,
+      method: attempt.method,
+      ...(load && { load }),
+    };
+    for (const listener of this.#listeners) {
+      try {
+        listener(outcome);
+      } catch (error) {
+        this.#logger.error({ err: error, endpoint: endpointId }, 'outcome listener threw; the call is unaffected');
+      }
+    }
+  }
+
+  createCall(
+    method: string,
+    deadline: grpc.Deadline,
+    host: string | null | undefined,
+    parentCall: CallParams['parentCall'],
+    propagateFlags: number | null | undefined,
+  ): BalancedCall {
+    return new BalancedCall(this, { method, deadline, host, parentCall, propagateFlags });
+  }
+
+  close(): void {
+    if (this.#state.kind === 'closed') return;
+    this.#state = { kind: 'closed', reason: 'the balanced channel is closed' };
+    for (const dispose of this.#disposers.splice(0)) dispose();
+    this.#pool.close();
+    this.#notifyPickerChange();
+    this.#logger.info('balanced channel closed');
+  }
+
+  getTarget(): string {
+    return `ballast:///${this.#service}`;
+  }
+
+  getConnectivityState(tryToConnect: boolean): grpc.connectivityState {
+    if (this.#state.kind === 'closed') return grpc.connectivityState.SHUTDOWN;
+    const states = [...this.#pool.entries()].map((e) =>
+      tryToConnect ? e.channel().getConnectivityState(true) : e.state(),
+    );
+    for (const wanted of [
+      grpc.connectivityState.READY,
+      grpc.connectivityState.CONNECTING,
+      grpc.connectivityState.IDLE,
+    ]) {
+      if (states.includes(wanted)) return wanted;
+    }
+    return grpc.connectivityState.TRANSIENT_FAILURE;
+  }
+
+  watchConnectivityState(
+    current: grpc.connectivityState,
+    deadline: Date | number,
+    callback: (error?: Error) => void,
+  ): void {
+    const end = deadline instanceof Date ? deadline.getTime() : deadline;
+    // Endpoint channels come and go, so poll the aggregate rather than track every channel's watch.
+    const check = (): void => {
+      if (this.getConnectivityState(false) !== current) callback();
+      else if (Date.now() >= end) callback(new Error('Deadline passed without connectivity state change'));
+      else setTimeout(check, Math.min(50, Math.max(1, end - Date.now()))).unref();
+    };
+    setTimeout(check, 0).unref();
+  }
+
+  getChannelzRef(): ReturnType<grpc.ChannelInterface['getChannelzRef']> {
+    return this.#ref;
+  }
+
+  #setEndpoints(list: readonly Endpoint[], initial: boolean): void {
+    if (this.#state.kind === 'closed') return;
+    if (!initial) {
+      try {
+        validateEndpoints(list);
+      } catch (error) {
+        this.#logger.error({ err: error }, 'rejected an invalid endpoint list; keeping the last good one');
+        return;
+      }
+    }
+    if (!initial && list === this.#endpoints) return;
+    this.#endpoints = list;
+    this.#pool.update(list);
+    this.#rebuild('endpoints changed');
+  }
+
+  #rebuild(reason: string): void {
+    if (this.#state.kind === 'closed') return;
+    const all = this.#endpoints;
+    const known = new Set(all.map((e) => e.id));
+    const eligible = this.#health.eligible(all).filter((e) => known.has(e.id));
+    this.#eligible = new Set(eligible.map((e) => e.id));
+    if (eligible.length === 0) {
+      const why = all.length === 0 ? 'no endpoints' : `all ${all.length} endpoints ejected`;
+      this.#state = { kind: 'empty', reason: why };
+    } else {
+      try {
+        this.#state = { kind: 'ready', picker: this.#policy.picker(eligible) };
+      } catch (error) {
+        this.#logger.error({ err: error, reason }, 'picker build failed; keeping the previous picker');
+        return;
+      }
+    }
+    this.#logger.debug({ reason, endpoints: all.length, eligible: eligible.length }, 'picker rebuilt');
+    this.#notifyPickerChange();
+  }
+
+  #notifyPickerChange(): void {
+    for (const listener of [...this.#pickerListeners]) listener();
+  }
+}

@@ -1,0 +1,23 @@
+import { createLogger, systemClock, systemRandom, type Clock, type Logger, type Random } from '@ballast/core';
+import type { Policy, PolicyFactory } from './picker.js';
+import { parsePolicyOptions, type PolicyOptionsInput } from './policy-options.js';
+import { resolvePolicy, type PolicyName } from './policy-registry.js';
+
+export interface CreatePolicyOptions {
+  policy?: PolicyName | PolicyFactory;
+  policyOptions?: PolicyOptionsInput;
+  clock?: Clock;
+  random?: Random;
+  logger?: Logger;
+}
+
+/** A policy by name (default 'peak-ewma') with validated options: use it without a channel. */
+export function createPolicy(options: CreatePolicyOptions = {}): Policy {
+  const factory = resolvePolicy(options.policy);
+  return factory({
+    clock: options.clock ?? systemClock,
+    random: options.random ?? systemRandom,
+    options: parsePolicyOptions(options.policyOptions),
+    logger: options.logger ?? createLogger('ballast.balancer'),
+  });
+}

@@ -1,0 +1,84 @@
+import type { Clock, Disposer, Endpoint, LoadReport, Logger, Random } from '@ballast/core';
+import type { PolicyOptions } from './policy-options.js';
+
+/** Read access to the request metadata at pick time; keys are lower-case. */
+export interface PickMetadata {
+  get(key: string): string | undefined;
+}
+
+/** What a picker sees of one attempt. */
+export interface PickRequest {
+  /** Full method path, "/package.Service/Method". */
+  readonly method: string;
+  readonly metadata: PickMetadata;
+  /** Endpoint ids to avoid when any other endpoint can take the attempt (from `ballast-exclude`). */
+  readonly exclude: ReadonlySet<string>;
+}
+
+/** How one attempt ended, reported back through `Pick.done`. */
+export interface AttemptResult {
+  /** gRPC status code (0 = OK). */
+  readonly code: number;
+  readonly latencyMs: number;
+  readonly load?: LoadReport;
+}
+
+/** The endpoint chosen for one attempt; `done` must be called exactly once when the attempt ends. */
+export interface Pick {
+  readonly endpoint: Endpoint;
+  done(result: AttemptResult): void;
+}
+
+/**
+ * An immutable snapshot over a non-empty endpoint list. `pick()` is synchronous and O(1) or
+ * O(log n); per-endpoint counters it reads (in-flight, latency) live in the policy.
+ */
+export interface Picker {
+  readonly endpoints: readonly Endpoint[];
+  pick(request: PickRequest): Pick;
+}
+
+/** A balancing policy: builds pickers and keeps the per-endpoint state they read. */
+export interface Policy {
+  readonly name: string;
+  /** A picker over these endpoints, which the caller guarantees are non-empty and have unique ids. */
+  picker(endpoints: readonly Endpoint[]): Picker;
+  /**
+   * Called when the policy's own state says the current picker is stale (new load weights), so
+   * the owner builds a new one. Policies whose pickers never go stale omit it.
+   */
+  onStale?(listener: () => void): Disposer;
+}
+
+/** What a policy factory receives: injected time and randomness, parsed options, a logger. */
+export interface PolicyContext {
+  readonly clock: Clock;
+  readonly random: Random;
+  readonly options: PolicyOptions;
+  readonly logger: Logger;
+}
+
+export type PolicyFactory = (context: PolicyContext) => Policy;
+
+/** A pick that needs no feedback. */
+export function plainPick(endpoint: Endpoint): Pick {
+  return { endpoint, done: noop };
+}
+
+function noop(): void {}
+
+/** Metadata view over a plain record, for tests and callers outside gRPC. */
+export function recordMetadata(record: Readonly<Record<string, string>> = {}): PickMetadata {
+  return { get: (key) => record[key] };
+}
+
+const EMPTY_EXCLUDE: ReadonlySet<string> = new Set();
+
+/** A request with no metadata and nothing excluded: for tests and benchmarks. */
+export function pickRequest(partial: Partial<PickRequest> = {}): PickRequest {
+  return {
+    method: partial.method ?? '/test/Method',
+    metadata: partial.metadata ?? recordMetadata(),
+    exclude: partial.exclude ?? EMPTY_EXCLUDE,
+  };
+}

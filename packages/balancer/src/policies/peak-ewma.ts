@@ -1,0 +1,85 @@
+import { GATEWAY_ERROR_CODES, type Clock, type Endpoint, type Random } from '@ballast/core';
+import type { AttemptResult, Pick, Picker, PickRequest, Policy, PolicyFactory } from '../picker.js';
+import { EndpointStates } from './endpoint-states.js';
+import { twoChoices } from './two-choices.js';
+
+/** Latency estimate of one endpoint: jumps up to a new peak at once, decays toward 0 with time. */
+export class PeakEwmaEstimate {
+  inFlight = 0;
+  #estimate: number;
+  #stamp: number;
+  constructor(
+    defaultRttMs: number,
+    now: number,
+    private readonly decayMs: number,
+  ) {
+    this.#estimate = defaultRttMs;
+    this.#stamp = now;
+  }
+
+  /** The estimate at `now`, decayed since the last observation (it is not written back). */
+  rttAt(now: number): number {
+    const elapsed = now - this.#stamp;
+    return elapsed > 0 ? this.#estimate * Math.exp(-elapsed / this.decayMs) : this.#estimate;
+  }
+
+  /** Cost as Finagle/Linkerd define it: latency estimate × (in-flight + 1). */
+  costAt(now: number): number {
+    return this.rttAt(now) * (this.inFlight + 1);
+  }
+
+  observe(rttMs: number, now: number): void {
+    const elapsed = Math.max(0, now - this.#stamp);
+    if (rttMs > this.#estimate) {
+      this.#estimate = rttMs;
+    } else {
+      const decay = Math.exp(-elapsed / this.decayMs);
+      this.#estimate = this.#estimate * decay + rttMs * (1 - decay);
+    }
+    this.#stamp = Math.max(this.#stamp, now);
+  }
+}
+
+const CANCELLED = 1;
+
+/**
+ * Peak-EWMA (Finagle, Linkerd): power of two choices over latency × (in-flight + 1). A new
+ * endpoint starts at `defaultRttMs`, not 0, so it is not flooded before it has answered once;
+ * an endpoint that stops being picked decays toward 0 and so is tried again. A gateway error
+ * counts as at least `failurePenaltyMs`, otherwise a replica that fails fast would look fastest.
+ */
+export const peakEwma: PolicyFactory = ({ clock, random, options }): Policy => {
+  const { defaultRttMs, decayMs, failurePenaltyMs } = options;
+  const states = new EndpointStates(() => new PeakEwmaEstimate(defaultRttMs, clock.now(), decayMs));
+  return {
+    name: 'peak-ewma',
+    picker: (endpoints) => new PeakEwmaPicker(endpoints, states.snapshot(endpoints), clock, random, failurePenaltyMs),
+  };
+};
+
+class PeakEwmaPicker implements Picker {
+  constructor(
+    readonly endpoints: readonly Endpoint[],
+    private readonly states: readonly PeakEwmaEstimate[],
+    private readonly clock: Clock,
+    private readonly random: Random,
+    private readonly failurePenaltyMs: number,
+  ) {}
+
+  pick(request: PickRequest): Pick {
+    const now = this.clock.now();
+    const index = twoChoices(this.endpoints, this.random, request.exclude, (i) => this.states[i]!.costAt(now));
+    const state = this.states[index]!;
+    state.inFlight++;
+    return {
+      endpoint: this.endpoints[index]!,
+      done: (result: AttemptResult) => {
+        state.inFlight--;
+        // A cancelled attempt (a hedge that lost, a caller that gave up) says nothing about the endpoint.
+        if (result.code === CANCELLED) return;
+        const penalty = GATEWAY_ERROR_CODES.includes(result.code) ? this.failurePenaltyMs : 0;
+        state.observe(Math.max(result.latencyMs, penalty), this.clock.now());
+      },
+    };
+  }
+}
