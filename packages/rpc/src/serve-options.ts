@@ -1,3 +1,4 @@
+import type { KvStore } from '@ballast/config';
 import type { Logger } from '@ballast/core';
 import type { ServiceImplementation } from 'nice-grpc';
 import type { CompatServiceDefinition } from 'nice-grpc/lib/service-definitions/index.js';
@@ -62,7 +63,7 @@ export const serveOptionsSchema = z.object({
 export type ServeOptionsInput = z.input<typeof serveOptionsSchema> & {
   services: readonly ServiceEntry[];
   /** Registry to register this instance in (under a lease) for discovery. */
-  store?: unknown;
+  store?: KvStore;
   tls?: ServerTlsOptions;
   logger?: Logger;
   /** FileDescriptorSet for reflection; defaults to every contract in proto/. */

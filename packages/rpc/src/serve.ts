@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { register, type Registration } from '@ballast/config';
 import { createLogger, type Logger } from '@ballast/core';
 import { createServerHealth, serveMetrics, type MetricsServer, type ServerHealth } from '@ballast/detector';
+import { createLoadShedder, deadlineInterceptor, deadlinePropagationServerMiddleware } from '@ballast/recovery';
 import { protoset as defaultProtoset } from '@ballast/stubs/protoset';
 import { createServer, type Server } from 'nice-grpc';
 import { prometheusServerMiddleware } from 'nice-grpc-prometheus';
@@ -25,6 +27,8 @@ export interface ServeHandle {
   /** http://127.0.0.1:PORT/metrics, when metrics are on. */
   readonly metricsUrl?: string;
   readonly server: Server;
+  /** The registry entry, when serve() was given a store. */
+  readonly registration?: Registration;
   /**
    * Liveness and readiness as grpc.health.v1 reports them; `health.setDependency('db', false)`
    * takes the instance out of rotation without closing it.
@@ -50,14 +54,20 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
   const instanceId = options.instanceId ?? `${options.name}-${randomUUID().slice(0, 8)}`;
 
   const monitor = new LoadMonitor();
+  // Outer → inner: errors, metrics, hard cap, load report, adaptive shedding, deadline context.
   let server = createServer({
     'grpc.max_receive_message_length': options.maxMessageBytes,
     'grpc.max_send_message_length': options.maxMessageBytes,
-  })
+    // grpc-js hides an incoming call's deadline from handlers; the interceptor re-exposes it.
+    interceptors: [deadlineInterceptor],
+  } as Parameters<typeof createServer>[0])
     .use(handlerErrorsMiddleware(logger))
     .use(prometheusServerMiddleware())
     .use(concurrencyCapMiddleware(options.maxConcurrentCalls));
   if (options.loadReports) server = server.use(loadReportMiddleware(monitor));
+  const shedder = options.loadShedding === false ? undefined : createLoadShedder({ ...options.loadShedding, logger });
+  if (shedder) server = server.use(shedder.middleware);
+  server = server.use(deadlinePropagationServerMiddleware);
 
   for (const entry of input.services) server.add(entry.definition, entry.implementation);
   const serviceNames = input.services.map((entry) => fullName(entry.definition));
@@ -69,6 +79,26 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
 
   const port = await server.listen(`${options.host}:${options.port}`, serverCredentials(input.tls));
   const address = `${options.host}:${port}`;
+
+  const advertised = options.advertiseAddress ?? address;
+  let registration: Registration | undefined;
+  if (input.store) {
+    registration = await register(
+      input.store,
+      {
+        service: options.name,
+        id: instanceId,
+        address: advertised,
+        weight: options.weight,
+        zone: options.zone,
+        metadata: options.metadata,
+      },
+      { logger },
+    ).catch(async (error: unknown) => {
+      server.forceShutdown();
+      throw error;
+    });
+  }
 
   let metrics: MetricsServer | undefined;
   if (options.metrics) metrics = await serveMetrics({ host: options.metrics.host, port: options.metrics.port });
@@ -86,6 +116,8 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
     (closing ??= (async () => {
       setState('draining');
       health.startDraining();
+      // Out of the registry before the listener closes, so discovery stops sending new calls here.
+      await registration?.deregister().catch((error: unknown) => logger.warn({ err: error }, 'deregister failed'));
       if (options.drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, options.drainDelayMs));
       const forced = setTimeout(() => {
         logger.warn({ instanceId, drainTimeoutMs: options.drainTimeoutMs }, 'drain timed out; cancelling calls');
@@ -122,10 +154,11 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
   return {
     name: options.name,
     instanceId,
-    address: options.advertiseAddress ?? address,
+    address: advertised,
     port,
     metricsUrl: metrics ? `http://${metrics.address}/metrics` : undefined,
     server,
+    registration,
     health,
     get state() {
       return state;
