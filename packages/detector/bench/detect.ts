@@ -1,0 +1,172 @@
+import type { BenchContext, BenchRecord, Scenario } from '@ballast/bench';
+import { spread } from '@ballast/bench';
+import { seededRandom, StaticEndpointSource, type Random } from '@ballast/core';
+import { delay, spawnEchoReplica, type EchoReplica } from '@ballast/testing';
+import { pino } from 'pino';
+import { createDetector, type Detector, type DownReason, type EndpointState } from '../src/index.js';
+
+type Variant = 'crash' | 'freeze' | 'not-serving';
+const VARIANTS: Variant[] = ['crash', 'freeze', 'not-serving'];
+const REPLICAS = 3;
+
+/** Three child-process replicas watched by one detector; counts downs of replicas nobody faulted. */
+class Fleet {
+  readonly faulted = new Set<string>();
+  falsePositives = 0;
+  private constructor(
+    readonly replicas: EchoReplica[],
+    readonly source: StaticEndpointSource,
+    readonly detector: Detector,
+  ) {
+    detector.onEndpointStateChange((change) => {
+      if (change.current.kind === 'down' && !this.faulted.has(change.endpoint.id)) this.falsePositives++;
+    });
+  }
+
+  static async start(heartbeatMs: number): Promise<Fleet> {
+    const replicas = await Promise.all(Array.from({ length: REPLICAS }, (_, i) => spawnEchoReplica(`d${i}`)));
+    const source = new StaticEndpointSource(replicas.map((r) => ({ id: r.replica, address: r.address })));
+    const detector = createDetector({
+      source,
+      heartbeat: { intervalMs: heartbeatMs },
+      outlier: false,
+      metrics: false,
+      logger: pino({ level: 'silent' }),
+    });
+    return new Fleet(replicas, source, detector);
+  }
+
+  async replace(index: number): Promise<void> {
+    await this.replicas[index]!.stop();
+    this.replicas[index] = await spawnEchoReplica(this.replicas[index]!.replica);
+    this.source.set(this.replicas.map((r) => ({ id: r.replica, address: r.address })));
+  }
+
+  async close(): Promise<void> {
+    this.detector.close();
+    await Promise.all(this.replicas.map((r) => r.stop()));
+  }
+}
+
+function until(detector: Detector, id: string, predicate: (s: EndpointState) => boolean, timeoutMs: number) {
+  return new Promise<EndpointState>((resolve, reject) => {
+    const current = detector.state(id);
+    if (current && predicate(current)) return resolve(current);
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`${id}: no matching state within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const stop = detector.onEndpointStateChange((change) => {
+      if (change.endpoint.id !== id || !predicate(change.current)) return;
+      clearTimeout(timer);
+      stop();
+      resolve(change.current);
+    });
+  });
+}
+
+/** One fault on one replica: ms from the fault to the detector's `down`, then the replica is restored. */
+async function detectOnce(fleet: Fleet, variant: Variant, index: number, heartbeatMs: number) {
+  const replica = fleet.replicas[index]!;
+  const id = replica.replica;
+  fleet.faulted.add(id);
+  const down = until(fleet.detector, id, (s) => s.kind === 'down', 60_000);
+  const started = performance.now();
+  if (variant === 'crash') void replica.crash();
+  else if (variant === 'freeze') replica.freeze();
+  else await replica.send({ health: 'unhealthy' });
+  const state = (await down) as { reason: DownReason };
+  const detectMs = performance.now() - started;
+  if (variant === 'crash') await fleet.replace(index);
+  else {
+    const up = until(fleet.detector, id, (s) => s.kind === 'up', 60_000);
+    if (variant === 'freeze') replica.thaw();
+    else await replica.send({ health: 'healthy' });
+    await up;
+  }
+  // A fresh heartbeat history before the next fault, and before counting this replica's downs again.
+  await delay(heartbeatMs * 10);
+  fleet.faulted.delete(id);
+  return { detectMs, reason: state.reason };
+}
+
+/** GC-like jitter: short server pauses (one late heartbeat, up to 2× the interval) and client event-loop stalls. */
+async function jitter(fleet: Fleet, heartbeatMs: number, durationMs: number, random: Random, signal: AbortSignal) {
+  let lateHeartbeats = 0;
+  const end = performance.now() + durationMs;
+  while (performance.now() < end && !signal.aborted) {
+    await delay(heartbeatMs);
+    if (random() < 0.1) {
+      const replica = fleet.replicas[Math.floor(random() * REPLICAS)]!;
+      lateHeartbeats++;
+      replica.freeze();
+      await delay(heartbeatMs * (0.5 + 1.5 * random()));
+      replica.thaw();
+    }
+    if (random() < 0.05) {
+      const stallEnd = performance.now() + heartbeatMs * random();
+      let spins = 0;
+      while (performance.now() < stallEnd) spins++;
+    }
+  }
+  return lateHeartbeats;
+}
+
+async function run({ quick, progress, signal }: BenchContext) {
+  const heartbeats = quick ? [100] : [100, 1000];
+  const runs = quick ? 2 : 5;
+  const jitterMs = quick ? 5_000 : 60_000;
+  const random = seededRandom(42);
+  const results: BenchRecord[] = [];
+  for (const heartbeatMs of heartbeats) {
+    const fleet = await Fleet.start(heartbeatMs);
+    try {
+      await delay(heartbeatMs * 10);
+      for (const variant of VARIANTS) {
+        const before = fleet.falsePositives;
+        const times: number[] = [];
+        const reasons = new Map<string, number>();
+        for (let i = 0; i < runs && !signal.aborted; i++) {
+          progress(`${variant} at ${heartbeatMs} ms heartbeats, run ${i + 1}/${runs}`);
+          const { detectMs, reason } = await detectOnce(fleet, variant, i % REPLICAS, heartbeatMs);
+          times.push(detectMs);
+          reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+        }
+        const reason = [...reasons].sort((a, b) => b[1] - a[1])[0]?.[0] ?? null;
+        results.push({
+          variant,
+          heartbeat_ms: heartbeatMs,
+          ...spread('detect_ms', times, 0),
+          false_positives: fleet.falsePositives - before,
+          reason,
+        });
+      }
+      progress(`jitter at ${heartbeatMs} ms heartbeats for ${jitterMs / 1000} s`);
+      const before = fleet.falsePositives;
+      const late = await jitter(fleet, heartbeatMs, jitterMs, random, signal);
+      results.push({
+        variant: 'jitter',
+        heartbeat_ms: heartbeatMs,
+        duration_s: jitterMs / 1000,
+        late_heartbeats: late,
+        false_positives: fleet.falsePositives - before,
+      });
+    } finally {
+      await fleet.close();
+    }
+  }
+  return {
+    params: { replicas: REPLICAS, heartbeats, runs, jitterS: jitterMs / 1000, phiThreshold: 8 },
+    results,
+    anchors: [
+      'freeze detect_ms: Kubernetes default probes ≈ 30 s; Akka phi-accrual ≈ 4.5 s at 1 s heartbeats; memberlist 4–24 s',
+    ],
+  };
+}
+
+export const scenario: Scenario = {
+  name: 'detect',
+  description:
+    'Time to detect a crashed (SIGKILL), frozen (SIGSTOP) and NOT_SERVING replica at 100 ms and 1 s heartbeats, and false positives under injected jitter.',
+  run,
+};
