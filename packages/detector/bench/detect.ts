@@ -103,11 +103,8 @@ async function jitter(fleet: Fleet, heartbeatMs: number, durationMs: number, ran
       await delay(heartbeatMs * (0.5 + 1.5 * random()));
       replica.thaw();
     }
-    if (random() < 0.05) {
-      const stallEnd = performance.now() + heartbeatMs * random();
-      let spins = 0;
-      while (performance.now() < stallEnd) spins++;
-    }
+    // Blocks this thread as a GC pause would: timers and heartbeat responses queue up behind it.
+    if (random() < 0.05) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, heartbeatMs * random());
   }
   return lateHeartbeats;
 }
