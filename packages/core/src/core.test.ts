@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { formatLoadReport, parseLoadReport, seededRandom, StaticEndpointSource, validateEndpoints } from './index.js';
+import {
+  allOfHealth,
+  formatLoadReport,
+  parseLoadReport,
+  seededRandom,
+  StaticEndpointSource,
+  validateEndpoints,
+  type HealthView,
+} from './index.js';
 
 describe('endpoints', () => {
   it('rejects duplicate ids and bad addresses, naming the entry', () => {
@@ -43,5 +51,29 @@ describe('seededRandom', () => {
     expect(values).toEqual(Array.from({ length: 1000 }, () => b()));
     expect(Math.min(...values)).toBeGreaterThanOrEqual(0);
     expect(Math.max(...values)).toBeLessThan(1);
+  });
+});
+
+describe('allOfHealth', () => {
+  it('lets through only what every view lets through, and forwards changes', () => {
+    const endpoints = [
+      { id: 'a', address: 'h:1' },
+      { id: 'b', address: 'h:2' },
+      { id: 'c', address: 'h:3' },
+    ];
+    const listeners: Array<() => void> = [];
+    const without = (id: string): HealthView => ({
+      eligible: (list) => list.filter((e) => e.id !== id),
+      onChange: (listener) => {
+        listeners.push(listener);
+        return () => {};
+      },
+    });
+    const view = allOfHealth([without('a'), without('c')]);
+    expect(view.eligible(endpoints).map((e) => e.id)).toEqual(['b']);
+    let changes = 0;
+    view.onChange(() => changes++);
+    listeners.forEach((l) => l());
+    expect(changes).toBe(2);
   });
 });

@@ -15,3 +15,19 @@ export const allHealthy: HealthView = {
   eligible: (endpoints) => endpoints,
   onChange: () => () => {},
 };
+
+/**
+ * An endpoint is eligible only if every view lets it through: e.g. a failure detector and
+ * per-endpoint circuit breakers in front of one balancer.
+ */
+export function allOfHealth(views: readonly HealthView[]): HealthView {
+  if (views.length === 0) return allHealthy;
+  if (views.length === 1) return views[0]!;
+  return {
+    eligible: (endpoints) => views.reduce((remaining, view) => view.eligible(remaining), endpoints),
+    onChange(listener) {
+      const disposers = views.map((view) => view.onChange(listener));
+      return () => disposers.forEach((dispose) => dispose());
+    },
+  };
+}

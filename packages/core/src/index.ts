@@ -6,7 +6,7 @@ export { CLIENT_INTERNAL_KEYS, MetadataKeys } from './metadata-keys.js';
 export { formatLoadReport, parseLoadReport } from './load-report.js';
 export { ManualClock, seededRandom, systemClock, systemRandom } from './clock.js';
 export type { Clock, Random } from './clock.js';
-export { allHealthy } from './health-view.js';
+export { allHealthy, allOfHealth } from './health-view.js';
 export type { HealthView } from './health-view.js';
 export { createLogger } from './logger.js';
 export type { Logger } from './logger.js';
