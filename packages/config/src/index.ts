@@ -55,3 +55,9 @@ export {
   servicePrefix,
 } from './registry-entry.js';
 export type { RegistryEntry } from './registry-entry.js';
+export { Candidacy } from './candidacy.js';
+export type { CandidacyState } from './candidacy.js';
+export { Election } from './election.js';
+export type { ElectionOptions, LeaderInfo, Leadership } from './election.js';
+export { acquireLock } from './lock.js';
+export type { LockHandle, LockOptions } from './lock.js';

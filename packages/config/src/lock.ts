@@ -1,0 +1,43 @@
+import { createLogger, type Logger } from '@ballast/core';
+import { Candidacy } from './candidacy.js';
+import { InvalidOptionError, LockTimeoutError } from './errors.js';
+import type { KvStore } from './kv-store.js';
+import { isValidName } from './registry-entry.js';
+
+export interface LockOptions {
+  /** Lease TTL: a crashed holder's lock frees itself within about this long. Default 10 s. */
+  readonly ttlSeconds?: number;
+  /** Give up after this long with LockTimeoutError. Default: wait until `signal` aborts. */
+  readonly timeoutMs?: number;
+  readonly signal?: AbortSignal;
+  /** Default /ballast/locks/. */
+  readonly root?: string;
+  readonly logger?: Logger;
+}
+
+/** A held lock: `token` (fencing) increases with every acquisition; release() frees it. */
+export type LockHandle = Candidacy;
+
+/**
+ * A distributed lock that waits (etcd3's Lock is a try-lock): queue under `<root><name>/`, the
+ * lowest create revision holds. Returns the handle with a fencing token; fencedTxn writes only
+ * while the lock is still held.
+ */
+export async function acquireLock(store: KvStore, name: string, options: LockOptions = {}): Promise<LockHandle> {
+  if (!isValidName(name)) throw new InvalidOptionError('lock name', `"${name}": letters, digits, . _ - only`);
+  const ttlSeconds = options.ttlSeconds ?? 10;
+  const logger = options.logger ?? createLogger('ballast.config.lock');
+  const prefix = `${options.root ?? '/ballast/locks/'}${name}/`;
+  const started = Date.now();
+  const candidacy = await Candidacy.join(store, prefix, String(process.pid), { ttlSeconds, logger });
+  const timeout = options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs);
+  const signals = [options.signal, timeout].filter((s): s is AbortSignal => s !== undefined);
+  try {
+    await candidacy.waitUntilHolding(signals.length > 0 ? AbortSignal.any(signals) : undefined);
+    return candidacy;
+  } catch (err) {
+    await candidacy.release();
+    if (timeout?.aborted && !options.signal?.aborted) throw new LockTimeoutError(name, Date.now() - started);
+    throw err;
+  }
+}
