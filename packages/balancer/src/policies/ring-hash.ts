@@ -11,9 +11,9 @@ import { requireHashKey } from './require-hash-key.js';
 const INDEX_BITS = 2 ** 21;
 
 /**
- * Ketama-style consistent hashing, sized as Envoy's ring_hash: each endpoint gets virtual nodes in
- * proportion to its weight, the least-weighted one at least ceil(minRingSize × its share), and the
- * ring never exceeds maxRingSize. Removing 1 of N endpoints moves only the keys it owned (≈ 1/N).
+ * Ketama-style consistent hashing, sized like Envoy's ring_hash: each endpoint gets virtual nodes
+ * in proportion to its weight, the least-weighted one at least ceil(minRingSize × its share), and
+ * the ring stays near maxRingSize at most. Removing 1 of N endpoints moves only the keys it owned (≈ 1/N).
  */
 export const ringHash: PolicyFactory = ({ options, random }): Policy => {
   const hashKey = requireHashKey('ring-hash', options.hashKey);
@@ -81,16 +81,18 @@ function buildRing(endpoints: readonly Endpoint[], minRingSize: number, maxRingS
   const weights = normalizedWeights(endpoints);
   let minWeight = 1;
   for (const w of weights) if (w > 0 && w < minWeight) minWeight = w;
-  const scale = Math.min(Math.ceil(minWeight * minRingSize) / minWeight, maxRingSize);
+  // Envoy sizes the ring so the lightest endpoint gets ceil(minRingSize × its share) entries. That
+  // count is rounded up to a power of two here, so removing one of N endpoints does not resize
+  // every other endpoint's share (and move their keys) unless it crosses a power of two.
+  const lightest = 2 ** Math.ceil(Math.log2(Math.ceil(minWeight * minRingSize)));
+  const scale = Math.min(lightest / minWeight, maxRingSize);
   const entries: number[] = [];
-  // Cumulative rounding, as Envoy: the ring gets exactly round(scale) entries in total.
-  let target = 0;
   for (let index = 0; index < endpoints.length; index++) {
-    target += scale * weights[index]!;
+    const weight = weights[index]!;
+    if (weight === 0) continue;
+    const count = Math.max(1, Math.round(scale * weight));
     const id = endpoints[index]!.id;
-    for (let replica = 0; entries.length < Math.round(target); replica++) {
-      entries.push(murmur3(`${id}_${replica}`) * INDEX_BITS + index);
-    }
+    for (let replica = 0; replica < count; replica++) entries.push(murmur3(`${id}_${replica}`) * INDEX_BITS + index);
   }
   return Float64Array.from(entries).sort();
 }
