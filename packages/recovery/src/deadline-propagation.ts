@@ -3,6 +3,7 @@ import { ServerInterceptingCall, type ServerInterceptor } from '@grpc/grpc-js';
 import { deadlineMiddleware, type DeadlineOptions } from 'nice-grpc-client-middleware-deadline';
 import {
   composeClientMiddleware,
+  Metadata,
   type CallOptions,
   type ClientMiddleware,
   type ServerMiddleware,
@@ -11,9 +12,16 @@ import { z } from 'zod';
 import { parseOptions } from './parse-options.js';
 
 /**
- * Server-internal metadata key carrying the incoming call's absolute deadline (epoch ms).
- * grpc-js strips `grpc-timeout` before handlers see metadata, so an interceptor re-exposes it;
- * it always overwrites what a client sent under this key.
+ * Request metadata carrying the caller's remaining time in ms. nice-grpc clients enforce
+ * deadlines locally (an abort timer) and send no `grpc-timeout`, so the budget travels here;
+ * relative, like `grpc-timeout`, so clock skew between hosts does not matter.
+ */
+export const TIMEOUT_METADATA_KEY = 'ballast-timeout-ms';
+
+/**
+ * Server-internal metadata key carrying a `grpc-timeout` deadline (epoch ms) from clients that
+ * send one (grpc-js, Go…). grpc-js strips `grpc-timeout` before handlers see metadata, so an
+ * interceptor re-exposes it; it always overwrites what a client sent under this key.
  */
 export const DEADLINE_METADATA_KEY = 'ballast-deadline-at';
 
@@ -50,8 +58,8 @@ export const deadlineInterceptor: ServerInterceptor = (_method, call) =>
 
 /** Server middleware: runs the handler with the incoming deadline in AsyncLocalStorage. */
 export const deadlinePropagationServerMiddleware: ServerMiddleware = async function* deadlineServer(call, context) {
-  const at = Number(context.metadata.get(DEADLINE_METADATA_KEY));
-  if (!Number.isFinite(at) || at <= 0) return yield* call.next(call.request, context);
+  const at = incomingDeadline(context.metadata.get(TIMEOUT_METADATA_KEY), context.metadata.get(DEADLINE_METADATA_KEY));
+  if (at === undefined) return yield* call.next(call.request, context);
   const store: IncomingDeadline = { at };
   const iterator = storage.run(store, () => call.next(call.request, context)[Symbol.asyncIterator]());
   // Each step runs inside the store, so handler code after any await still sees the deadline.
@@ -63,6 +71,15 @@ export const deadlinePropagationServerMiddleware: ServerMiddleware = async funct
   return result.value;
 };
 
+function incomingDeadline(timeoutMs: string | undefined, grpcDeadlineAt: string | undefined): number | undefined {
+  const candidates: number[] = [];
+  const timeout = Number(timeoutMs);
+  if (timeoutMs !== undefined && Number.isFinite(timeout) && timeout >= 0) candidates.push(Date.now() + timeout);
+  const at = Number(grpcDeadlineAt);
+  if (grpcDeadlineAt !== undefined && Number.isFinite(at) && at > 0) candidates.push(at);
+  return candidates.length > 0 ? Math.min(...candidates) : undefined;
+}
+
 export const deadlineOptionsSchema = z.object({
   /** Kept back from the incoming deadline for the work after the downstream call returns. */
   marginMs: z.number().finite().min(0).default(20),
@@ -71,22 +88,25 @@ export type DeadlinePropagationOptions = z.input<typeof deadlineOptionsSchema>;
 
 /**
  * Client middleware: nice-grpc-client-middleware-deadline, plus, when the call is made while a
- * server call is handled, a deadline no later than that call's deadline minus `marginMs`.
+ * server call is handled, a deadline no later than that call's deadline minus `marginMs`; the
+ * remaining time is sent along so the next server can do the same.
  */
 export function createDeadlineMiddleware(options: DeadlinePropagationOptions = {}): ClientMiddleware<DeadlineOptions> {
   const o = parseOptions(deadlineOptionsSchema, options, 'deadline', { marginMs: 'a number of milliseconds ≥ 0' });
   const propagate: ClientMiddleware<DeadlineOptions> = async function* propagate(call, options) {
     const incoming = storage.getStore();
-    if (incoming === undefined) return yield* call.next(call.request, options);
-    const inherited = incoming.at - o.marginMs;
+    const inherited = incoming === undefined ? Infinity : incoming.at - o.marginMs;
     const own =
       options.deadline === undefined
         ? Infinity
         : options.deadline instanceof Date
           ? options.deadline.getTime()
           : Date.now() + options.deadline;
-    const deadline = new Date(Math.min(own, inherited));
-    return yield* call.next(call.request, { ...options, deadline } as CallOptions);
+    const at = Math.min(own, inherited);
+    if (at === Infinity) return yield* call.next(call.request, options);
+    const metadata = Metadata(options.metadata);
+    metadata.set(TIMEOUT_METADATA_KEY, String(Math.max(0, Math.round(at - Date.now()))));
+    return yield* call.next(call.request, { ...options, metadata, deadline: new Date(at) } as CallOptions);
   };
   return composeClientMiddleware(deadlineMiddleware, propagate);
 }

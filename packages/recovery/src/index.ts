@@ -34,6 +34,7 @@ export {
   createDeadlineMiddleware,
   currentDeadline,
   DEADLINE_METADATA_KEY,
+  TIMEOUT_METADATA_KEY,
   deadlineInterceptor,
   deadlinePropagationServerMiddleware,
 } from './deadline-propagation.js';

@@ -1,0 +1,98 @@
+import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
+import { startEchoServer } from '@ballast/testing';
+import { createChannel, createClientFactory } from 'nice-grpc';
+import { Status } from 'nice-grpc-common';
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  BreakerOpenError,
+  createEndpointBreakers,
+  createMethodBreakers,
+  type BreakerTransition,
+} from '../src/index.js';
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+describe('per-method circuit breaker (real server)', () => {
+  it('opens after consecutive failures, fails fast naming the breaker, half-opens and closes', async () => {
+    const server = await startEchoServer({ replica: 'a' });
+    cleanups.push(() => server.kill());
+    const channel = createChannel(server.address);
+    cleanups.push(() => channel.close());
+    const registry = new Registry();
+    const breakers = createMethodBreakers({
+      breaker: { policy: { kind: 'consecutive', failures: 3 }, openMs: 300 },
+      namePrefix: 'echo-client:',
+      registry,
+    });
+    cleanups.push(() => breakers.close());
+    const events: BreakerTransition[] = [];
+    const client = createClientFactory().use(breakers.middleware).create(EchoServiceDefinition, channel);
+
+    // INVALID_ARGUMENT is the request's fault: it does not count against the backend.
+    for (let i = 0; i < 5; i++) {
+      await expect(client.echo({ message: 'x', failCode: Status.INVALID_ARGUMENT })).rejects.toBeDefined();
+    }
+    const breaker = breakers.breaker('/ballast.testing.v1.EchoService/Echo');
+    breaker.onStateChange((e) => events.push(e));
+    expect(breaker.state.kind).toBe('closed');
+
+    for (let i = 0; i < 3; i++) {
+      await expect(client.echo({ message: 'x', failCode: Status.UNAVAILABLE })).rejects.toMatchObject({
+        code: Status.UNAVAILABLE,
+      });
+    }
+    expect(breaker.state.kind).toBe('open');
+    const served = server.counters.echo;
+    const error = await client.echo({ message: 'ok' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BreakerOpenError);
+    expect(error).toMatchObject({
+      code: Status.UNAVAILABLE,
+      breaker: 'echo-client:/ballast.testing.v1.EchoService/Echo',
+    });
+    expect((error as Error).message).toMatch(
+      /circuit breaker "echo-client:\/ballast.testing.v1.EchoService\/Echo" is open/,
+    );
+    expect(server.counters.echo).toBe(served); // failed fast: never reached the server
+
+    await vi.waitFor(() => expect(breaker.state.kind).toBe('half-open'), { timeout: 5_000, interval: 20 });
+    await expect(client.echo({ message: 'probe' })).resolves.toMatchObject({ message: 'probe' });
+    expect(breaker.state.kind).toBe('closed');
+    expect(events.map((e) => e.to)).toEqual(['open', 'half-open', 'closed']);
+
+    const metrics = await registry.getSingleMetricAsString('ballast_breaker_rejected_total');
+    expect(metrics).toMatch(/ballast_breaker_rejected_total\{breaker="echo-client:[^"]+"\} 1/);
+  });
+});
+
+describe('per-endpoint breakers as a HealthView', () => {
+  it('an endpoint whose breaker opens is no longer eligible, and comes back half-open', async () => {
+    const breakers = createEndpointBreakers({
+      breaker: { policy: { kind: 'consecutive', failures: 2 }, openMs: 200 },
+      registry: false,
+    });
+    cleanups.push(() => breakers.close());
+    const endpoints = [
+      { id: 'a', address: '127.0.0.1:1' },
+      { id: 'b', address: '127.0.0.1:2' },
+    ];
+    let changes = 0;
+    breakers.onChange(() => changes++);
+    const outcome = (endpointId: string, code: number) =>
+      breakers.record({ endpointId, code, latencyMs: 1, method: '/s/M' });
+    outcome('a', Status.UNAVAILABLE);
+    outcome('b', Status.OK);
+    expect(breakers.eligible(endpoints).map((e) => e.id)).toEqual(['a', 'b']);
+    outcome('a', Status.DEADLINE_EXCEEDED);
+    expect(breakers.eligible(endpoints).map((e) => e.id)).toEqual(['b']);
+    expect(changes).toBe(1);
+    // The balancer is told when the endpoint may take probes again.
+    await vi.waitFor(() => expect(changes).toBe(2), { timeout: 5_000, interval: 20 });
+    expect(breakers.eligible(endpoints).map((e) => e.id)).toEqual(['a', 'b']);
+    outcome('a', Status.OK);
+    expect(breakers.breaker('a').state.kind).toBe('closed');
+  });
+});
