@@ -21,6 +21,8 @@ import { eligibleWithPanic } from './panic.js';
 
 export interface DetectorOptions {
   readonly source: EndpointSource;
+  /** What the endpoints serve (e.g. "shop.v1.CatalogService"): the `target` label and log field. Default "default". */
+  readonly target?: string;
   /** Active grpc.health.v1 heartbeats; `false` for passive detection only. */
   readonly heartbeat?: HeartbeatOptionsInput | false;
   /** Passive outlier ejection from call outcomes; `false` to turn it off. */
@@ -51,8 +53,9 @@ export interface Detector extends HealthView {
 /** A failure detector over `source`: active heartbeats, passive outlier ejection, panic threshold. */
 export function createDetector(options: DetectorOptions): Detector {
   const settings = parseDetectorSettings(options);
+  const target = options.target ?? 'default';
   const clock = options.clock ?? systemClock;
-  const logger = (options.logger ?? createLogger('ballast-detector')).child({ component: 'detector' });
+  const logger = (options.logger ?? createLogger('ballast-detector')).child({ component: 'detector', target });
   const metrics = options.metrics === false ? undefined : (options.metrics ?? createDetectorMetrics());
   const outlier = settings.outlier ? new OutlierDetector(settings.outlier, options.random ?? systemRandom) : undefined;
   const tracked = new Map<string, EndpointTracker>();
@@ -75,14 +78,15 @@ export function createDetector(options: DetectorOptions): Detector {
   const refreshPanic = () => {
     let healthy = 0;
     for (const t of tracked.values()) if (t.state.kind === 'up') healthy++;
-    metrics?.healthyEndpoints.set(healthy);
-    metrics?.endpoints.set(tracked.size);
+    metrics?.healthyEndpoints.set({ target }, healthy);
+    metrics?.endpoints.set({ target }, tracked.size);
     const now = tracked.size > 0 && healthy / tracked.size < settings.panicThreshold;
     if (now === panic) return;
     panic = now;
-    metrics?.panic.set(panic ? 1 : 0);
-    if (panic) logger.warn({ healthy, total: tracked.size }, 'panic mode: too few healthy endpoints, using all');
-    else logger.info({ healthy, total: tracked.size }, 'panic mode over');
+    metrics?.panic.set({ target }, panic ? 1 : 0);
+    if (panic)
+      logger.warn({ target, healthy, total: tracked.size }, 'panic mode: too few healthy endpoints, using all');
+    else logger.info({ target, healthy, total: tracked.size }, 'panic mode over');
   };
 
   const onStateChange = (change: EndpointStateChange) => {
@@ -183,6 +187,9 @@ export function createDetector(options: DetectorOptions): Detector {
       for (const timer of timers) clearInterval(timer);
       for (const t of tracked.values()) t.close();
       tracked.clear();
+      metrics?.healthyEndpoints.remove({ target });
+      metrics?.endpoints.remove({ target });
+      metrics?.panic.remove({ target });
       stateListeners.clear();
       changeListeners.clear();
     },

@@ -34,8 +34,9 @@ export class EndpointTracker {
   #phi: PhiAccrual | undefined;
   #checker: HealthChecker | undefined;
   #failedChecks = 0;
-  /** Last serving status heard (from Watch when it streams, else from Check). */
+  /** Last serving status heard (from Watch while its stream is live, else from Check). */
   #status: number | undefined;
+  #watchLive = false;
   #lastRttMs: number | undefined;
   #closed = false;
 
@@ -55,7 +56,8 @@ export class EndpointTracker {
         this.#failedChecks = 0;
         this.#lastRttMs = rttMs;
         metrics?.heartbeatRtt.observe({ endpoint: this.endpoint.id }, rttMs / 1000);
-        if (this.#mode !== 'watch') this.#status = status;
+        // A Check answer may predate a change the Watch stream already pushed: the stream wins while live.
+        if (!this.#watchLive) this.#status = status;
         this.evaluate(clock.now());
       },
       onCheckFailed: (code, message) => {
@@ -65,12 +67,17 @@ export class EndpointTracker {
       },
       onWatch: (status) => {
         if (this.#mode !== 'watch') return;
+        this.#watchLive = true;
         this.#status = status;
         this.evaluate(clock.now());
+      },
+      onWatchEnded: () => {
+        this.#watchLive = false;
       },
       onWatchUnsupported: () => {
         if (this.#mode !== 'watch') return;
         this.#mode = 'poll';
+        this.#watchLive = false;
         this.options.logger.info({ endpoint: this.endpoint.id }, 'health Watch unsupported; polling Check instead');
       },
       onUnimplemented: () => {

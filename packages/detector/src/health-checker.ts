@@ -14,6 +14,8 @@ export interface HealthCheckListener {
   onCheckFailed(code: number, message: string): void;
   /** The Watch stream pushed a status. */
   onWatch(status: number): void;
+  /** The Watch stream ended or broke; it is reopened, and Check carries status meanwhile. */
+  onWatchEnded(): void;
   /** The Watch stream is unsupported by this peer; Check polling carries status from now on. */
   onWatchUnsupported(): void;
   /** The peer has no health service at all: nothing active is learnt from it any more. */
@@ -94,6 +96,7 @@ export class HealthChecker {
           return this.listener.onWatchUnsupported();
         }
       }
+      this.listener.onWatchEnded();
       // Stream ended or broke (peer restarting or gone): Check keeps detecting; reopen calmly.
       await sleep(Math.max(intervalMs, 250), signal);
     }

@@ -15,10 +15,11 @@ export interface DetectorMetrics {
   readonly heartbeatRtt: Histogram<'endpoint'>;
   /** Attempts the balancer sent to each endpoint (one per reported outcome). */
   readonly picks: Counter<'endpoint'>;
-  readonly healthyEndpoints: Gauge;
-  readonly endpoints: Gauge;
+  /** Per detector (`target`: the service it watches), so several detectors can share a registry. */
+  readonly healthyEndpoints: Gauge<'target'>;
+  readonly endpoints: Gauge<'target'>;
   /** 1 while the healthy share is below the panic threshold and every endpoint is eligible. */
-  readonly panic: Gauge;
+  readonly panic: Gauge<'target'>;
 }
 
 /**
@@ -84,11 +85,23 @@ export function createDetectorMetrics(registry: Registry = metricsRegistry): Det
     ),
     healthyEndpoints: get(
       'ballast_endpoints_healthy',
-      () => new Gauge({ name: 'ballast_endpoints_healthy', help: 'Endpoints neither down nor ejected.', registers }),
+      () =>
+        new Gauge({
+          name: 'ballast_endpoints_healthy',
+          help: 'Endpoints neither down nor ejected.',
+          labelNames: ['target'],
+          registers,
+        }),
     ),
     endpoints: get(
       'ballast_endpoints',
-      () => new Gauge({ name: 'ballast_endpoints', help: 'Endpoints known to the detector.', registers }),
+      () =>
+        new Gauge({
+          name: 'ballast_endpoints',
+          help: 'Endpoints known to the detector.',
+          labelNames: ['target'],
+          registers,
+        }),
     ),
     panic: get(
       'ballast_panic_mode',
@@ -96,6 +109,7 @@ export function createDetectorMetrics(registry: Registry = metricsRegistry): Det
         new Gauge({
           name: 'ballast_panic_mode',
           help: '1 while too few endpoints are healthy and calls go to all of them.',
+          labelNames: ['target'],
           registers,
         }),
     ),

@@ -1,6 +1,6 @@
 import { StaticEndpointSource } from '@ballast/core';
 import { startEchoServer, type EchoServer } from '@ballast/testing';
-import { createServer, type Server } from 'nice-grpc';
+import { createServer, ServerError, Status, type Server } from 'nice-grpc';
 import { HealthDefinition } from 'nice-grpc-server-health';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createDetector, type Detector } from '../src/index.js';
@@ -65,6 +65,26 @@ describe('health status from grpc.health.v1', () => {
     expect((await down).reason).toBe('not-serving');
     expect(detector.states()[0]!.heartbeat).toBe('poll');
     expect(detector.eligible(source.current())).toEqual([]);
+  });
+
+  it('falls back to Check polling when the peer does not implement Watch', async () => {
+    let status = 1;
+    const server: Server = createServer();
+    server.add(HealthDefinition, {
+      check: async () => ({ status: status as never }),
+      // eslint-disable-next-line require-yield -- a Watch that refuses before its first message
+      watch: async function* () {
+        throw new ServerError(Status.UNIMPLEMENTED, 'no Watch here');
+      },
+    });
+    const port = await server.listen('127.0.0.1:0');
+    cleanups.push(() => server.forceShutdown());
+    const source = new StaticEndpointSource([{ id: 'nowatch', address: `127.0.0.1:${port}` }]);
+    const detector = detect(source, { panicThreshold: 0 });
+    await vi.waitFor(() => expect(detector.states()[0]!.heartbeat).toBe('poll'), { timeout: 10_000 });
+    const down = waitForChange(detector, 'nowatch', (s) => s.kind === 'down');
+    status = 2;
+    expect((await down).reason).toBe('not-serving');
   });
 
   it('a peer without a health service: passive-only, said once in the log, endpoint stays eligible', async () => {

@@ -22,6 +22,7 @@ describe('metrics', () => {
     ]);
     const detector = createDetector({
       source,
+      target: 'echo',
       metrics,
       heartbeat: { intervalMs: 100 },
       outlier: { consecutiveGatewayFailure: { threshold: 1 }, maxEjectionPercent: 100 },
@@ -43,7 +44,8 @@ describe('metrics', () => {
         expect(text).toContain('ballast_endpoint_state{endpoint="gone",state="down:check-failed"} 1');
         expect(text).toMatch(/ballast_heartbeat_rtt_seconds_count\{endpoint="m0"\} [1-9]/);
         expect(text).toMatch(/ballast_endpoint_phi\{endpoint="m0"\} [0-9.e-]+/);
-        expect(text).toContain('ballast_endpoints 2');
+        expect(text).toContain('ballast_endpoints{target="echo"} 2');
+        expect(text).toContain('ballast_panic_mode{target="echo"} 1');
       },
       { timeout: 15_000, interval: 100 },
     );
@@ -52,12 +54,12 @@ describe('metrics', () => {
 
   it('serves the shared registry and nice-grpc-prometheus RPC metrics by default', async () => {
     const shared = createDetectorMetrics();
-    shared.panic.set(0);
+    shared.panic.set({ target: 'metrics-test' }, 0);
     const server = await serveMetrics();
     cleanups.push(() => server.close());
     const text = await (await fetch(`http://${server.address}/metrics`)).text();
     expect(text).toContain('# HELP ballast_endpoint_state');
-    expect(text).toContain('ballast_panic_mode 0');
+    expect(text).toContain('ballast_panic_mode{target="metrics-test"} 0');
     expect(text).toContain('grpc_client_handled_total');
     expect(text).toContain('grpc_server_handled_total');
   });
