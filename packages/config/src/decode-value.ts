@@ -3,15 +3,15 @@ import type { z } from 'zod';
 export type Decoded<T> =
   { readonly ok: true; readonly value: T } | { readonly ok: false; readonly field: string; readonly reason: string };
 
-/** Parses a stored JSON text against a schema; names the first failing field. Never throws. */
-export function decodeValue<T>(text: string, schema: z.ZodType<T>): Decoded<T> {
+/** Parses a stored JSON text, then checks it against `schema` if given; names the first failing field. Never throws. */
+export function decodeValue<T = unknown>(text: string, schema?: z.ZodType<T>): Decoded<T> {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
     return { ok: false, field: '(json)', reason: `not valid JSON: ${(err as Error).message}` };
   }
-  return checkValue(json, schema);
+  return schema ? checkValue(json, schema) : { ok: true, value: json as T };
 }
 
 /** Validates a value against a schema; names the first failing field. Never throws. */

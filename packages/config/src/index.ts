@@ -61,3 +61,5 @@ export { Election } from './election.js';
 export type { ElectionOptions, LeaderInfo, Leadership } from './election.js';
 export { acquireLock } from './lock.js';
 export type { LockHandle, LockOptions } from './lock.js';
+export { runCli, USAGE } from './cli.js';
+export type { CliIo } from './cli.js';

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidOptionError, StoreUnavailableError } from '../src/errors.js';
+import { EtcdStore } from '../src/etcd-store.js';
+import { captureLogger } from './capture-logger.js';
+
+describe('EtcdStore.connect with bad input', () => {
+  it('retries an unreachable cluster with backoff, logs the endpoints, then says what to check', async () => {
+    const { logger, lines } = captureLogger();
+    const endpoints = ['http://127.0.0.1:1', 'http://127.0.0.1:2'];
+    const error = await EtcdStore.connect({ endpoints, startupTimeoutMs: 1500 }, logger).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreUnavailableError);
+    expect((error as Error).message).toMatch(
+      /127\.0\.0\.1:1, http:\/\/127\.0\.0\.1:2 within \d+ ms: check that etcd runs/,
+    );
+    const retries = lines.filter((l) => l.msg === 'etcd unreachable; retrying');
+    expect(retries.length).toBeGreaterThanOrEqual(2);
+    expect(retries[0]!.endpoints).toEqual(endpoints);
+    const delays = retries.map((l) => l.retryInMs as number);
+    expect(delays[1]).toBeGreaterThan(delays[0]!);
+  });
+
+  it('rejects bad options naming the field', async () => {
+    await expect(EtcdStore.connect({ endpoints: [] })).rejects.toThrow(InvalidOptionError);
+    await expect(EtcdStore.connect({ endpoints: ['127.0.0.1:2379'] })).rejects.toThrow(/EtcdStore endpoints\.0/);
+    await expect(EtcdStore.connect({ endpoints: ['http://127.0.0.1:2379'], callTimeoutMs: 5 })).rejects.toThrow(
+      /callTimeoutMs/,
+    );
+  });
+});
