@@ -1,0 +1,65 @@
+import type { PolicyFactory, PolicyName, PolicyOptionsInput } from '@ballast/balancer';
+import type { KvStore } from '@ballast/config';
+import type { Clock, Endpoint, EndpointSource, Logger, Random } from '@ballast/core';
+import type { HeartbeatOptionsInput, OutlierOptionsInput } from '@ballast/detector';
+import type {
+  BreakerMiddlewareOptions,
+  EndpointBreakersOptions,
+  HedgingOptions,
+  RetryMiddlewareOptions,
+} from '@ballast/recovery';
+import type { ChannelCredentials } from '@grpc/grpc-js';
+import type { ClientTlsOptions } from './tls.js';
+
+/** Overrides for one method (by its camelCase name in the generated client). */
+export interface MethodOverrides {
+  /** Deadline of each call of this method, ms from its start. */
+  deadlineMs?: number;
+  /** false: never retry this method; true: retry even if the proto does not mark it idempotent. */
+  retry?: boolean;
+  /** Attempts after the first, for this method. */
+  maxRetries?: number;
+  /** Hedge this method's calls (needs `hedging` options on the client). */
+  hedge?: boolean;
+  /** A different balancing policy for this method (e.g. ring-hash for a session-bound read). */
+  balancer?: PolicyName | PolicyFactory;
+  balancerOptions?: PolicyOptionsInput;
+}
+
+export interface ConnectOptions {
+  /** Fixed endpoints ("host:port" or Endpoint objects) or any EndpointSource. */
+  endpoints?: readonly (Endpoint | string)[] | EndpointSource;
+  /** Find endpoints in the registry of `store` under this service name, and follow changes. */
+  discover?: string;
+  store?: KvStore;
+  /** Balancing policy (default 'peak-ewma'). */
+  balancer?: PolicyName | PolicyFactory;
+  balancerOptions?: PolicyOptionsInput;
+  /** Active grpc.health.v1 checks (default on, 1 s interval); false turns them off. */
+  healthCheck?: HeartbeatOptionsInput | false;
+  /** Passive outlier ejection (default on); false turns it off. */
+  outlierDetection?: OutlierOptionsInput | false;
+  /** Healthy share below which all endpoints take calls (default 0.5). */
+  panicThreshold?: number;
+  /** Retries with budget and failover (default on); false turns them off. */
+  retry?: RetryMiddlewareOptions | false;
+  /** Hedged requests for idempotent methods (default off). */
+  hedging?: HedgingOptions | false;
+  /** Per-method circuit breakers (default on, SRE adaptive throttling); false turns them off. */
+  circuitBreaker?: BreakerMiddlewareOptions | false;
+  /** Per-endpoint circuit breakers (default off: outlier detection covers endpoints). */
+  endpointBreakers?: EndpointBreakersOptions | false;
+  /** Deadline of every call that sets none, ms (default 5000). */
+  deadlineMs?: number;
+  /** Client-side RPC metrics (nice-grpc-prometheus names; default on). */
+  metrics?: boolean;
+  /** TLS or mTLS to the servers; or pass `credentials` directly. */
+  tls?: ClientTlsOptions;
+  credentials?: ChannelCredentials;
+  /** Largest message sent or received (default 4 MiB). */
+  maxMessageBytes?: number;
+  methods?: Record<string, MethodOverrides>;
+  logger?: Logger;
+  clock?: Clock;
+  random?: Random;
+}

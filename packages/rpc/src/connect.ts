@@ -1,0 +1,234 @@
+import { createBalancedChannel, WAIT_FOR_READY_KEY, type BalancedChannel } from '@ballast/balancer';
+import { discover } from '@ballast/config';
+import {
+  allOfHealth,
+  createLogger,
+  StaticEndpointSource,
+  type EndpointSource,
+  type HealthView,
+  type OutcomeListener,
+} from '@ballast/core';
+import { createDetector, type Detector } from '@ballast/detector';
+import {
+  createDeadlineMiddleware,
+  createEndpointBreakers,
+  createHedging,
+  createMethodBreakers,
+  createRetry,
+  type EndpointBreakers,
+  type Hedging,
+  type MethodBreakers,
+  type Retry,
+} from '@ballast/recovery';
+import { createClientFactory, type Channel, type Client, type ClientMiddleware } from 'nice-grpc';
+import type { CompatServiceDefinition } from 'nice-grpc/lib/service-definitions/index.js';
+import { Metadata } from 'nice-grpc-common';
+import { prometheusClientMiddleware } from 'nice-grpc-prometheus';
+import { DeferredSource } from './deferred-source.js';
+import { RpcOptionsError } from './errors.js';
+import type { ConnectOptions, MethodOverrides } from './connect-options.js';
+import { clientCredentials } from './tls.js';
+
+/** The parts behind a connected client, for dashboards and tests. */
+export interface Connection {
+  readonly service: string;
+  readonly source: EndpointSource;
+  readonly channels: readonly BalancedChannel[];
+  readonly detector?: Detector;
+  readonly retry?: Retry;
+  readonly hedging?: Hedging;
+  readonly breakers?: MethodBreakers;
+  readonly endpointBreakers?: EndpointBreakers;
+  close(): Promise<void>;
+}
+
+const connections = new WeakMap<object, Connection>();
+
+/**
+ * A nice-grpc client for `definition` whose calls go, outer to inner, through metrics →
+ * deadline → retry (budgeted, failover) → hedging → circuit breaker → a balanced channel that
+ * the failure detector steers. Close it with `disconnect(client)`.
+ */
+export function connect<D extends CompatServiceDefinition>(definition: D, options: ConnectOptions): Client<D> {
+  const service = serviceName(definition);
+  const logger = (options.logger ?? createLogger('@ballast/rpc')).child({ client: service });
+  const source = endpointSource(service, options, logger);
+
+  const detector =
+    options.healthCheck === false && options.outlierDetection === false
+      ? undefined
+      : createDetector({
+          source,
+          heartbeat: options.healthCheck ?? {},
+          outlier: options.outlierDetection ?? {},
+          panicThreshold: options.panicThreshold,
+          clock: options.clock,
+          random: options.random,
+          logger,
+        });
+  const endpointBreakers = options.endpointBreakers ? createEndpointBreakers(options.endpointBreakers) : undefined;
+  const views: HealthView[] = [detector, endpointBreakers].filter((v): v is NonNullable<typeof v> => !!v);
+  const outcomes: OutcomeListener[] = [detector?.record, endpointBreakers?.record].filter(
+    (l): l is OutcomeListener => !!l,
+  );
+
+  const maxMessageBytes = options.maxMessageBytes ?? 4 * 1024 * 1024;
+  const channelFor = (overrides: Pick<MethodOverrides, 'balancer' | 'balancerOptions'> = {}) =>
+    createBalancedChannel({
+      service,
+      source,
+      policy: overrides.balancer ?? options.balancer ?? 'peak-ewma',
+      policyOptions: overrides.balancerOptions ?? options.balancerOptions,
+      health: allOfHealth(views),
+      onOutcome: outcomes,
+      credentials: options.credentials ?? clientCredentials(options.tls),
+      channelOptions: {
+        'grpc.max_receive_message_length': maxMessageBytes,
+        'grpc.max_send_message_length': maxMessageBytes,
+      },
+      clock: options.clock,
+      random: options.random,
+      logger,
+    });
+
+  const retry = options.retry === false ? undefined : createRetry({ logger, ...options.retry });
+  const hedging = options.hedging ? createHedging({ budget: retry?.budget, logger, ...options.hedging }) : undefined;
+  // Per-method breakers see every attempt, so one dead replica of three produces bursts of
+  // consecutive failures; SRE adaptive throttling reacts to the whole method's accept rate instead.
+  const breakers =
+    options.circuitBreaker === false
+      ? undefined
+      : createMethodBreakers(options.circuitBreaker ?? { breaker: { policy: { kind: 'sre' } } });
+
+  // nice-grpc runs the middleware added last first: add them inner → outer.
+  let factory = createClientFactory();
+  if (source instanceof DeferredSource) factory = factory.use(waitUntilDiscovered(source));
+  if (breakers) factory = factory.use(breakers.middleware);
+  if (hedging) factory = factory.use(hedging.middleware);
+  if (retry) factory = factory.use(retry.middleware);
+  factory = factory.use(createDeadlineMiddleware());
+  if (options.metrics !== false) factory = factory.use(prometheusClientMiddleware());
+
+  const methodOptions = defaultCallOptions(definition, options);
+  const mainChannel = channelFor();
+  const channels = [mainChannel];
+  let client = factory.create(definition, asChannel(mainChannel), methodOptions) as Client<D>;
+  for (const [method, overrides] of Object.entries(options.methods ?? {})) {
+    if (!overrides.balancer) continue;
+    const channel = channelFor(overrides);
+    channels.push(channel);
+    const other = factory.create(definition, asChannel(channel), methodOptions) as Record<string, unknown>;
+    client = { ...client, [method]: other[method] };
+  }
+
+  let closing: Promise<void> | undefined;
+  const connection: Connection = {
+    service,
+    source,
+    channels,
+    detector,
+    retry,
+    hedging,
+    breakers,
+    endpointBreakers,
+    close: () =>
+      (closing ??= (async () => {
+        for (const channel of channels) channel.close();
+        detector?.close();
+        endpointBreakers?.close();
+        breakers?.close();
+        if (source instanceof DeferredSource || !Array.isArray(options.endpoints)) await source.close?.();
+      })()),
+  };
+  connections.set(client, connection);
+  return client;
+}
+
+/** Closes a client made by connect(): its channels, health checks and discovery watch. */
+export async function disconnect(client: object): Promise<void> {
+  await connections.get(client)?.close();
+}
+
+/** The parts behind a client made by connect(); undefined for any other object. */
+export function connection(client: object): Connection | undefined {
+  return connections.get(client);
+}
+
+/**
+ * nice-grpc types its channel as grpc-js's concrete class, but only hands it to grpc-js as a
+ * `channelOverride`, which needs no more than the ChannelInterface the balanced channel implements.
+ */
+function asChannel(channel: BalancedChannel): Channel {
+  return channel as unknown as Channel;
+}
+
+function serviceName(definition: CompatServiceDefinition): string {
+  return 'fullName' in definition && typeof definition.fullName === 'string' ? definition.fullName : 'service';
+}
+
+function endpointSource(
+  service: string,
+  options: ConnectOptions,
+  logger: ReturnType<typeof createLogger>,
+): EndpointSource {
+  if (options.endpoints && options.discover) {
+    throw new RpcOptionsError('connect', 'endpoints', 'give either endpoints or discover, not both');
+  }
+  if (options.discover !== undefined) {
+    if (!options.store) {
+      throw new RpcOptionsError(
+        'connect',
+        'store',
+        `discover: "${options.discover}" needs a store (MemoryStore or EtcdStore)`,
+      );
+    }
+    return new DeferredSource(discover(options.store, options.discover, { logger }), (error) =>
+      logger.error({ err: error, discover: options.discover }, `discovery of ${service} failed`),
+    );
+  }
+  if (!options.endpoints) {
+    throw new RpcOptionsError(
+      'connect',
+      'endpoints',
+      'give endpoints: ["host:port", …] or discover: "<service>" with a store',
+    );
+  }
+  if (Array.isArray(options.endpoints)) return new StaticEndpointSource(options.endpoints);
+  return options.endpoints as EndpointSource;
+}
+
+/** Per-method defaults in nice-grpc's shape: '*' for every method, then each override. */
+function defaultCallOptions(definition: CompatServiceDefinition, options: ConnectOptions) {
+  const deadlineMs = options.deadlineMs ?? 5_000;
+  if (!(Number.isFinite(deadlineMs) && deadlineMs > 0)) {
+    throw new RpcOptionsError('connect', 'deadlineMs', `expected a positive number of ms, got ${deadlineMs}`);
+  }
+  const methods = 'methods' in definition ? Object.keys(definition.methods as object) : Object.keys(definition);
+  const result: Record<string, Record<string, unknown>> = { '*': { deadline: deadlineMs } };
+  for (const [method, overrides] of Object.entries(options.methods ?? {})) {
+    if (!methods.includes(method)) {
+      throw new RpcOptionsError(
+        'connect',
+        `methods.${method}`,
+        `no such method; the service has ${methods.join(', ')}`,
+      );
+    }
+    const call: Record<string, unknown> = {};
+    if (overrides.deadlineMs !== undefined) call.deadline = overrides.deadlineMs;
+    if (overrides.retry !== undefined) call.retry = overrides.retry;
+    if (overrides.maxRetries !== undefined) call.retryMaxAttempts = overrides.maxRetries;
+    if (overrides.hedge !== undefined) call.hedge = overrides.hedge;
+    result[method] = call;
+  }
+  return result;
+}
+
+/** Until discovery has answered once, calls wait for an endpoint instead of failing "no endpoints". */
+function waitUntilDiscovered(source: DeferredSource): ClientMiddleware {
+  return async function* waitUntilDiscovered(call, options) {
+    if (source.ready) return yield* call.next(call.request, options);
+    const metadata = Metadata(options.metadata);
+    metadata.set(WAIT_FOR_READY_KEY, '1');
+    return yield* call.next(call.request, { ...options, metadata });
+  };
+}
