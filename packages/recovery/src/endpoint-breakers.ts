@@ -52,6 +52,22 @@ export function createEndpointBreakers(options: EndpointBreakersOptions = {}): E
     for (const listener of changeListeners) listener();
   };
 
+  // The balancer rebuilds its picker only on onChange, so half-opening needs a wake-up. Timers may
+  // fire a little early by the breaker's clock: then sleep again for the rest.
+  const wakeWhenHalfOpen = (b: CircuitBreaker) => {
+    if (closed) return;
+    const timer = setTimeout(
+      () => {
+        timers.delete(timer);
+        // Reading the state half-opens it; the transition notifies (once, even if read earlier).
+        if (b.state.kind === 'open') wakeWhenHalfOpen(b);
+      },
+      Math.max(1, Math.ceil(b.msUntilHalfOpen() ?? 0)),
+    );
+    timer.unref();
+    timers.add(timer);
+  };
+
   const breaker = (endpointId: string) => {
     let existing = breakers.get(endpointId);
     if (existing) return existing;
@@ -60,16 +76,7 @@ export function createEndpointBreakers(options: EndpointBreakersOptions = {}): E
     created.onStateChange((transition) => {
       for (const listener of stateListeners) listener({ ...transition, endpointId });
       notify();
-      if (transition.to === 'open' && !closed) {
-        // The balancer rebuilds its picker only on onChange, so half-opening needs a wake-up.
-        const timer = setTimeout(() => {
-          timers.delete(timer);
-          void created.state;
-          notify();
-        }, created.msUntilHalfOpen() ?? 0);
-        timer.unref();
-        timers.add(timer);
-      }
+      if (transition.to === 'open') wakeWhenHalfOpen(created);
     });
     breakers.set(endpointId, created);
     existing = created;
