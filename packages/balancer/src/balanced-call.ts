@@ -87,7 +87,13 @@ export class BalancedCall implements GrpcCall {
     const state = this.#state;
     if (state.kind === 'active') state.inner.cancelWithStatus(code, details);
     else if (state.kind === 'created' && !this.#listener) this.#earlyCancel = { code, details };
-    else if (state.kind !== 'done') this.#endLocally(code, details);
+    else if (state.kind === 'waiting') {
+      // Stop waiting now but report later, as grpc-js does: nice-grpc's abort handling expects
+      // the cancelled status after it has settled the call as aborted.
+      state.stop();
+      this.#state = { kind: 'waiting', stop: () => {} };
+      process.nextTick(() => this.#endLocally(code, details));
+    }
   }
 
   getPeer(): string {

@@ -20,8 +20,8 @@ import { EndpointPool, type EndpointStats } from './endpoint-pool.js';
 import type { Picker } from './picker.js';
 import { excludedIds, pickMetadata, wantsWaitForReady, wireMetadata } from './request-metadata.js';
 
-/** A grpc-js channel that balances every call over a changing set of endpoints. */
-export interface BalancedChannel extends grpc.ChannelInterface {
+/** What a balanced channel adds to a grpc-js channel. */
+export interface BalancedChannelControls {
   /** The endpoints the source publishes now (eligible or not). */
   endpoints(): readonly Endpoint[];
   /** Per-endpoint in-flight attempts, picks and eligibility. */
@@ -29,6 +29,13 @@ export interface BalancedChannel extends grpc.ChannelInterface {
   /** Stops the source subscription and closes every endpoint connection; later calls fail UNAVAILABLE. */
   close(): void;
 }
+
+/**
+ * A channel that balances every call over a changing set of endpoints. Typed as grpc-js's
+ * `Channel` class because that is what nice-grpc's `createClient` accepts; it implements the
+ * `ChannelInterface` that grpc-js's Client actually uses (nothing reads the class's private state).
+ */
+export type BalancedChannel = grpc.Channel & BalancedChannelControls;
 
 type PickerState =
   | { readonly kind: 'ready'; readonly picker: Picker }
@@ -43,10 +50,10 @@ let channelId = 0;
  */
 export function createBalancedChannel(options: BalancedChannelOptions): BalancedChannel {
   checkChannelOptions(options);
-  return new BalancedChannelImpl(options);
+  return new BalancedChannelImpl(options) as unknown as BalancedChannel;
 }
 
-class BalancedChannelImpl implements BalancedChannel, CallHost {
+class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelControls, CallHost {
   readonly #service: string;
   readonly #logger;
   readonly #clock;

@@ -1,5 +1,5 @@
 export { createBalancedChannel } from './balanced-channel.js';
-export type { BalancedChannel } from './balanced-channel.js';
+export type { BalancedChannel, BalancedChannelControls } from './balanced-channel.js';
 export type { BalancedChannelOptions } from './channel-options.js';
 export type { EndpointStats } from './endpoint-pool.js';
 export { createPolicy } from './create-policy.js';

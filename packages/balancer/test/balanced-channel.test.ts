@@ -1,0 +1,146 @@
+import { MetadataKeys, seededRandom, type CallOutcome } from '@ballast/core';
+import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
+import { ClientError, Metadata, Status, createClient, createClientFactory } from 'nice-grpc';
+import { retryMiddleware } from 'nice-grpc-client-middleware-retry';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createBalancedChannel, type BalancedChannel, type BalancedChannelOptions } from '../src/index.js';
+import { startRecordingServer, type RecordingServer } from './fixtures.js';
+
+let servers: RecordingServer[] = [];
+let channels: BalancedChannel[] = [];
+
+beforeEach(async () => {
+  servers = await Promise.all(['a', 'b', 'c'].map(startRecordingServer));
+});
+
+afterEach(async () => {
+  for (const channel of channels) channel.close();
+  channels = [];
+  for (const server of servers) server.kill();
+});
+
+function open(options: Partial<BalancedChannelOptions> = {}): BalancedChannel {
+  const channel = createBalancedChannel({
+    service: 'echo',
+    source: servers.map((s) => ({ id: s.replica, address: s.address })),
+    random: seededRandom(7),
+    ...options,
+  });
+  channels.push(channel);
+  return channel;
+}
+
+const echoCounts = () => Object.fromEntries(servers.map((s) => [s.replica, s.counters.echo]));
+
+describe('balanced channel over 3 real servers', () => {
+  it('round-robin spreads calls exactly and names the serving endpoint in the trailer', async () => {
+    const client = createClient(EchoServiceDefinition, open({ policy: 'round-robin' }));
+    const served: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      let trailer: string | undefined;
+      const response = await client.echo(
+        { message: `m${i}` },
+        { onTrailer: (t) => (trailer = t.get(MetadataKeys.endpoint)) },
+      );
+      expect(trailer).toBe(response.replica);
+      served.push(response.replica);
+    }
+    expect(echoCounts()).toEqual({ a: 10, b: 10, c: 10 });
+    expect(served.slice(3, 6)).toEqual(served.slice(0, 3));
+  });
+
+  it.each(['random', 'least-request', 'peak-ewma', 'weighted-round-robin'])(
+    '%s reaches every endpoint',
+    async (policy) => {
+      const client = createClient(EchoServiceDefinition, open({ policy }));
+      await Promise.all(Array.from({ length: 60 }, (_, i) => client.echo({ message: `m${i}` })));
+      const counts = echoCounts();
+      expect(Object.values(counts).reduce((a, b) => a + b, 0)).toBe(60);
+      for (const count of Object.values(counts)) expect(count).toBeGreaterThan(0);
+    },
+  );
+
+  it('ring-hash keeps a key on one endpoint and spreads different keys', async () => {
+    const client = createClient(
+      EchoServiceDefinition,
+      open({ policy: 'ring-hash', policyOptions: { hashKey: { header: 'x-user' } } }),
+    );
+    const replicaOf = async (user: string) =>
+      (await client.echo({ message: user }, { metadata: Metadata({ 'x-user': user }) })).replica;
+    const first = await replicaOf('alice');
+    for (let i = 0; i < 10; i++) expect(await replicaOf('alice')).toBe(first);
+    const spread = new Set(await Promise.all(Array.from({ length: 40 }, (_, i) => replicaOf(`user-${i}`))));
+    expect(spread.size).toBe(3);
+  });
+
+  it('honours ballast-exclude and strips it (and the wait-for-ready key) before the wire', async () => {
+    const client = createClient(EchoServiceDefinition, open({ policy: 'random' }));
+    const metadata = Metadata({ [MetadataKeys.exclude]: 'a, b', 'ballast-wait-for-ready': 'true', 'x-keep': 'yes' });
+    for (let i = 0; i < 12; i++) expect((await client.echo({ message: 'x' }, { metadata })).replica).toBe('c');
+    const keys = servers.flatMap((s) => s.seenKeys);
+    expect(keys).toHaveLength(12);
+    for (const seen of keys) {
+      expect(seen).toContain('x-keep');
+      expect(seen).not.toContain(MetadataKeys.exclude);
+      expect(seen).not.toContain('ballast-wait-for-ready');
+    }
+  });
+
+  it('retries through nice-grpc-client-middleware-retry land on another endpoint', async () => {
+    servers[0]!.behaviour.failRate = 1;
+    const outcomes: CallOutcome[] = [];
+    const channel = open({ policy: 'round-robin', onOutcome: (o) => outcomes.push(o) });
+    const client = createClientFactory()
+      .use(retryMiddleware)
+      .create(EchoServiceDefinition, channel, {
+        '*': { retry: true, retryMaxAttempts: 2, retryBaseDelayMs: 1, retryMaxDelayMs: 5 },
+      });
+    for (let i = 0; i < 12; i++) expect((await client.echo({ message: 'x' })).replica).not.toBe('a');
+    const failed = outcomes.filter((o) => o.code === Status.UNAVAILABLE);
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed.every((o) => o.endpointId === 'a')).toBe(true);
+    for (let i = 0; i < outcomes.length - 1; i++) {
+      if (outcomes[i]!.code !== 0) expect(outcomes[i + 1]!.endpointId).not.toBe(outcomes[i]!.endpointId);
+    }
+  });
+
+  it('reports every attempt with its code, latency, method and parsed load; the trailer is there on errors too', async () => {
+    servers[1]!.load = { cpu: 0.5, qps: 20 };
+    servers[1]!.behaviour.failRate = 1;
+    const outcomes: CallOutcome[] = [];
+    const client = createClient(
+      EchoServiceDefinition,
+      open({ policy: 'round-robin', onOutcome: [(o) => outcomes.push(o)] }),
+    );
+    const trailers: (string | undefined)[] = [];
+    for (let i = 0; i < 3; i++) {
+      await client
+        .echo({ message: 'x' }, { onTrailer: (t) => trailers.push(t.get(MetadataKeys.endpoint)) })
+        .catch((error: unknown) => expect(error).toBeInstanceOf(ClientError));
+    }
+    expect(trailers.sort()).toEqual(['a', 'b', 'c']);
+    const b = outcomes.find((o) => o.endpointId === 'b')!;
+    expect(b).toMatchObject({
+      code: Status.UNAVAILABLE,
+      method: '/ballast.testing.v1.EchoService/Echo',
+      load: { cpu: 0.5, qps: 20 },
+    });
+    expect(b.latencyMs).toBeGreaterThanOrEqual(0);
+    expect(outcomes.filter((o) => o.code === 0)).toHaveLength(2);
+  });
+
+  it('works for server-streaming calls', async () => {
+    const client = createClient(EchoServiceDefinition, open({ policy: 'round-robin' }));
+    let trailer: string | undefined;
+    const seen: number[] = [];
+    for await (const item of client.count(
+      { count: 5 },
+      { onTrailer: (t) => (trailer = t.get(MetadataKeys.endpoint)) },
+    )) {
+      seen.push(item.n);
+      expect(item.replica).toBeTruthy();
+    }
+    expect(seen).toEqual([1, 2, 3, 4, 5]);
+    expect(['a', 'b', 'c']).toContain(trailer);
+  });
+});

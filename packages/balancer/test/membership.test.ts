@@ -1,0 +1,158 @@
+import { StaticEndpointSource, seededRandom, type CallOutcome, type Endpoint, type HealthView } from '@ballast/core';
+import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
+import { spawnEchoReplica, type EchoReplica } from '@ballast/testing';
+import { ClientError, Metadata, Status, createClient, createClientFactory } from 'nice-grpc';
+import { retryMiddleware } from 'nice-grpc-client-middleware-retry';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { WAIT_FOR_READY_KEY, createBalancedChannel, type BalancedChannel } from '../src/index.js';
+import { startRecordingServer, type RecordingServer } from './fixtures.js';
+
+let servers: RecordingServer[] = [];
+let channels: BalancedChannel[] = [];
+let replicas: EchoReplica[] = [];
+
+beforeEach(async () => {
+  servers = await Promise.all(['a', 'b', 'c'].map(startRecordingServer));
+});
+
+afterEach(async () => {
+  for (const channel of channels) channel.close();
+  channels = [];
+  for (const server of servers) server.kill();
+  await Promise.all(replicas.map((r) => r.stop()));
+  replicas = [];
+});
+
+const asEndpoints = (list: readonly { replica: string; address: string }[]): Endpoint[] =>
+  list.map((s) => ({ id: s.replica, address: s.address }));
+
+function track(channel: BalancedChannel): BalancedChannel {
+  channels.push(channel);
+  return channel;
+}
+
+/** A detector stand-in: a mutable set of ejected ids, announcing every change. */
+function ejector(): HealthView & { eject(...ids: string[]): void } {
+  const ejected = new Set<string>();
+  const listeners = new Set<() => void>();
+  return {
+    eligible: (endpoints) => endpoints.filter((e) => !ejected.has(e.id)),
+    onChange(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    eject(...ids) {
+      for (const id of ids) ejected.add(id);
+      for (const listener of listeners) listener();
+    },
+  };
+}
+
+async function errorOf(promise: Promise<unknown>): Promise<ClientError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof ClientError) return error;
+    throw error;
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe('endpoint membership', () => {
+  it('an endpoint removed from the source stops getting picks; its in-flight call still finishes', async () => {
+    const source = new StaticEndpointSource(asEndpoints(servers));
+    const channel = track(
+      createBalancedChannel({ service: 'echo', source, policy: 'round-robin', random: seededRandom(1) }),
+    );
+    const client = createClient(EchoServiceDefinition, channel);
+    const slow = servers.map(() => client.echo({ message: 'slow', delayMs: 300 }));
+    await vi.waitFor(() => expect(servers.every((s) => s.counters.echo === 1)).toBe(true), { timeout: 10_000 });
+    source.set(asEndpoints(servers.slice(1)));
+    expect(channel.stats().map((s) => s.id)).toEqual(['b', 'c']);
+    const replies = await Promise.all(slow);
+    expect(replies.map((r) => r.replica).sort()).toEqual(['a', 'b', 'c']);
+    for (let i = 0; i < 10; i++) expect((await client.echo({ message: 'x' })).replica).not.toBe('a');
+    expect(servers[0]!.counters.echo).toBe(1);
+  });
+
+  it('only endpoints the health view lets through take picks; all ejected fails fast naming why', async () => {
+    const health = ejector();
+    const source = asEndpoints(servers);
+    const client = createClient(
+      EchoServiceDefinition,
+      track(createBalancedChannel({ service: 'echo', source, health })),
+    );
+    health.eject('b');
+    await Promise.all(Array.from({ length: 20 }, () => client.echo({ message: 'x' })));
+    expect(servers[1]!.counters.echo).toBe(0);
+    health.eject('a', 'c');
+    const error = await errorOf(client.echo({ message: 'x' }));
+    expect(error.code).toBe(Status.UNAVAILABLE);
+    expect(error.details).toBe('echo: all 3 endpoints ejected');
+  });
+
+  it('no endpoints fails fast with UNAVAILABLE naming the service', async () => {
+    const client = createClient(EchoServiceDefinition, track(createBalancedChannel({ service: 'echo', source: [] })));
+    const error = await errorOf(client.echo({ message: 'x' }));
+    expect(error.code).toBe(Status.UNAVAILABLE);
+    expect(error.details).toBe('echo: no endpoints');
+  });
+
+  it('wait-for-ready waits for an endpoint to appear, and gives up when the caller does', async () => {
+    const source = new StaticEndpointSource([]);
+    const channel = track(createBalancedChannel({ service: 'echo', source }));
+    const client = createClient(EchoServiceDefinition, channel);
+    const metadata = Metadata({ [WAIT_FOR_READY_KEY]: 'true' });
+    const waiting = client.echo({ message: 'x' }, { metadata });
+    const aborted = client.echo({ message: 'y' }, { metadata, signal: AbortSignal.timeout(100) });
+    await expect(aborted).rejects.toThrow(/abort/i);
+    source.set(asEndpoints(servers.slice(2)));
+    expect((await waiting).replica).toBe('c');
+    expect(servers[2]!.seenKeys[0]).not.toContain(WAIT_FOR_READY_KEY);
+  });
+
+  it('the channel-wide waitForReady option applies to every call', async () => {
+    const source = new StaticEndpointSource([]);
+    const client = createClient(
+      EchoServiceDefinition,
+      track(createBalancedChannel({ service: 'echo', source, waitForReady: true })),
+    );
+    const waiting = client.echo({ message: 'x' });
+    await new Promise((resolve) => setImmediate(resolve));
+    source.set(asEndpoints(servers.slice(0, 1)));
+    expect((await waiting).replica).toBe('a');
+  });
+
+  it('close() ends the channel: later calls fail UNAVAILABLE', async () => {
+    const channel = createBalancedChannel({ service: 'echo', source: asEndpoints(servers) });
+    const client = createClient(EchoServiceDefinition, channel);
+    await client.echo({ message: 'x' });
+    channel.close();
+    const error = await errorOf(client.echo({ message: 'x' }));
+    expect(error.code).toBe(Status.UNAVAILABLE);
+    expect(error.details).toMatch(/closed/);
+  });
+});
+
+describe('a crashed replica (SIGKILL)', () => {
+  it('peak-EWMA with retries moves traffic off it and every call still succeeds', async () => {
+    const child = await spawnEchoReplica('dead');
+    replicas.push(child);
+    const outcomes: CallOutcome[] = [];
+    const source = [...asEndpoints(servers.slice(0, 2)), { id: 'dead', address: child.address }];
+    const channel = track(createBalancedChannel({ service: 'echo', source, onOutcome: (o) => outcomes.push(o) }));
+    const client = createClientFactory()
+      .use(retryMiddleware)
+      .create(EchoServiceDefinition, channel, {
+        '*': { retry: true, retryMaxAttempts: 3, retryBaseDelayMs: 1, retryMaxDelayMs: 5 },
+      });
+    for (let i = 0; i < 30; i++) await client.echo({ message: 'warm' });
+    expect(outcomes.some((o) => o.endpointId === 'dead' && o.code === 0)).toBe(true);
+    await child.crash();
+    outcomes.length = 0;
+    for (let i = 0; i < 100; i++) expect((await client.echo({ message: 'x' })).replica).not.toBe('dead');
+    const onDead = outcomes.filter((o) => o.endpointId === 'dead');
+    expect(onDead.every((o) => o.code !== 0)).toBe(true);
+    expect(onDead.length).toBeLessThan(15);
+  });
+});
