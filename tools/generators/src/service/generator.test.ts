@@ -2,7 +2,8 @@ import { readJson, writeJson, type Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { InvalidOptionError, ServiceExistsError } from '../errors.js';
-import { serviceGenerator } from './generator.js';
+import { nextSteps, serviceGenerator } from './generator.js';
+import { parseServiceOptions } from './options.js';
 
 const APP_FILES = [
   'README.md',
@@ -281,6 +282,28 @@ describe('serviceGenerator', () => {
       expect(error).toBeInstanceOf(ServiceExistsError);
       expect(read(tree, 'apps/inventory/src/handler.ts')).toBe(handler);
       expect(tree.exists('services/inventory')).toBe(false);
+    });
+  });
+
+  describe('the next-steps message', () => {
+    it('says to link the package with npm install, then test it with nx', () => {
+      const message = nextSteps(parseServiceOptions({ name: 'inventory', port: 50070 }), false);
+
+      expect(message).toContain('npm install    # links @ballast/app-inventory into node_modules');
+      expect(message).toContain('npx nx test @ballast/app-inventory');
+      expect(message).toContain('127.0.0.1:50070');
+      expect(message.indexOf('npm install')).toBeLessThan(message.indexOf('npx nx test'));
+      expect(message).not.toContain('workspaces');
+      expect(message).not.toContain('npm run codegen');
+    });
+
+    it('mentions an added workspaces glob and skipped codegen', () => {
+      const options = parseServiceOptions({ name: 'inventory', directory: 'services', skipCodegen: true });
+
+      const message = nextSteps(options, true);
+
+      expect(message).toContain('Added "services/*" to the root package.json workspaces.');
+      expect(message).toContain('run npm run codegen');
     });
   });
 });

@@ -73,9 +73,9 @@ export function nextSteps(options: ServiceOptions, addedGlob: boolean): string {
     ...(addedGlob ? [`Added "${options.directory}/*" to the root package.json workspaces.`] : []),
     ...(options.skipCodegen ? ['Stubs were not regenerated (--skipCodegen): run npm run codegen.'] : []),
     'Next steps:',
-    `  npm install                          # link ${options.packageName} into node_modules`,
+    `  npm install    # links ${options.packageName} into node_modules`,
     `  npx nx test ${options.packageName}`,
-    `  npm run start -w ${options.packageName}   # serves on 127.0.0.1:${options.port}`,
+    `  npm run start -w ${options.packageName}    # serves on 127.0.0.1:${options.port}`,
     '',
   ].join('\n');
 }
