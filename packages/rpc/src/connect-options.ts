@@ -45,7 +45,7 @@ export interface ConnectOptions {
   retry?: RetryMiddlewareOptions | false;
   /** Hedged requests for idempotent methods (default off). */
   hedging?: HedgingOptions | false;
-  /** Per-method circuit breakers (default on, SRE adaptive throttling); false turns them off. */
+  /** Per-method circuit breakers (default on: opens at ≥ 50 % failures over 10 s with ≥ 20 calls); false turns them off. */
   circuitBreaker?: BreakerMiddlewareOptions | false;
   /** Per-endpoint circuit breakers (default off: outlier detection covers endpoints). */
   endpointBreakers?: EndpointBreakersOptions | false;

@@ -20,7 +20,7 @@ import {
   type MethodBreakers,
   type Retry,
 } from '@ballast/recovery';
-import { createClientFactory, type Channel, type Client, type ClientMiddleware } from 'nice-grpc';
+import { createClientFactory, Status, type Channel, type Client, type ClientMiddleware } from 'nice-grpc';
 import type { CompatServiceDefinition } from 'nice-grpc/lib/service-definitions/index.js';
 import { Metadata } from 'nice-grpc-common';
 import { prometheusClientMiddleware } from 'nice-grpc-prometheus';
@@ -43,6 +43,14 @@ export interface Connection {
 }
 
 const connections = new WeakMap<object, Connection>();
+
+const DEFAULT_RETRYABLE_CODES = [
+  Status.UNAVAILABLE,
+  Status.RESOURCE_EXHAUSTED,
+  Status.UNKNOWN,
+  Status.INTERNAL,
+  Status.CANCELLED,
+];
 
 /**
  * A nice-grpc client for `definition` whose calls go, outer to inner, through metrics →
@@ -91,14 +99,24 @@ export function connect<D extends CompatServiceDefinition>(definition: D, option
       logger,
     });
 
-  const retry = options.retry === false ? undefined : createRetry({ logger, ...options.retry });
+  // RESOURCE_EXHAUSTED joins the retryable codes: Ballast servers shed with it (and a pushback)
+  // precisely so the call goes to a replica with room.
+  const retry =
+    options.retry === false
+      ? undefined
+      : createRetry({ logger, retryableCodes: DEFAULT_RETRYABLE_CODES, ...options.retry });
   const hedging = options.hedging ? createHedging({ budget: retry?.budget, logger, ...options.hedging }) : undefined;
   // Per-method breakers see every attempt, so one dead replica of three produces bursts of
-  // consecutive failures; SRE adaptive throttling reacts to the whole method's accept rate instead.
+  // consecutive failures: the default trips on the method's failure rate over a window instead,
+  // with a minimum volume so a cold client's first failures do not open it.
   const breakers =
     options.circuitBreaker === false
       ? undefined
-      : createMethodBreakers(options.circuitBreaker ?? { breaker: { policy: { kind: 'sre' } } });
+      : createMethodBreakers(
+          options.circuitBreaker ?? {
+            breaker: { policy: { kind: 'sampling', windowMs: 10_000, minVolume: 20, failureRate: 0.5 } },
+          },
+        );
 
   // nice-grpc runs the middleware added last first: add them inner → outer.
   let factory = createClientFactory();

@@ -3,7 +3,7 @@ import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
 import { createEchoService, defaultBehaviour } from '@ballast/testing';
 import { Status } from 'nice-grpc';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connect, connection, disconnect, serve, service, type ServeHandle } from '../src/index.js';
+import { connect, connection, disconnect, serve, service } from '../src/index.js';
 
 const cleanup: Array<() => unknown> = [];
 afterEach(async () => {
@@ -74,7 +74,7 @@ describe('connect() over static endpoints', () => {
         if (i === 200) replicas[0]!.handle.server.forceShutdown();
       },
     );
-    expect(failures).toEqual([]);
+    expect(failures.map(String)).toEqual([]);
     const before = replicas[0]!.counters.echo;
     await load(60, 4, () => client.echo({ message: 'after' }));
     expect(replicas[0]!.counters.echo).toBe(before);
