@@ -17,20 +17,30 @@ export const leastRequest: PolicyFactory = ({ random }): Policy => {
 };
 
 class LeastRequestPicker implements Picker {
+  // Built once: a closure per pick costs more than the pick itself.
+  readonly #cost = (index: number): number => this.states[index]!.inFlight;
   constructor(
     readonly endpoints: readonly Endpoint[],
     private readonly states: readonly LeastRequestState[],
     private readonly random: Random,
   ) {}
   pick(request: PickRequest): Pick {
-    const index = twoChoices(this.endpoints, this.random, request.exclude, (i) => this.states[i]!.inFlight);
+    const index = twoChoices(this.endpoints, this.random, request.exclude, this.#cost);
     const state = this.states[index]!;
     state.inFlight++;
-    return {
-      endpoint: this.endpoints[index]!,
-      done: (_result: AttemptResult) => {
-        state.inFlight--;
-      },
-    };
+    return new InFlightPick(this.endpoints[index]!, state);
+  }
+}
+
+class InFlightPick implements Pick {
+  #open = true;
+  constructor(
+    readonly endpoint: Endpoint,
+    private readonly state: LeastRequestState,
+  ) {}
+  done(_result: AttemptResult): void {
+    if (!this.#open) return;
+    this.#open = false;
+    this.state.inFlight--;
   }
 }

@@ -58,28 +58,41 @@ export const peakEwma: PolicyFactory = ({ clock, random, options }): Policy => {
 };
 
 class PeakEwmaPicker implements Picker {
+  #now = 0;
+  // Built once: a closure per pick costs more than the pick itself.
+  readonly #cost = (index: number): number => this.states[index]!.costAt(this.#now);
   constructor(
     readonly endpoints: readonly Endpoint[],
     private readonly states: readonly PeakEwmaEstimate[],
-    private readonly clock: Clock,
+    readonly clock: Clock,
     private readonly random: Random,
-    private readonly failurePenaltyMs: number,
+    readonly failurePenaltyMs: number,
   ) {}
 
   pick(request: PickRequest): Pick {
-    const now = this.clock.now();
-    const index = twoChoices(this.endpoints, this.random, request.exclude, (i) => this.states[i]!.costAt(now));
+    this.#now = this.clock.now();
+    const index = twoChoices(this.endpoints, this.random, request.exclude, this.#cost);
     const state = this.states[index]!;
     state.inFlight++;
-    return {
-      endpoint: this.endpoints[index]!,
-      done: (result: AttemptResult) => {
-        state.inFlight--;
-        // A cancelled attempt (a hedge that lost, a caller that gave up) says nothing about the endpoint.
-        if (result.code === CANCELLED) return;
-        const penalty = GATEWAY_ERROR_CODES.includes(result.code) ? this.failurePenaltyMs : 0;
-        state.observe(Math.max(result.latencyMs, penalty), this.clock.now());
-      },
-    };
+    return new PeakEwmaPick(this.endpoints[index]!, state, this);
+  }
+}
+
+class PeakEwmaPick implements Pick {
+  #open = true;
+  constructor(
+    readonly endpoint: Endpoint,
+    private readonly state: PeakEwmaEstimate,
+    private readonly picker: PeakEwmaPicker,
+  ) {}
+
+  done(result: AttemptResult): void {
+    if (!this.#open) return;
+    this.#open = false;
+    this.state.inFlight--;
+    // A cancelled attempt (a hedge that lost, a caller that gave up) says nothing about the endpoint.
+    if (result.code === CANCELLED) return;
+    const penalty = GATEWAY_ERROR_CODES.includes(result.code) ? this.picker.failurePenaltyMs : 0;
+    this.state.observe(Math.max(result.latencyMs, penalty), this.picker.clock.now());
   }
 }

@@ -111,7 +111,20 @@ class LoadPicker implements Picker {
 
   pick(request: PickRequest): Pick {
     const endpoint = this.#inner.pick(request).endpoint;
-    const state = this.states[this.#index.get(endpoint.id)!]!;
-    return { endpoint, done: (result) => this.onOutcome(state, result) };
+    return new LoadPick(endpoint, this.states[this.#index.get(endpoint.id)!]!, this.onOutcome);
+  }
+}
+
+class LoadPick implements Pick {
+  #open = true;
+  constructor(
+    readonly endpoint: Endpoint,
+    private readonly state: LoadWeightState,
+    private readonly onOutcome: (state: LoadWeightState, result: AttemptResult) => void,
+  ) {}
+  done(result: AttemptResult): void {
+    if (!this.#open) return;
+    this.#open = false;
+    this.onOutcome(this.state, result);
   }
 }
