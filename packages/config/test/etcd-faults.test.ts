@@ -1,0 +1,151 @@
+import { randomUUID } from 'node:crypto';
+import { startEtcdCluster, type EtcdCluster } from '@ballast/etcd-cluster';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Candidacy } from '../src/candidacy.js';
+import { Election } from '../src/election.js';
+import { EtcdStore } from '../src/etcd-store.js';
+import type { WatchBatch } from '../src/kv-store.js';
+import { discover } from '../src/registry-source.js';
+import { register } from '../src/service-registration.js';
+import { auditWatch, casStream } from './cas-stream.js';
+
+// Real faults on a cluster of our own: members are SIGKILLed, SIGSTOPped and restarted from disk.
+describe('EtcdStore under etcd faults', () => {
+  let cluster: EtcdCluster;
+  const cleanups: (() => Promise<unknown> | void)[] = [];
+
+  beforeAll(async () => {
+    cluster = await startEtcdCluster({ members: 3 });
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    for (const member of cluster.members) if (!member.running) await cluster.restart(member);
+    await cluster.waitForLeader(20_000);
+  });
+
+  async function open(): Promise<EtcdStore> {
+    const store = await EtcdStore.connect({ endpoints: cluster.endpoints });
+    cleanups.push(() => store.close());
+    return store;
+  }
+
+  it('leader SIGKILL during 1000 CAS writes: 0 acknowledged writes lost, each revision watched exactly once', async () => {
+    const key = `/faults/${randomUUID()}/counter`;
+    const writer = await open();
+    const watcher = await open();
+    const batches: WatchBatch[] = [];
+    const watch = await watcher.watch(
+      { key, fromRevision: (await writer.get(key)).revision + 1 },
+      {
+        onEvents: (b) => batches.push(b),
+      },
+    );
+    cleanups.push(() => watch.close());
+    let killed: Promise<unknown> | undefined;
+    let restarted: Promise<unknown> | undefined;
+    const result = await casStream(writer, key, 1000, (n) => {
+      if (n === 300) killed = cluster.kill('leader');
+      if (n === 700) restarted = killed!.then((member) => cluster.restart(member as never));
+    });
+    await killed;
+    await restarted;
+    const last = result.acked.at(-1)!;
+    await vi.waitFor(() => expect(batches.at(-1)?.revision).toBe(last.revision), { timeout: 20_000 });
+    expect(auditWatch(batches, result.acked)).toEqual({ missed: 0, duplicated: 0, outOfOrder: 0, gaps: 0 });
+    const { kv } = await writer.get(key);
+    expect(Number(kv!.value)).toBe(last.value);
+    expect(result.acked.map((a) => a.value)).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
+  });
+
+  it('SIGSTOP of the leader: writes resume and the watch still sees every revision once', async () => {
+    const key = `/faults/${randomUUID()}/paused`;
+    const writer = await open();
+    const watcher = await open();
+    const batches: WatchBatch[] = [];
+    const watch = await watcher.watch(
+      { key, fromRevision: (await writer.get(key)).revision + 1 },
+      {
+        onEvents: (b) => batches.push(b),
+      },
+    );
+    cleanups.push(() => watch.close());
+    let paused: Promise<{ pid?: number } | unknown> | undefined;
+    const result = await casStream(writer, key, 300, (n) => {
+      if (n === 100) paused = cluster.pause('leader');
+    });
+    const member = (await paused) as Parameters<EtcdCluster['restart']>[0];
+    cleanups.push(() => cluster.resume(member));
+    await vi.waitFor(() => expect(batches.at(-1)?.revision).toBe(result.acked.at(-1)!.revision), { timeout: 30_000 });
+    expect(auditWatch(batches, result.acked)).toEqual({ missed: 0, duplicated: 0, outOfOrder: 0, gaps: 0 });
+  });
+
+  it('whole-cluster restart from the data dirs: registry entries come back, one leader', async () => {
+    const root = `/faults/${randomUUID()}/`;
+    const store = await open();
+    const a = await register(
+      store,
+      { service: 'catalog', id: 'a', address: '127.0.0.1:5001' },
+      { root, ttlSeconds: 5 },
+    );
+    const b = await register(
+      store,
+      { service: 'catalog', id: 'b', address: '127.0.0.1:5002' },
+      { root, ttlSeconds: 5 },
+    );
+    cleanups.push(
+      () => a.deregister(),
+      () => b.deregister(),
+    );
+    const election = new Election(store, 'restart', { root, ttlSeconds: 3 });
+    const candidates = ['x', 'y', 'z'].map((id) => keepCampaigning(election, id));
+    cleanups.push(...candidates.map((c) => c.stop));
+    await vi.waitFor(() => expect(candidates.filter((c) => c.holding())).toHaveLength(1), { timeout: 20_000 });
+
+    let maxLeaders = 0;
+    const sampler = setInterval(() => {
+      maxLeaders = Math.max(maxLeaders, candidates.filter((c) => c.holding()).length);
+    }, 10);
+    cleanups.push(() => clearInterval(sampler));
+    await cluster.stopAll();
+    await cluster.startAll();
+
+    const source = await discover(await open(), 'catalog', { root });
+    cleanups.push(() => source.close());
+    await vi.waitFor(() => expect(source.current().map((e) => e.id)).toEqual(['a', 'b']), { timeout: 30_000 });
+    await vi.waitFor(() => expect(candidates.filter((c) => c.holding())).toHaveLength(1), { timeout: 30_000 });
+    const leader = await election.leader();
+    expect(candidates.find((c) => c.holding())?.id).toBe(leader?.value);
+    expect(maxLeaders).toBe(1);
+  });
+});
+
+/** A candidate that campaigns again whenever it loses leadership, until stopped. */
+function keepCampaigning(election: Election, id: string) {
+  let current: Candidacy | undefined;
+  const controller = new AbortController();
+  const loop = (async () => {
+    while (!controller.signal.aborted) {
+      try {
+        current = await election.campaign(id, { signal: controller.signal });
+        await new Promise<void>((resolve) => {
+          current!.onLost(() => resolve());
+          controller.signal.addEventListener('abort', () => resolve());
+        });
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  })();
+  return {
+    id,
+    holding: () => current?.holding ?? false,
+    stop: async () => {
+      controller.abort();
+      await loop;
+      await current?.release();
+    },
+  };
+}
