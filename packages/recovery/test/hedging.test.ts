@@ -1,0 +1,134 @@
+import { createBalancedChannel } from '@ballast/balancer';
+import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
+import { startEchoServer, type EchoServer } from '@ballast/testing';
+import { createClientFactory } from 'nice-grpc';
+import { isAbortError } from 'abort-controller-x';
+import type { ClientMiddleware } from 'nice-grpc-common';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createHedging, InvalidRecoveryOptionError, RetryBudget } from '../src/index.js';
+import { percentile } from './helpers.js';
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function replicas(slowMs: number): Promise<EchoServer[]> {
+  const servers: EchoServer[] = [];
+  for (const name of ['a', 'b', 'c']) {
+    const s = await startEchoServer({ replica: name, behaviour: { delayMs: name === 'c' ? slowMs : 0 } });
+    cleanups.push(() => s.kill());
+    servers.push(s);
+  }
+  return servers;
+}
+
+function channelOver(servers: EchoServer[]) {
+  const channel = createBalancedChannel({
+    service: 'echo',
+    source: servers.map((s) => s.address),
+    policy: 'round-robin',
+  });
+  cleanups.push(() => channel.close());
+  return channel;
+}
+
+async function latencies(call: () => Promise<unknown>, count: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const started = performance.now();
+    await call();
+    out.push(performance.now() - started);
+  }
+  return out;
+}
+
+describe('hedging (real servers, one slow replica of 3)', () => {
+  it('cuts p99: the backup attempt on a fast replica wins and the slow one is cancelled', async () => {
+    const servers = await replicas(200);
+    const channel = channelOver(servers);
+    const plain = createClientFactory().create(EchoServiceDefinition, channel);
+    const hedging = createHedging({ delayMs: 30 });
+    // Sits below hedging and watches every attempt: by the time the hedged call returns, the losers
+    // must have ended as cancelled, none still running on the slow replica.
+    const attempts: { settled: boolean; cancelled: boolean }[] = [];
+    const watch: ClientMiddleware = async function* (call, options) {
+      const attempt = { settled: false, cancelled: false };
+      attempts.push(attempt);
+      try {
+        return yield* call.next(call.request, options);
+      } catch (error) {
+        attempt.cancelled = isAbortError(error);
+        throw error;
+      } finally {
+        attempt.settled = true;
+      }
+    };
+    const hedged = createClientFactory().use(watch).use(hedging.middleware).create(EchoServiceDefinition, channel);
+
+    const without = await latencies(() => plain.echo({ message: 'x' }), 45);
+    let cancelled = 0;
+    let leftRunning = 0;
+    const withHedging = await latencies(async () => {
+      attempts.length = 0;
+      await hedged.echo({ message: 'x' });
+      cancelled += attempts.filter((a) => a.cancelled).length;
+      leftRunning += attempts.filter((a) => !a.settled).length;
+    }, 45);
+    const p99Without = percentile(without, 0.99);
+    const p99With = percentile(withHedging, 0.99);
+    expect(p99Without).toBeGreaterThanOrEqual(190);
+    expect(p99With).toBeLessThan(150);
+    const stats = hedging.stats();
+    expect(stats.hedges).toBeGreaterThanOrEqual(10);
+    expect(stats.hedgeWins).toBeGreaterThanOrEqual(10);
+    expect(cancelled).toBeGreaterThanOrEqual(10);
+    expect(leftRunning).toBe(0);
+  });
+
+  it('never hedges a method that is not idempotent', async () => {
+    const servers = await replicas(100);
+    for (const s of servers) s.behaviour.delayMs = 100;
+    const hedging = createHedging({ delayMs: 5 });
+    const client = createClientFactory().use(hedging.middleware).create(EchoServiceDefinition, channelOver(servers));
+    for (let i = 0; i < 6; i++) await client.write({ key: 'k', value: String(i) });
+    const writes = servers.reduce((sum, s) => sum + s.counters.write, 0);
+    expect(writes).toBe(6);
+    expect(hedging.stats().hedges).toBe(0);
+    // the same delay does hedge the idempotent method
+    await client.echo({ message: 'x' });
+    expect(hedging.stats().hedges).toBe(1);
+  });
+
+  it('draws each backup from the retry budget, and sends none when it is spent', async () => {
+    const servers = await replicas(100);
+    for (const s of servers) s.behaviour.delayMs = 50;
+    const budget = new RetryBudget({ ratio: 0, minPerSecond: 0 });
+    const hedging = createHedging({ delayMs: 5, budget });
+    const client = createClientFactory().use(hedging.middleware).create(EchoServiceDefinition, channelOver(servers));
+    for (let i = 0; i < 3; i++) await client.echo({ message: 'x' });
+    expect(hedging.stats().hedges).toBe(0);
+    expect(servers.reduce((sum, s) => sum + s.counters.echo, 0)).toBe(3);
+  });
+});
+
+describe('hedging delay', () => {
+  it('adaptive: the initial delay until 20 samples, then the observed p95', async () => {
+    const server = await startEchoServer({ replica: 'a' });
+    cleanups.push(() => server.kill());
+    let now = 0;
+    // every reading is 10 ms later than the last, so each call "takes" 10 ms
+    const clock = { now: () => (now += 10) };
+    const hedging = createHedging({ delayMs: 'adaptive', initialDelayMs: 77, clock });
+    const channel = channelOver([server]);
+    const client = createClientFactory().use(hedging.middleware).create(EchoServiceDefinition, channel);
+    expect(hedging.stats().currentDelayMs).toBe(77);
+    for (let i = 0; i < 20; i++) await client.echo({ message: 'x' });
+    expect(hedging.stats().currentDelayMs).toBe(10);
+  });
+
+  it('rejects invalid options naming the field', () => {
+    expect(() => createHedging({ delayMs: -1 })).toThrow(InvalidRecoveryOptionError);
+    expect(() => createHedging({ percentile: 2 })).toThrow(/hedging\.percentile/);
+  });
+});
