@@ -30,6 +30,7 @@ export function run(command: string, args: string[], cwd: string, signal?: Abort
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf-8')));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf-8')));
     child.once('error', reject);
-    child.once('close', (code) => resolve({ code, output }));
+    // eslint-disable-next-line no-control-regex -- colour codes some tools print even without a TTY
+    child.once('close', (code) => resolve({ code, output: output.replace(/\u001b\[[0-9;]*m/g, '') }));
   });
 }
