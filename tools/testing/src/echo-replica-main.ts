@@ -1,4 +1,4 @@
-// A child-process EchoService replica. Prints one JSON line {"address": "..."} when listening,
+// A child-process EchoService replica. Prints one JSON line {"listening": "host:port"} when listening,
 // then takes one JSON command per stdin line (see ReplicaCommand). Exits when stdin closes, so
 // it never outlives the test that started it.
 import { createInterface } from 'node:readline';
@@ -8,7 +8,7 @@ import type { ReplicaCommand } from './echo-replica.js';
 const replica = process.argv[2] ?? `replica-${process.pid}`;
 const port = Number(process.argv[3] ?? 0);
 const echo = await startEchoServer({ replica, port });
-process.stdout.write(JSON.stringify({ address: echo.address, pid: process.pid }) + '\n');
+process.stdout.write(JSON.stringify({ listening: echo.address }) + '\n');
 
 let draining = false;
 async function drain(): Promise<void> {

@@ -42,30 +42,43 @@ process.once('exit', () => {
   for (const child of live) child.kill('SIGKILL');
 });
 
-function mainModule(): { execArgv: string[]; path: string } {
+/** How to run a module as a child: TypeScript sources through tsx with the source condition. */
+function nodeArgs(modulePath: string): string[] {
+  if (!modulePath.endsWith('.ts')) return [modulePath];
+  const require = createRequire(import.meta.url);
+  return ['--conditions=@ballast/source', '--import', require.resolve('tsx'), modulePath];
+}
+
+function siblingMain(): string {
   const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.ts')) {
-    const require = createRequire(import.meta.url);
-    const tsx = require.resolve('tsx');
-    return {
-      execArgv: ['--conditions=@ballast/source', '--import', tsx],
-      path: here.replace(/echo-replica\.ts$/, 'echo-replica-main.ts'),
-    };
-  }
-  return { execArgv: [], path: here.replace(/echo-replica\.js$/, 'echo-replica-main.js') };
+  return here.replace(/echo-replica\.(ts|js)$/, 'echo-replica-main.$1');
 }
 
 /**
  * Starts an EchoService replica as a child process, so a test can really kill, freeze or drain it.
  * Resolves once it listens; rejects if it exits first or takes longer than `startTimeoutMs`.
  */
-export async function spawnEchoReplica(
+export function spawnEchoReplica(
   replica: string,
   options: { port?: number; startTimeoutMs?: number } = {},
 ): Promise<EchoReplica> {
-  const main = mainModule();
-  const child = spawn(process.execPath, [...main.execArgv, main.path, replica, String(options.port ?? 0)], {
+  return spawnReplica(siblingMain(), [replica, String(options.port ?? 0)], { replica, ...options });
+}
+
+/**
+ * Runs any replica program as a child process. The program prints one JSON line
+ * `{"listening": "host:port"}` when it listens, and answers each stdin JSON line that has an `id` with `{"ack": id}`
+ * (see echo-replica-main.ts). `modulePath` may be TypeScript: it then runs through tsx.
+ */
+export async function spawnReplica(
+  modulePath: string,
+  args: readonly string[],
+  options: { replica: string; startTimeoutMs?: number; env?: NodeJS.ProcessEnv },
+): Promise<EchoReplica> {
+  const replica = options.replica;
+  const child = spawn(process.execPath, [...nodeArgs(modulePath), ...args], {
     stdio: ['pipe', 'pipe', 'inherit'],
+    env: options.env ?? process.env,
   });
   live.add(child);
   const exited = once(child, 'exit').then(([code, signal]) => {
@@ -77,9 +90,15 @@ export async function spawnEchoReplica(
   let onReady: (address: string) => void = () => {};
   const ready = new Promise<string>((resolve) => (onReady = resolve));
   lines.on('line', (line) => {
-    const message = JSON.parse(line) as { address?: string; ack?: number };
-    if (message.address) onReady(message.address);
-    if (message.ack !== undefined) acks.get(message.ack)?.();
+    // Only our own protocol lines count; anything else a program prints (logs) passes through.
+    let message: { listening?: string; ack?: number };
+    try {
+      message = JSON.parse(line) as typeof message;
+    } catch {
+      return;
+    }
+    if (typeof message.listening === 'string') onReady(message.listening);
+    if (typeof message.ack === 'number') acks.get(message.ack)?.();
   });
 
   const timeoutMs = options.startTimeoutMs ?? 15_000;

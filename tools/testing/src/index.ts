@@ -2,6 +2,6 @@ export { createEchoService, defaultBehaviour, EchoServiceDefinition } from './ec
 export type { EchoBehaviour, EchoCounters } from './echo-service.js';
 export { startEchoServer } from './echo-server.js';
 export type { EchoServer, EchoServerOptions } from './echo-server.js';
-export { spawnEchoReplica } from './echo-replica.js';
+export { spawnEchoReplica, spawnReplica } from './echo-replica.js';
 export type { EchoReplica, ReplicaCommand } from './echo-replica.js';
 export { delay } from './delay.js';
