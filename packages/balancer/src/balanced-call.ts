@@ -135,7 +135,11 @@ export class BalancedCall implements GrpcCall {
     const stopWatching = this.host.onPickerChange(() => {
       if (this.#state.kind !== 'waiting') return;
       const answer = this.host.pick(this.params.method, metadata);
-      if (answer.type !== 'picked') return;
+      if (answer.type !== 'picked') {
+        // Still nothing to pick: keep waiting, unless waiting itself ended (the channel closed).
+        if (!answer.waitForReady) this.#endLocally(grpc.status.UNAVAILABLE, answer.reason);
+        return;
+      }
       stop();
       this.#startOn(answer.attempt, answer.metadata);
     });

@@ -225,7 +225,16 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
     const all = this.#endpoints;
     const known = new Set(all.map((e) => e.id));
     const eligible = this.#health.eligible(all).filter((e) => known.has(e.id));
+    const previous = this.#eligible;
     this.#eligible = new Set(eligible.map((e) => e.id));
+    for (const endpoint of all) {
+      const now = this.#eligible.has(endpoint.id);
+      if (now === previous.has(endpoint.id)) continue;
+      this.#logger.info(
+        { endpoint: endpoint.id, reason },
+        now ? 'endpoint takes picks' : 'endpoint no longer takes picks',
+      );
+    }
     if (eligible.length === 0) {
       const why = all.length === 0 ? 'no endpoints' : `all ${all.length} endpoints ejected`;
       this.#state = { kind: 'empty', reason: why };

@@ -1,4 +1,4 @@
-import { MetadataKeys, seededRandom, type CallOutcome } from '@ballast/core';
+import { ManualClock, MetadataKeys, seededRandom, type CallOutcome } from '@ballast/core';
 import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
 import { ClientError, Metadata, Status, createClient, createClientFactory } from 'nice-grpc';
 import { retryMiddleware } from 'nice-grpc-client-middleware-retry';
@@ -47,6 +47,13 @@ describe('balanced channel over 3 real servers', () => {
     }
     expect(echoCounts()).toEqual({ a: 10, b: 10, c: 10 });
     expect(served.slice(3, 6)).toEqual(served.slice(0, 3));
+    const stats = channels[0]!.stats();
+    expect(stats.map((s) => [s.id, s.picks, s.inFlight, s.eligible])).toEqual([
+      ['a', 10, 0, true],
+      ['b', 10, 0, true],
+      ['c', 10, 0, true],
+    ]);
+    expect(stats.every((s) => s.connectivity === 'READY')).toBe(true);
   });
 
   it.each(['random', 'least-request', 'peak-ewma', 'weighted-round-robin'])(
@@ -127,6 +134,29 @@ describe('balanced channel over 3 real servers', () => {
     });
     expect(b.latencyMs).toBeGreaterThanOrEqual(0);
     expect(outcomes.filter((o) => o.code === 0)).toHaveLength(2);
+  });
+
+  it('weighted-by-load follows the load reports servers send in trailers', async () => {
+    const clock = new ManualClock(0);
+    servers[0]!.load = { cpu: 0.9, qps: 90 };
+    servers[1]!.load = { cpu: 0.1, qps: 90 };
+    servers[2]!.load = { cpu: 0.1, qps: 90 };
+    const channel = open({
+      policy: 'weighted-by-load',
+      clock,
+      policyOptions: { blackoutMs: 0, weightUpdatePeriodMs: 100 },
+    });
+    const client = createClient(EchoServiceDefinition, channel);
+    for (let i = 0; i < 3; i++) await client.echo({ message: 'x' });
+    expect(echoCounts()).toEqual({ a: 1, b: 1, c: 1 });
+    clock.advance(200);
+    await client.echo({ message: 'report' });
+    const before = echoCounts();
+    for (let i = 0; i < 19; i++) await client.echo({ message: 'x' });
+    const after = echoCounts();
+    // weights 100 : 900 : 900, so a gets 1 of every 19 calls.
+    expect(after.a! - before.a!).toBe(1);
+    expect(after.b! - before.b!).toBe(9);
   });
 
   it('works for server-streaming calls', async () => {

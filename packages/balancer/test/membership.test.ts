@@ -123,6 +123,17 @@ describe('endpoint membership', () => {
     expect((await waiting).replica).toBe('a');
   });
 
+  it('close() fails calls still waiting for an endpoint', async () => {
+    const channel = createBalancedChannel({ service: 'echo', source: [], waitForReady: true });
+    const client = createClient(EchoServiceDefinition, channel);
+    const waiting = errorOf(client.echo({ message: 'x' }));
+    await new Promise((resolve) => setImmediate(resolve));
+    channel.close();
+    const error = await waiting;
+    expect(error.code).toBe(Status.UNAVAILABLE);
+    expect(error.details).toBe('echo: the balanced channel is closed');
+  });
+
   it('close() ends the channel: later calls fail UNAVAILABLE', async () => {
     const channel = createBalancedChannel({ service: 'echo', source: asEndpoints(servers) });
     const client = createClient(EchoServiceDefinition, channel);
@@ -136,7 +147,7 @@ describe('endpoint membership', () => {
 
 describe('a crashed replica (SIGKILL)', () => {
   it('peak-EWMA with retries moves traffic off it and every call still succeeds', async () => {
-    const child = await spawnEchoReplica('dead');
+    const child = await spawnEchoReplica('dead', { startTimeoutMs: 40_000 });
     replicas.push(child);
     const outcomes: CallOutcome[] = [];
     const source = [...asEndpoints(servers.slice(0, 2)), { id: 'dead', address: child.address }];
@@ -146,13 +157,14 @@ describe('a crashed replica (SIGKILL)', () => {
       .create(EchoServiceDefinition, channel, {
         '*': { retry: true, retryMaxAttempts: 3, retryBaseDelayMs: 1, retryMaxDelayMs: 5 },
       });
-    for (let i = 0; i < 30; i++) await client.echo({ message: 'warm' });
-    expect(outcomes.some((o) => o.endpointId === 'dead' && o.code === 0)).toBe(true);
+    const servedByChild = () => outcomes.some((o) => o.endpointId === 'dead' && o.code === 0);
+    for (let i = 0; i < 300 && !servedByChild(); i++) await client.echo({ message: 'warm' });
+    expect(servedByChild()).toBe(true);
     await child.crash();
     outcomes.length = 0;
     for (let i = 0; i < 100; i++) expect((await client.echo({ message: 'x' })).replica).not.toBe('dead');
     const onDead = outcomes.filter((o) => o.endpointId === 'dead');
     expect(onDead.every((o) => o.code !== 0)).toBe(true);
     expect(onDead.length).toBeLessThan(15);
-  });
+  }, 60_000);
 });
