@@ -25,6 +25,7 @@ export interface Attempt {
 
 export type PickAnswer =
   | { readonly type: 'picked'; readonly attempt: Attempt; readonly metadata: grpc.Metadata }
+  | { readonly type: 'failed'; readonly code: grpc.status; readonly reason: string }
   | { readonly type: 'unavailable'; readonly reason: string; readonly waitForReady: boolean };
 
 /** The channel as a call sees it. */
@@ -120,9 +121,10 @@ export class BalancedCall implements GrpcCall {
       this.#startOn(answer.attempt, answer.metadata);
       return;
     }
-    if (!answer.waitForReady) {
+    if (answer.type === 'failed' || !answer.waitForReady) {
+      const code = answer.type === 'failed' ? answer.code : grpc.status.UNAVAILABLE;
       // Deliver on a later tick: grpc-js callers attach their handlers after start() returns.
-      process.nextTick(() => this.#endLocally(grpc.status.UNAVAILABLE, answer.reason));
+      process.nextTick(() => this.#endLocally(code, answer.reason));
       this.#state = { kind: 'waiting', stop: () => {} };
       return;
     }
@@ -135,6 +137,10 @@ export class BalancedCall implements GrpcCall {
     const stopWatching = this.host.onPickerChange(() => {
       if (this.#state.kind !== 'waiting') return;
       const answer = this.host.pick(this.params.method, metadata);
+      if (answer.type === 'failed') {
+        this.#endLocally(answer.code, answer.reason);
+        return;
+      }
       if (answer.type !== 'picked') {
         // Still nothing to pick: keep waiting, unless waiting itself ended (the channel closed).
         if (!answer.waitForReady) this.#endLocally(grpc.status.UNAVAILABLE, answer.reason);

@@ -17,7 +17,7 @@ import { BalancedCall, type Attempt, type CallHost, type CallParams, type PickAn
 import { checkChannelOptions, type BalancedChannelOptions } from './channel-options.js';
 import { createPolicy } from './create-policy.js';
 import { EndpointPool, type EndpointStats } from './endpoint-pool.js';
-import type { Picker } from './picker.js';
+import type { Pick, Picker } from './picker.js';
 import { excludedIds, pickMetadata, wantsWaitForReady, wireMetadata } from './request-metadata.js';
 
 /** What a balanced channel adds to a grpc-js channel. */
@@ -111,8 +111,24 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
       return { type: 'unavailable', reason: `${this.#service}: ${state.reason}`, waitForReady };
     }
     const request = { method, metadata: pickMetadata(metadata), exclude: excludedIds(metadata) };
-    const pick = state.picker.pick(request);
-    const entry = this.#pool.get(pick.endpoint.id)!;
+    let pick: Pick;
+    try {
+      pick = state.picker.pick(request);
+    } catch (error) {
+      // A custom policy or hash-key function that throws fails this call only.
+      this.#logger.error({ err: error, method }, 'picker threw; failing this call');
+      return { type: 'failed', code: grpc.status.INTERNAL, reason: `${this.#service}: the balancer's picker threw` };
+    }
+    const entry = this.#pool.get(pick.endpoint.id);
+    if (!entry) {
+      pick.done({ code: grpc.status.INTERNAL, latencyMs: 0 });
+      this.#logger.error({ endpoint: pick.endpoint.id, method }, 'picker chose an endpoint it was not given');
+      return {
+        type: 'failed',
+        code: grpc.status.INTERNAL,
+        reason: `${this.#service}: the balancer picked unknown endpoint "${pick.endpoint.id}"`,
+      };
+    }
     this.#pool.acquire(entry);
     const attempt: Attempt = { entry, pick, method, startedAt: this.#clock.now() };
     return { type: 'picked', attempt, metadata: wireMetadata(metadata) };
@@ -224,7 +240,13 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
     if (this.#state.kind === 'closed') return;
     const all = this.#endpoints;
     const known = new Set(all.map((e) => e.id));
-    const eligible = this.#health.eligible(all).filter((e) => known.has(e.id));
+    let eligible: readonly Endpoint[];
+    try {
+      eligible = this.#health.eligible(all).filter((e) => known.has(e.id));
+    } catch (error) {
+      this.#logger.error({ err: error, reason }, 'health view threw; treating every endpoint as eligible');
+      eligible = all;
+    }
     const previous = this.#eligible;
     this.#eligible = new Set(eligible.map((e) => e.id));
     for (const endpoint of all) {

@@ -3,10 +3,12 @@ import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
 import { spawnEchoReplica, type EchoReplica } from '@ballast/testing';
 import { ClientError, Metadata, Status, createClient, createClientFactory } from 'nice-grpc';
 import { retryMiddleware } from 'nice-grpc-client-middleware-retry';
+import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { WAIT_FOR_READY_KEY, createBalancedChannel, type BalancedChannel } from '../src/index.js';
 import { startRecordingServer, type RecordingServer } from './fixtures.js';
 
+const silent = pino({ level: 'silent' });
 let servers: RecordingServer[] = [];
 let channels: BalancedChannel[] = [];
 let replicas: EchoReplica[] = [];
@@ -142,6 +144,44 @@ describe('endpoint membership', () => {
     const error = await errorOf(client.echo({ message: 'x' }));
     expect(error.code).toBe(Status.UNAVAILABLE);
     expect(error.details).toMatch(/closed/);
+  });
+});
+
+describe('bad input at call time', () => {
+  it('a hash-key function that throws fails only that call, with INTERNAL', async () => {
+    const hashKey = (metadata: { get(key: string): string | undefined }) => {
+      const user = metadata.get('x-user');
+      if (user === 'boom') throw new Error('cannot hash this user');
+      return user;
+    };
+    const channel = track(
+      createBalancedChannel({
+        service: 'echo',
+        source: asEndpoints(servers),
+        policy: 'maglev',
+        logger: silent,
+        policyOptions: { hashKey },
+      }),
+    );
+    const client = createClient(EchoServiceDefinition, channel);
+    const error = await errorOf(client.echo({ message: 'x' }, { metadata: Metadata({ 'x-user': 'boom' }) }));
+    expect(error.code).toBe(Status.INTERNAL);
+    expect(error.details).toMatch(/echo: the balancer's picker threw/);
+    expect((await client.echo({ message: 'x' }, { metadata: Metadata({ 'x-user': 'ok' }) })).replica).toBeTruthy();
+  });
+
+  it('a health view that throws is treated as all eligible rather than stopping calls', async () => {
+    const health: HealthView = {
+      eligible: () => {
+        throw new Error('detector bug');
+      },
+      onChange: () => () => {},
+    };
+    const client = createClient(
+      EchoServiceDefinition,
+      track(createBalancedChannel({ service: 'echo', source: asEndpoints(servers), health, logger: silent })),
+    );
+    expect((await client.echo({ message: 'x' })).message).toBe('x');
   });
 });
 
