@@ -273,6 +273,16 @@ describe('serviceGenerator', () => {
       expect(tree.exists('proto/inventory')).toBe(false);
     });
 
+    it('refuses a name whose package name another project already has', async () => {
+      writeJson(tree, 'packages/stock/package.json', { name: '@ballast/app-inventory' });
+
+      const error = await serviceGenerator(tree, { name: 'inventory' }).catch((e: unknown) => e);
+
+      expect(error).toBeInstanceOf(ServiceExistsError);
+      expect(error).toMatchObject({ path: 'packages/stock' });
+      expect(tree.exists('apps/inventory')).toBe(false);
+    });
+
     it('refuses to generate the same service twice', async () => {
       await serviceGenerator(tree, { name: 'inventory', skipCodegen: true, skipFormat: true });
       const handler = read(tree, 'apps/inventory/src/handler.ts');
