@@ -90,17 +90,21 @@ async function detectOnce(fleet: Fleet, variant: Variant, index: number, heartbe
   return { detectMs, reason: state.reason };
 }
 
-/** GC-like jitter: short server pauses (one late heartbeat, up to 2× the interval) and client event-loop stalls. */
+/**
+ * GC-like jitter: short server pauses that make one heartbeat late (0.5–1.5 × the interval; about
+ * one a second at 100 ms heartbeats, one in three seconds at 1 s) and client event-loop stalls.
+ */
 async function jitter(fleet: Fleet, heartbeatMs: number, durationMs: number, random: Random, signal: AbortSignal) {
   let lateHeartbeats = 0;
+  const pauseProbability = Math.min(0.33, heartbeatMs / 1000);
   const end = performance.now() + durationMs;
   while (performance.now() < end && !signal.aborted) {
     await delay(heartbeatMs);
-    if (random() < 0.1) {
+    if (random() < pauseProbability) {
       const replica = fleet.replicas[Math.floor(random() * REPLICAS)]!;
       lateHeartbeats++;
       replica.freeze();
-      await delay(heartbeatMs * (0.5 + 1.5 * random()));
+      await delay(heartbeatMs * (0.5 + random()));
       replica.thaw();
     }
     // Blocks this thread as a GC pause would: timers and heartbeat responses queue up behind it.
