@@ -15,6 +15,7 @@ import {
 } from '@ballast/core';
 import { BalancedCall, type Attempt, type CallHost, type CallParams, type PickAnswer } from './balanced-call.js';
 import { checkChannelOptions, type BalancedChannelOptions } from './channel-options.js';
+import { aggregateConnectivity, watchConnectivity } from './connectivity.js';
 import { createPolicy } from './create-policy.js';
 import { EndpointPool, type EndpointStats } from './endpoint-pool.js';
 import type { Pick, Picker } from './picker.js';
@@ -188,32 +189,13 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
 
   getConnectivityState(tryToConnect: boolean): grpc.connectivityState {
     if (this.#state.kind === 'closed') return grpc.connectivityState.SHUTDOWN;
-    const states = [...this.#pool.entries()].map((e) =>
-      tryToConnect ? e.channel().getConnectivityState(true) : e.state(),
+    return aggregateConnectivity(
+      [...this.#pool.entries()].map((e) => (tryToConnect ? e.channel().getConnectivityState(true) : e.state())),
     );
-    for (const wanted of [
-      grpc.connectivityState.READY,
-      grpc.connectivityState.CONNECTING,
-      grpc.connectivityState.IDLE,
-    ]) {
-      if (states.includes(wanted)) return wanted;
-    }
-    return grpc.connectivityState.TRANSIENT_FAILURE;
   }
 
-  watchConnectivityState(
-    current: grpc.connectivityState,
-    deadline: Date | number,
-    callback: (error?: Error) => void,
-  ): void {
-    const end = deadline instanceof Date ? deadline.getTime() : deadline;
-    // Endpoint channels come and go, so poll the aggregate rather than track every channel's watch.
-    const check = (): void => {
-      if (this.getConnectivityState(false) !== current) callback();
-      else if (Date.now() >= end) callback(new Error('Deadline passed without connectivity state change'));
-      else setTimeout(check, Math.min(50, Math.max(1, end - Date.now()))).unref();
-    };
-    setTimeout(check, 0).unref();
+  watchConnectivityState(current: grpc.connectivityState, deadline: Date | number, callback: (error?: Error) => void) {
+    watchConnectivity(() => this.getConnectivityState(false), current, deadline, callback);
   }
 
   getChannelzRef(): ReturnType<grpc.ChannelInterface['getChannelzRef']> {

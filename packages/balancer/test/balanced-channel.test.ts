@@ -1,6 +1,7 @@
 import { ManualClock, MetadataKeys, seededRandom, type CallOutcome } from '@ballast/core';
 import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
-import { ClientError, Metadata, Status, createClient, createClientFactory } from 'nice-grpc';
+import { ClientError, Metadata, Status, createClient, createClientFactory, waitForChannelReady } from 'nice-grpc';
+import { connectivityState } from '@grpc/grpc-js';
 import { retryMiddleware } from 'nice-grpc-client-middleware-retry';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBalancedChannel, type BalancedChannel, type BalancedChannelOptions } from '../src/index.js';
@@ -157,6 +158,13 @@ describe('balanced channel over 3 real servers', () => {
     // weights 100 : 900 : 900, so a gets 1 of every 19 calls.
     expect(after.a! - before.a!).toBe(1);
     expect(after.b! - before.b!).toBe(9);
+  });
+
+  it("nice-grpc's waitForChannelReady connects the endpoints and resolves", async () => {
+    const channel = open();
+    expect(channel.getConnectivityState(false)).toBe(connectivityState.IDLE);
+    await waitForChannelReady(channel, new Date(Date.now() + 20_000));
+    expect(channel.getConnectivityState(false)).toBe(connectivityState.READY);
   });
 
   it('works for server-streaming calls', async () => {
