@@ -1,0 +1,115 @@
+import { LiveConfig, type ConfigValue, type KvStore } from '@ballast/config';
+import { createLogger, type Logger } from '@ballast/core';
+import { serve, service, type ServeHandle } from '@ballast/rpc';
+import { CatalogServiceDefinition } from '@ballast/stubs/shop/v1/catalog';
+import { InventoryServiceDefinition } from '@ballast/stubs/shop/v1/inventory';
+import { OrderServiceDefinition } from '@ballast/stubs/shop/v1/orders';
+import { PaymentServiceDefinition } from '@ballast/stubs/shop/v1/payments';
+import { createCatalogService } from './catalog-service.js';
+import { createInventoryService } from './inventory-service.js';
+import { createOrdersService } from './orders-service.js';
+import { createPaymentsService } from './payments-service.js';
+import { wrapService } from './service-wrapper.js';
+import { connectShop, type ShopClients, type ShopServiceName } from './shop-clients.js';
+import { defaultPaymentsConfig, noFaults, paymentsConfigSchema, replicaFaultsSchema } from './shop-config.js';
+import { shopKeys } from './shop-keys.js';
+
+export interface ReplicaOptions {
+  service: ShopServiceName;
+  /** Replica name, e.g. "orders-2": the dashboard's label and the key of its injected faults. */
+  name: string;
+  store: KvStore;
+  port?: number;
+  /** Drain and exit on SIGTERM (child processes); off in process-embedded replicas. */
+  handleSignals?: boolean;
+  /** Serve Prometheus /metrics (port 0 = any). */
+  metricsPort?: number | false;
+  logger?: Logger;
+}
+
+export interface Replica {
+  readonly service: ShopServiceName;
+  readonly name: string;
+  readonly handle: ServeHandle;
+  /** Graceful: NOT_SERVING → deregister → drain → close, then its clients and config watches. */
+  close(): Promise<void>;
+  /** Abrupt, for in-process chaos: connections reset and in-flight calls fail; nothing drains. */
+  kill(): Promise<void>;
+}
+
+/** Starts one replica of a shop service under serve(), registered in `store` for discovery. */
+export async function startReplica(options: ReplicaOptions): Promise<Replica> {
+  const logger = options.logger ?? createLogger(`shop.${options.name}`);
+  const live = new LiveConfig(options.store, { logger });
+  const faults = await live.watch(shopKeys.replicaFaults(options.name), replicaFaultsSchema, { default: noFaults });
+  const owned: { close(): Promise<void> }[] = [faults];
+  let clients: ShopClients | undefined;
+  try {
+    const entry = await serviceEntry(options, live, logger, faults, owned, (c) => (clients = c));
+    // A unique instance id per start: a restarted replica is a new endpoint with a new address.
+    const instanceId = `${options.name}.${process.pid.toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
+    const handle = await serve({
+      name: options.service,
+      instanceId,
+      services: [entry],
+      store: options.store,
+      port: options.port ?? 0,
+      handleSignals: options.handleSignals ?? false,
+      metrics: options.metricsPort === false ? false : { port: options.metricsPort ?? 0 },
+      metadata: { replica: options.name },
+      drainTimeoutMs: 3000,
+      logger,
+    });
+    const release = async () => {
+      await clients?.close();
+      await Promise.all(owned.map((o) => o.close().catch(() => undefined)));
+    };
+    return {
+      service: options.service,
+      name: options.name,
+      handle,
+      async close() {
+        await handle.close();
+        await release();
+      },
+      async kill() {
+        handle.server.forceShutdown();
+        await handle.registration?.deregister().catch(() => undefined);
+        await release();
+      },
+    };
+  } catch (error) {
+    await clients?.close();
+    await Promise.all(owned.map((o) => o.close().catch(() => undefined)));
+    throw error;
+  }
+}
+
+async function serviceEntry(
+  options: ReplicaOptions,
+  live: LiveConfig,
+  logger: Logger,
+  faults: ConfigValue<{ delayMs: number }>,
+  owned: { close(): Promise<void> }[],
+  setClients: (clients: ShopClients) => void,
+) {
+  const wrap = <T extends object>(impl: T) => wrapService(impl, faults, logger);
+  switch (options.service) {
+    case 'catalog':
+      return service(CatalogServiceDefinition, wrap(createCatalogService()));
+    case 'inventory':
+      return service(InventoryServiceDefinition, wrap(createInventoryService(options.store, logger)));
+    case 'payments': {
+      const config = await live.watch(shopKeys.paymentsConfig, paymentsConfigSchema, {
+        default: defaultPaymentsConfig,
+      });
+      owned.push(config);
+      return service(PaymentServiceDefinition, wrap(createPaymentsService({ store: options.store, config, logger })));
+    }
+    case 'orders': {
+      const clients = connectShop(options.store, { logger });
+      setClients(clients);
+      return service(OrderServiceDefinition, wrap(createOrdersService({ ...clients, store: options.store, logger })));
+    }
+  }
+}
