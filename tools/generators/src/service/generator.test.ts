@@ -158,7 +158,8 @@ describe('serviceGenerator', () => {
       expect(test).toContain('port: 0');
       expect(test).toContain('handleSignals: false');
       expect(test).toContain('Status.NOT_FOUND');
-      expect(test).toContain('await server?.close();');
+      expect(test).toContain('cleanups.push(() => server.close());');
+      expect(test).toContain('cleanups.push(() => disconnect(client));');
       expect(read(tree, 'apps/inventory/README.md')).toContain('127.0.0.1:50123');
     });
 
@@ -197,7 +198,8 @@ describe('serviceGenerator', () => {
       ['', /kebab-case/],
       ['a'.repeat(41), /at most 40/],
       ['message-fns', /reserved/],
-      ['grpc', /reserved/],
+      ['map', /reserved/],
+      ['status', /reserved/],
       ['inventory-service', /use "inventory"/],
     ])('rejects the name %j', async (name, message) => {
       const error = await serviceGenerator(tree, { name }).catch((e: unknown) => e);
