@@ -21,12 +21,25 @@ describe('nx g @ballast/tools:service in a copy of the workspace', () => {
     workspace = await copyWorkspace();
     const { root } = workspace;
 
+    // A dry run lists the files but writes nothing and does not run codegen.
+    const dry = await run(
+      bin('nx'),
+      ['g', '@ballast/tools:service', 'stock-ledger', '--dry-run', '--no-interactive'],
+      root,
+    );
+    expect(dry.code, dry.output).toBe(0);
+    expect(dry.output).toContain('CREATE apps/stock-ledger/src/handler.ts');
+    expect(dry.output).not.toContain('npm run codegen');
+    await expect(readFile(join(root, 'proto/stock_ledger/v1/stock_ledger.proto'))).rejects.toThrow(/ENOENT/);
+
+    // As a user runs it: npx resolves the workspace's nx.
     const generate = await run(
       'npx',
       ['nx', 'g', '@ballast/tools:service', 'stock-ledger', '--port', '50999', '--no-interactive'],
       root,
     );
     expect(generate.output).toContain('CREATE proto/stock_ledger/v1/stock_ledger.proto');
+    expect(generate.output).toContain('Regenerating stubs: npm run codegen');
     expect(generate.output).toContain('npx nx test @ballast/app-stock-ledger');
     expect(generate.code).toBe(0);
 
