@@ -7,7 +7,7 @@ import { EtcdStore } from '../src/etcd-store.js';
 import type { WatchBatch } from '../src/kv-store.js';
 import { discover } from '../src/registry-source.js';
 import { register } from '../src/service-registration.js';
-import { auditWatch, casStream } from './cas-stream.js';
+import { auditWatch, casStream } from '../bench/cas-stream.js';
 
 // Real faults on a cluster of our own: members are SIGKILLed, SIGSTOPped and restarted from disk.
 describe('EtcdStore under etcd faults', () => {
@@ -57,7 +57,10 @@ describe('EtcdStore under etcd faults', () => {
     expect(auditWatch(batches, result.acked)).toEqual({ missed: 0, duplicated: 0, outOfOrder: 0, gaps: 0 });
     const { kv } = await writer.get(key);
     expect(Number(kv!.value)).toBe(last.value);
-    expect(result.acked.map((a) => a.value)).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
+    // A write whose answer was lost in the failover may have applied without an acknowledgement;
+    // it shows up in the watch (values stay consecutive) but never as a gap or a repeat.
+    const values = result.acked.map((a) => a.value);
+    expect(values.every((v, i) => i === 0 || v > values[i - 1]!)).toBe(true);
   });
 
   it('SIGSTOP of the leader: writes resume and the watch still sees every revision once', async () => {
