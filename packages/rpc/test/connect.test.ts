@@ -60,11 +60,11 @@ describe('connect() over static endpoints', () => {
     expect(connection(client)?.channels).toHaveLength(1);
   });
 
-  it('loses no idempotent call when a replica stops abruptly under load', async () => {
-    const replicas = await Promise.all(['a', 'b', 'c'].map((n) => replica(n, { drainTimeoutMs: 0 })));
-    const client = connect(EchoServiceDefinition, {
-      endpoints: replicas.map((r) => ({ id: r.handle.instanceId, address: r.handle.address })),
-    });
+  it('loses no idempotent call when a discovered replica stops abruptly under load', async () => {
+    const store = new MemoryStore();
+    cleanup.push(() => store.close());
+    const replicas = await Promise.all(['a', 'b', 'c'].map((n) => replica(n, { drainTimeoutMs: 0, store })));
+    const client = connect(EchoServiceDefinition, { discover: 'echo', store });
     cleanup.push(() => disconnect(client));
     const failures = await load(
       600,
@@ -89,6 +89,22 @@ describe('connect() over static endpoints', () => {
     expect(counters.write).toBe(1);
     await expect(client.echo({ message: 'e' })).rejects.toMatchObject({ code: Status.UNAVAILABLE });
     expect(counters.echo).toBeGreaterThan(1);
+  });
+
+  it('applies per-method overrides: a deadline for one method, retries for a non-idempotent one', async () => {
+    const { handle, behaviour, counters } = await replica('a');
+    const client = connect(EchoServiceDefinition, {
+      endpoints: [handle.address],
+      outlierDetection: false,
+      methods: { echo: { deadlineMs: 100 }, write: { retry: true, maxRetries: 1 } },
+    });
+    cleanup.push(() => disconnect(client));
+    await expect(client.echo({ message: 'slow', delayMs: 1_000 })).rejects.toMatchObject({
+      code: Status.DEADLINE_EXCEEDED,
+    });
+    behaviour.failRate = 1;
+    await expect(client.write({ key: 'k', value: 'v' })).rejects.toMatchObject({ code: Status.UNAVAILABLE });
+    expect(counters.write).toBe(2);
   });
 
   it('rejects bad options naming the field', () => {
