@@ -39,6 +39,8 @@ export interface CallHost {
 type CallState =
   | { readonly kind: 'created' }
   | { readonly kind: 'waiting'; readonly stop: Disposer }
+  /** The status is decided and will be delivered on the next tick. */
+  | { readonly kind: 'ending' }
   | { readonly kind: 'active'; readonly inner: GrpcCall; readonly attempt: Attempt }
   | { readonly kind: 'done' };
 
@@ -66,7 +68,7 @@ export class BalancedCall implements GrpcCall {
     this.#listener = listener;
     if (this.#earlyCancel) {
       const { code, details } = this.#earlyCancel;
-      this.#endLocally(code, details);
+      this.#endSoon(code, details);
       return;
     }
     this.#tryStart(metadata);
@@ -92,8 +94,7 @@ export class BalancedCall implements GrpcCall {
       // Stop waiting now but report later, as grpc-js does: nice-grpc's abort handling expects
       // the cancelled status after it has settled the call as aborted.
       state.stop();
-      this.#state = { kind: 'waiting', stop: () => {} };
-      process.nextTick(() => this.#endLocally(code, details));
+      this.#endSoon(code, details);
     }
   }
 
@@ -123,9 +124,7 @@ export class BalancedCall implements GrpcCall {
     }
     if (answer.type === 'failed' || !answer.waitForReady) {
       const code = answer.type === 'failed' ? answer.code : grpc.status.UNAVAILABLE;
-      // Deliver on a later tick: grpc-js callers attach their handlers after start() returns.
-      process.nextTick(() => this.#endLocally(code, answer.reason));
-      this.#state = { kind: 'waiting', stop: () => {} };
+      this.#endSoon(code, answer.reason);
       return;
     }
     this.#waitForEndpoint(metadata, answer.reason);
@@ -185,8 +184,14 @@ export class BalancedCall implements GrpcCall {
   #run(operation: (call: GrpcCall) => void, callback?: (error?: Error | null) => void): void {
     const state = this.#state;
     if (state.kind === 'active') operation(state.inner);
-    else if (state.kind === 'done') callback?.();
+    else if (state.kind === 'done' || state.kind === 'ending') callback?.();
     else this.#pending.push(operation);
+  }
+
+  /** Ends the call on a later tick: grpc-js callers attach their handlers after start() returns. */
+  #endSoon(code: grpc.status, details: string): void {
+    this.#state = { kind: 'ending' };
+    process.nextTick(() => this.#endLocally(code, details));
   }
 
   #endLocally(code: grpc.status, details: string): void {

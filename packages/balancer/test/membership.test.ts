@@ -1,5 +1,6 @@
 import { StaticEndpointSource, seededRandom, type CallOutcome, type Endpoint, type HealthView } from '@ballast/core';
-import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
+import { EchoServiceDefinition, type EchoRequest } from '@ballast/stubs/ballast/testing/v1/echo';
+import * as grpc from '@grpc/grpc-js';
 import { spawnEchoReplica, type EchoReplica } from '@ballast/testing';
 import { ClientError, Metadata, Status, createClient, createClientFactory } from 'nice-grpc';
 import { retryMiddleware } from 'nice-grpc-client-middleware-retry';
@@ -111,6 +112,25 @@ describe('endpoint membership', () => {
     source.set(asEndpoints(servers.slice(2)));
     expect((await waiting).replica).toBe('c');
     expect(servers[2]!.seenKeys[0]).not.toContain(WAIT_FOR_READY_KEY);
+  });
+
+  it("grpc-js's waitForReady call option waits until the call's deadline, then fails DEADLINE_EXCEEDED", async () => {
+    const channel = track(createBalancedChannel({ service: 'echo', source: [] }));
+    const client = new grpc.Client('', grpc.credentials.createInsecure(), { channelOverride: channel });
+    const method = EchoServiceDefinition.methods.echo;
+    const status = await new Promise<grpc.ServiceError>((resolve) =>
+      client.makeUnaryRequest(
+        '/ballast.testing.v1.EchoService/Echo',
+        (request: EchoRequest) => Buffer.from(method.requestType.encode(request).finish()),
+        (bytes: Buffer) => method.responseType.decode(bytes),
+        { message: 'x', delayMs: 0, failCode: 0, payload: Buffer.alloc(0) },
+        new grpc.Metadata({ waitForReady: true }),
+        { deadline: Date.now() + 150 },
+        (error) => resolve(error!),
+      ),
+    );
+    expect(status.code).toBe(grpc.status.DEADLINE_EXCEEDED);
+    expect(status.details).toMatch(/waiting for ready: echo: no endpoints/);
   });
 
   it('the channel-wide waitForReady option applies to every call', async () => {
