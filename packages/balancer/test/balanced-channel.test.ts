@@ -68,6 +68,15 @@ describe('balanced channel over 3 real servers', () => {
     },
   );
 
+  it('peak-ewma (the default) sends little to a replica that answers 50 ms slower', async () => {
+    servers[0]!.behaviour.delayMs = 50;
+    const client = createClient(EchoServiceDefinition, open());
+    for (let i = 0; i < 60; i++) await client.echo({ message: `m${i}` });
+    const counts = echoCounts();
+    expect(counts.a).toBeLessThan(10);
+    expect(counts.b! + counts.c!).toBeGreaterThan(50);
+  });
+
   it('ring-hash keeps a key on one endpoint and spreads different keys', async () => {
     const client = createClient(
       EchoServiceDefinition,

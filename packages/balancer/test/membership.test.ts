@@ -146,7 +146,7 @@ describe('endpoint membership', () => {
   });
 
   it('close() fails calls still waiting for an endpoint', async () => {
-    const channel = createBalancedChannel({ service: 'echo', source: [], waitForReady: true });
+    const channel = track(createBalancedChannel({ service: 'echo', source: [], waitForReady: true }));
     const client = createClient(EchoServiceDefinition, channel);
     const waiting = errorOf(client.echo({ message: 'x' }));
     await new Promise((resolve) => setImmediate(resolve));
@@ -157,7 +157,7 @@ describe('endpoint membership', () => {
   });
 
   it('close() ends the channel: later calls fail UNAVAILABLE', async () => {
-    const channel = createBalancedChannel({ service: 'echo', source: asEndpoints(servers) });
+    const channel = track(createBalancedChannel({ service: 'echo', source: asEndpoints(servers) }));
     const client = createClient(EchoServiceDefinition, channel);
     await client.echo({ message: 'x' });
     channel.close();
