@@ -16,19 +16,15 @@ const SKIPPED = new Set(['node_modules', '.nx', 'dist', '.git', 'coverage', 'tes
 
 /**
  * Copies the committed workspace (git HEAD) plus this package's working files into a temporary directory.
- * HEAD rather than the working tree, so half-written work in other packages cannot break the copy.
+ * HEAD rather than the working tree, so half-written work in other packages cannot break the copy; outside a
+ * git checkout, the working tree without build outputs and generated stubs.
  * node_modules is not copied: each root entry is linked, except @ballast/*, which points at the copy's own
  * packages so that code generated in the copy (new stubs, the new app) is what gets imported.
  */
 export async function copyWorkspace(): Promise<WorkspaceCopy> {
   const root = await mkdtemp(join(tmpdir(), 'ballast-generate-'));
   try {
-    const archive = await run(
-      'sh',
-      ['-c', `git -C "$0" archive --format=tar HEAD | tar -x -C "$1"`, WORKSPACE_ROOT, root],
-      root,
-    );
-    if (archive.code !== 0) throw new Error(`git archive of ${WORKSPACE_ROOT} failed: ${archive.output}`);
+    await copySources(root);
     await rm(join(root, THIS_PACKAGE), { recursive: true, force: true });
     await cp(join(WORKSPACE_ROOT, THIS_PACKAGE), join(root, THIS_PACKAGE), {
       recursive: true,
@@ -47,6 +43,20 @@ export async function copyWorkspace(): Promise<WorkspaceCopy> {
     },
     remove: () => rm(root, { recursive: true, force: true }),
   };
+}
+
+async function copySources(root: string): Promise<void> {
+  const head = await run('git', ['-C', WORKSPACE_ROOT, 'rev-parse', '--verify', '--quiet', 'HEAD'], root);
+  if (head.code === 0) {
+    const archive = await run('sh', ['-c', 'git -C "$0" archive HEAD | tar -x -C "$1"', WORKSPACE_ROOT, root], root);
+    if (archive.code !== 0) throw new Error(`copying git HEAD of ${WORKSPACE_ROOT} failed: ${archive.output}`);
+    return;
+  }
+  // Not a git checkout (an unpacked tarball): the working tree is all there is.
+  await cp(WORKSPACE_ROOT, root, {
+    recursive: true,
+    filter: (source) => !SKIPPED.has(source.split('/').pop() ?? '') && !source.includes('/src/gen'),
+  });
 }
 
 async function linkNodeModules(root: string): Promise<void> {
