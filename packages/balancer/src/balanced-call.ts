@@ -21,6 +21,8 @@ export interface Attempt {
   readonly pick: Pick;
   readonly method: string;
   readonly startedAt: number;
+  /** The call's `ballast-call` token, when its attempts are kept apart (hedging). */
+  readonly token?: string;
 }
 
 export type PickAnswer =

@@ -19,7 +19,8 @@ import { aggregateConnectivity, watchConnectivity } from './connectivity.js';
 import { createPolicy } from './create-policy.js';
 import { EndpointPool, type EndpointStats } from './endpoint-pool.js';
 import type { Pick, Picker } from './picker.js';
-import { excludedIds, pickMetadata, wantsWaitForReady, wireMetadata } from './request-metadata.js';
+import { CallSiblings } from './call-siblings.js';
+import { callToken, excludedIds, pickMetadata, wantsWaitForReady, wireMetadata } from './request-metadata.js';
 
 /** What a balanced channel adds to a grpc-js channel. */
 export interface BalancedChannelControls {
@@ -66,6 +67,7 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
   readonly #source: EndpointSource;
   readonly #disposers: Disposer[] = [];
   readonly #pickerListeners = new Set<() => void>();
+  readonly #siblings = new CallSiblings();
   readonly #ref = { kind: 'channel', id: ++channelId, name: '' } as unknown as ReturnType<
     grpc.ChannelInterface['getChannelzRef']
   >;
@@ -111,7 +113,11 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
       const waitForReady = state.kind === 'empty' && (wantsWaitForReady(metadata) ?? this.#waitForReady);
       return { type: 'unavailable', reason: `${this.#service}: ${state.reason}`, waitForReady };
     }
-    const request = { method, metadata: pickMetadata(metadata), exclude: excludedIds(metadata) };
+    const token = callToken(metadata);
+    const busy = token === undefined ? undefined : this.#siblings.busy(token);
+    const excluded = excludedIds(metadata);
+    const exclude = busy ? new Set([...excluded, ...busy.keys()]) : excluded;
+    const request = { method, metadata: pickMetadata(metadata), exclude };
     let pick: Pick;
     try {
       pick = state.picker.pick(request);
@@ -131,7 +137,8 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
       };
     }
     this.#pool.acquire(entry);
-    const attempt: Attempt = { entry, pick, method, startedAt: this.#clock.now() };
+    if (token !== undefined) this.#siblings.add(token, entry.endpoint.id);
+    const attempt: Attempt = { entry, pick, method, startedAt: this.#clock.now(), token };
     return { type: 'picked', attempt, metadata: wireMetadata(metadata) };
   }
 
@@ -146,6 +153,7 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
     const load = typeof loadText === 'string' ? parseLoadReport(loadText) : undefined;
     const latencyMs = Math.max(0, this.#clock.now() - attempt.startedAt);
     this.#pool.release(attempt.entry);
+    if (attempt.token !== undefined) this.#siblings.remove(attempt.token, endpointId);
     attempt.pick.done({ code: status.code, latencyMs, ...(load && { load }) });
     status.metadata.set(MetadataKeys.endpoint, endpointId);
     const outcome: CallOutcome = {

@@ -21,6 +21,12 @@ export function pickMetadata(metadata: grpc.Metadata): PickMetadata {
   };
 }
 
+/** The call's `ballast-call` token, when its attempts should be kept on distinct endpoints. */
+export function callToken(metadata: grpc.Metadata): string | undefined {
+  const value = metadata.get(MetadataKeys.call)[0];
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
 /** Endpoint ids in every `ballast-exclude` value, comma-separated, blanks ignored. */
 export function excludedIds(metadata: grpc.Metadata): ReadonlySet<string> {
   const values = metadata.get(MetadataKeys.exclude);

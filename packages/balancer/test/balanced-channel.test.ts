@@ -103,6 +103,16 @@ describe('balanced channel over 3 real servers', () => {
     }
   });
 
+  it('keeps concurrent attempts of one call (same ballast-call token) on distinct endpoints', async () => {
+    const client = createClient(EchoServiceDefinition, open({ policy: 'random' }));
+    for (let round = 0; round < 10; round++) {
+      const metadata = Metadata({ [MetadataKeys.call]: `call-${round}` });
+      const answers = await Promise.all([0, 1, 2].map(() => client.echo({ message: 'x', delayMs: 30 }, { metadata })));
+      expect(new Set(answers.map((a) => a.replica)).size).toBe(3);
+    }
+    for (const seen of servers.flatMap((s) => s.seenKeys)) expect(seen).not.toContain(MetadataKeys.call);
+  });
+
   it('retries through nice-grpc-client-middleware-retry land on another endpoint', async () => {
     servers[0]!.behaviour.failRate = 1;
     const outcomes: CallOutcome[] = [];

@@ -10,6 +10,12 @@ export const MetadataKeys = {
    * another endpoint is available. Set by the failover middleware, read and stripped by the channel.
    */
   exclude: 'ballast-exclude',
+  /**
+   * Client-internal request metadata: one value per logical call, shared by all its attempts.
+   * An attempt avoids endpoints where another attempt of the same call is still in flight (when
+   * another endpoint is available), so a hedge never lands on the replica it is hedging against.
+   */
+  call: 'ballast-call',
   /** Server trailer: utilisation report, see formatLoadReport. */
   load: 'ballast-load',
   /** Server trailer asking the client to wait this many ms before retrying; negative = do not retry. */
@@ -17,4 +23,4 @@ export const MetadataKeys = {
 } as const;
 
 /** Keys removed before the wire: they mean something only inside this client. */
-export const CLIENT_INTERNAL_KEYS: readonly string[] = [MetadataKeys.exclude];
+export const CLIENT_INTERNAL_KEYS: readonly string[] = [MetadataKeys.exclude, MetadataKeys.call];
