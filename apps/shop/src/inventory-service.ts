@@ -164,7 +164,16 @@ export async function seedStock(store: KvStore, stock: Readonly<Record<string, n
     const level: StockLevel = { available: units, reserved: 0 };
     await store.txn({
       compare: [{ key: shopKeys.stock(sku), target: 'version', op: '==', value: 0 }],
-      success: [{ type: 'put', key: shopKeys.stock(sku), value: JSON.stringify(level) }],
+      success: [
+        { type: 'put', key: shopKeys.stock(sku), value: JSON.stringify(level) },
+        { type: 'put', key: shopKeys.initialStock(sku), value: String(units) },
+      ],
     });
   }
+}
+
+/** The stock each SKU was seeded with (what audits compare against). */
+export async function readInitialStock(store: KvStore): Promise<Record<string, number>> {
+  const { kvs } = await store.range(shopKeys.initialStockPrefix);
+  return Object.fromEntries(kvs.map((kv) => [kv.key.slice(shopKeys.initialStockPrefix.length), Number(kv.value)]));
 }

@@ -2,6 +2,8 @@
 export const shopKeys = {
   stock: (sku: string) => `shop/stock/${sku}`,
   stockPrefix: 'shop/stock/',
+  initialStock: (sku: string) => `shop/initial-stock/${sku}`,
+  initialStockPrefix: 'shop/initial-stock/',
   reservation: (id: string) => `shop/reservations/${id}`,
   order: (id: string) => `shop/orders/${id}`,
   ordersPrefix: 'shop/orders/',

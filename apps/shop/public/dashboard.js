@@ -1,0 +1,147 @@
+// The shop dashboard: renders the gateway's snapshots (Server-Sent Events from /api/events) and
+// sends the chaos controls. Plain DOM, no build step.
+const $ = (selector) => document.querySelector(selector);
+const h = (tag, attrs = {}, ...children) => {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (key.startsWith('data-')) el.setAttribute(key, value);
+    else el[key] = value;
+  }
+  el.append(...children.filter((c) => c !== undefined && c !== null));
+  return el;
+};
+
+function toast(text) {
+  const el = $('#toast');
+  el.textContent = text;
+  el.classList.add('show');
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => el.classList.remove('show'), 2500);
+}
+
+async function post(path, body, method = 'POST') {
+  const response = await fetch(path, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body ?? {}),
+  });
+  const json = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(json.error ?? `HTTP ${response.status}`);
+  return json;
+}
+
+function act(path, label, body) {
+  post(path, body).then(
+    () => toast(label),
+    (error) => toast(`${label} failed: ${error.message}`),
+  );
+}
+
+function renderReplicas(replicas) {
+  const rows = replicas.map((r) =>
+    h(
+      'tr',
+      { 'data-replica': r.name, 'data-state': r.state },
+      h('td', {}, r.name),
+      h('td', {}, h('span', { className: `state state-${r.state}`, title: r.detail }, r.state)),
+      h('td', { className: 'muted' }, r.address),
+      h('td', { className: 'num' }, r.picksPerSecond.toFixed(1)),
+      h('td', { className: 'num' }, String(r.inFlight)),
+      h('td', { className: 'num' }, r.rttMs === null ? '–' : `${r.rttMs} ms`),
+      h('td', { className: 'num' }, r.delayMs ? `${r.delayMs} ms` : ''),
+      h('td', { className: 'num' }, String(r.restarts)),
+      h(
+        'td',
+        {},
+        ...['kill', 'freeze', 'drain', 'slow', 'heal'].map((action) =>
+          h(
+            'button',
+            {
+              'data-action': action,
+              onclick: () => act(`/api/replicas/${encodeURIComponent(r.name)}/${action}`, `${action} ${r.name}`),
+            },
+            action,
+          ),
+        ),
+      ),
+    ),
+  );
+  $('#replicas tbody').replaceChildren(...rows);
+}
+
+function render(state) {
+  $('#mode').textContent = state.mode === 'etcd' ? 'etcd mode: one process per replica' : 'embedded mode (no etcd)';
+  $('#updated').textContent = `updated ${new Date(state.at).toLocaleTimeString()}`;
+  renderReplicas(state.replicas);
+  const load = state.load;
+  $('#load').replaceChildren(
+    ...[
+      ['running', load.running ? `yes (${load.concurrency} clients)` : 'no'],
+      ['orders/s', load.perSecond],
+      ['placed', load.placed],
+      ['confirmed', load.confirmed],
+      ['failed (stock/payment)', load.failed],
+      ['errors', load.errors],
+      ['latency p50 / p99', `${load.p50Ms} / ${load.p99Ms} ms`],
+    ].flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, String(v))]),
+  );
+  const p = state.payments;
+  $('#payments-now').textContent =
+    `now: latency ${p.latencyMs} ms, failure rate ${p.failureRate}, decline rate ${p.declineRate}`;
+  const form = $('#payments');
+  if (!form.contains(document.activeElement)) {
+    for (const key of ['latencyMs', 'failureRate', 'declineRate']) form.elements[key].value = p[key];
+  }
+  $('#etcd').replaceChildren(
+    ...(state.etcd
+      ? state.etcd.map((m) =>
+          h(
+            'li',
+            { className: m.leader ? 'leader' : '' },
+            `${m.name} ${m.running ? '' : '(down) '}${m.leader ? '★ leader' : ''}`,
+          ),
+        )
+      : [h('li', { className: 'muted' }, 'embedded mode: MemoryStore, no etcd')]),
+  );
+  $('#kill-leader').disabled = !state.etcd;
+  $('#breakers').replaceChildren(
+    ...(state.breakers.length
+      ? state.breakers.map((b) => h('li', {}, `${b.name}: `, h('b', {}, b.state)))
+      : [h('li', { className: 'muted' }, 'no calls yet')]),
+  );
+  $('#budgets').replaceChildren(
+    ...state.retryBudgets.map((b) =>
+      h('li', {}, `${b.client}: ${b.retries} retries / ${b.firstAttempts} calls, ${b.refused} refused`),
+    ),
+  );
+  $('#stock tbody').replaceChildren(
+    ...state.stock.map((s) =>
+      h(
+        'tr',
+        {},
+        h('td', {}, s.sku),
+        h('td', { className: 'num' }, String(s.available)),
+        h('td', { className: 'num' }, String(s.reserved)),
+      ),
+    ),
+  );
+}
+
+$('#load-start').onclick = () => act('/api/load/start', 'load started', { concurrency: 4 });
+$('#load-stop').onclick = () => act('/api/load/stop', 'load stopped');
+$('#kill-leader').onclick = () => act('/api/etcd/kill-leader', 'etcd leader killed');
+$('#payments').onsubmit = (event) => {
+  event.preventDefault();
+  const form = event.target;
+  const body = Object.fromEntries(
+    ['latencyMs', 'failureRate', 'declineRate'].map((k) => [k, Number(form.elements[k].value)]),
+  );
+  post('/api/config/payments', body, 'PUT').then(
+    () => toast('payments config applied'),
+    (error) => toast(`rejected: ${error.message}`),
+  );
+};
+
+const events = new EventSource('/api/events');
+events.onmessage = (message) => render(JSON.parse(message.data));
+events.onerror = () => ($('#mode').textContent = 'reconnecting…');
