@@ -78,7 +78,8 @@ export class EndpointTracker {
         if (this.#mode !== 'watch') return;
         this.#mode = 'poll';
         this.#watchLive = false;
-        this.options.logger.info({ endpoint: this.endpoint.id }, 'health Watch unsupported; polling Check instead');
+        // Debug only: a peer with no health service at all fails Watch too, and that is said once, below.
+        this.options.logger.debug({ endpoint: this.endpoint.id }, 'health Watch unsupported; polling Check instead');
       },
       onUnimplemented: () => {
         this.#mode = 'passive-only';
