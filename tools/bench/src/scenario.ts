@@ -16,6 +16,8 @@ export interface ScenarioResult {
   results: BenchRecord[];
   /** Lines printed under the table: the anchors the figures compare to. */
   anchors?: string[];
+  /** Longer data for charts in the report (not printed): e.g. latency per time bucket through a fault. */
+  series?: Record<string, BenchRecord[]>;
 }
 
 /**
