@@ -1,6 +1,7 @@
 import { createLogger, MetadataKeys, systemClock, type Logger } from '@ballast/core';
 import { isAbortError } from 'abort-controller-x';
 import { ServerError, Status, type ServerMiddleware } from 'nice-grpc-common';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { z } from 'zod';
 import { clockSchema, parseOptions } from './parse-options.js';
 import { VegasLimit, type VegasOptions } from './vegas-limit.js';
@@ -11,6 +12,10 @@ export const loadShedderOptionsSchema = z.object({
   pushbackMs: z.number().int().min(0).default(100),
   clock: clockSchema.default(() => systemClock),
   logger: z.custom<Logger>().optional(),
+  /** prom-client registry for `ballast_concurrency_limit` and `ballast_shed_total`; false for none. */
+  registry: z.union([z.custom<Registry>((v) => typeof v === 'object' && v !== null), z.literal(false)]).default(false),
+  /** Label value naming this server in the metrics. */
+  name: z.string().min(1).default('server'),
 });
 export type LoadShedderOptions = z.input<typeof loadShedderOptionsSchema>;
 
@@ -18,6 +23,8 @@ const ALLOWED = {
   limiter: 'VegasLimit options',
   pushbackMs: 'an integer number of milliseconds ≥ 0',
   clock: 'a Clock',
+  registry: 'a prom-client Registry or false',
+  name: 'a non-empty string',
 };
 
 export interface LoadShedderStats {
@@ -45,10 +52,13 @@ export function createLoadShedder(options: LoadShedderOptions = {}): LoadShedder
   let accepted = 0;
   let rejected = 0;
   let lastLoggedLimit = limiter.limit;
+  const metrics = o.registry === false ? undefined : shedderMetrics(o.registry);
+  metrics?.limit.set({ server: o.name }, limiter.limit);
 
   const middleware: ServerMiddleware = async function* loadShedder(call, context) {
     if (inFlight >= limiter.limit) {
       rejected++;
+      metrics?.shed.inc({ server: o.name });
       context.trailer.set(MetadataKeys.retryPushbackMs, String(o.pushbackMs));
       throw new ServerError(
         Status.RESOURCE_EXHAUSTED,
@@ -68,6 +78,7 @@ export function createLoadShedder(options: LoadShedderOptions = {}): LoadShedder
     } finally {
       inFlight--;
       const limit = limiter.onSample({ rttMs: o.clock.now() - started, inFlight: inFlightAtStart, dropped });
+      metrics?.limit.set({ server: o.name }, limit);
       if (Math.abs(limit - lastLoggedLimit) >= Math.max(2, lastLoggedLimit * 0.2)) {
         logger.info({ from: lastLoggedLimit, to: limit, method: call.method.path }, 'concurrency limit changed');
         lastLoggedLimit = limit;
@@ -75,4 +86,28 @@ export function createLoadShedder(options: LoadShedderOptions = {}): LoadShedder
     }
   };
   return { middleware, stats: () => ({ limit: limiter.limit, inFlight, accepted, rejected }) };
+}
+
+const metricsByRegistry = new WeakMap<Registry, { limit: Gauge<'server'>; shed: Counter<'server'> }>();
+
+function shedderMetrics(registry: Registry) {
+  let metrics = metricsByRegistry.get(registry);
+  if (!metrics) {
+    metrics = {
+      limit: new Gauge({
+        name: 'ballast_concurrency_limit',
+        help: 'Adaptive concurrency limit of the load shedder',
+        labelNames: ['server'],
+        registers: [registry],
+      }),
+      shed: new Counter({
+        name: 'ballast_shed_total',
+        help: 'Calls rejected with RESOURCE_EXHAUSTED by the load shedder',
+        labelNames: ['server'],
+        registers: [registry],
+      }),
+    };
+    metricsByRegistry.set(registry, metrics);
+  }
+  return metrics;
 }

@@ -16,7 +16,15 @@ import { RetryBudgetExhaustedError, RetryPushbackError } from './errors.js';
 import { parseOptions } from './parse-options.js';
 import { RetryBudget, type RetryBudgetOptions } from './retry-budget.js';
 
-const DEFAULT_RETRYABLE = [Status.UNAVAILABLE, Status.UNKNOWN, Status.INTERNAL, Status.CANCELLED];
+// RESOURCE_EXHAUSTED: a shedding server rejects before doing any work, with a pushback hint, so
+// another attempt (elsewhere, after the pushback) is safe and useful.
+const DEFAULT_RETRYABLE = [
+  Status.UNAVAILABLE,
+  Status.RESOURCE_EXHAUSTED,
+  Status.UNKNOWN,
+  Status.INTERNAL,
+  Status.CANCELLED,
+];
 
 export const retryOptionsSchema = z.object({
   /** Retries after the first attempt (so attempts ≤ maxRetries + 1). */

@@ -4,7 +4,8 @@ import { delay } from '@ballast/testing';
 import { createChannel, createClientFactory, createServer, type Server } from 'nice-grpc';
 import { ClientError, Status } from 'nice-grpc-common';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLoadShedder, InvalidRecoveryOptionError } from '../src/index.js';
+import { Registry } from 'prom-client';
+import { createLoadShedder, createRetry, InvalidRecoveryOptionError } from '../src/index.js';
 import { runConcurrently } from './helpers.js';
 
 const cleanups: (() => unknown)[] = [];
@@ -71,6 +72,27 @@ describe('load shedding (real server)', () => {
     expect(pushbacks).toEqual(new Set(['100']));
     expect(stats.rejected).toBe(codes.get(Status.RESOURCE_EXHAUSTED));
     expect(stats.inFlight).toBe(0);
+  });
+
+  it('a shed call waits out the pushback and its retry succeeds', async () => {
+    const registry = new Registry();
+    const shedder = createLoadShedder({
+      limiter: { initialLimit: 1, minLimit: 1, maxLimit: 1 },
+      pushbackMs: 150,
+      registry,
+      name: 'echo',
+    });
+    const server = await saturableServer(1, 100, shedder);
+    const channel = createChannel(server.address);
+    cleanups.push(() => channel.close());
+    const retry = createRetry({ backoff: { baseMs: 1 }, maxRetries: 1, budget: false });
+    const client = createClientFactory().use(retry.middleware).create(EchoServiceDefinition, channel);
+    const results = await Promise.all([client.echo({ message: 'one' }), client.echo({ message: 'two' })]);
+    expect(results.map((r) => r.message).sort()).toEqual(['one', 'two']);
+    expect(shedder.stats()).toMatchObject({ rejected: 1, accepted: 2, limit: 1 });
+    expect(await registry.getSingleMetricAsString('ballast_shed_total')).toMatch(
+      /ballast_shed_total\{server="echo"\} 1/,
+    );
   });
 
   it('validates its options', () => {
