@@ -3,7 +3,7 @@ import { startEchoServer, type EchoServer } from '@ballast/testing';
 import { createServer, ServerError, Status, type Server } from 'nice-grpc';
 import { HealthDefinition } from 'nice-grpc-server-health';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createDetector, type Detector } from '../src/index.js';
+import { createDetector, DetectorClosedError, type Detector } from '../src/index.js';
 import { capturingLogger, echoClients, waitForChange } from './helpers.js';
 
 describe('health status from grpc.health.v1', () => {
@@ -85,6 +85,39 @@ describe('health status from grpc.health.v1', () => {
     const down = waitForChange(detector, 'nowatch', (s) => s.kind === 'down');
     status = 2;
     expect((await down).reason).toBe('not-serving');
+  });
+
+  it('close() cancels the Watch stream on the server and leaves nothing to subscribe to', async () => {
+    let checks = 0;
+    let onOpened = () => {};
+    let onCancelled = () => {};
+    const opened = new Promise<void>((resolve) => (onOpened = resolve));
+    const cancelled = new Promise<void>((resolve) => (onCancelled = resolve));
+    const server: Server = createServer();
+    server.add(HealthDefinition, {
+      check: async () => {
+        checks++;
+        return { status: 1 as never };
+      },
+      async *watch(_request, context) {
+        onOpened();
+        yield { status: 1 as never };
+        await new Promise((resolve) => context.signal.addEventListener('abort', resolve));
+        onCancelled();
+      },
+    });
+    const port = await server.listen('127.0.0.1:0');
+    cleanups.push(() => server.forceShutdown());
+    const source = new StaticEndpointSource([{ id: 'c', address: `127.0.0.1:${port}` }]);
+    const detector = createDetector({ source, heartbeat: { intervalMs: 50 }, outlier: false, metrics: false });
+    await opened;
+    await vi.waitFor(() => expect(checks).toBeGreaterThanOrEqual(2), { timeout: 10_000 });
+    detector.close();
+    await cancelled;
+    expect(detector.states()).toEqual([]);
+    expect(() => detector.onChange(() => {})).toThrow(DetectorClosedError);
+    // Outcomes after close are ignored, not thrown: the channel may still report a late attempt.
+    expect(() => detector.record({ endpointId: 'c', code: 14, latencyMs: 1, method: '/x/Y' })).not.toThrow();
   });
 
   it('a peer without a health service: passive-only, said once in the log, endpoint stays eligible', async () => {
