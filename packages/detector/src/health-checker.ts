@@ -61,9 +61,17 @@ export class HealthChecker {
     const { intervalMs, timeoutMs, service } = this.options;
     while (!signal.aborted) {
       const started = this.clock.now();
-      const timeout = AbortSignal.timeout(timeoutMs);
+      // One controller per Check, released in `finally`: nothing accumulates on the long-lived signal.
+      const call = new AbortController();
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        call.abort();
+      }, timeoutMs);
+      const cancel = () => call.abort();
+      signal.addEventListener('abort', cancel, { once: true });
       try {
-        const response = await this.#client.check({ service }, { signal: AbortSignal.any([signal, timeout]) });
+        const response = await this.#client.check({ service }, { signal: call.signal });
         if (signal.aborted) return;
         this.listener.onCheck(response.status, this.clock.now() - started);
       } catch (error) {
@@ -72,11 +80,14 @@ export class HealthChecker {
           this.listener.onUnimplemented();
           return this.close();
         }
-        if (timeout.aborted) {
+        if (timedOut) {
           this.listener.onCheckFailed(Status.DEADLINE_EXCEEDED, `no answer within ${timeoutMs} ms`);
         } else {
           this.listener.onCheckFailed(error instanceof ClientError ? error.code : Status.UNKNOWN, String(error));
         }
+      } finally {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', cancel);
       }
       await sleep(intervalMs - (this.clock.now() - started), signal);
     }

@@ -120,6 +120,38 @@ describe('health status from grpc.health.v1', () => {
     expect(() => detector.record({ endpointId: 'c', code: 14, latencyMs: 1, method: '/x/Y' })).not.toThrow();
   });
 
+  it('Checks that time out mark the endpoint down after unhealthyThreshold in a row', async () => {
+    let answering = true;
+    const server: Server = createServer();
+    server.add(HealthDefinition, {
+      async check(_request, context) {
+        if (!answering) await new Promise((resolve) => context.signal.addEventListener('abort', resolve));
+        return { status: 1 as never };
+      },
+      // eslint-disable-next-line require-yield -- status comes from Check in this test
+      async *watch() {
+        throw new ServerError(Status.UNIMPLEMENTED, 'no Watch here');
+      },
+    });
+    const port = await server.listen('127.0.0.1:0');
+    cleanups.push(() => server.forceShutdown());
+    const source = new StaticEndpointSource([{ id: 'slow', address: `127.0.0.1:${port}` }]);
+    // Phi made insensitive, so only the timeouts can decide.
+    const detector = detect(source, {
+      heartbeat: { intervalMs: 50, timeoutMs: 200, unhealthyThreshold: 3, phi: { threshold: 1e6 } },
+    });
+    await vi.waitFor(() => expect(detector.states()[0]!.lastRttMs).toBeDefined(), { timeout: 10_000 });
+    const down = waitForChange(detector, 'slow', (s) => s.kind === 'down');
+    const since = performance.now();
+    answering = false;
+    expect((await down).reason).toBe('check-failed');
+    // Three 200 ms timeouts back to back: not sooner.
+    expect(performance.now() - since).toBeGreaterThanOrEqual(550);
+    const up = waitForChange(detector, 'slow', (s) => s.kind === 'up');
+    answering = true;
+    expect((await up).reason).toBe('recovered');
+  });
+
   it('a peer without a health service: passive-only, said once in the log, endpoint stays eligible', async () => {
     const [echo] = await servers(1, false);
     const source = new StaticEndpointSource([{ id: 'bare', address: echo!.address }]);
