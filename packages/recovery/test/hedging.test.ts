@@ -75,10 +75,12 @@ describe('hedging (real servers, one slow replica of 3)', () => {
       cancelled += attempts.filter((a) => a.cancelled).length;
       leftRunning += attempts.filter((a) => !a.settled).length;
     }, 45);
-    const p99Without = percentile(without, 0.99);
-    const p99With = percentile(withHedging, 0.99);
-    expect(p99Without).toBeGreaterThanOrEqual(190);
-    expect(p99With).toBeLessThan(150);
+    // A third of the unhedged calls wait for the slow replica; hedged ones almost never do (a busy
+    // shared machine may stall one or two). With 45 calls p99 is the slowest call.
+    const slowCalls = (latencies: number[]) => latencies.filter((ms) => ms >= 190).length;
+    expect(slowCalls(without)).toBeGreaterThanOrEqual(10);
+    expect(slowCalls(withHedging)).toBeLessThanOrEqual(2);
+    expect(percentile(withHedging, 0.99)).toBeLessThan(percentile(without, 0.99));
     const stats = hedging.stats();
     expect(stats.hedges).toBeGreaterThanOrEqual(10);
     expect(stats.hedgeWins).toBeGreaterThanOrEqual(10);
