@@ -48,7 +48,8 @@ const CLIENTS: readonly ShopServiceName[] = ['catalog', 'inventory', 'orders', '
  * picks, breakers, retry budgets), what the cluster runner knows (process states) and the store.
  */
 export class DashboardStateBuilder {
-  #lastPicks = new Map<string, { picks: number; at: number }>();
+  /** Recent pick counts per endpoint: rates are measured over ~1–2 s, whatever triggered the snapshot. */
+  readonly #history = new Map<string, { picks: number; at: number }[]>();
   readonly #live: LiveConfig;
 
   constructor(
@@ -57,6 +58,15 @@ export class DashboardStateBuilder {
     private readonly load: LoadGenerator,
   ) {
     this.#live = new LiveConfig(cluster.store);
+  }
+
+  #rate(id: string, picks: number, now: number): number {
+    const samples = this.#history.get(id) ?? [];
+    samples.push({ picks, at: now });
+    while (samples.length > 2 && now - samples[1]!.at >= 1000) samples.shift();
+    this.#history.set(id, samples);
+    const base = samples[0]!;
+    return now - base.at < 100 ? 0 : ((picks - base.picks) * 1000) / (now - base.at);
   }
 
   async build(): Promise<DashboardState> {
@@ -83,9 +93,7 @@ export class DashboardStateBuilder {
       }
       for (const channel of conn.channels) {
         for (const stat of channel.stats()) {
-          const previous = this.#lastPicks.get(stat.id);
-          const rate = previous ? ((stat.picks - previous.picks) * 1000) / Math.max(1, now - previous.at) : 0;
-          this.#lastPicks.set(stat.id, { picks: stat.picks, at: now });
+          const rate = this.#rate(stat.id, stat.picks, now);
           const replica = replicaOf(stat.id);
           const sum = picks.get(replica) ?? { picksPerSecond: 0, inFlight: 0 };
           picks.set(replica, { picksPerSecond: sum.picksPerSecond + rate, inFlight: sum.inFlight + stat.inFlight });

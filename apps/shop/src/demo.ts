@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util';
-import { DEFAULT_REGISTRY_ROOT, servicePrefix } from '@ballast/config';
 import { createLogger } from '@ballast/core';
 import { findEtcd, startEtcdCluster, type EtcdCluster } from '@ballast/etcd-cluster';
 import { formatSummary, runChaos } from './chaos.js';
@@ -9,8 +8,7 @@ import { startGateway, type Gateway } from './gateway.js';
 import { seedStock } from './inventory-service.js';
 import { uniformStock } from './order-workload.js';
 import { startProcessCluster } from './process-cluster.js';
-import { SHOP_SERVICES } from './shop-clients.js';
-import type { ShopCluster } from './shop-cluster.js';
+import { waitForShop, type ShopCluster } from './shop-cluster.js';
 
 export const DEMO_USAGE = `usage: npm run demo -- [options]
   (no option)        start the shop and print the dashboard URL; Ctrl-C stops everything
@@ -114,7 +112,7 @@ export async function runDemo(argv: readonly string[], io: DemoIo): Promise<numb
     io.out(`shop dashboard: ${gateway.url}  (API: ${gateway.url}api/products)`);
 
     if (options.chaos) {
-      await waitForReplicas(cluster, 60_000);
+      await waitForShop(cluster, 60_000);
       io.out('running the chaos scenario…');
       const summary = await runChaos({
         cluster,
@@ -138,19 +136,5 @@ export async function runDemo(argv: readonly string[], io: DemoIo): Promise<numb
     await cluster?.close().catch(() => undefined);
     await gateway?.close().catch(() => undefined);
     await etcd?.stop().catch(() => undefined);
-  }
-}
-
-/** Resolves once every replica's process runs and the gateway's clients see each service. */
-async function waitForReplicas(cluster: ShopCluster, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const registered = await Promise.all(
-      SHOP_SERVICES.map(async (s) => (await cluster.store.range(servicePrefix(DEFAULT_REGISTRY_ROOT, s))).kvs.length),
-    );
-    const running = cluster.replicas().every((r) => r.state.kind === 'running');
-    if (running && registered.every((n) => n > 0)) return;
-    if (Date.now() > deadline) throw new Error(`the replicas did not all start within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }

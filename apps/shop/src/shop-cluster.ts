@@ -1,6 +1,6 @@
-import { LiveConfig, type KvStore } from '@ballast/config';
+import { DEFAULT_REGISTRY_ROOT, LiveConfig, servicePrefix, type KvStore } from '@ballast/config';
 import type { Disposer } from '@ballast/core';
-import type { ShopServiceName } from './shop-clients.js';
+import { SHOP_SERVICES, type ShopServiceName } from './shop-clients.js';
 import { replicaFaultsSchema } from './shop-config.js';
 import { shopKeys } from './shop-keys.js';
 
@@ -74,3 +74,17 @@ export const DEFAULT_LAYOUT: Readonly<Record<ShopServiceName, number>> = Object.
   orders: 2,
   payments: 2,
 });
+
+/** Resolves once every replica's process runs and the gateway's clients see each service. */
+export async function waitForShop(cluster: ShopCluster, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const registered = await Promise.all(
+      SHOP_SERVICES.map(async (s) => (await cluster.store.range(servicePrefix(DEFAULT_REGISTRY_ROOT, s))).kvs.length),
+    );
+    const running = cluster.replicas().every((r) => r.state.kind === 'running');
+    if (running && registered.every((n) => n > 0)) return;
+    if (Date.now() > deadline) throw new Error(`the replicas did not all start within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}

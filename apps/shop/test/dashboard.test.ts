@@ -1,0 +1,86 @@
+import { mkdir } from 'node:fs/promises';
+import { MemoryStore } from '@ballast/config';
+import { chromium, type Browser } from 'playwright-core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startEmbeddedCluster } from '../src/embedded-cluster.js';
+import { startGateway, type Gateway } from '../src/gateway.js';
+import { seedStock } from '../src/inventory-service.js';
+import { uniformStock } from '../src/order-workload.js';
+import type { ShopCluster } from '../src/shop-cluster.js';
+
+const ARTIFACTS = new URL('../test-artifacts/', import.meta.url);
+const DOCS = new URL('../docs/', import.meta.url);
+
+describe('dashboard in headless Chromium', () => {
+  let cluster: ShopCluster | undefined;
+  let gateway: Gateway | undefined;
+  let browser: Browser | undefined;
+  afterEach(async () => {
+    await browser?.close();
+    await gateway?.close();
+    await cluster?.close();
+  });
+
+  it('lists every replica; "kill" shows one down, then serving again', async () => {
+    const store = new MemoryStore();
+    await seedStock(store, uniformStock(5000));
+    cluster = await startEmbeddedCluster({ store, restartDelayMs: 2000 });
+    gateway = await startGateway({ cluster, snapshotIntervalMs: 250 });
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    });
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(gateway.url);
+
+    const rows = page.locator('#replicas tbody tr');
+    await expect.poll(() => rows.count(), { timeout: 20_000 }).toBe(8);
+    const names = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-replica')));
+    expect(names.sort()).toEqual(
+      ['catalog', 'inventory', 'orders', 'payments'].flatMap((s) => [`${s}-1`, `${s}-2`]).sort(),
+    );
+    const state = (name: string) => page.locator(`tr[data-replica="${name}"]`).getAttribute('data-state');
+    await expect.poll(() => state('orders-1'), { timeout: 20_000 }).toBe('serving');
+
+    await page.click('#load-start');
+    await expect
+      .poll(async () => Number(await page.locator('#load dd').nth(2).textContent()), { timeout: 20_000 })
+      .toBeGreaterThan(5);
+
+    await page.locator('tr[data-replica="orders-1"] button[data-action="kill"]').click();
+    const seen = new Set<string>();
+    await expect
+      .poll(
+        async () => {
+          seen.add((await state('orders-1')) ?? '');
+          return seen.has('down') || seen.has('restarting');
+        },
+        { timeout: 10_000, interval: 50 },
+      )
+      .toBe(true);
+    await expect.poll(() => state('orders-1'), { timeout: 30_000 }).toBe('serving');
+    expect(await page.locator('tr[data-replica="orders-1"] td').last().textContent()).toContain('kill');
+    expect(Number(await page.locator('tr[data-replica="orders-1"] td').nth(7).textContent())).toBe(1);
+
+    await mkdir(ARTIFACTS, { recursive: true });
+    await mkdir(DOCS, { recursive: true });
+    await page.locator('tr[data-replica="payments-2"] button[data-action="slow"]').click();
+    await expect
+      .poll(() => page.locator('tr[data-replica="payments-2"] td').nth(6).textContent(), { timeout: 10_000 })
+      .toBe('500 ms');
+    const screenshot = await page.screenshot({ fullPage: true });
+    await import('node:fs/promises').then(async (fs) => {
+      await fs.writeFile(new URL('dashboard.png', ARTIFACTS), screenshot);
+      await fs.writeFile(new URL('dashboard.png', DOCS), screenshot);
+    });
+    await page.click('#load-stop');
+  }, 90_000);
+});
