@@ -127,7 +127,10 @@ export class EtcdStore implements KvStore {
       target,
       handlers,
       {
-        newClient: () => new Etcd3(clientOptions(this.config)),
+        // A private subchannel pool: grpc-js otherwise shares one TCP connection between clients, and
+        // a replacement stream would go down the same silent connection.
+        newClient: () =>
+          new Etcd3({ ...clientOptions(this.config), grpcOptions: { 'grpc.use_local_subchannel_pool': 1 } }),
         changedSince: (t, rev) => this.#changedSince(t, rev),
         isCompacted: (rev) => this.#isCompacted(target, rev),
         checkIntervalMs: this.config.watchCheckIntervalMs,
