@@ -4,6 +4,8 @@ import { deadlineMiddleware, type DeadlineOptions } from 'nice-grpc-client-middl
 import {
   composeClientMiddleware,
   Metadata,
+  ServerError,
+  Status,
   type CallOptions,
   type ClientMiddleware,
   type ServerMiddleware,
@@ -56,19 +58,45 @@ export const deadlineInterceptor: ServerInterceptor = (_method, call) =>
     },
   });
 
-/** Server middleware: runs the handler with the incoming deadline in AsyncLocalStorage. */
+/**
+ * Server middleware: runs the handler with the incoming deadline in AsyncLocalStorage, and aborts
+ * the handler's `signal` when that deadline passes, so work nobody waits for stops; the call then
+ * ends with DEADLINE_EXCEEDED.
+ */
 export const deadlinePropagationServerMiddleware: ServerMiddleware = async function* deadlineServer(call, context) {
   const at = incomingDeadline(context.metadata.get(TIMEOUT_METADATA_KEY), context.metadata.get(DEADLINE_METADATA_KEY));
   if (at === undefined) return yield* call.next(call.request, context);
   const store: IncomingDeadline = { at };
-  const iterator = storage.run(store, () => call.next(call.request, context)[Symbol.asyncIterator]());
-  // Each step runs inside the store, so handler code after any await still sees the deadline.
-  let result = await storage.run(store, () => iterator.next());
-  while (!result.done) {
-    const sent: unknown = yield result.value;
-    result = await storage.run(store, () => iterator.next(sent as never));
+  const controller = new AbortController();
+  const onCancel = () => controller.abort();
+  context.signal.addEventListener('abort', onCancel);
+  let expired = false;
+  const timer = setTimeout(
+    () => {
+      expired = true;
+      controller.abort();
+    },
+    Math.max(0, at - Date.now()),
+  );
+  try {
+    const bounded = { ...context, signal: controller.signal };
+    const iterator = storage.run(store, () => call.next(call.request, bounded)[Symbol.asyncIterator]());
+    // Each step runs inside the store, so handler code after any await still sees the deadline.
+    let result = await storage.run(store, () => iterator.next());
+    while (!result.done) {
+      const sent: unknown = yield result.value;
+      result = await storage.run(store, () => iterator.next(sent as never));
+    }
+    return result.value;
+  } catch (error) {
+    if (expired && !context.signal.aborted) {
+      throw new ServerError(Status.DEADLINE_EXCEEDED, `the caller's deadline passed while ${call.method.path} ran`);
+    }
+    throw error;
+  } finally {
+    clearTimeout(timer);
+    context.signal.removeEventListener('abort', onCancel);
   }
-  return result.value;
 };
 
 function incomingDeadline(timeoutMs: string | undefined, grpcDeadlineAt: string | undefined): number | undefined {

@@ -1,4 +1,5 @@
 import { EchoServiceDefinition, type EchoServiceImplementation } from '@ballast/stubs/ballast/testing/v1/echo';
+import { delay } from '@ballast/testing';
 import { createChannel, createClientFactory, createServer, type Server } from 'nice-grpc';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -68,6 +69,24 @@ describe('deadline propagation', () => {
     const at = Date.now() + 2_000;
     const seen = Number((await client.echo({ message: 'x' }, { deadline: 2_000 })).message);
     expect(Math.abs(seen - at)).toBeLessThan(500);
+  });
+
+  it('the handler is aborted when the incoming deadline passes, and the call ends DEADLINE_EXCEEDED', async () => {
+    let aborted: () => void = () => {};
+    const handlerAborted = new Promise<void>((resolve) => (aborted = resolve));
+    const slow = await hop(async (request, context) => {
+      context.signal.addEventListener('abort', () => aborted());
+      await delay(20_000, context.signal); // a well-behaved handler stops when its signal aborts
+      return { message: request.message, replica: 's', payload: Buffer.alloc(0) };
+    });
+    const channel = createChannel(slow);
+    cleanups.push(() => channel.close());
+    // A plain client (no local deadline) that only sends the remaining time: the server enforces it.
+    const client = createClientFactory().create(EchoServiceDefinition, channel);
+    const { Metadata, Status } = await import('nice-grpc-common');
+    const call = client.echo({ message: 'x' }, { metadata: Metadata({ 'ballast-timeout-ms': '200' }) });
+    await handlerAborted;
+    await expect(call).rejects.toMatchObject({ code: Status.DEADLINE_EXCEEDED });
   });
 
   it('a client cannot forge the internal deadline header', async () => {
