@@ -117,6 +117,18 @@ describe('createRetry (real server)', () => {
   });
 });
 
+describe('createRetry on streams', () => {
+  it('passes a server-streaming call through untouched (streams are never retried)', async () => {
+    const server = await echoServer({ replica: 'a' });
+    const retry = createRetry({ ...fast, maxRetries: 3 });
+    const client = createClientFactory().use(retry.middleware).create(EchoServiceDefinition, channelTo(server.address));
+    const seen: number[] = [];
+    for await (const item of client.count({ count: 3, intervalMs: 0 })) seen.push(item.n);
+    expect(seen).toEqual([1, 2, 3]);
+    expect(retry.budget!.stats().firstAttempts).toBe(0);
+  });
+});
+
 describe('server pushback (grpc-retry-pushback-ms)', () => {
   async function pushbackServer(pushback: string): Promise<{ address: string; arrivals: number[] }> {
     const arrivals: number[] = [];
@@ -141,6 +153,14 @@ describe('server pushback (grpc-retry-pushback-ms)', () => {
     cleanups.push(() => server.forceShutdown());
     return { address: `127.0.0.1:${port}`, arrivals };
   }
+
+  it('a garbage pushback is ignored: the retry happens on the normal backoff', async () => {
+    const server = await pushbackServer('soon');
+    const retry = createRetry({ ...fast, maxRetries: 1 });
+    const client = createClientFactory().use(retry.middleware).create(EchoServiceDefinition, channelTo(server.address));
+    await expect(client.echo({ message: 'x' })).rejects.toMatchObject({ code: Status.UNAVAILABLE });
+    expect(server.arrivals).toHaveLength(2);
+  });
 
   it('a negative pushback means do not retry', async () => {
     const server = await pushbackServer('-1');
