@@ -105,6 +105,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         sendJson(res, 200, stock);
       },
     ],
+    ['GET', /^\/healthz$/, async (_req, res) => sendJson(res, 200, { ok: true })],
     ['GET', /^\/api\/state$/, async (_req, res) => sendJson(res, 200, await dashboard.build())],
     [
       'GET',

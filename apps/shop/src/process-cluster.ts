@@ -164,7 +164,10 @@ export async function startProcessCluster(options: ProcessClusterOptions): Promi
   };
 }
 
-async function etcdStatus(options: ProcessClusterOptions): Promise<EtcdMemberStatus[]> {
+/** Each member's view from etcd's JSON gateway: which answer, and which one they agree leads. */
+export async function etcdStatus(
+  options: Pick<ProcessClusterOptions, 'endpoints' | 'etcdCluster'>,
+): Promise<EtcdMemberStatus[]> {
   const members = options.etcdCluster
     ? options.etcdCluster.members.map((m) => ({ name: m.name, clientUrl: m.clientUrl, running: m.running }))
     : options.endpoints.map((url, i) => ({ name: `member-${i + 1}`, clientUrl: url, running: true }));

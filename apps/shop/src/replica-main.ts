@@ -19,7 +19,11 @@ const replica = await startReplica({
   name,
   store,
   handleSignals: true,
+  // Loopback and any free port by default (the demo); containers set all four.
+  host: process.env.SHOP_HOST,
   port: Number(process.env.SHOP_PORT ?? 0),
+  advertiseAddress: process.env.SHOP_ADVERTISE_ADDRESS,
+  metricsHost: process.env.SHOP_METRICS_HOST,
   metricsPort: process.env.SHOP_METRICS_PORT ? Number(process.env.SHOP_METRICS_PORT) : 0,
   logger,
 });

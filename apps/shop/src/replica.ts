@@ -19,7 +19,11 @@ export interface ReplicaOptions {
   /** Replica name, e.g. "orders-2": the dashboard's label and the key of its injected faults. */
   name: string;
   store: KvStore;
+  host?: string;
   port?: number;
+  /** Address other processes dial, when it differs from host:port (a pod IP). */
+  advertiseAddress?: string;
+  metricsHost?: string;
   /** Drain and exit on SIGTERM (child processes); off in process-embedded replicas. */
   handleSignals?: boolean;
   /** Serve Prometheus /metrics (port 0 = any). */
@@ -53,9 +57,14 @@ export async function startReplica(options: ReplicaOptions): Promise<Replica> {
       instanceId,
       services: [entry],
       store: options.store,
+      host: options.host,
       port: options.port ?? 0,
+      advertiseAddress: options.advertiseAddress,
       handleSignals: options.handleSignals ?? false,
-      metrics: options.metricsPort === false ? false : { port: options.metricsPort ?? 0 },
+      metrics:
+        options.metricsPort === false
+          ? false
+          : { host: options.metricsHost ?? '127.0.0.1', port: options.metricsPort ?? 0 },
       metadata: { replica: options.name },
       drainTimeoutMs: 3000,
       logger,
