@@ -13,11 +13,12 @@ interface Link {
 export class TcpProxy {
   readonly links: Link[] = [];
   readonly #server: Server;
+  #partitioned = false;
 
   private constructor(target: URL) {
     this.#server = createServer((client) => {
       const upstream = connect(Number(target.port), target.hostname);
-      const link: Link = { client, upstream, silenced: false };
+      const link: Link = { client, upstream, silenced: this.#partitioned };
       this.links.push(link);
       client.on('data', (chunk: Buffer) => link.silenced || upstream.write(chunk));
       upstream.on('data', (chunk: Buffer) => link.silenced || client.write(chunk));
@@ -44,6 +45,12 @@ export class TcpProxy {
   /** Stops forwarding on one connection (by the order they were opened) without closing it. */
   silence(index: number): void {
     this.links[index]!.silenced = true;
+  }
+
+  /** Silences every connection, now and later: a full partition between the client and etcd. */
+  partition(): void {
+    this.#partitioned = true;
+    for (const link of this.links) link.silenced = true;
   }
 
   async close(): Promise<void> {
