@@ -172,10 +172,10 @@ export const scenario: Scenario = {
     'retry amplification under total outage (budget on/off); hedging p99 with one slow replica of 3; shedding goodput under 2× overload',
   async run({ quick, progress, signal }: BenchContext) {
     const runs = quick ? 1 : 3;
-    const outageCalls = quick ? 300 : 1_000;
-    const hedgingCalls = quick ? 120 : 300;
+    const outageCalls = quick ? 200 : 1_000;
+    const hedgingCalls = quick ? 90 : 300;
     const slowMs = 100;
-    const overloadMs = quick ? 1_500 : 4_000;
+    const overloadMs = quick ? 1_200 : 4_000;
     const results: BenchRecord[] = [];
     const params = {
       runs,
