@@ -1,18 +1,22 @@
 import { cpus } from 'node:os';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadScenarios } from './registry.js';
+import { parseBenchReport, type BenchReport } from './bench-report.js';
+import { loadScenarios, repoRoot } from './registry.js';
+import { writeReport } from './report.js';
 import type { BenchRecord } from './scenario.js';
 import { formatTable } from './table.js';
 
 /** Scenarios that must report no failed calls (the design says there must be none). */
 const ZERO_FAILURES = new Set(['crash', 'drain', 'overhead']);
 
-const usage = `Usage: npm run bench -- [scenario ...] [--quick] [--json FILE] [--list]
+const usage = `Usage: npm run bench -- [scenario ...] [--quick] [--json FILE] [--report] [--from FILE] [--list]
 
 Runs every scenario, or the ones named. --quick shortens each (CI smoke); --json writes the
-results as JSON (shape in shared BENCH.md); --list prints the scenario names.`;
+results as JSON (shape in shared BENCH.md); --report regenerates bench/REPORT.md and its SVG
+charts from the scenarios just run, or, with --from FILE, from a results file written by --json
+(nothing runs then); --list prints the scenario names.`;
 
 async function main(): Promise<number> {
   let parsed;
@@ -23,6 +27,8 @@ async function main(): Promise<number> {
         quick: { type: 'boolean', default: false },
         json: { type: 'string' },
         list: { type: 'boolean', default: false },
+        report: { type: 'boolean', default: false },
+        from: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -33,6 +39,16 @@ async function main(): Promise<number> {
   const { values, positionals } = parsed;
   if (values.help) {
     console.log(usage);
+    return 0;
+  }
+  const reportDir = join(repoRoot, 'bench');
+  if (values.from !== undefined) {
+    if (!values.report || positionals.length > 0) {
+      console.error(`--from FILE only regenerates the report: use it as --report --from FILE, with no scenario names.`);
+      return 2;
+    }
+    const saved = parseBenchReport(await readFile(values.from, 'utf8'), values.from);
+    announce(await writeReport(saved, reportDir, `npm run bench -- --report --from ${values.from}`));
     return 0;
   }
   const scenarios = await loadScenarios();
@@ -49,11 +65,12 @@ async function main(): Promise<number> {
 
   const controller = new AbortController();
   process.once('SIGINT', () => controller.abort(new Error('interrupted')));
-  const report = {
+  const report: BenchReport = {
     node: process.version,
     cpus: cpus().length,
     startedAt: new Date().toISOString(),
-    scenarios: [] as unknown[],
+    quick: values.quick,
+    scenarios: [],
   };
   let failed = false;
   for (const name of selected) {
@@ -71,7 +88,13 @@ async function main(): Promise<number> {
       console.log(`\n## ${name} — ${scenario.description}\nparams: ${JSON.stringify(result.params)}\n`);
       console.log(formatTable(result.results));
       for (const anchor of result.anchors ?? []) console.log(`  anchor: ${anchor}`);
-      report.scenarios.push({ scenario: name, node: report.node, cpus: report.cpus, ...result });
+      report.scenarios.push({
+        scenario: name,
+        description: scenario.description,
+        node: report.node,
+        cpus: report.cpus,
+        ...result,
+      });
       const failures = result.results.filter(
         (r: BenchRecord) => typeof r.failed_calls === 'number' && r.failed_calls > 0,
       );
@@ -90,7 +113,15 @@ async function main(): Promise<number> {
     await writeFile(values.json, JSON.stringify(report, null, 2) + '\n');
     console.log(`\nwrote ${values.json}`);
   }
+  if (values.report) {
+    const args = process.argv.slice(2).join(' ');
+    announce(await writeReport(report, reportDir, `npm run bench -- ${args}`));
+  }
   return failed ? 1 : 0;
+}
+
+function announce(files: readonly string[]): void {
+  for (const file of files) console.log(`wrote ${relative(process.cwd(), file)}`);
 }
 
 main().then(

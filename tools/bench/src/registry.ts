@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Scenario } from './scenario.js';
 
-const root = fileURLToPath(new URL('../../../', import.meta.url));
+/** The repository root (scenarios are found under it; the report goes to its bench/). */
+export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const root = repoRoot;
 
 /** Files that may hold scenarios: packages/<pkg>/bench/*.ts and tools/bench/scenarios/*.ts. */
 async function scenarioFiles(): Promise<string[]> {

@@ -1,0 +1,134 @@
+import type { BenchReport } from './bench-report.js';
+import type { BenchRecord } from './scenario.js';
+
+/** One target of issue 9 and what the results say about it. */
+export interface TargetCheck {
+  readonly target: string;
+  readonly scenario: string;
+  /** The figure as measured, e.g. "0.93×" ("not run" when the scenario is missing). */
+  readonly measured: string;
+  /** null when the scenario was not run or did not produce the figure. */
+  readonly met: boolean | null;
+}
+
+type Find = (scenario: string, match: (r: BenchRecord) => boolean) => BenchRecord | undefined;
+
+interface Target {
+  target: string;
+  scenario: string;
+  check(find: Find): { measured: string; met: boolean } | undefined;
+}
+
+const num = (r: BenchRecord | undefined, key: string) =>
+  typeof r?.[key] === 'number' ? (r[key] as number) : undefined;
+
+const TARGETS: Target[] = [
+  {
+    target: 'overhead ≥ 0.90× plain nice-grpc (calls/s, concurrency 64)',
+    scenario: 'overhead',
+    check(find) {
+      const ratio = num(
+        find('overhead', (r) => r.variant === 'connect' && r.concurrency === 64 && 'ratio' in r),
+        'ratio',
+      );
+      return ratio === undefined ? undefined : { measured: `${ratio}×`, met: ratio >= 0.9 };
+    },
+  },
+  {
+    target: 'slow replica: peak-ewma p99 ≤ 1.3× all-healthy p99',
+    scenario: 'slow-replica',
+    check(find) {
+      const ratio = num(
+        find('slow-replica', (r) => r.policy === 'peak-ewma'),
+        'ratio',
+      );
+      return ratio === undefined ? undefined : { measured: `${ratio}×`, met: ratio <= 1.3 };
+    },
+  },
+  ...(['crash', 'drain'] as const).map((scenario): Target => ({
+    target: `${scenario}: 0 failed calls`,
+    scenario,
+    check(find) {
+      const failed = num(
+        find(scenario, (r) => 'failed_calls' in r),
+        'failed_calls',
+      );
+      return failed === undefined ? undefined : { measured: `${failed} failed`, met: failed === 0 };
+    },
+  })),
+  {
+    target: 'freeze: frozen replica ejected ≤ 1 000 ms',
+    scenario: 'freeze',
+    check(find) {
+      const records = (['off', 'adaptive'] as const).map((h) => find('freeze', (r) => r.hedging === h));
+      if (records.every((r) => r === undefined)) return undefined;
+      const detect = records.map((r) => num(r, 'detect_ms'));
+      const undetected = records.some((r) => r && (num(r, 'undetected_runs') ?? 0) > 0);
+      const worst = Math.max(...detect.map((d) => d ?? Number.POSITIVE_INFINITY));
+      return {
+        measured: `${detect.map((d) => (d === undefined ? 'none' : `${d} ms`)).join(' / ')} (median, hedging off / on)`,
+        met: !undetected && worst <= 1000,
+      };
+    },
+  },
+  {
+    target: 'freeze: 0 failed calls with hedging',
+    scenario: 'freeze',
+    check(find) {
+      const failed = num(
+        find('freeze', (r) => r.hedging === 'adaptive'),
+        'failed_calls',
+      );
+      return failed === undefined ? undefined : { measured: `${failed} failed`, met: failed === 0 };
+    },
+  },
+  {
+    target: 'outage: amplification ≤ 1.1× (default stack: budget on, breaker on)',
+    scenario: 'outage',
+    check(find) {
+      const amplification = num(
+        find('outage', (r) => r.budget === 'on' && r.breaker === 'on'),
+        'amplification',
+      );
+      return amplification === undefined ? undefined : { measured: `${amplification}×`, met: amplification <= 1.1 };
+    },
+  },
+  {
+    target: 'etcd leader kill: 0 acknowledged writes lost',
+    scenario: 'etcd-leader',
+    check(find) {
+      const lost = num(
+        find('etcd-leader', (r) => 'lost_writes' in r),
+        'lost_writes',
+      );
+      return lost === undefined ? undefined : { measured: `${lost} lost`, met: lost === 0 };
+    },
+  },
+  {
+    target: 'etcd leader kill: ≤ 2 500 ms write unavailability',
+    scenario: 'etcd-leader',
+    check(find) {
+      const record = find('etcd-leader', (r) => 'unavailable_ms' in r);
+      const median = num(record, 'unavailable_ms');
+      const max = num(record, 'unavailable_ms_max');
+      return median === undefined
+        ? undefined
+        : { measured: `${median} ms (max ${max} ms)`, met: (max ?? median) <= 2500 };
+    },
+  },
+];
+
+/** Every target of issue 9 against the results, met or not; targets whose scenario did not run say so. */
+export function checkTargets(report: BenchReport): TargetCheck[] {
+  const find: Find = (scenario, match) => report.scenarios.find((s) => s.scenario === scenario)?.results.find(match);
+  return TARGETS.map((t) => {
+    const ran = report.scenarios.some((s) => s.scenario === t.scenario);
+    const outcome = ran ? t.check(find) : undefined;
+    return {
+      target: t.target,
+      scenario: t.scenario,
+      measured: outcome?.measured ?? (ran ? 'no figure' : 'not run'),
+      met: outcome?.met ?? null,
+    };
+  });
+}
