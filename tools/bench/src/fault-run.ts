@@ -40,6 +40,10 @@ export interface FaultRunResult {
   readonly p99BeforeMs: number;
   readonly p99IncidentMs: number;
   readonly p50IncidentMs: number;
+  /** Hedges sent, when the client hedges (warm-up included). */
+  readonly hedges?: number;
+  /** Retries and hedges the retry budget refused (warm-up included). */
+  readonly budgetRefused?: number;
 }
 
 /**
@@ -107,6 +111,8 @@ export async function faultRun(o: FaultRunOptions): Promise<FaultRunResult> {
       p99BeforeMs: quantile(before, 0.99),
       p99IncidentMs: quantile(incident, 0.99),
       p50IncidentMs: quantile(incident, 0.5),
+      hedges: parts.hedging?.stats().hedges,
+      budgetRefused: parts.retry?.budget?.stats().refused,
     };
   } finally {
     picks.stop();

@@ -22,6 +22,8 @@ export function summarizeFaultRuns(runs: readonly FaultRunResult[], withDetect: 
         ? { ...spread('detect_ms', detected, 0), undetected_runs: runs.length - detected.length }
         : { detect_ms: null, detect_ms_min: null, detect_ms_max: null, undetected_runs: runs.length }
       : {}),
+    ...(runs.some((r) => r.hedges !== undefined) ? { hedges: runs.reduce((sum, r) => sum + (r.hedges ?? 0), 0) } : {}),
+    budget_refused: runs.reduce((sum, r) => sum + (r.budgetRefused ?? 0), 0),
     ...spread(
       'p99_before_ms',
       runs.map((r) => r.p99BeforeMs),

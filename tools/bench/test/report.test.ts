@@ -1,0 +1,95 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseBenchReport, type BenchReport } from '../src/bench-report.js';
+import { timeline } from '../src/load.js';
+import { markdownTable } from '../src/markdown-table.js';
+import { writeReport } from '../src/report.js';
+import { checkTargets } from '../src/targets.js';
+
+const report: BenchReport = {
+  node: 'v20.20.2',
+  cpus: 2,
+  startedAt: '2026-01-01T00:00:00.000Z',
+  scenarios: [
+    {
+      scenario: 'slow-replica',
+      params: { runs: 3 },
+      results: [
+        { policy: 'healthy', p99_ms: 10, p99_ms_min: 9, p99_ms_max: 11, ratio: 1 },
+        { policy: 'peak-ewma', p99_ms: 12, p99_ms_min: 11, p99_ms_max: 15, ratio: 1.2 },
+      ],
+      anchors: ['Linkerd "Beyond Round Robin"'],
+    },
+    {
+      scenario: 'crash',
+      params: {},
+      results: [{ variant: 'sigkill', failed_calls: 2 }],
+      series: {
+        timeline: [
+          { t_ms: -100, p99_ms: 3 },
+          { t_ms: 0, p99_ms: 40 },
+        ],
+      },
+    },
+  ],
+};
+
+describe('report', () => {
+  it('merges a figure and its spread into one Markdown cell', () => {
+    expect(markdownTable([{ policy: 'a|b', p99_ms: 2, p99_ms_min: 1, p99_ms_max: 3, n: 4 }]).split('\n')).toEqual([
+      '| policy | p99_ms | n |',
+      '| --- | --- | --- |',
+      '| a\\|b | 2 (1–3) | 4 |',
+    ]);
+  });
+
+  it('judges each target from the records, and says which did not run', () => {
+    const checks = new Map(checkTargets(report).map((c) => [c.target.split(':')[0], c]));
+    expect(checks.get('slow replica')).toMatchObject({ measured: '1.2×', met: true });
+    expect(checks.get('crash')).toMatchObject({ measured: '2 failed', met: false });
+    expect(checks.get('drain')).toMatchObject({ measured: 'not run', met: null });
+  });
+
+  it('buckets call latencies by start time', () => {
+    const points = timeline(
+      [
+        { startMs: -50, latencyMs: 2, ok: true },
+        { startMs: 10, latencyMs: 30, ok: false, code: 4 },
+        { startMs: 20, latencyMs: 10, ok: true },
+      ],
+      100,
+    );
+    expect(points.map((p) => [p.t_ms, p.calls, p.failed_calls, p.max_ms])).toEqual([
+      [-100, 1, 0, 2],
+      [0, 2, 1, 30],
+    ]);
+  });
+
+  it('refuses a results file without scenarios, naming the fix', () => {
+    expect(() => parseBenchReport('{"node":"v20"}', 'x.json')).toThrow(/no "scenarios" array.*--json FILE/);
+    expect(() => parseBenchReport('not json', 'x.json')).toThrow(/x.json is not JSON/);
+  });
+
+  it('writes REPORT.md with the target table and SVG charts rendered by Vega-Lite', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bench-report-'));
+    try {
+      const files = await writeReport(report, dir, 'npm run bench -- --report');
+      expect(files.map((f) => f.slice(dir.length + 1)).sort()).toEqual([
+        'REPORT.md',
+        'crash-timeline.svg',
+        'slow-replica-p99.svg',
+      ]);
+      const markdown = await readFile(join(dir, 'REPORT.md'), 'utf8');
+      expect(markdown).toMatch(/\| crash: 0 failed calls +\| crash +\| 2 failed +\| ❌ not met +\|/);
+      expect(markdown).toContain('![p99 per balancing policy');
+      expect(markdown).toContain('- Anchor: Linkerd');
+      const svg = await readFile(join(dir, 'slow-replica-p99.svg'), 'utf8');
+      expect(svg.startsWith('<svg')).toBe(true);
+      expect(svg).toContain('peak-ewma');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
