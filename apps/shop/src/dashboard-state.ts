@@ -69,6 +69,21 @@ export class DashboardStateBuilder {
     return now - base.at < 100 ? 0 : ((picks - base.picks) * 1000) / (now - base.at);
   }
 
+  /** Through InventoryService (so its replicas show picks too); from the store when it cannot answer fast. */
+  async #stock(sku: string): Promise<{ sku: string } & StockLevel> {
+    try {
+      const { available, reserved } = await this.clients.inventory.getStock(
+        { sku },
+        { signal: AbortSignal.timeout(500) },
+      );
+      return { sku, available, reserved };
+    } catch {
+      const { kv } = await this.cluster.store.get(shopKeys.stock(sku));
+      const level: StockLevel = kv ? JSON.parse(kv.value) : { available: 0, reserved: 0 };
+      return { sku, ...level };
+    }
+  }
+
   async build(): Promise<DashboardState> {
     const store: KvStore = this.cluster.store;
     const now = performance.now();
@@ -137,13 +152,7 @@ export class DashboardStateBuilder {
       };
     });
 
-    const stock = await Promise.all(
-      PRODUCTS.map(async ({ sku }) => {
-        const { kv } = await store.get(shopKeys.stock(sku));
-        const level: StockLevel = kv ? JSON.parse(kv.value) : { available: 0, reserved: 0 };
-        return { sku, ...level };
-      }),
-    );
+    const stock = await Promise.all(PRODUCTS.map(({ sku }) => this.#stock(sku)));
     const payments =
       (await this.#live.get(shopKeys.paymentsConfig, paymentsConfigSchema).catch(() => undefined))?.value ??
       defaultPaymentsConfig;
