@@ -67,6 +67,7 @@ export function connect<D extends CompatServiceDefinition>(definition: D, option
       ? undefined
       : createDetector({
           source,
+          target: service,
           heartbeat: options.healthCheck ?? {},
           outlier: options.outlierDetection ?? {},
           panicThreshold: options.panicThreshold,
