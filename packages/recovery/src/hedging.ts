@@ -62,11 +62,17 @@ export function createHedging(options: HedgingOptions = {}): Hedging {
   const latencies = new LatencyWindow(o.windowSize);
   const counts = { calls: 0, hedges: 0, hedgeWins: 0 };
 
-  const currentDelayMs = () => {
-    if (o.delayMs !== 'adaptive') return o.delayMs;
+  // The percentile sorts the window, so it is recomputed every 16 samples rather than per call.
+  let samplesSinceRefresh = 0;
+  let adaptive = o.initialDelayMs;
+  const record = (latencyMs: number) => {
+    latencies.add(latencyMs);
+    if (++samplesSinceRefresh < 16 && latencies.count !== 20) return;
+    samplesSinceRefresh = 0;
     const observed = latencies.count >= 20 ? latencies.percentile(o.percentile) : undefined;
-    return Math.max(o.minDelayMs, observed ?? o.initialDelayMs);
+    adaptive = Math.max(o.minDelayMs, observed ?? o.initialDelayMs);
   };
+  const currentDelayMs = () => (o.delayMs === 'adaptive' ? adaptive : o.delayMs);
 
   const middleware: ClientMiddleware<HedgingCallOptions> = async function* hedging(call, options) {
     const { hedge, ...rest } = options;
@@ -132,7 +138,7 @@ export function createHedging(options: HedgingOptions = {}): Hedging {
         launch(0);
         schedule();
       });
-      latencies.add(o.clock.now() - started);
+      record(o.clock.now() - started);
       return value as never;
     } finally {
       outer?.removeEventListener('abort', onOuterAbort);

@@ -1,5 +1,5 @@
 import { createLogger, MetadataKeys, systemClock, type Logger } from '@ballast/core';
-import { delay, rethrowAbortError } from 'abort-controller-x';
+import { delay } from 'abort-controller-x';
 import { retryMiddleware, type RetryOptions } from 'nice-grpc-client-middleware-retry';
 import {
   ClientError,
@@ -82,6 +82,7 @@ export function createRetry(options: RetryMiddlewareOptions = {}): Retry {
   const backoff = exponentialBackoff(o.backoff);
   const logger = o.logger ?? createLogger('ballast.recovery.retry');
   const clock = systemClock;
+  let exhausted = false;
 
   const perAttempt: ClientMiddleware<AttemptStateOptions> = async function* perAttempt(call, options) {
     const { [ATTEMPT_STATE]: state, ...rest } = options;
@@ -133,9 +134,13 @@ export function createRetry(options: RetryMiddlewareOptions = {}): Retry {
           throw new RetryPushbackError(error);
         }
         if (budget && !budget.tryRetry()) {
-          logger.warn({ method: call.method.path, attempt, code: error.code }, 'retry refused: budget exhausted');
+          // Logged on the transition only: under an outage every call would log it otherwise.
+          if (!exhausted) logger.warn({ method: call.method.path, code: error.code }, 'retry budget exhausted');
+          exhausted = true;
           throw new RetryBudgetExhaustedError(error);
         }
+        if (exhausted) logger.info({ method: call.method.path }, 'retry budget available again');
+        exhausted = false;
         logger.debug(
           { method: call.method.path, attempt, code: error.code, elapsedMs: clock.now() - started },
           'retrying',
@@ -143,12 +148,7 @@ export function createRetry(options: RetryMiddlewareOptions = {}): Retry {
       },
       [ATTEMPT_STATE]: state,
     };
-    try {
-      return yield* call.next(call.request, downstream as CallOptions);
-    } catch (error) {
-      rethrowAbortError(error);
-      throw error;
-    }
+    return yield* call.next(call.request, downstream as CallOptions);
   };
 
   const middleware = composeClientMiddleware(
