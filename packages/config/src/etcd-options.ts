@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { InvalidOptionError } from './errors.js';
+import { parseOrThrow } from './parse-options.js';
 import { MAX_REQUEST_BYTES } from './value-size.js';
 
 const pem = z.union([z.string().min(1), z.instanceof(Buffer)]);
@@ -27,12 +27,4 @@ export type EtcdStoreConfig = Readonly<z.output<typeof schema>>;
 /** Parses options into an immutable value; a bad field throws InvalidOptionError naming it. */
 export function parseEtcdStoreOptions(options: EtcdStoreOptions): EtcdStoreConfig {
   return parseOrThrow(schema, options, 'EtcdStore');
-}
-
-export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, owner: string): Readonly<z.output<T>> {
-  const result = schema.safeParse(value);
-  if (result.success) return Object.freeze(result.data) as Readonly<z.output<T>>;
-  const issue = result.error.issues[0]!;
-  const field = issue.path.length > 0 ? issue.path.join('.') : '(options)';
-  throw new InvalidOptionError(`${owner} ${field}`, issue.message);
 }

@@ -138,8 +138,8 @@ export class EtcdStore implements KvStore {
       },
       from,
     );
+    await watch.start(Math.max(this.config.startupTimeoutMs, 5 * this.config.callTimeoutMs));
     this.#watches.add(watch);
-    await watch.start();
     return {
       close: async () => {
         this.#watches.delete(watch);

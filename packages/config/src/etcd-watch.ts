@@ -44,8 +44,23 @@ export class GuardedWatch {
     return this.#restarts;
   }
 
-  async start(): Promise<void> {
-    await this.#open();
+  /** Opens the stream; rejects (and cleans up) if etcd does not confirm it within `timeoutMs`. */
+  async start(timeoutMs: number): Promise<void> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`watch on "${this.target.key}" not confirmed in ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    try {
+      await Promise.race([this.#open(), timedOut]);
+    } catch (err) {
+      await this.close();
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
     this.#timer = setInterval(() => void this.#check(), this.deps.checkIntervalMs);
     this.#timer.unref();
   }

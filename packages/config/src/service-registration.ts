@@ -1,6 +1,6 @@
 import { createLogger, type Disposer, type Logger } from '@ballast/core';
 import { z } from 'zod';
-import { parseOrThrow } from './etcd-options.js';
+import { parseOrThrow } from './parse-options.js';
 import type { KvStore } from './kv-store.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { Mirror } from './mirror.js';
