@@ -2,6 +2,7 @@ import type { Logger } from '@ballast/core';
 import { LiveConfig } from '@ballast/config';
 import { seededRandom } from '@ballast/core';
 import { readInitialStock } from './inventory-service.js';
+import { placeOrderResiliently } from './order-runner.js';
 import { orderWorkload } from './order-workload.js';
 import { runOrders } from './run-orders.js';
 import type { ShopClients } from './shop-clients.js';
@@ -16,11 +17,16 @@ export interface ChaosSummary {
   readonly succeeded: number;
   /** Refused with a final answer: out of stock or payment declined. */
   readonly failed: number;
-  /** No final answer after the client's retries. */
+  /** No final answer, even after a later retry with the same key. */
   readonly errors: number;
+  /** Orders without a final answer during the run that a later retry with the same key completed. */
+  readonly resumed: number;
   readonly duplicated: number;
   readonly oversold: number;
   readonly unbalancedSkus: number;
+  /** Units held by confirmed orders, and the units there were. */
+  readonly unitsSold: number;
+  readonly unitsInStock: number;
   readonly faults: readonly string[];
   readonly seconds: number;
 }
@@ -86,16 +92,28 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
   });
   await Promise.all(pending);
   await setPayments(defaultPaymentsConfig);
-  const audit = await auditShop(cluster.store, await readInitialStock(cluster.store));
+  // A client with no final answer comes back later with the same key: the order resumes, once.
+  let resumed = 0;
+  for (const attempt of result.attempts.filter((a) => a.outcome.kind === 'error')) {
+    const outcome = await placeOrderResiliently(clients.orders, attempt.request, { attempts: 5 });
+    if (outcome.kind !== 'error') resumed++;
+    Object.assign(attempt, { outcome });
+  }
+  const count = (kind: string) => result.attempts.filter((a) => a.outcome.kind === kind).length;
+  const initial = await readInitialStock(cluster.store);
+  const audit = await auditShop(cluster.store, initial);
   return {
     mode: cluster.mode,
     attempted: result.attempts.length,
-    succeeded: result.confirmed,
-    failed: result.failed,
-    errors: result.errors,
+    succeeded: count('confirmed'),
+    failed: count('failed'),
+    errors: count('error'),
+    resumed,
     duplicated: audit.duplicated,
     oversold: audit.oversold,
     unbalancedSkus: audit.unbalanced.length,
+    unitsSold: Object.values(audit.stock).reduce((sum, level) => sum + level.reserved, 0),
+    unitsInStock: Object.values(initial).reduce((sum, units) => sum + units, 0),
     faults,
     seconds: Math.round((performance.now() - started) / 100) / 10,
   };
@@ -107,8 +125,9 @@ export function formatSummary(s: ChaosSummary): string {
     `  orders attempted   ${s.attempted}`,
     `  succeeded          ${s.succeeded}`,
     `  failed             ${s.failed + s.errors}  (${s.failed} refused: out of stock or declined; ${s.errors} without a final answer)`,
+    `  resumed later      ${s.resumed}  (no final answer during the faults; a later retry with the same key finished them)`,
     `  duplicated         ${s.duplicated}`,
-    `  stock oversold     ${s.oversold}`,
+    `  stock oversold     ${s.oversold}  (${s.unitsSold} of ${s.unitsInStock} units sold)`,
     `  unbalanced SKUs    ${s.unbalancedSkus}  (available + reserved ≠ initial)`,
     `  faults injected    ${s.faults.length}: ${s.faults.join('; ')}`,
   ].join('\n');
