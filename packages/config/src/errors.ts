@@ -112,3 +112,17 @@ export class LockTimeoutError extends ConfigError {
     super('LOCK_TIMEOUT', `lock "${lockName}" was not free within ${waitedMs} ms: raise timeoutMs or find the holder`);
   }
 }
+
+/** etcd refused the credentials (or their permissions): retrying will not help. */
+export class StoreAuthError extends ConfigError {
+  constructor(
+    readonly endpoints: readonly string[],
+    readonly reason: string,
+  ) {
+    super(
+      'STORE_AUTH',
+      `etcd at ${endpoints.join(', ')} refused the request: ${reason}; check the auth username and password ` +
+        'and that the user has a role with access to these keys',
+    );
+  }
+}

@@ -1,6 +1,6 @@
 import { createLogger, type Logger } from '@ballast/core';
 import { Etcd3, type IOptions, type IResponseOp } from 'etcd3';
-import { LeaseNotFoundError, StoreClosedError, StoreUnavailableError } from './errors.js';
+import { LeaseNotFoundError, StoreAuthError, StoreClosedError, StoreUnavailableError } from './errors.js';
 import { mapEtcdError, prefixEnd, toCompare, toKeyValue, toRequestOp } from './etcd-mapping.js';
 import { parseEtcdStoreOptions, type EtcdStoreConfig, type EtcdStoreOptions } from './etcd-options.js';
 import { GuardedWatch } from './etcd-watch.js';
@@ -52,6 +52,11 @@ export class EtcdStore implements KvStore {
         if (attempt > 1) logger.info({ endpoints, attempt }, 'etcd reachable');
         return store;
       } catch (err) {
+        const reason = (err as Error).message;
+        if (/authentication failed|permission denied|user name is empty|invalid auth token/i.test(reason)) {
+          await store.close();
+          throw new StoreAuthError(endpoints, reason);
+        }
         const waited = Date.now() - started;
         if (waited + delay > startupTimeoutMs) {
           await store.close();

@@ -29,6 +29,7 @@ export {
   LeaseNotFoundError,
   LockTimeoutError,
   NotLeaderError,
+  StoreAuthError,
   StoreClosedError,
   StoreUnavailableError,
   ValueTooLargeError,
