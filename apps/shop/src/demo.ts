@@ -129,6 +129,10 @@ export async function runDemo(argv: readonly string[], io: DemoIo): Promise<numb
     io.out('stopping…');
     return 0;
   } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      io.err(`port ${options.port} is in use: pass --port N (0 = any free port)`);
+      return 2;
+    }
     io.err(`the demo failed: ${(error as Error).message}`);
     return 1;
   } finally {
