@@ -25,11 +25,14 @@ async function leaderKillRun(cluster: EtcdCluster, writes: number, killAfter: nu
   );
   let killing: Promise<EtcdMember> | undefined;
   let killedAt = Number.NaN;
+  // Found before the writes start, so the SIGKILL goes out the moment it is asked for and
+  // `killedAt` is the real kill time (finding the leader takes status calls).
+  const leader = await cluster.waitForLeader();
   try {
     const result = await casCounter(writer, key, writes, signal, (n) => {
       if (n !== killAfter) return;
       killedAt = performance.now();
-      killing = cluster.kill('leader');
+      killing = cluster.kill(leader);
     });
     const killed = await killing;
     const last = result.acked.at(-1);

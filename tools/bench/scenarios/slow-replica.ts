@@ -1,4 +1,4 @@
-import { connect, disconnect, type ConnectOptions } from '@ballast/rpc';
+import { connect, connection, disconnect, type ConnectOptions } from '@ballast/rpc';
 import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
 import type { BenchRecord, Scenario } from '../src/scenario.js';
 import { silentLogger } from '../src/fault-run.js';
@@ -29,14 +29,24 @@ async function measure(fleet: Fleet, variant: Variant, concurrency: number, dura
   });
   try {
     const call = () => client.echo({ message: 'slow' });
+    const channel = connection(client)!.channels[0]!;
+    const slow = fleet.replicas[2]!.address;
+    const picks = () => {
+      const stats = channel.stats();
+      return [stats.find((s) => s.address === slow)?.picks ?? 0, stats.reduce((sum, s) => sum + s.picks, 0)] as const;
+    };
     await closedLoop(call, { concurrency, durationMs: 500, signal });
+    const [slowBefore, allBefore] = picks();
     const samples = await closedLoop(call, { concurrency, durationMs, signal });
+    const [slowAfter, allAfter] = picks();
     const latencies = samples.filter((s) => s.ok).map((s) => s.latencyMs);
     return {
       p50: quantile(latencies, 0.5),
       p99: quantile(latencies, 0.99),
       callsPerS: (samples.length * 1000) / durationMs,
       failed: samples.filter((s) => !s.ok).length,
+      // Share of attempts the balancer sent to replica 2 (the slow one, when it is slow).
+      slowShare: (slowAfter - slowBefore) / Math.max(1, allAfter - allBefore),
     };
   } finally {
     await disconnect(client);
@@ -100,6 +110,11 @@ export const scenario: Scenario = {
           'calls_per_s',
           s.map((x) => x.callsPerS),
           0,
+        ),
+        ...spread(
+          'slow_share',
+          s.map((x) => x.slowShare),
+          4,
         ),
         failed_calls: s.reduce((sum, x) => sum + x.failed, 0),
       };

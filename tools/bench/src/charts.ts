@@ -34,7 +34,7 @@ export function timelineSpec(title: string, points: readonly BenchRecord[]): Top
             title: 'p99 latency per 100 ms, ms (log)',
             scale: { type: 'log' },
           },
-          color: { field: 'label', type: 'nominal', title: null },
+          color: { field: 'label', type: 'nominal', title: null, legend: { orient: 'bottom', labelLimit: 0 } },
         },
       },
       {
