@@ -1,6 +1,8 @@
 import { MemoryStore, type KvStore } from '@ballast/config';
 import { createLogger, type Disposer, type Logger } from '@ballast/core';
+import { z } from 'zod';
 import { UnknownReplicaError, UnsupportedActionError } from './errors.js';
+import { parseOptions } from './parse-options.js';
 import { startReplica, type Replica } from './replica.js';
 import type { ShopServiceName } from './shop-clients.js';
 import {
@@ -25,6 +27,12 @@ interface Slot {
   timer?: NodeJS.Timeout;
 }
 
+const count = z.number().int().min(1).max(10);
+const embeddedOptionsSchema = z.object({
+  layout: z.object({ catalog: count, inventory: count, orders: count, payments: count }).optional(),
+  restartDelayMs: z.number().int().min(0).max(3_600_000).default(1500),
+});
+
 export interface EmbeddedClusterOptions {
   store?: KvStore;
   layout?: Readonly<Record<ShopServiceName, number>>;
@@ -38,10 +46,11 @@ export interface EmbeddedClusterOptions {
  * A killed replica's server is force-closed (connections reset, in-flight calls fail) and the
  * replica starts again on a new port after `restartDelayMs`, as a supervisor would restart it.
  */
-export async function startEmbeddedCluster(options: EmbeddedClusterOptions = {}): Promise<ShopCluster> {
+export async function startEmbeddedCluster(input: EmbeddedClusterOptions = {}): Promise<ShopCluster> {
+  const options = { ...input, ...parseOptions('startEmbeddedCluster', embeddedOptionsSchema, input) };
   const store = options.store ?? new MemoryStore();
   const logger = options.logger ?? createLogger('shop.cluster');
-  const restartDelayMs = options.restartDelayMs ?? 1500;
+  const { restartDelayMs } = options;
   const slots = new Map<string, Slot>();
   const listeners = new Set<(event: ReplicaEvent) => void>();
   let closed = false;

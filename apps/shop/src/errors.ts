@@ -32,3 +32,15 @@ export class UnsupportedActionError extends ShopError {
     this.name = 'UnsupportedActionError';
   }
 }
+
+/** An option given to startReplica, startGateway or a cluster is invalid; names the field and what it accepts. */
+export class ShopOptionsError extends ShopError {
+  constructor(
+    readonly owner: string,
+    readonly field: string,
+    reason: string,
+  ) {
+    super('SHOP_INVALID_OPTION', `${owner}: option "${field}" ${reason}`);
+    this.name = 'ShopOptionsError';
+  }
+}

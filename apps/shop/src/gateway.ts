@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { DashboardStateBuilder } from './dashboard-state.js';
 import { HttpError, readJson, sendError, sendJson } from './http-util.js';
 import { LoadGenerator } from './load-generator.js';
+import { parseOptions } from './parse-options.js';
 import { connectShop, type ShopClients } from './shop-clients.js';
 import type { ShopCluster } from './shop-cluster.js';
 import { paymentsConfigSchema } from './shop-config.js';
@@ -38,6 +39,12 @@ const orderBodySchema = z.object({
 const slowBodySchema = z.object({ delayMs: z.number().int().min(0).max(30_000).default(500) });
 const loadBodySchema = z.object({ concurrency: z.number().int().min(1).max(64).default(4) });
 
+const gatewayOptionsSchema = z.object({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(0),
+  snapshotIntervalMs: z.number().int().min(50).max(60_000).default(1000),
+});
+
 const PUBLIC = new URL('../public/', import.meta.url);
 const STATIC: Record<string, string> = {
   '/': 'index.html',
@@ -51,7 +58,8 @@ const TYPES: Record<string, string> = { html: 'text/html', js: 'text/javascript'
  * dashboard with its event stream, and the chaos controls. Every handler's failure is one JSON
  * answer; nothing a request does can stop the process.
  */
-export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+export async function startGateway(input: GatewayOptions): Promise<Gateway> {
+  const options = { ...input, ...parseOptions('startGateway', gatewayOptionsSchema, input) };
   const { cluster } = options;
   const logger = options.logger ?? createLogger('shop.gateway');
   const clients = connectShop(cluster.store, { logger });
@@ -200,16 +208,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       .catch((error: unknown) => logger.warn({ err: error }, 'dashboard snapshot failed'))
       .finally(() => (building = false));
   };
-  const ticker = setInterval(push, options.snapshotIntervalMs ?? 1000);
+  const ticker = setInterval(push, options.snapshotIntervalMs);
   // A replica going down or coming back shows at once, not at the next tick.
   const stopEvents = cluster.onReplicaEvent(push);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+    server.listen(options.port, options.host, () => resolve());
   });
   const address = server.address() as AddressInfo;
-  const url = `http://${options.host ?? '127.0.0.1'}:${address.port}/`;
+  const url = `http://${options.host === '0.0.0.0' ? '127.0.0.1' : options.host}:${address.port}/`;
   logger.info({ url }, 'gateway listening');
 
   return {

@@ -1,6 +1,7 @@
 import { LiveConfig, type ConfigValue, type KvStore } from '@ballast/config';
 import { createLogger, type Logger } from '@ballast/core';
 import { serve, service, type ServeHandle } from '@ballast/rpc';
+import { z } from 'zod';
 import { CatalogServiceDefinition } from '@ballast/stubs/shop/v1/catalog';
 import { InventoryServiceDefinition } from '@ballast/stubs/shop/v1/inventory';
 import { OrderServiceDefinition } from '@ballast/stubs/shop/v1/orders';
@@ -9,6 +10,7 @@ import { createCatalogService } from './catalog-service.js';
 import { createInventoryService } from './inventory-service.js';
 import { createOrdersService } from './orders-service.js';
 import { createPaymentsService } from './payments-service.js';
+import { parseOptions } from './parse-options.js';
 import { wrapService } from './service-wrapper.js';
 import { connectShop, type ShopClients, type ShopServiceName } from './shop-clients.js';
 import { defaultPaymentsConfig, noFaults, paymentsConfigSchema, replicaFaultsSchema } from './shop-config.js';
@@ -41,8 +43,20 @@ export interface Replica {
   kill(): Promise<void>;
 }
 
+const replicaOptionsSchema = z.object({
+  service: z.enum(['catalog', 'inventory', 'orders', 'payments']),
+  name: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be lowercase letters, digits and dashes, e.g. "orders-1"'),
+  host: z.string().min(1).optional(),
+  port: z.number().int().min(0).max(65535).optional(),
+  advertiseAddress: z.string().min(1).optional(),
+  metricsHost: z.string().min(1).optional(),
+  metricsPort: z.union([z.literal(false), z.number().int().min(0).max(65535)]).optional(),
+  handleSignals: z.boolean().optional(),
+});
+
 /** Starts one replica of a shop service under serve(), registered in `store` for discovery. */
-export async function startReplica(options: ReplicaOptions): Promise<Replica> {
+export async function startReplica(input: ReplicaOptions): Promise<Replica> {
+  const options = { ...input, ...parseOptions('startReplica', replicaOptionsSchema, input) };
   const logger = options.logger ?? createLogger(`shop.${options.name}`);
   const live = new LiveConfig(options.store, { logger });
   const faults = await live.watch(shopKeys.replicaFaults(options.name), replicaFaultsSchema, { default: noFaults });
