@@ -17,8 +17,9 @@ export const allHealthy: HealthView = {
 };
 
 /**
- * An endpoint is eligible only if every view lets it through: e.g. a failure detector and
- * per-endpoint circuit breakers in front of one balancer.
+ * An endpoint is eligible only if every view lets it through, applied in order: each view sees
+ * only what the previous ones let through. Put the view with a panic threshold (the detector)
+ * last, so its panic mode still applies when an earlier view (endpoint breakers) removed too many.
  */
 export function allOfHealth(views: readonly HealthView[]): HealthView {
   if (views.length === 0) return allHealthy;

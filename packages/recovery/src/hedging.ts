@@ -1,5 +1,6 @@
-import { createLogger, systemClock, type Logger } from '@ballast/core';
-import type { CallOptions, ClientMiddleware } from 'nice-grpc-common';
+import { randomUUID } from 'node:crypto';
+import { createLogger, MetadataKeys, systemClock, type Logger } from '@ballast/core';
+import { Metadata, type CallOptions, type ClientMiddleware } from 'nice-grpc-common';
 import { z } from 'zod';
 import { LatencyWindow } from './latency-window.js';
 import { clockSchema, parseOptions } from './parse-options.js';
@@ -86,6 +87,10 @@ export function createHedging(options: HedgingOptions = {}): Hedging {
     const outer = rest.signal;
     const controllers: AbortController[] = [];
     const wait = currentDelayMs();
+    // One token for every attempt of this call: the balanced channel then sends a backup to a
+    // replica other than the ones still working on it (the slow or frozen one we hedge against).
+    const metadata = Metadata(rest.metadata);
+    metadata.set(MetadataKeys.call, randomUUID());
     const onOuterAbort = () => controllers.forEach((c) => c.abort());
     outer?.addEventListener('abort', onOuterAbort);
     try {
@@ -103,7 +108,7 @@ export function createHedging(options: HedgingOptions = {}): Hedging {
           live++;
           const controller = new AbortController();
           controllers.push(controller);
-          drainUnary(call.next(call.request, { ...rest, signal: controller.signal } as CallOptions)).then(
+          drainUnary(call.next(call.request, { ...rest, metadata, signal: controller.signal } as CallOptions)).then(
             (result) => {
               if (done) return;
               finish();

@@ -29,7 +29,6 @@ export { instrumentBreaker } from './breaker-metrics.js';
 export { createMethodBreakers } from './breaker-middleware.js';
 export type { BreakerMiddlewareOptions, MethodBreakers } from './breaker-middleware.js';
 export { createEndpointBreakers } from './endpoint-breakers.js';
-export { combineHealthViews } from './combine-health-views.js';
 export type { EndpointBreakers, EndpointBreakersOptions } from './endpoint-breakers.js';
 export {
   createDeadlineMiddleware,

@@ -88,6 +88,23 @@ describe('hedging (real servers, one slow replica of 3)', () => {
     expect(leftRunning).toBe(0);
   });
 
+  it('never sends a backup to the replica the call is already waiting on, with many callers at once', async () => {
+    // Round-robin with concurrent callers hands the slow replica a backup every third pick unless
+    // the channel knows which replica the call's first attempt is on (the ballast-call token).
+    const servers = await replicas(3_000);
+    const hedging = createHedging({ delayMs: 20 });
+    const client = createClientFactory().use(hedging.middleware).create(EchoServiceDefinition, channelOver(servers));
+    const durations = await Promise.all(
+      Array.from({ length: 24 }, async () => {
+        const started = performance.now();
+        await client.echo({ message: 'x' });
+        return performance.now() - started;
+      }),
+    );
+    expect(durations.filter((ms) => ms >= 2_500)).toEqual([]);
+    expect(hedging.stats().hedges).toBeGreaterThanOrEqual(8);
+  });
+
   it('never hedges a method that is not idempotent', async () => {
     const servers = await replicas(100);
     for (const s of servers) s.behaviour.delayMs = 100;

@@ -76,7 +76,8 @@ export function connect<D extends CompatServiceDefinition>(definition: D, option
           logger,
         });
   const endpointBreakers = options.endpointBreakers ? createEndpointBreakers(options.endpointBreakers) : undefined;
-  const views: HealthView[] = [detector, endpointBreakers].filter((v): v is NonNullable<typeof v> => !!v);
+  // The detector goes last: its panic threshold then sees what the breakers left.
+  const views: HealthView[] = [endpointBreakers, detector].filter((v): v is NonNullable<typeof v> => !!v);
   const outcomes: OutcomeListener[] = [detector?.record, endpointBreakers?.record].filter(
     (l): l is OutcomeListener => !!l,
   );

@@ -65,7 +65,17 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
     .use(prometheusServerMiddleware())
     .use(concurrencyCapMiddleware(options.maxConcurrentCalls));
   if (options.loadReports) server = server.use(loadReportMiddleware(monitor));
-  const shedder = options.loadShedding === false ? undefined : createLoadShedder({ ...options.loadShedding, logger });
+  const shedder =
+    options.loadShedding === false
+      ? undefined
+      : createLoadShedder({
+          ...options.loadShedding,
+          // Below ~20 concurrent calls a Node server is rarely queueing; and where several servers
+          // share one event loop (the embedded demo, tests), each other's work reads as queueing.
+          limiter: { minLimit: 20, ...(options.loadShedding.limiter as object | undefined) },
+          name: options.name,
+          logger,
+        });
   if (shedder) server = server.use(shedder.middleware);
   server = server.use(deadlinePropagationServerMiddleware);
 

@@ -1,0 +1,145 @@
+import { fileURLToPath } from 'node:url';
+import { EtcdStore } from '@ballast/config';
+import { startEtcdCluster, type EtcdCluster } from '@ballast/etcd-cluster';
+import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
+import { spawnReplica, type EchoReplica } from '@ballast/testing';
+import type { Client } from 'nice-grpc';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { connect, connection, disconnect, type ConnectOptions } from '../src/index.js';
+
+const replicaMain = fileURLToPath(new URL('./fixtures/registered-replica.ts', import.meta.url));
+
+let cluster: EtcdCluster;
+let store: EtcdStore;
+const replicas: EchoReplica[] = [];
+const clients: Client<typeof EchoServiceDefinition>[] = [];
+
+beforeAll(async () => {
+  cluster = await startEtcdCluster({ members: 3 });
+  store = await EtcdStore.connect({ endpoints: cluster.endpoints });
+});
+
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => disconnect(c)));
+  await Promise.all(replicas.splice(0).map((r) => r.stop()));
+});
+
+afterAll(async () => {
+  await store?.close();
+  await cluster?.stop();
+});
+
+async function startReplica(id: string): Promise<EchoReplica> {
+  const replica = await spawnReplica(replicaMain, [id, cluster.endpoints.join(',')], { replica: id });
+  replicas.push(replica);
+  return replica;
+}
+
+function named(id: string): EchoReplica {
+  return replicas.find((r) => r.replica === id)!;
+}
+
+function client(options: Partial<ConnectOptions> = {}) {
+  const c = connect(EchoServiceDefinition, {
+    discover: 'echo',
+    store,
+    healthCheck: { intervalMs: 100 },
+    deadlineMs: 3_000,
+    ...options,
+  });
+  clients.push(c);
+  return c;
+}
+
+/** Calls echo at a steady rate of `concurrency` loops until `stop` resolves; returns counts. */
+async function steadyLoad(c: Client<typeof EchoServiceDefinition>, concurrency: number, stop: Promise<unknown>) {
+  let done = false;
+  void stop.then(() => (done = true));
+  const result = { ok: 0, failed: [] as string[], byReplica: new Map<string, number>() };
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (!done) {
+        try {
+          const response = await c.echo({ message: 'load', delayMs: 1 });
+          result.ok++;
+          result.byReplica.set(response.replica, (result.byReplica.get(response.replica) ?? 0) + 1);
+        } catch (error) {
+          result.failed.push(String(error));
+        }
+      }
+    }),
+  );
+  return result;
+}
+
+/** Resolves when `predicate` holds for the discovered endpoints of `c`. */
+async function discovered(c: object, predicate: (ids: string[]) => boolean): Promise<void> {
+  await expect
+    .poll(
+      () =>
+        predicate(
+          connection(c)!
+            .source.current()
+            .map((e) => e.id),
+        ),
+      { timeout: 15_000, interval: 50 },
+    )
+    .toBe(true);
+}
+
+describe('connect() over replicas registered in a real etcd cluster', () => {
+  it('loses no call when a replica is SIGKILLed under load', async () => {
+    await Promise.all(['k1', 'k2', 'k3'].map(startReplica));
+    const c = client();
+    await discovered(c, (ids) => ids.length === 3);
+    const running = steadyLoad(c, 8, new Promise((resolve) => setTimeout(resolve, 3_000)));
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    await named('k1').crash();
+    const result = await running;
+    expect(result.failed).toEqual([]);
+    expect(result.ok).toBeGreaterThan(100);
+  });
+
+  it('loses no call when a replica drains on SIGTERM, and it leaves the registry', async () => {
+    await Promise.all(['t1', 't2', 't3'].map(startReplica));
+    const c = client();
+    await discovered(c, (ids) => ids.length === 3);
+    const running = steadyLoad(c, 8, new Promise((resolve) => setTimeout(resolve, 3_000)));
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    await named('t1').drain();
+    await discovered(c, (ids) => !ids.includes('t1'));
+    const result = await running;
+    expect(result.failed).toEqual([]);
+  });
+
+  it('with hedging, loses no call when a replica freezes (SIGSTOP), and the detector ejects it', async () => {
+    await Promise.all(['f1', 'f2', 'f3'].map(startReplica));
+    const c = client({ hedging: { delayMs: 50 }, deadlineMs: 2_000 });
+    await discovered(c, (ids) => ids.length === 3);
+    const running = steadyLoad(c, 8, new Promise((resolve) => setTimeout(resolve, 4_000)));
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    named('f1').freeze();
+    try {
+      await expect
+        .poll(() => connection(c)!.detector!.state('f1')?.kind, { timeout: 5_000, interval: 50 })
+        .not.toBe('up');
+      const result = await running;
+      expect(result.failed).toEqual([]);
+    } finally {
+      named('f1').thaw();
+    }
+  });
+
+  it('sends traffic to a new replica within a second of it registering', async () => {
+    await Promise.all(['n1', 'n2'].map(startReplica));
+    const c = client({ balancer: 'round-robin' });
+    await discovered(c, (ids) => ids.length === 2);
+    await c.echo({ message: 'warm' });
+    await startReplica('n3');
+    const registeredAt = Date.now();
+    await expect
+      .poll(async () => (await c.echo({ message: 'who' })).replica, { timeout: 1_000, interval: 10 })
+      .toBe('n3');
+    expect(Date.now() - registeredAt).toBeLessThan(1_000);
+  });
+});
