@@ -69,19 +69,14 @@ export class DashboardStateBuilder {
     return now - base.at < 100 ? 0 : ((picks - base.picks) * 1000) / (now - base.at);
   }
 
-  /** Through InventoryService (so its replicas show picks too); from the store when it cannot answer fast. */
+  /**
+   * Straight from the store: reading it through InventoryService would make the dashboard part of
+   * the experiment (its calls would trip breakers and spend retry budget while a replica is frozen).
+   */
   async #stock(sku: string): Promise<{ sku: string } & StockLevel> {
-    try {
-      const { available, reserved } = await this.clients.inventory.getStock(
-        { sku },
-        { signal: AbortSignal.timeout(500) },
-      );
-      return { sku, available, reserved };
-    } catch {
-      const { kv } = await this.cluster.store.get(shopKeys.stock(sku));
-      const level: StockLevel = kv ? JSON.parse(kv.value) : { available: 0, reserved: 0 };
-      return { sku, ...level };
-    }
+    const { kv } = await this.cluster.store.get(shopKeys.stock(sku));
+    const level: StockLevel = kv ? JSON.parse(kv.value) : { available: 0, reserved: 0 };
+    return { sku, ...level };
   }
 
   async build(): Promise<DashboardState> {

@@ -1,24 +1,43 @@
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { MemoryStore } from '@ballast/config';
+import { startEtcdCluster, type EtcdCluster } from '@ballast/etcd-cluster';
 import { chromium, type Browser } from 'playwright-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmbeddedCluster } from '../src/embedded-cluster.js';
 import { startGateway, type Gateway } from '../src/gateway.js';
 import { seedStock } from '../src/inventory-service.js';
 import { uniformStock } from '../src/order-workload.js';
+import { startProcessCluster } from '../src/process-cluster.js';
 import type { ShopCluster } from '../src/shop-cluster.js';
 
 const ARTIFACTS = new URL('../test-artifacts/', import.meta.url);
+
+const launchChromium = () =>
+  chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
 
 describe('dashboard in headless Chromium', () => {
   let cluster: ShopCluster | undefined;
   let gateway: Gateway | undefined;
   let browser: Browser | undefined;
+  let etcd: EtcdCluster | undefined;
   afterEach(async () => {
     await browser?.close();
     await gateway?.close();
     await cluster?.close();
+    await etcd?.stop();
+    [browser, gateway, cluster, etcd] = [undefined, undefined, undefined, undefined];
   });
 
   it('lists every replica; "kill" shows one down, then serving again', async () => {
@@ -26,18 +45,7 @@ describe('dashboard in headless Chromium', () => {
     await seedStock(store, uniformStock(5000));
     cluster = await startEmbeddedCluster({ store, restartDelayMs: 2000 });
     gateway = await startGateway({ cluster, snapshotIntervalMs: 250 });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     await page.goto(gateway.url);
 
@@ -78,4 +86,43 @@ describe('dashboard in headless Chromium', () => {
     await page.screenshot({ fullPage: true, path: fileURLToPath(new URL('dashboard.png', ARTIFACTS)) });
     await page.click('#load-stop');
   }, 90_000);
+
+  it('etcd mode: SIGSTOP shows "frozen", SIGKILL shows the process down and the supervisor bringing it back', async () => {
+    etcd = await startEtcdCluster({ members: 3 });
+    cluster = await startProcessCluster({ endpoints: etcd.endpoints, etcdCluster: etcd, logLevel: 'error' });
+    await seedStock(cluster.store, uniformStock(5000));
+    gateway = await startGateway({ cluster, snapshotIntervalMs: 250 });
+    browser = await launchChromium();
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(gateway.url);
+    const state = (name: string) => page.locator(`tr[data-replica="${name}"]`).getAttribute('data-state');
+    await expect
+      .poll(() => page.locator('tr[data-state="serving"]').count(), { timeout: 60_000, interval: 250 })
+      .toBe(8);
+    await expect.poll(() => page.locator('#etcd li.leader').count(), { timeout: 10_000 }).toBe(1);
+    expect(await page.locator('#mode').textContent()).toMatch(/etcd mode/);
+
+    await page.locator('tr[data-replica="inventory-1"] button[data-action="freeze"]').click();
+    await expect.poll(() => state('inventory-1'), { timeout: 10_000 }).toBe('frozen');
+    await page.locator('tr[data-replica="inventory-1"] button[data-action="heal"]').click();
+    await expect.poll(() => state('inventory-1'), { timeout: 10_000 }).toBe('serving');
+
+    await page.locator('tr[data-replica="payments-1"] button[data-action="kill"]').click();
+    const seen = new Set<string>();
+    await expect
+      .poll(
+        async () => {
+          seen.add((await state('payments-1')) ?? '');
+          return ['down', 'restarting', 'starting'].some((s) => seen.has(s));
+        },
+        { timeout: 10_000, interval: 50 },
+      )
+      .toBe(true);
+    await expect.poll(() => state('payments-1'), { timeout: 30_000, interval: 250 }).toBe('serving');
+    expect(Number(await page.locator('tr[data-replica="payments-1"] td').nth(7).textContent())).toBeGreaterThanOrEqual(
+      1,
+    );
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ fullPage: true, path: fileURLToPath(new URL('dashboard-etcd.png', ARTIFACTS)) });
+  }, 120_000);
 });
