@@ -54,6 +54,9 @@ describe('gateway HTTP API (embedded shop)', () => {
     for (const answer of again) expect(answer.body.id).toBe(first.body.id);
     expect((await api(`/api/orders/${first.body.id}`)).body).toMatchObject({ id: first.body.id, status: 'confirmed' });
     expect((await api('/api/stock/BUOY-02')).body).toMatchObject({ available: 8, reserved: 2 });
+    const reused = await order('key-1', { customerId: 'c-1', lines: [{ sku: 'BUOY-02', quantity: 3 }] });
+    expect(reused.status).toBe(409);
+    expect(reused.body.error).toMatch(/used for a different order/);
     const audit = await auditShop(store, initial);
     expect(audit.orders.confirmed).toBe(1);
     expect(audit.duplicated).toBe(0);
