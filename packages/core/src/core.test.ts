@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   allOfHealth,
   formatLoadReport,
+  optionProblem,
   parseLoadReport,
   seededRandom,
   StaticEndpointSource,
@@ -75,5 +76,22 @@ describe('allOfHealth', () => {
     view.onChange(() => changes++);
     listeners.forEach((l) => l());
     expect(changes).toBe(2);
+  });
+});
+
+describe('optionProblem', () => {
+  it('names the option path, the value received and what is allowed', () => {
+    const problem = optionProblem(
+      { policyOptions: { decayMs: -1 } },
+      { path: ['policyOptions', 'decayMs'], message: 'too small' },
+      'balancer',
+      { policyOptions: 'see the policy options table' },
+    );
+    expect(problem).toEqual({
+      field: 'balancer.policyOptions.decayMs',
+      detail: 'is -1 (too small)',
+      allowed: 'see the policy options table',
+    });
+    expect(optionProblem({}, { path: ['name'], message: 'required' }, '', {}).detail).toBe('is missing (required)');
   });
 });
