@@ -7,7 +7,7 @@ describe('EtcdStore.connect with bad input', () => {
   it('retries an unreachable cluster with backoff, logs the endpoints, then says what to check', async () => {
     const { logger, lines } = captureLogger();
     const endpoints = ['http://127.0.0.1:1', 'http://127.0.0.1:2'];
-    const error = await EtcdStore.connect({ endpoints, startupTimeoutMs: 1500 }, logger).catch((e: unknown) => e);
+    const error = await EtcdStore.connect({ endpoints, startupTimeoutMs: 3000 }, logger).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(StoreUnavailableError);
     expect((error as Error).message).toMatch(
       /127\.0\.0\.1:1, http:\/\/127\.0\.0\.1:2 within \d+ ms: check that etcd runs/,
