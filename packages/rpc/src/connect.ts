@@ -17,12 +17,15 @@ import {
   createRetry,
   type EndpointBreakers,
   type Hedging,
+  type HedgingCallOptions,
+  type RetryCallOptions,
   type MethodBreakers,
   type Retry,
 } from '@ballast/recovery';
 import { createClientFactory, Status, type Channel, type Client, type ClientMiddleware } from 'nice-grpc';
 import type { CompatServiceDefinition } from 'nice-grpc/lib/service-definitions/index.js';
 import { Metadata } from 'nice-grpc-common';
+import type { DeadlineOptions } from 'nice-grpc-client-middleware-deadline';
 import { prometheusClientMiddleware } from 'nice-grpc-prometheus';
 import { DeferredSource } from './deferred-source.js';
 import { RpcOptionsError } from './errors.js';
@@ -44,6 +47,13 @@ export interface Connection {
 
 const connections = new WeakMap<object, Connection>();
 
+/**
+ * What a call through connect() may pass besides nice-grpc's own options: `deadline` (a Date, or
+ * ms from now), `retry` (true opts a non-idempotent method in, false turns retries off),
+ * `retryMaxAttempts`, and `hedge`.
+ */
+export type BallastCallOptions = DeadlineOptions & RetryCallOptions & HedgingCallOptions;
+
 const DEFAULT_RETRYABLE_CODES = [
   Status.UNAVAILABLE,
   Status.RESOURCE_EXHAUSTED,
@@ -57,7 +67,10 @@ const DEFAULT_RETRYABLE_CODES = [
  * deadline → retry (budgeted, failover) → hedging → circuit breaker → a balanced channel that
  * the failure detector steers. Close it with `disconnect(client)`.
  */
-export function connect<D extends CompatServiceDefinition>(definition: D, options: ConnectOptions): Client<D> {
+export function connect<D extends CompatServiceDefinition>(
+  definition: D,
+  options: ConnectOptions,
+): Client<D, BallastCallOptions> {
   const service = serviceName(definition);
   const logger = (options.logger ?? createLogger('@ballast/rpc')).child({ client: service });
   const source = endpointSource(service, options, logger);
@@ -132,7 +145,7 @@ export function connect<D extends CompatServiceDefinition>(definition: D, option
   const methodOptions = defaultCallOptions(definition, options);
   const mainChannel = channelFor();
   const channels = [mainChannel];
-  let client = factory.create(definition, asChannel(mainChannel), methodOptions) as Client<D>;
+  let client = factory.create(definition, asChannel(mainChannel), methodOptions) as Client<D, BallastCallOptions>;
   for (const [method, overrides] of Object.entries(options.methods ?? {})) {
     if (!overrides.balancer) continue;
     const channel = channelFor(overrides);

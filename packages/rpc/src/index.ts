@@ -10,5 +10,5 @@ export { LoadMonitor, loadReportMiddleware } from './load-monitor.js';
 export { handlerErrorsMiddleware } from './handler-errors.js';
 export { concurrencyCapMiddleware } from './concurrency-cap.js';
 export { connect, connection, disconnect } from './connect.js';
-export type { Connection } from './connect.js';
+export type { BallastCallOptions, Connection } from './connect.js';
 export type { ConnectOptions, MethodOverrides } from './connect-options.js';

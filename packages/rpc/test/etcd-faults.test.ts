@@ -51,25 +51,42 @@ function client(options: Partial<ConnectOptions> = {}) {
   return c;
 }
 
-/** Calls echo at a steady rate of `concurrency` loops until `stop` resolves; returns counts. */
-async function steadyLoad(c: Client<typeof EchoServiceDefinition>, concurrency: number, stop: Promise<unknown>) {
+/**
+ * Calls echo from `concurrency` loops until stop(); `served(n)` resolves once n calls have
+ * succeeded in all, so a test injects its fault into load that is really flowing.
+ */
+function steadyLoad(c: Client<typeof EchoServiceDefinition>, concurrency: number) {
   let done = false;
-  void stop.then(() => (done = true));
-  const result = { ok: 0, failed: [] as string[], byReplica: new Map<string, number>() };
-  await Promise.all(
+  const failed: string[] = [];
+  let ok = 0;
+  const waiters: Array<{ n: number; resolve: () => void }> = [];
+  const loops = Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (!done) {
         try {
-          const response = await c.echo({ message: 'load', delayMs: 1 });
-          result.ok++;
-          result.byReplica.set(response.replica, (result.byReplica.get(response.replica) ?? 0) + 1);
+          await c.echo({ message: 'load', delayMs: 1 });
+          ok++;
+          for (const w of waiters.filter((w) => ok >= w.n)) {
+            waiters.splice(waiters.indexOf(w), 1);
+            w.resolve();
+          }
         } catch (error) {
-          result.failed.push(String(error));
+          failed.push(String(error));
         }
       }
     }),
   );
-  return result;
+  return {
+    get ok() {
+      return ok;
+    },
+    served: (n: number) => new Promise<void>((resolve) => (ok >= n ? resolve() : waiters.push({ n, resolve }))),
+    async stop() {
+      done = true;
+      await loops;
+      return { ok, failed };
+    },
+  };
 }
 
 /** Resolves when `predicate` holds for the discovered endpoints of `c`. */
@@ -92,23 +109,24 @@ describe('connect() over replicas registered in a real etcd cluster', () => {
     await Promise.all(['k1', 'k2', 'k3'].map(startReplica));
     const c = client();
     await discovered(c, (ids) => ids.length === 3);
-    const running = steadyLoad(c, 8, new Promise((resolve) => setTimeout(resolve, 3_000)));
-    await new Promise((resolve) => setTimeout(resolve, 800));
+    const load = steadyLoad(c, 8);
+    await load.served(200);
     await named('k1').crash();
-    const result = await running;
+    await load.served(load.ok + 1_000);
+    const result = await load.stop();
     expect(result.failed).toEqual([]);
-    expect(result.ok).toBeGreaterThan(100);
   });
 
   it('loses no call when a replica drains on SIGTERM, and it leaves the registry', async () => {
     await Promise.all(['t1', 't2', 't3'].map(startReplica));
     const c = client();
     await discovered(c, (ids) => ids.length === 3);
-    const running = steadyLoad(c, 8, new Promise((resolve) => setTimeout(resolve, 3_000)));
-    await new Promise((resolve) => setTimeout(resolve, 800));
+    const load = steadyLoad(c, 8);
+    await load.served(200);
     await named('t1').drain();
     await discovered(c, (ids) => !ids.includes('t1'));
-    const result = await running;
+    await load.served(load.ok + 500);
+    const result = await load.stop();
     expect(result.failed).toEqual([]);
   });
 
@@ -116,14 +134,15 @@ describe('connect() over replicas registered in a real etcd cluster', () => {
     await Promise.all(['f1', 'f2', 'f3'].map(startReplica));
     const c = client({ hedging: { delayMs: 50 }, deadlineMs: 2_000 });
     await discovered(c, (ids) => ids.length === 3);
-    const running = steadyLoad(c, 8, new Promise((resolve) => setTimeout(resolve, 4_000)));
-    await new Promise((resolve) => setTimeout(resolve, 800));
+    const load = steadyLoad(c, 8);
+    await load.served(200);
     named('f1').freeze();
     try {
       await expect
         .poll(() => connection(c)!.detector!.state('f1')?.kind, { timeout: 5_000, interval: 50 })
         .not.toBe('up');
-      const result = await running;
+      await load.served(load.ok + 1_000);
+      const result = await load.stop();
       expect(result.failed).toEqual([]);
     } finally {
       named('f1').thaw();
