@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run setup: install the npm dependencies, then etcd (needed by the test suite) when it is missing.
+// npm run setup: install the npm dependencies, then the system packages the tests need when missing.
 // Plain Node with no dependencies, because it runs before node_modules exists.
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
@@ -29,21 +29,27 @@ function onPath(name) {
 // the lockfile, and `npm ci` then refuses the lockfile as out of sync.
 run('npm', ['install', '--no-audit', '--no-fund']);
 
-if (process.env.ETCD_BIN || onPath('etcd')) {
-  console.log('setup: etcd is installed.');
+// Debian packages the tests need: etcd (the Raft-backed store's tests) and Chromium (the shop
+// dashboard's browser test).
+const needed = [];
+if (!(process.env.ETCD_BIN || onPath('etcd'))) needed.push('etcd-server', 'etcd-client');
+if (!onPath('chromium')) needed.push('chromium');
+
+if (needed.length === 0) {
+  console.log('setup: etcd and chromium are installed.');
 } else if (process.platform === 'linux' && onPath('apt-get')) {
   const root = process.getuid?.() === 0;
   if (!root && !onPath('sudo')) {
-    console.error('setup: etcd is missing; run as root: apt-get install -y etcd-server etcd-client');
+    console.error(`setup: missing ${needed.join(', ')}; run as root: apt-get install -y ${needed.join(' ')}`);
     process.exit(1);
   }
   const apt = (args) => (root ? run('apt-get', args) : run('sudo', ['apt-get', ...args]));
   apt(['update', '-qq']);
-  apt(['install', '-y', '-qq', 'etcd-server', 'etcd-client']);
+  apt(['install', '-y', '-qq', ...needed]);
 } else {
   console.error(
-    'setup: etcd is missing and this is not a Debian/Ubuntu system. Install etcd 3.4+ ' +
-      '(macOS: "brew install etcd"; elsewhere: your package manager), or set ETCD_BIN to its path.',
+    `setup: missing ${needed.join(', ')} and this is not a Debian/Ubuntu system. Install etcd 3.4+ ` +
+      '(macOS: "brew install etcd") and Chromium, or set ETCD_BIN to the etcd binary.',
   );
   process.exit(1);
 }
