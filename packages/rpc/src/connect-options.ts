@@ -35,7 +35,7 @@ export interface ConnectOptions {
   /** Balancing policy (default 'peak-ewma'). */
   balancer?: PolicyName | PolicyFactory;
   balancerOptions?: PolicyOptionsInput;
-  /** Active grpc.health.v1 checks (default on, 1 s interval); false turns them off. */
+  /** Active grpc.health.v1 checks (default on, every 100 ms); false turns them off. */
   healthCheck?: HeartbeatOptionsInput | false;
   /** Passive outlier ejection (default on); false turns it off. */
   outlierDetection?: OutlierOptionsInput | false;
@@ -45,7 +45,7 @@ export interface ConnectOptions {
   retry?: RetryMiddlewareOptions | false;
   /** Hedged requests for idempotent methods (default off). */
   hedging?: HedgingOptions | false;
-  /** Per-method circuit breakers (default on: opens at ≥ 50 % failures over 10 s with ≥ 20 calls); false turns them off. */
+  /** Per-method circuit breakers (default on: opens at ≥ 50 % gateway errors, not counting load shedding, over 10 s with ≥ 20 calls); false turns them off. */
   circuitBreaker?: BreakerMiddlewareOptions | false;
   /** Per-endpoint circuit breakers (default off: outlier detection covers endpoints). */
   endpointBreakers?: EndpointBreakersOptions | false;

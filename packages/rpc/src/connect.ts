@@ -3,6 +3,7 @@ import { discover } from '@ballast/config';
 import {
   allOfHealth,
   createLogger,
+  GATEWAY_ERROR_CODES,
   StaticEndpointSource,
   type EndpointSource,
   type HealthView,
@@ -81,7 +82,9 @@ export function connect<D extends CompatServiceDefinition>(
       : createDetector({
           source,
           target: service,
-          heartbeat: options.healthCheck ?? {},
+          // 100 ms heartbeats find a frozen replica in ≈ 0.5 s; ten tiny Checks a second per
+          // replica is cheap next to the calls that would otherwise hang until their deadline.
+          heartbeat: options.healthCheck ?? { intervalMs: 100 },
           outlier: options.outlierDetection ?? {},
           panicThreshold: options.panicThreshold,
           clock: options.clock,
@@ -129,7 +132,10 @@ export function connect<D extends CompatServiceDefinition>(
       ? undefined
       : createMethodBreakers(
           options.circuitBreaker ?? {
-            breaker: { policy: { kind: 'sampling', windowMs: 10_000, minVolume: 20, failureRate: 0.5 } },
+            breaker: { policy: { kind: 'sampling', windowMs: 10_000, minVolume: 20, failureRate: 0.5 }, logger },
+            // A server shedding load (RESOURCE_EXHAUSTED + pushback) is protecting itself, and the
+            // retry goes elsewhere; opening the method's breaker on it would refuse every call.
+            failureCodes: GATEWAY_ERROR_CODES.filter((code) => code !== Status.RESOURCE_EXHAUSTED),
           },
         );
 

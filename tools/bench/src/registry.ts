@@ -7,14 +7,18 @@ import type { Scenario } from './scenario.js';
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const root = repoRoot;
 
-/** Files that may hold scenarios: packages/<pkg>/bench/*.ts and tools/bench/scenarios/*.ts. */
+/** Files that may hold scenarios: {packages,apps}/<name>/bench/*.ts and tools/bench/scenarios/*.ts. */
 async function scenarioFiles(): Promise<string[]> {
   const files: string[] = [];
   const add = async (dir: string) => {
     const entries = await readdir(dir).catch(() => [] as string[]);
     for (const entry of entries) if (entry.endsWith('.ts') && !entry.endsWith('.test.ts')) files.push(join(dir, entry));
   };
-  for (const pkg of await readdir(join(root, 'packages'))) await add(join(root, 'packages', pkg, 'bench'));
+  for (const parent of ['packages', 'apps']) {
+    for (const name of await readdir(join(root, parent)).catch(() => [] as string[])) {
+      await add(join(root, parent, name, 'bench'));
+    }
+  }
   await add(join(root, 'tools', 'bench', 'scenarios'));
   return files;
 }
