@@ -15,6 +15,11 @@ const schema = z.object({
   callTimeoutMs: z.number().int().min(100).max(60_000).default(1000),
   /** How long connect() keeps retrying an unreachable cluster before StoreUnavailableError. */
   startupTimeoutMs: z.number().int().min(0).max(600_000).default(10_000),
+  /**
+   * After a member fails three calls in a row, etcd3 skips it for this long (its default is 5 s,
+   * which keeps a restarted cluster unusable for seconds after it is back).
+   */
+  memberRetryMs: z.number().int().min(100).max(60_000).default(1000),
   /** How often each watch checks that it is not silently stuck (etcd3 #72, #78). */
   watchCheckIntervalMs: z.number().int().min(50).max(60_000).default(1000),
   /** Puts larger than this are rejected before they are sent (etcd's --max-request-bytes). */

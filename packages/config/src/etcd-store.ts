@@ -1,5 +1,6 @@
 import { createLogger, type Logger } from '@ballast/core';
-import { Etcd3, type IOptions, type IResponseOp } from 'etcd3';
+import { circuitBreaker, ConsecutiveBreaker, handleWhen } from 'cockatiel';
+import { Etcd3, isRecoverableError, type IOptions, type IResponseOp } from 'etcd3';
 import { LeaseNotFoundError, StoreAuthError, StoreClosedError, StoreUnavailableError } from './errors.js';
 import { mapEtcdError, prefixEnd, toCompare, toKeyValue, toRequestOp } from './etcd-mapping.js';
 import { parseEtcdStoreOptions, type EtcdStoreConfig, type EtcdStoreOptions } from './etcd-options.js';
@@ -256,6 +257,13 @@ function clientOptions(config: EtcdStoreConfig): IOptions {
           },
         }
       : {}),
+    faultHandling: {
+      host: () =>
+        circuitBreaker(handleWhen(isRecoverableError), {
+          halfOpenAfter: config.memberRetryMs,
+          breaker: new ConsecutiveBreaker(3),
+        }),
+    },
     defaultCallOptions: (context) =>
       context.isStream ? {} : { deadline: new Date(Date.now() + config.callTimeoutMs) },
   };

@@ -119,8 +119,10 @@ describe('EtcdStore under etcd faults', () => {
     cleanups.push(() => source.close());
     await vi.waitFor(() => expect(source.current().map((e) => e.id)).toEqual(['a', 'b']), { timeout: 30_000 });
     await vi.waitFor(() => expect(candidates.filter((c) => c.holding())).toHaveLength(1), { timeout: 30_000 });
-    const leader = await election.leader();
-    expect(candidates.find((c) => c.holding())?.id).toBe(leader?.value);
+    await vi.waitFor(
+      async () => expect(candidates.find((c) => c.holding())?.id).toBe((await election.leader())?.value),
+      { timeout: 10_000 },
+    );
     expect(maxLeaders).toBe(1);
   });
 });
