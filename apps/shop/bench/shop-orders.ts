@@ -1,4 +1,4 @@
-import type { BenchRecord, Scenario } from '@ballast/bench';
+import type { BenchRecord, Scenario } from '@ballast/bench-kit';
 import { MemoryStore } from '@ballast/config';
 import { seededRandom } from '@ballast/core';
 import { startEmbeddedCluster } from '../src/embedded-cluster.js';

@@ -1,5 +1,5 @@
-import type { BenchContext, BenchRecord, Scenario } from '@ballast/bench';
-import { spread } from '@ballast/bench';
+import type { BenchContext, BenchRecord, Scenario } from '@ballast/bench-kit';
+import { spread } from '@ballast/bench-kit';
 import { seededRandom, type Endpoint } from '@ballast/core';
 import { pino } from 'pino';
 import { BUILT_IN_POLICIES, createPolicy, pickRequest, recordMetadata, type PickRequest } from '../src/index.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { BenchContext, BenchRecord, Scenario } from '@ballast/bench';
-import { quantile, spread } from '@ballast/bench';
+import type { BenchContext, BenchRecord, Scenario } from '@ballast/bench-kit';
+import { quantile, spread } from '@ballast/bench-kit';
 import { startEtcdCluster, type EtcdCluster } from '@ballast/etcd-cluster';
 import { Election, EtcdStore, MemoryStore, type KvStore, type LeaderInfo, type WatchBatch } from '../src/index.js';
 import { CandidateProcess } from '../test/candidate-process.js';

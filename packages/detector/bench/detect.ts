@@ -1,5 +1,5 @@
-import type { BenchContext, BenchRecord, Scenario } from '@ballast/bench';
-import { spread } from '@ballast/bench';
+import type { BenchContext, BenchRecord, Scenario } from '@ballast/bench-kit';
+import { spread } from '@ballast/bench-kit';
 import { seededRandom, StaticEndpointSource, type Random } from '@ballast/core';
 import { delay, spawnEchoReplica, type EchoReplica } from '@ballast/testing';
 import { pino } from 'pino';

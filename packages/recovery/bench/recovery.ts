@@ -1,5 +1,5 @@
 import { createBalancedChannel } from '@ballast/balancer';
-import { spread, quantile, type BenchContext, type BenchRecord, type Scenario } from '@ballast/bench';
+import { spread, quantile, type BenchContext, type BenchRecord, type Scenario } from '@ballast/bench-kit';
 import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
 import { spawnEchoReplica, type EchoReplica } from '@ballast/testing';
 import { createChannel, createClientFactory } from 'nice-grpc';

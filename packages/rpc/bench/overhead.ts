@@ -1,4 +1,4 @@
-import { quantile, spread, type BenchRecord, type Scenario } from '@ballast/bench';
+import { quantile, spread, type BenchRecord, type Scenario } from '@ballast/bench-kit';
 import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
 import { spawnEchoReplica } from '@ballast/testing';
 import { createChannel, createClient, type Client } from 'nice-grpc';

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { EtcdStore, type WatchBatch } from '@ballast/config';
 import { startEtcdCluster, type EtcdCluster, type EtcdMember } from '@ballast/etcd-cluster';
-import type { BenchRecord, Scenario } from '../src/scenario.js';
+import type { BenchRecord, Scenario } from '@ballast/bench-kit';
 import { casCounter } from '../src/cas-counter.js';
 import { silentLogger } from '../src/fault-run.js';
-import { spread } from '../src/stats.js';
+import { spread } from '@ballast/bench-kit';
 
 /** CAS writes and a watch on one key; the leader is SIGKILLed after `killAfter` acknowledged writes. */
 async function leaderKillRun(cluster: EtcdCluster, writes: number, killAfter: number, signal: AbortSignal) {

@@ -1,4 +1,4 @@
-import type { BenchRecord, Scenario } from '../src/scenario.js';
+import type { BenchRecord, Scenario } from '@ballast/bench-kit';
 import { faultRun, type FaultRunResult } from '../src/fault-run.js';
 import { faultTimeline, summarizeFaultRuns } from '../src/fault-summary.js';
 import { startFleet } from '../src/fleet.js';

@@ -1,10 +1,10 @@
 import { connect, connection, disconnect } from '@ballast/rpc';
 import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
-import type { BenchRecord, Scenario } from '../src/scenario.js';
+import type { BenchRecord, Scenario } from '@ballast/bench-kit';
 import { silentLogger } from '../src/fault-run.js';
 import { startFleet, type Fleet } from '../src/fleet.js';
 import { closedLoop } from '../src/load.js';
-import { spread } from '../src/stats.js';
+import { spread } from '@ballast/bench-kit';
 
 interface Variant {
   budget: boolean;

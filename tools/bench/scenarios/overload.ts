@@ -1,11 +1,11 @@
 import { connect, disconnect } from '@ballast/rpc';
 import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
 import { ClientError, Status } from 'nice-grpc-common';
-import type { BenchRecord, Scenario } from '../src/scenario.js';
+import type { BenchRecord, Scenario } from '@ballast/bench-kit';
 import { silentLogger } from '../src/fault-run.js';
 import { startFleet, type Fleet } from '../src/fleet.js';
 import { spawnServeReplica } from '../src/serve-replica.js';
-import { quantile, spread } from '../src/stats.js';
+import { quantile, spread } from '@ballast/bench-kit';
 
 const WORKERS = 4;
 const WORK_MS = 20;

@@ -1,4 +1,4 @@
-import type { BenchRecord } from './scenario.js';
+import type { BenchRecord } from '@ballast/bench-kit';
 
 /** One scenario in the results file (shape in shared BENCH.md). */
 export interface ScenarioReport {

@@ -1,6 +1,6 @@
 import { parse, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import type { BenchRecord } from './scenario.js';
+import type { BenchRecord } from '@ballast/bench-kit';
 
 /** Renders a Vega-Lite spec to an SVG string in Node (no browser, no canvas). */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {

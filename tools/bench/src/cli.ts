@@ -5,8 +5,8 @@ import { parseArgs } from 'node:util';
 import { parseBenchReport, type BenchReport } from './bench-report.js';
 import { loadScenarios, repoRoot } from './registry.js';
 import { writeReport } from './report.js';
-import type { BenchRecord } from './scenario.js';
-import { formatTable } from './table.js';
+import type { BenchRecord } from '@ballast/bench-kit';
+import { formatTable } from '@ballast/bench-kit';
 
 /** Scenarios that must report no failed calls (the design says there must be none). */
 const ZERO_FAILURES = new Set(['crash', 'drain', 'overhead']);

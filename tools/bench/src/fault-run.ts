@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import type { Fleet } from './fleet.js';
 import { closedLoop, type CallSample } from './load.js';
 import { watchPicks } from './pick-watch.js';
-import { quantile } from './stats.js';
+import { quantile } from '@ballast/bench-kit';
 
 export const silentLogger = pino({ level: 'silent' });
 

@@ -1,8 +1,8 @@
 import { Status } from 'nice-grpc-common';
-import type { BenchRecord } from './scenario.js';
+import type { BenchRecord } from '@ballast/bench-kit';
 import type { FaultRunResult } from './fault-run.js';
 import { timeline } from './load.js';
-import { spread } from './stats.js';
+import { spread } from '@ballast/bench-kit';
 
 /** One record over repeated fault runs: failed calls summed, times and latencies as median + spread. */
 export function summarizeFaultRuns(runs: readonly FaultRunResult[], withDetect: boolean): BenchRecord {

@@ -1,3 +1,3 @@
-export type { BenchContext, BenchRecord, Scenario, ScenarioResult } from './scenario.js';
-export { median, quantile, spread } from './stats.js';
-export { formatTable } from './table.js';
+export type { BenchContext, BenchRecord, Scenario, ScenarioResult } from '@ballast/bench-kit';
+export { median, quantile, spread, formatTable } from '@ballast/bench-kit';
+export { loadScenarios, repoRoot } from './registry.js';

@@ -1,4 +1,4 @@
-import type { BenchRecord } from './scenario.js';
+import type { BenchRecord } from '@ballast/bench-kit';
 
 /**
  * A Markdown table of flat records; a figure with `<name>_min`/`<name>_max` shows as one cell

@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { Scenario } from './scenario.js';
+import type { Scenario } from '@ballast/bench-kit';
 
 /** The repository root (scenarios are found under it; the report goes to its bench/). */
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));

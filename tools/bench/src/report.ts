@@ -4,7 +4,7 @@ import { format, resolveConfig } from 'prettier';
 import type { BenchReport, ScenarioReport } from './bench-report.js';
 import { policySpec, renderSvg, timelineSpec } from './charts.js';
 import { markdownTable } from './markdown-table.js';
-import type { BenchRecord } from './scenario.js';
+import type { BenchRecord } from '@ballast/bench-kit';
 import { checkTargets } from './targets.js';
 
 interface Chart {

@@ -1,5 +1,5 @@
 import type { BenchReport } from './bench-report.js';
-import type { BenchRecord } from './scenario.js';
+import type { BenchRecord } from '@ballast/bench-kit';
 
 /** One target of issue 9 and what the results say about it. */
 export interface TargetCheck {

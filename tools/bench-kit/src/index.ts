@@ -1,0 +1,3 @@
+export type { BenchContext, BenchRecord, Scenario, ScenarioResult } from './scenario.js';
+export { median, quantile, spread } from './stats.js';
+export { formatTable } from './table.js';
