@@ -52,6 +52,13 @@ export class CompactedError extends ConfigError {
   }
 }
 
+/** The first line of the last failure (a gRPC status carries a multi-line tail). */
+function lastError(reason: unknown): string {
+  if (!(reason instanceof Error)) return '';
+  const line = reason.message.split('\n')[0]!.trim();
+  return line ? ` (last error: ${line})` : '';
+}
+
 /** The store could not be reached before the startup timeout. */
 export class StoreUnavailableError extends ConfigError {
   constructor(
@@ -62,7 +69,8 @@ export class StoreUnavailableError extends ConfigError {
     super(
       'STORE_UNAVAILABLE',
       `no etcd member answered at ${endpoints.join(', ')} within ${waitedMs} ms: check that etcd runs there ` +
-        '(etcdctl endpoint health), that the addresses, TLS and credentials are right, or set ETCD_ENDPOINTS',
+        '(etcdctl endpoint health), that the addresses, TLS and credentials are right, or set ETCD_ENDPOINTS' +
+        lastError(reason),
     );
   }
 }

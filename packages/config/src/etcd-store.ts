@@ -1,5 +1,5 @@
 import { createLogger, type Logger } from '@ballast/core';
-import { circuitBreaker, ConsecutiveBreaker, handleWhen } from 'cockatiel';
+import { circuitBreaker, ConsecutiveBreaker, handleWhen, isBrokenCircuitError } from 'cockatiel';
 import { Etcd3, isRecoverableError, type IOptions, type IResponseOp } from 'etcd3';
 import { LeaseNotFoundError, StoreAuthError, StoreClosedError, StoreUnavailableError } from './errors.js';
 import { mapEtcdError, prefixEnd, toCompare, toKeyValue, toRequestOp } from './etcd-mapping.js';
@@ -47,12 +47,15 @@ export class EtcdStore implements KvStore {
     const { endpoints, startupTimeoutMs } = store.config;
     const started = Date.now();
     let delay = 100;
+    // The member breaker's "circuit is open" hides why the member failed; report that instead.
+    let cause: unknown;
     for (let attempt = 1; ; attempt++) {
       try {
         await store.get('\0');
         if (attempt > 1) logger.info({ endpoints, attempt }, 'etcd reachable');
         return store;
       } catch (err) {
+        if (!isBrokenCircuitError(err) || cause === undefined) cause = err;
         const reason = (err as Error).message;
         if (/authentication failed|permission denied|user name is empty|invalid auth token/i.test(reason)) {
           await store.close();
@@ -61,7 +64,7 @@ export class EtcdStore implements KvStore {
         const waited = Date.now() - started;
         if (waited + delay > startupTimeoutMs) {
           await store.close();
-          throw new StoreUnavailableError(endpoints, waited, err);
+          throw new StoreUnavailableError(endpoints, waited, cause);
         }
         logger.warn(
           { endpoints, attempt, retryInMs: delay, reason: (err as Error).message },

@@ -1,12 +1,13 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EtcdMember } from './etcd-member.js';
+import { EtcdMember, type EtcdTlsOptions } from './etcd-member.js';
 import { findEtcd } from './find-etcd.js';
 import { freePort } from './free-port.js';
-import { memberStatus } from './member-status.js';
+import { memberStatus, type StatusTls } from './member-status.js';
 
 export { EtcdMember };
+export type { EtcdTlsOptions };
 
 export interface EtcdClusterOptions {
   /** Number of members (default 3). */
@@ -18,6 +19,11 @@ export interface EtcdClusterOptions {
   electionMs?: number;
   /** How long start() may take before it fails (default 20 s). */
   startTimeoutMs?: number;
+  /**
+   * Serve clients over https:// with these PEM files (peers stay on http). The cluster's own
+   * status probes present `cert`/`key` as their client certificate when `clientCertAuth` is on.
+   */
+  tls?: EtcdTlsOptions;
 }
 
 /** Which member to fault: the current leader, any follower, or a given member. */
@@ -32,11 +38,14 @@ export class EtcdCluster {
     readonly members: readonly EtcdMember[],
     readonly rootDir: string,
     private readonly startTimeoutMs: number,
+    private readonly probeTls?: StatusTls,
   ) {}
 
   static async start(options: EtcdClusterOptions = {}): Promise<EtcdCluster> {
     const bin = options.bin ?? findEtcd();
     const size = options.members ?? 3;
+    // Read before anything starts, so a wrong path fails with nothing to clean up.
+    const probeTls = options.tls ? await readProbeTls(options.tls) : undefined;
     const rootDir = await mkdtemp(join(tmpdir(), 'ballast-etcd-'));
     const specs = [];
     for (let i = 0; i < size; i++) {
@@ -49,8 +58,9 @@ export class EtcdCluster {
     }
     const initialCluster = specs.map((s) => `${s.name}=http://127.0.0.1:${s.peerPort}`).join(',');
     const tuning = { heartbeatMs: options.heartbeatMs ?? 100, electionMs: options.electionMs ?? 1000 };
-    const members = specs.map((spec) => new EtcdMember(bin, spec, initialCluster, tuning, rootDir));
-    const cluster = new EtcdCluster(members, rootDir, options.startTimeoutMs ?? 20_000);
+    const tls = options.tls;
+    const members = specs.map((spec) => new EtcdMember(bin, spec, initialCluster, tuning, rootDir, tls));
+    const cluster = new EtcdCluster(members, rootDir, options.startTimeoutMs ?? 20_000, probeTls);
     try {
       for (const member of members) member.start('new');
       await cluster.waitForLeader();
@@ -61,7 +71,7 @@ export class EtcdCluster {
     return cluster;
   }
 
-  /** Client URLs of every member, e.g. "http://127.0.0.1:40123". */
+  /** Client URLs of every member, e.g. "http://127.0.0.1:40123" (https:// with the `tls` option). */
   get endpoints(): string[] {
     return this.members.map((m) => m.clientUrl);
   }
@@ -69,7 +79,9 @@ export class EtcdCluster {
   /** The member every running member agrees is leader; rejects when there is none. */
   async leader(): Promise<EtcdMember> {
     const running = this.members.filter((m) => m.running);
-    const statuses = await Promise.all(running.map((m) => memberStatus(m.clientUrl).catch(() => undefined)));
+    const statuses = await Promise.all(
+      running.map((m) => memberStatus(m.clientUrl, undefined, this.probeTls).catch(() => undefined)),
+    );
     const byId = new Map<string, EtcdMember>();
     statuses.forEach((s, i) => s && byId.set(s.memberId, running[i]!));
     const answered = statuses.filter((s) => s !== undefined);
@@ -156,7 +168,7 @@ export class EtcdCluster {
     const deadline = Date.now() + this.startTimeoutMs;
     while (Date.now() < deadline) {
       if (
-        await memberStatus(member.clientUrl).then(
+        await memberStatus(member.clientUrl, undefined, this.probeTls).then(
           () => true,
           () => false,
         )
@@ -166,6 +178,12 @@ export class EtcdCluster {
     }
     throw new Error(`etcd member ${member.name} did not answer within ${this.startTimeoutMs} ms`);
   }
+}
+
+async function readProbeTls(tls: EtcdTlsOptions): Promise<StatusTls> {
+  const ca = await readFile(tls.ca);
+  if (!tls.clientCertAuth) return { ca };
+  return { ca, cert: await readFile(tls.cert), key: await readFile(tls.key) };
 }
 
 /** Starts a local etcd cluster and resolves once it has a leader. */

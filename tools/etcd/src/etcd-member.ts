@@ -10,6 +10,17 @@ export interface MemberSpec {
   peerPort: number;
 }
 
+/** File paths of the PEM files an https:// member serves with. */
+export interface EtcdTlsOptions {
+  /** Server certificate; with `clientCertAuth` it also needs clientAuth usage (etcd's gateway dials with it). */
+  cert: string;
+  key: string;
+  /** CA that signed the server certificate and, with `clientCertAuth`, the client certificates. */
+  ca: string;
+  /** Reject clients without a certificate signed by `ca` (etcd --client-cert-auth). */
+  clientCertAuth?: boolean;
+}
+
 const live = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
@@ -38,10 +49,12 @@ export class EtcdMember {
     private readonly initialCluster: string,
     private readonly tuning: { heartbeatMs: number; electionMs: number },
     private readonly logDir: string,
+    private readonly tls?: EtcdTlsOptions,
   ) {
     this.name = spec.name;
     this.dataDir = spec.dataDir;
-    this.clientUrl = `http://127.0.0.1:${spec.clientPort}`;
+    // Peers stay on plain http: only the client side is under test.
+    this.clientUrl = `${tls ? 'https' : 'http'}://127.0.0.1:${spec.clientPort}`;
     this.peerUrl = `http://127.0.0.1:${spec.peerPort}`;
   }
 
@@ -85,6 +98,7 @@ export class EtcdMember {
         String(this.tuning.electionMs),
         '--logger',
         'zap',
+        ...this.tlsArgs(),
       ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
@@ -93,6 +107,13 @@ export class EtcdMember {
     live.add(child);
     this.#child = child;
     this.#exited = once(child, 'exit').finally(() => live.delete(child));
+  }
+
+  private tlsArgs(): string[] {
+    if (!this.tls) return [];
+    const { cert, key, ca, clientCertAuth } = this.tls;
+    const args = ['--cert-file', cert, '--key-file', key, '--trusted-ca-file', ca];
+    return clientCertAuth ? [...args, '--client-cert-auth'] : args;
   }
 
   /** Sends a signal; for SIGKILL and SIGTERM waits until the process is gone. */
