@@ -112,8 +112,9 @@ export class EtcdMember {
   private tlsArgs(): string[] {
     if (!this.tls) return [];
     const { cert, key, ca, clientCertAuth } = this.tls;
-    const args = ['--cert-file', cert, '--key-file', key, '--trusted-ca-file', ca];
-    return clientCertAuth ? [...args, '--client-cert-auth'] : args;
+    const args = ['--cert-file', cert, '--key-file', key];
+    // etcd 3.4 demands a client certificate whenever --trusted-ca-file is set, so it goes only with client-cert auth.
+    return clientCertAuth ? [...args, '--trusted-ca-file', ca, '--client-cert-auth'] : args;
   }
 
   /** Sends a signal; for SIGKILL and SIGTERM waits until the process is gone. */

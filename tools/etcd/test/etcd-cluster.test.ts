@@ -31,6 +31,8 @@ describe('a 3-member loopback cluster', () => {
   it('elects a leader and serves put/get', async () => {
     expect(cluster.members).toHaveLength(3);
     expect(cluster.members.every((m) => m.running)).toBe(true);
+    // Without the tls option nothing changes: plain http client URLs.
+    expect(cluster.endpoints.every((url) => /^http:\/\/127\.0\.0\.1:\d+$/.test(url))).toBe(true);
     await client.put('greeting').value('hello');
     expect(await client.get('greeting').string()).toBe('hello');
   });
