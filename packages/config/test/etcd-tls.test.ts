@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { StoreUnavailableError } from '../src/errors.js';
 import { EtcdStore } from '../src/etcd-store.js';
 import type { WatchBatch, WatchHandle } from '../src/kv-store.js';
-import { makeTlsFixtures, type TlsFixtures } from './tls-fixtures.js';
+import { makeTlsFixtures, type TlsFixtures } from '@ballast/testing';
 
 // A cluster of our own: the shared one serves plain http.
 describe('EtcdStore against etcd serving TLS with client-certificate auth', () => {

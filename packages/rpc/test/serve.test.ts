@@ -1,15 +1,14 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
-import { createEchoService, defaultBehaviour } from '@ballast/testing';
+import { createEchoService, defaultBehaviour, makeTlsFixtures, type TlsFixtures } from '@ballast/testing';
 import { ChannelCredentials, createChannel, createClient, Status, type Channel } from 'nice-grpc';
 import { HealthDefinition } from 'nice-grpc-server-health';
 import { ServerReflectionService } from 'nice-grpc-server-reflection';
 import { ServerReflectionRequest } from 'nice-grpc-server-reflection/lib/proto/grpc/reflection/v1/reflection_pb.js';
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LIVENESS_SERVICE, serve, service, type ServeHandle } from '../src/index.js';
 import { clientCredentials } from '../src/tls.js';
-import { makeTlsFixtures, type TlsFixtures } from './tls-fixtures.js';
 
 const cleanup: Array<() => unknown> = [];
 afterEach(async () => {
@@ -156,6 +155,7 @@ describe('serve() with mTLS', () => {
   beforeAll(() => {
     tls = makeTlsFixtures();
   });
+  afterAll(() => tls?.remove());
 
   it('accepts a client with a certificate from its CA and refuses one without', async () => {
     const handle = await start({ tls: { cert: tls.serverCert, key: tls.serverKey, ca: tls.ca } });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memberStatus, startEtcdCluster, type EtcdCluster } from '../src/index.js';
-import { makeTlsFixtures, type TlsFixtures } from './tls-fixtures.js';
+import { makeTlsFixtures, type TlsFixtures } from '@ballast/testing';
 
 describe('a 1-member cluster serving clients over TLS', () => {
   let tls: TlsFixtures;

@@ -3,38 +3,46 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** PEM files on disk (etcd reads paths) and their contents (EtcdStore takes PEM). */
+/** PEM files on disk (etcd reads paths) and their contents (gRPC credentials take PEM). */
 export interface TlsFixtures {
   dir: string;
   caFile: string;
   serverCertFile: string;
   serverKeyFile: string;
   ca: Buffer;
+  serverCert: Buffer;
+  serverKey: Buffer;
   clientCert: Buffer;
   clientKey: Buffer;
+  /** A client certificate from a CA nobody trusts. */
+  strangerCert: Buffer;
+  strangerKey: Buffer;
   /** Removes the temp dir; safe to call twice. */
   remove(): void;
 }
 
 /**
- * A throwaway CA, a server certificate for 127.0.0.1/localhost and a client certificate, made by
- * openssl in a temp dir. The server certificate also allows clientAuth: with --client-cert-auth,
- * etcd's own JSON gateway dials the gRPC port with it.
+ * A throwaway CA, a server certificate for 127.0.0.1/localhost, a client certificate, and a client
+ * certificate from another CA, made by openssl in a temp dir. The server certificate also allows
+ * clientAuth: with --client-cert-auth, etcd's own JSON gateway dials its gRPC port with it.
  */
 export function makeTlsFixtures(): TlsFixtures {
-  const dir = mkdtempSync(join(tmpdir(), 'ballast-etcd-tls-'));
+  const dir = mkdtempSync(join(tmpdir(), 'ballast-tls-'));
   const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
   const key = (cn: string, file: string) => ['-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${cn}`, '-keyout', file];
-  const leaf = (name: string, ext: string) => {
+  const ca = (name: string) => ssl('req', '-x509', ...key(name, `${name}.key`), '-days', '2', '-out', `${name}.crt`);
+  const leaf = (name: string, caName: string, ext: string) => {
     ssl('req', ...key(name, `${name}.key`), '-out', `${name}.csr`);
     writeFileSync(join(dir, `${name}.ext`), `${ext}\n`);
-    const sign = ['-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-days', '2'];
+    const sign = ['-CA', `${caName}.crt`, '-CAkey', `${caName}.key`, '-CAcreateserial', '-days', '2'];
     ssl('x509', '-req', '-in', `${name}.csr`, ...sign, '-extfile', `${name}.ext`, '-out', `${name}.crt`);
   };
   try {
-    ssl('req', '-x509', ...key('ballast-test-ca', 'ca.key'), '-days', '2', '-out', 'ca.crt');
-    leaf('server', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth');
-    leaf('client', 'extendedKeyUsage=clientAuth');
+    ca('ca');
+    ca('other-ca');
+    leaf('server', 'ca', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth');
+    leaf('client', 'ca', 'extendedKeyUsage=clientAuth');
+    leaf('stranger', 'other-ca', 'extendedKeyUsage=clientAuth');
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
     throw error;
@@ -46,8 +54,12 @@ export function makeTlsFixtures(): TlsFixtures {
     serverCertFile: join(dir, 'server.crt'),
     serverKeyFile: join(dir, 'server.key'),
     ca: read('ca.crt'),
+    serverCert: read('server.crt'),
+    serverKey: read('server.key'),
     clientCert: read('client.crt'),
     clientKey: read('client.key'),
+    strangerCert: read('stranger.crt'),
+    strangerKey: read('stranger.key'),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
