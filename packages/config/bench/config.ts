@@ -4,7 +4,7 @@ import { quantile, spread } from '@ballast/bench-kit';
 import { startEtcdCluster, type EtcdCluster } from '@ballast/etcd-cluster';
 import { Election, EtcdStore, MemoryStore, type KvStore, type LeaderInfo, type WatchBatch } from '../src/index.js';
 import { CandidateProcess } from '../test/candidate-process.js';
-import { auditWatch, casStream } from './cas-stream.js';
+import { auditWatch, casStream } from '../src/testing/index.js';
 
 const SUBSCRIBERS = 3;
 const ELECTION_TTL_S = 2;

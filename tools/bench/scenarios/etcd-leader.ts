@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { EtcdStore, type WatchBatch } from '@ballast/config';
+import { casStream } from '@ballast/config/testing';
 import { startEtcdCluster, type EtcdCluster, type EtcdMember } from '@ballast/etcd-cluster';
 import type { BenchRecord, Scenario } from '@ballast/bench-kit';
-import { casCounter } from '../src/cas-counter.js';
 import { silentLogger } from '../src/fault-run.js';
 import { spread } from '@ballast/bench-kit';
 
@@ -29,11 +29,17 @@ async function leaderKillRun(cluster: EtcdCluster, writes: number, killAfter: nu
   // `killedAt` is the real kill time (finding the leader takes status calls).
   const leader = await cluster.waitForLeader();
   try {
-    const result = await casCounter(writer, key, writes, signal, (n) => {
-      if (n !== killAfter) return;
-      killedAt = performance.now();
-      killing = cluster.kill(leader);
-    });
+    const result = await casStream(
+      writer,
+      key,
+      writes,
+      (n) => {
+        if (n !== killAfter) return;
+        killedAt = performance.now();
+        killing = cluster.kill(leader);
+      },
+      signal,
+    );
     const killed = await killing;
     const last = result.acked.at(-1);
     if (last && (batches.at(-1)?.revision ?? 0) < last.revision) {

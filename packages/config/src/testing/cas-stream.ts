@@ -1,8 +1,8 @@
-import type { KvStore, WatchBatch } from '../src/kv-store.js';
+import type { KvStore, WatchBatch } from '../kv-store.js';
 
 export interface CasStreamResult {
-  /** Acknowledged writes: the counter value written and the revision etcd returned. */
-  readonly acked: readonly { value: number; revision: number }[];
+  /** Acknowledged writes: the counter value written, the revision returned, when (performance.now()). */
+  readonly acked: readonly { value: number; revision: number; at: number }[];
   /** Calls that failed (deadline, unavailable) and were retried after a fresh read. */
   readonly errors: number;
   /** Longest time between two acknowledged writes, ms. */
@@ -10,22 +10,25 @@ export interface CasStreamResult {
 }
 
 /**
- * Increments a counter with compare-and-swap `count` times (acknowledged), calling `at(n)` after the
- * n-th acknowledgement so a test can inject faults mid-stream. Every failure is retried after a read.
+ * Increments a counter with compare-and-swap until `count` writes are acknowledged (or `signal`
+ * aborts), calling `after(n)` after the n-th so a test can inject faults mid-stream. Each write names
+ * its predecessor's revision, so the acknowledged writes form one chain; every failure is retried
+ * after a fresh read.
  */
 export async function casStream(
   store: KvStore,
   key: string,
   count: number,
-  at: (n: number) => void = () => {},
+  after: (n: number) => void = () => {},
+  signal?: AbortSignal,
 ): Promise<CasStreamResult> {
-  const acked: { value: number; revision: number }[] = [];
+  const acked: { value: number; revision: number; at: number }[] = [];
   let errors = 0;
   let value = 0;
   let revision = 0;
   let last = performance.now();
   let maxGapMs = 0;
-  while (acked.length < count) {
+  while (acked.length < count && !signal?.aborted) {
     try {
       const res = await store.txn({
         compare: [{ key, target: 'modRevision', op: '==', value: revision }],
@@ -35,12 +38,13 @@ export async function casStream(
       if (res.succeeded) {
         value += 1;
         revision = res.revision;
-        acked.push({ value, revision });
         const now = performance.now();
+        acked.push({ value, revision, at: now });
         maxGapMs = Math.max(maxGapMs, now - last);
         last = now;
-        at(acked.length);
+        after(acked.length);
       } else {
+        // An earlier write may have committed without its answer reaching us: follow the store.
         const kv = res.results[0]?.type === 'get' ? res.results[0].kv : undefined;
         value = Number(kv?.value ?? 0);
         revision = kv?.modRevision ?? 0;
