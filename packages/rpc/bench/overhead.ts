@@ -1,4 +1,4 @@
-import { quantile, spread, type BenchRecord, type Scenario } from '@ballast/bench-kit';
+import { closedLoop, quantile, spread, type BenchRecord, type Scenario } from '@ballast/bench-kit';
 import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
 import { spawnEchoReplica } from '@ballast/testing';
 import { createChannel, createClient, type Client } from 'nice-grpc';
@@ -6,25 +6,15 @@ import { connect, disconnect } from '../src/index.js';
 
 type Echo = Client<typeof EchoServiceDefinition>;
 
-/** Calls echo from `concurrency` loops for `durationMs`; returns calls/s and per-call latencies. */
-async function drive(client: Echo, concurrency: number, durationMs: number) {
-  const latencies: number[] = [];
-  let failed = 0;
-  const end = performance.now() + durationMs;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (performance.now() < end) {
-        const started = performance.now();
-        try {
-          await client.echo({ message: 'overhead' });
-          latencies.push(performance.now() - started);
-        } catch {
-          failed++;
-        }
-      }
-    }),
-  );
-  return { callsPerS: (latencies.length * 1000) / durationMs, latencies, failed };
+/** Closed-loop echo calls from `concurrency` callers for `durationMs`: calls/s, latencies, failures. */
+async function drive(client: Echo, concurrency: number, durationMs: number, signal: AbortSignal) {
+  const samples = await closedLoop(() => client.echo({ message: 'overhead' }), { concurrency, durationMs, signal });
+  const ok = samples.filter((s) => s.ok);
+  return {
+    callsPerS: (ok.length * 1000) / durationMs,
+    latencies: ok.map((s) => s.latencyMs),
+    failed: samples.length - ok.length,
+  };
 }
 
 export const scenario: Scenario = {
@@ -40,7 +30,7 @@ export const scenario: Scenario = {
     const full: Echo = connect(EchoServiceDefinition, { endpoints: [server.address] });
     const results: BenchRecord[] = [];
     try {
-      for (const p of [plain, full]) await drive(p, 8, 300); // warm connections and JIT
+      for (const p of [plain, full]) await drive(p, 8, 300, signal); // warm connections and JIT
       for (const concurrency of levels) {
         const samples = { plain: [] as ReturnType<typeof summary>[], connect: [] as ReturnType<typeof summary>[] };
         for (let run = 0; run < runs && !signal.aborted; run++) {
@@ -48,7 +38,9 @@ export const scenario: Scenario = {
           const order = run % 2 === 0 ? (['plain', 'connect'] as const) : (['connect', 'plain'] as const);
           for (const variant of order) {
             progress(`concurrency ${concurrency}, run ${run + 1}/${runs}, ${variant}`);
-            samples[variant].push(summary(await drive(variant === 'plain' ? plain : full, concurrency, durationMs)));
+            samples[variant].push(
+              summary(await drive(variant === 'plain' ? plain : full, concurrency, durationMs, signal)),
+            );
           }
         }
         for (const variant of ['plain', 'connect'] as const) {

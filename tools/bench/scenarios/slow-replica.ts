@@ -3,7 +3,7 @@ import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
 import type { BenchRecord, Scenario } from '@ballast/bench-kit';
 import { silentLogger } from '../src/fault-run.js';
 import { startFleet, type Fleet } from '../src/fleet.js';
-import { closedLoop } from '../src/load.js';
+import { closedLoop } from '@ballast/bench-kit';
 import { quantile, spread } from '@ballast/bench-kit';
 
 const VARIANTS = ['healthy', 'round-robin', 'least-request', 'peak-ewma', 'peak-ewma+hedging'] as const;

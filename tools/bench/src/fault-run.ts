@@ -3,7 +3,7 @@ import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
 import type { EchoReplica } from '@ballast/testing';
 import { pino } from 'pino';
 import type { Fleet } from './fleet.js';
-import { closedLoop, type CallSample } from './load.js';
+import { closedLoop, type CallSample } from '@ballast/bench-kit';
 import { watchPicks } from './pick-watch.js';
 import { quantile } from '@ballast/bench-kit';
 

@@ -1,7 +1,7 @@
 import { Status } from 'nice-grpc-common';
 import type { BenchRecord } from '@ballast/bench-kit';
 import type { FaultRunResult } from './fault-run.js';
-import { timeline } from './load.js';
+import { timeline } from '@ballast/bench-kit';
 import { spread } from '@ballast/bench-kit';
 
 /** One record over repeated fault runs: failed calls summed, times and latencies as median + spread. */

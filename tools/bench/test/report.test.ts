@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseBenchReport, type BenchReport } from '../src/bench-report.js';
-import { timeline } from '../src/load.js';
+import { timeline } from '@ballast/bench-kit';
 import { markdownTable } from '../src/markdown-table.js';
 import { writeReport } from '../src/report.js';
 import { checkTargets } from '../src/targets.js';
