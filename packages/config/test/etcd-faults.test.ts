@@ -32,18 +32,22 @@ describe('EtcdStore under etcd faults', () => {
     return store;
   }
 
-  it('leader SIGKILL during 1000 CAS writes: 0 acknowledged writes lost, each revision watched exactly once', async () => {
-    const key = `/faults/${randomUUID()}/counter`;
+  /** A writer, and a second client watching `key` from the next revision into `batches`. */
+  async function writerAndWatch(key: string) {
     const writer = await open();
     const watcher = await open();
     const batches: WatchBatch[] = [];
     const watch = await watcher.watch(
       { key, fromRevision: (await writer.get(key)).revision + 1 },
-      {
-        onEvents: (b) => batches.push(b),
-      },
+      { onEvents: (b) => batches.push(b) },
     );
     cleanups.push(() => watch.close());
+    return { writer, batches };
+  }
+
+  it('leader SIGKILL during 1000 CAS writes: 0 acknowledged writes lost, each revision watched exactly once', async () => {
+    const key = `/faults/${randomUUID()}/counter`;
+    const { writer, batches } = await writerAndWatch(key);
     let killed: Promise<unknown> | undefined;
     let restarted: Promise<unknown> | undefined;
     const result = await casStream(writer, key, 1000, (n) => {
@@ -65,16 +69,7 @@ describe('EtcdStore under etcd faults', () => {
 
   it('SIGSTOP of the leader: writes resume and the watch still sees every revision once', async () => {
     const key = `/faults/${randomUUID()}/paused`;
-    const writer = await open();
-    const watcher = await open();
-    const batches: WatchBatch[] = [];
-    const watch = await watcher.watch(
-      { key, fromRevision: (await writer.get(key)).revision + 1 },
-      {
-        onEvents: (b) => batches.push(b),
-      },
-    );
-    cleanups.push(() => watch.close());
+    const { writer, batches } = await writerAndWatch(key);
     let paused: Promise<{ pid?: number } | unknown> | undefined;
     const result = await casStream(writer, key, 300, (n) => {
       if (n === 100) paused = cluster.pause('leader');
