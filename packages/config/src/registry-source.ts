@@ -1,4 +1,11 @@
-import { createLogger, type Disposer, type Endpoint, type EndpointSource, type Logger } from '@ballast/core';
+import {
+  createLogger,
+  EndpointPublisher,
+  type Disposer,
+  type Endpoint,
+  type EndpointSource,
+  type Logger,
+} from '@ballast/core';
 import { InvalidOptionError } from './errors.js';
 import type { KvStore } from './kv-store.js';
 import { Mirror } from './mirror.js';
@@ -15,8 +22,7 @@ export interface DiscoverOptions {
  * service's prefix (read, then watch from that revision); garbage entries are skipped with a warning.
  */
 export class RegistrySource implements EndpointSource {
-  #endpoints: readonly Endpoint[] = [];
-  readonly #listeners = new Set<(endpoints: readonly Endpoint[]) => void>();
+  readonly #publisher = new EndpointPublisher();
   readonly #warned = new Set<string>();
 
   private constructor(
@@ -39,17 +45,15 @@ export class RegistrySource implements EndpointSource {
   }
 
   current(): readonly Endpoint[] {
-    return this.#endpoints;
+    return this.#publisher.current();
   }
 
   subscribe(listener: (endpoints: readonly Endpoint[]) => void): Disposer {
-    this.#listeners.add(listener);
-    listener(this.#endpoints);
-    return () => this.#listeners.delete(listener);
+    return this.#publisher.subscribe(listener);
   }
 
   async close(): Promise<void> {
-    this.#listeners.clear();
+    this.#publisher.clear();
     await this.mirror.close();
   }
 
@@ -68,8 +72,9 @@ export class RegistrySource implements EndpointSource {
       }
     }
     endpoints.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    if (JSON.stringify(endpoints) === JSON.stringify(this.#endpoints)) return;
-    const before = new Set(this.#endpoints.map((e) => e.id));
+    const previous = this.#publisher.current();
+    if (JSON.stringify(endpoints) === JSON.stringify(previous)) return;
+    const before = new Set(previous.map((e) => e.id));
     const after = new Set(endpoints.map((e) => e.id));
     this.logger.info(
       {
@@ -80,8 +85,7 @@ export class RegistrySource implements EndpointSource {
       },
       'endpoints changed',
     );
-    this.#endpoints = endpoints;
-    for (const listener of [...this.#listeners]) listener(endpoints);
+    this.#publisher.publish(endpoints);
   }
 }
 

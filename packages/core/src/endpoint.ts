@@ -1,3 +1,5 @@
+import { EndpointPublisher } from './endpoint-publisher.js';
+
 /** One process instance that serves calls. `id` is stable for the life of that instance. */
 export interface Endpoint {
   readonly id: string;
@@ -55,26 +57,22 @@ export function validateEndpoints(endpoints: readonly Endpoint[]): readonly Endp
 
 /** A source whose list only changes when `set` is called. */
 export class StaticEndpointSource implements EndpointSource {
-  #endpoints: readonly Endpoint[];
-  readonly #listeners = new Set<(endpoints: readonly Endpoint[]) => void>();
+  readonly #publisher: EndpointPublisher;
 
   constructor(endpoints: readonly (Endpoint | string)[]) {
-    this.#endpoints = validateEndpoints(endpoints.map(toEndpoint));
+    this.#publisher = new EndpointPublisher(validateEndpoints(endpoints.map(toEndpoint)));
   }
 
   current(): readonly Endpoint[] {
-    return this.#endpoints;
+    return this.#publisher.current();
   }
 
   set(endpoints: readonly (Endpoint | string)[]): void {
-    this.#endpoints = validateEndpoints(endpoints.map(toEndpoint));
-    for (const listener of this.#listeners) listener(this.#endpoints);
+    this.#publisher.publish(validateEndpoints(endpoints.map(toEndpoint)));
   }
 
   subscribe(listener: (endpoints: readonly Endpoint[]) => void): Disposer {
-    this.#listeners.add(listener);
-    listener(this.#endpoints);
-    return () => this.#listeners.delete(listener);
+    return this.#publisher.subscribe(listener);
   }
 }
 

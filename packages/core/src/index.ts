@@ -1,5 +1,6 @@
 export { InvalidEndpointError, StaticEndpointSource, toEndpoint, validateEndpoints } from './endpoint.js';
 export type { Disposer, Endpoint, EndpointSource } from './endpoint.js';
+export { EndpointPublisher } from './endpoint-publisher.js';
 export { GATEWAY_ERROR_CODES } from './outcome.js';
 export type { CallOutcome, LoadReport, OutcomeListener } from './outcome.js';
 export { CLIENT_INTERNAL_KEYS, MetadataKeys } from './metadata-keys.js';

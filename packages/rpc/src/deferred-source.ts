@@ -1,4 +1,4 @@
-import type { Disposer, Endpoint, EndpointSource } from '@ballast/core';
+import { EndpointPublisher, type Disposer, type Endpoint, type EndpointSource } from '@ballast/core';
 
 /**
  * An EndpointSource that exists at once and fills in when an asynchronous one (a registry
@@ -7,10 +7,9 @@ import type { Disposer, Endpoint, EndpointSource } from '@ballast/core';
  */
 export class DeferredSource implements EndpointSource {
   #inner: EndpointSource | undefined;
-  #endpoints: readonly Endpoint[] = [];
   #closed = false;
   #stopInner: Disposer | undefined;
-  readonly #listeners = new Set<(endpoints: readonly Endpoint[]) => void>();
+  readonly #publisher = new EndpointPublisher();
 
   constructor(
     pending: Promise<EndpointSource>,
@@ -20,10 +19,7 @@ export class DeferredSource implements EndpointSource {
       (inner) => {
         if (this.#closed) return void inner.close?.();
         this.#inner = inner;
-        this.#stopInner = inner.subscribe((endpoints) => {
-          this.#endpoints = endpoints;
-          for (const listener of this.#listeners) listener(endpoints);
-        });
+        this.#stopInner = inner.subscribe((endpoints) => this.#publisher.publish(endpoints));
       },
       (error: unknown) => onError(error),
     );
@@ -34,13 +30,11 @@ export class DeferredSource implements EndpointSource {
   }
 
   current(): readonly Endpoint[] {
-    return this.#endpoints;
+    return this.#publisher.current();
   }
 
   subscribe(listener: (endpoints: readonly Endpoint[]) => void): Disposer {
-    this.#listeners.add(listener);
-    listener(this.#endpoints);
-    return () => this.#listeners.delete(listener);
+    return this.#publisher.subscribe(listener);
   }
 
   async close(): Promise<void> {
