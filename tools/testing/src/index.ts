@@ -7,3 +7,4 @@ export type { EchoReplica, ReplicaCommand } from './echo-replica.js';
 export { delay } from './delay.js';
 export { makeTlsFixtures } from './tls-fixtures.js';
 export type { TlsFixtures } from './tls-fixtures.js';
+export { applyBehaviour, serveReplicaProtocol } from './replica-protocol.js';
