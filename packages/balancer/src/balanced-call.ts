@@ -48,6 +48,30 @@ type CallState =
 
 let callNumber = 0;
 
+const DONE: CallState = { kind: 'done' };
+
+/** Relays the chosen endpoint's events to the caller, booking the attempt when it ends. */
+class AttemptListener implements grpc.InterceptingListener {
+  constructor(
+    private readonly call: BalancedCall,
+    private readonly attempt: Attempt,
+    private readonly listener: grpc.InterceptingListener,
+  ) {}
+
+  onReceiveMetadata(metadata: grpc.Metadata): void {
+    this.listener.onReceiveMetadata(metadata);
+  }
+
+  onReceiveMessage(message: unknown): void {
+    this.listener.onReceiveMessage(message);
+  }
+
+  onReceiveStatus(status: grpc.StatusObject): void {
+    this.call.attemptEnded(this.attempt, status);
+    this.listener.onReceiveStatus(status);
+  }
+}
+
 /**
  * A grpc-js Call that picks its endpoint only at `start`, when the request metadata is known, so
  * every attempt a retry middleware makes is a fresh pick. Until the pick lands (wait-for-ready),
@@ -57,7 +81,7 @@ export class BalancedCall implements GrpcCall {
   #state: CallState = { kind: 'created' };
   #listener: grpc.InterceptingListener | undefined;
   #credentials: CallCredentials | undefined;
-  #pending: ((call: GrpcCall) => void)[] = [];
+  #pending: ((call: GrpcCall) => void)[] | undefined;
   #earlyCancel: { code: grpc.status; details: string } | undefined;
   readonly #number = ++callNumber;
 
@@ -76,16 +100,24 @@ export class BalancedCall implements GrpcCall {
     this.#tryStart(metadata);
   }
 
+  // The active case comes first and allocates nothing: it is every operation of every call
+  // whose pick landed at once.
   sendMessageWithContext(context: MessageContext, message: Buffer): void {
-    this.#run((call) => call.sendMessageWithContext(context, message), context.callback);
+    const state = this.#state;
+    if (state.kind === 'active') state.inner.sendMessageWithContext(context, message);
+    else this.#later((call) => call.sendMessageWithContext(context, message), context.callback);
   }
 
   startRead(): void {
-    this.#run((call) => call.startRead());
+    const state = this.#state;
+    if (state.kind === 'active') state.inner.startRead();
+    else this.#later((call) => call.startRead());
   }
 
   halfClose(): void {
-    this.#run((call) => call.halfClose());
+    const state = this.#state;
+    if (state.kind === 'active') state.inner.halfClose();
+    else this.#later((call) => call.halfClose());
   }
 
   cancelWithStatus(code: grpc.status, details: string): void {
@@ -168,26 +200,23 @@ export class BalancedCall implements GrpcCall {
     const inner = attempt.entry.channel().createCall(p.method, p.deadline, p.host, p.parentCall, p.propagateFlags);
     if (this.#credentials) inner.setCredentials(this.#credentials);
     this.#state = { kind: 'active', inner, attempt };
-    const listener = this.#listener!;
-    inner.start(metadata, {
-      onReceiveMetadata: (m) => listener.onReceiveMetadata(m),
-      onReceiveMessage: (m: unknown) => listener.onReceiveMessage(m),
-      onReceiveStatus: (status) => {
-        this.#state = { kind: 'done' };
-        this.host.finish(attempt, status);
-        listener.onReceiveStatus(status);
-      },
-    });
+    inner.start(metadata, new AttemptListener(this, attempt, this.#listener!));
     const pending = this.#pending;
-    this.#pending = [];
-    for (const operation of pending) operation(inner);
+    this.#pending = undefined;
+    if (pending) for (const operation of pending) operation(inner);
   }
 
-  #run(operation: (call: GrpcCall) => void, callback?: (error?: Error | null) => void): void {
-    const state = this.#state;
-    if (state.kind === 'active') operation(state.inner);
-    else if (state.kind === 'done' || state.kind === 'ending') callback?.();
-    else this.#pending.push(operation);
+  /** Called by the attempt's listener before the status reaches the caller. */
+  attemptEnded(attempt: Attempt, status: grpc.StatusObject): void {
+    this.#state = DONE;
+    this.host.finish(attempt, status);
+  }
+
+  /** An operation before the pick landed: queued, or (after the call ended) dropped. */
+  #later(operation: (call: GrpcCall) => void, callback?: (error?: Error | null) => void): void {
+    const kind = this.#state.kind;
+    if (kind === 'done' || kind === 'ending') callback?.();
+    else (this.#pending ??= []).push(operation);
   }
 
   /** Ends the call on a later tick: grpc-js callers attach their handlers after start() returns. */
@@ -200,8 +229,8 @@ export class BalancedCall implements GrpcCall {
     const state = this.#state;
     if (state.kind === 'done' || state.kind === 'active') return;
     if (state.kind === 'waiting') state.stop();
-    this.#state = { kind: 'done' };
-    this.#pending = [];
+    this.#state = DONE;
+    this.#pending = undefined;
     this.#listener?.onReceiveStatus({ code, details, metadata: new grpc.Metadata() });
   }
 }

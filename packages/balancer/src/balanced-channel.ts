@@ -154,15 +154,13 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
     const latencyMs = Math.max(0, this.#clock.now() - attempt.startedAt);
     this.#pool.release(attempt.entry);
     if (attempt.token !== undefined) this.#siblings.remove(attempt.token, endpointId);
-    attempt.pick.done({ code: status.code, latencyMs, ...(load && { load }) });
+    // One object serves as the policy's AttemptResult and the listeners' CallOutcome.
+    const outcome: CallOutcome =
+      load === undefined
+        ? { endpointId, code: status.code, latencyMs, method: attempt.method }
+        : { endpointId, code: status.code, latencyMs, method: attempt.method, load };
+    attempt.pick.done(outcome);
     status.metadata.set(MetadataKeys.endpoint, endpointId);
-    const outcome: CallOutcome = {
-      endpointId,
-      code: status.code,
-      latencyMs,
-      method: attempt.method,
-      ...(load && { load }),
-    };
     for (const listener of this.#listeners) {
       try {
         listener(outcome);

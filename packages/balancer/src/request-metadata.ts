@@ -10,15 +10,19 @@ import type { PickMetadata } from './picker.js';
 export const WAIT_FOR_READY_KEY = 'ballast-wait-for-ready';
 
 const STRIPPED = [...CLIENT_INTERNAL_KEYS, WAIT_FOR_READY_KEY];
+const NONE: ReadonlySet<string> = new Set();
 
 /** First string value of each key, as the picker reads it. */
 export function pickMetadata(metadata: grpc.Metadata): PickMetadata {
-  return {
-    get(key) {
-      const value = metadata.get(key)[0];
-      return typeof value === 'string' ? value : undefined;
-    },
-  };
+  return new MetadataView(metadata);
+}
+
+class MetadataView implements PickMetadata {
+  constructor(private readonly metadata: grpc.Metadata) {}
+  get(key: string): string | undefined {
+    const value = this.metadata.get(key)[0];
+    return typeof value === 'string' ? value : undefined;
+  }
 }
 
 /** The call's `ballast-call` token, when its attempts should be kept on distinct endpoints. */
@@ -30,6 +34,7 @@ export function callToken(metadata: grpc.Metadata): string | undefined {
 /** Endpoint ids in every `ballast-exclude` value, comma-separated, blanks ignored. */
 export function excludedIds(metadata: grpc.Metadata): ReadonlySet<string> {
   const values = metadata.get(MetadataKeys.exclude);
+  if (values.length === 0) return NONE;
   const ids = new Set<string>();
   for (const value of values) {
     if (typeof value !== 'string') continue;
@@ -51,8 +56,13 @@ export function wantsWaitForReady(metadata: grpc.Metadata): boolean | undefined 
 
 /** The metadata that goes on the wire: a copy without client-internal keys. */
 export function wireMetadata(metadata: grpc.Metadata): grpc.Metadata {
-  if (!STRIPPED.some((key) => metadata.get(key).length > 0)) return metadata;
+  if (!hasAny(metadata, STRIPPED)) return metadata;
   const copy = metadata.clone();
   for (const key of STRIPPED) copy.remove(key);
   return copy;
+}
+
+function hasAny(metadata: grpc.Metadata, keys: readonly string[]): boolean {
+  for (const key of keys) if (metadata.get(key).length > 0) return true;
+  return false;
 }

@@ -6,8 +6,10 @@
 export interface AttemptState {
   /** Attempts started so far (0 before the first). */
   attempts: number;
-  /** Endpoints that failed an attempt of this call, from the `ballast-endpoint` trailer. */
-  readonly failedEndpoints: Set<string>;
+  /** Endpoints that failed an attempt of this call, from the `ballast-endpoint` trailer; made on the first failure. */
+  failedEndpoints: Set<string> | undefined;
+  /** The endpoint named by the latest attempt's trailer. */
+  lastEndpoint: string | undefined;
   /** From the last attempt's `grpc-retry-pushback-ms` trailer, if any. */
   pushbackMs: number | undefined;
 }

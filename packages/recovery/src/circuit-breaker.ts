@@ -52,6 +52,10 @@ export type BreakerPermit =
   | { readonly allowed: true; readonly probe: boolean }
   | { readonly allowed: false; readonly retryInMs: number | undefined };
 
+// Shared: a permit is read, never changed, and the closed-state one is handed out on every call.
+const CALL_PERMIT: BreakerPermit = Object.freeze({ allowed: true, probe: false });
+const PROBE_PERMIT: BreakerPermit = Object.freeze({ allowed: true, probe: true });
+
 /**
  * closed → open when the policy trips → half-open after `openMs` → closed when every probe
  * succeeds, or open again on a probe failure. The SRE throttle policy never opens: it rejects a
@@ -91,11 +95,11 @@ export class CircuitBreaker {
       case 'half-open':
         if (state.probes >= this.options.halfOpenProbes) return this.reject(0);
         this.current = { ...state, probes: state.probes + 1 };
-        return { allowed: true, probe: true };
+        return PROBE_PERMIT;
       case 'closed': {
         const p = this.policy.rejectProbability(now);
         if (p > 0 && this.options.random() < p) return this.reject(undefined);
-        return { allowed: true, probe: false };
+        return CALL_PERMIT;
       }
     }
   }

@@ -84,50 +84,51 @@ export function createRetry(options: RetryMiddlewareOptions = {}): Retry {
   const clock = systemClock;
   let exhausted = false;
 
+  // Computed once: the gate hands the same list to every call.
+  const retryableStatuses = o.retryableCodes.filter((code) => code !== Status.INVALID_ARGUMENT);
+
+  // Below the library's loop, once per attempt. The first attempt of a call passes straight
+  // through (the common case costs no allocation); a retry waits out the backoff or pushback
+  // and, with failover, names the endpoints that already failed this call.
   const perAttempt: ClientMiddleware<AttemptStateOptions> = async function* perAttempt(call, options) {
-    const { [ATTEMPT_STATE]: state, ...rest } = options;
-    if (state === undefined) return yield* call.next(call.request, rest);
-    const attempt = state.attempts++;
-    if (attempt > 0) {
-      const wait = Math.max(backoff.delayMs(attempt - 1), state.pushbackMs ?? 0);
-      if (wait > 0) await delay(rest.signal ?? new AbortController().signal, wait);
-    }
+    const state = options[ATTEMPT_STATE];
+    if (state === undefined || state.attempts++ === 0) return yield* call.next(call.request, options);
+    const wait = Math.max(backoff.delayMs(state.attempts - 2), state.pushbackMs ?? 0);
+    if (wait > 0) await delay(options.signal ?? new AbortController().signal, wait);
     state.pushbackMs = undefined;
-    let endpoint: string | undefined;
-    const attemptOptions: CallOptions = {
-      ...rest,
-      onTrailer(trailer) {
-        endpoint = trailer.get(MetadataKeys.endpoint) ?? endpoint;
-        state.pushbackMs = parsePushback(trailer.get(MetadataKeys.retryPushbackMs));
-        rest.onTrailer?.(trailer);
-      },
-    };
-    if (o.failover && state.failedEndpoints.size > 0) {
-      const metadata = Metadata(rest.metadata);
-      metadata.set(MetadataKeys.exclude, [...state.failedEndpoints].join(','));
-      attemptOptions.metadata = metadata;
-    }
-    try {
-      return yield* call.next(call.request, attemptOptions);
-    } catch (error) {
-      if (endpoint !== undefined) state.failedEndpoints.add(endpoint);
-      throw error;
-    }
+    state.lastEndpoint = undefined;
+    if (!o.failover || state.failedEndpoints === undefined) return yield* call.next(call.request, options);
+    const metadata = Metadata(options.metadata);
+    metadata.set(MetadataKeys.exclude, [...state.failedEndpoints].join(','));
+    return yield* call.next(call.request, { ...options, metadata });
   };
 
   const gate: ClientMiddleware<RetryCallOptions> = async function* gate(call, options) {
     if (call.requestStream || call.responseStream) return yield* call.next(call.request, options);
     budget?.recordFirstAttempt();
-    const state: AttemptState = { attempts: 0, failedEndpoints: new Set(), pushbackMs: undefined };
+    const state: AttemptState = {
+      attempts: 0,
+      failedEndpoints: undefined,
+      pushbackMs: undefined,
+      lastEndpoint: undefined,
+    };
     const started = clock.now();
+    const callerOnTrailer = options.onTrailer;
     const downstream: CallOptions & RetryOptions & AttemptStateOptions = {
       ...options,
       retryMaxAttempts: options.retryMaxAttempts ?? o.maxRetries,
       // The per-attempt layer waits; the library's own Math.random backoff is switched off.
       retryBaseDelayMs: 0,
       retryMaxDelayMs: 0,
-      retryableStatuses: o.retryableCodes.filter((code) => code !== Status.INVALID_ARGUMENT),
+      retryableStatuses,
+      // Every attempt's trailer names the endpoint that served it and any server pushback.
+      onTrailer(trailer) {
+        state.lastEndpoint = trailer.get(MetadataKeys.endpoint) ?? state.lastEndpoint;
+        state.pushbackMs = parsePushback(trailer.get(MetadataKeys.retryPushbackMs));
+        callerOnTrailer?.(trailer);
+      },
       onRetryableError(error: ClientError, attempt: number) {
+        if (state.lastEndpoint !== undefined) (state.failedEndpoints ??= new Set()).add(state.lastEndpoint);
         const pushback = state.pushbackMs;
         if (pushback !== undefined && (pushback < 0 || pushback > o.maxPushbackMs)) {
           logger.info({ method: call.method.path, attempt, pushback }, 'retry refused: server pushback');
