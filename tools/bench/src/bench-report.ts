@@ -6,6 +6,8 @@ export interface ScenarioReport {
   description?: string;
   node?: string;
   cpus?: number;
+  /** When this scenario started; a results file merged from several runs keeps each one's time. */
+  startedAt?: string;
   params: Record<string, unknown>;
   results: BenchRecord[];
   anchors?: string[];

@@ -82,6 +82,7 @@ async function main(): Promise<number> {
       else console.log(line);
     };
     progress('starting');
+    const startedAt = new Date().toISOString();
     try {
       const result = await scenario.run({ quick: values.quick, progress, signal: controller.signal });
       if (process.stdout.isTTY) process.stdout.write('\r\x1b[K');
@@ -93,6 +94,7 @@ async function main(): Promise<number> {
         description: scenario.description,
         node: report.node,
         cpus: report.cpus,
+        startedAt,
         ...result,
       });
       const failures = result.results.filter(

@@ -77,6 +77,7 @@ export function renderMarkdown(report: BenchReport, chartList: readonly Chart[],
   for (const s of report.scenarios) {
     lines.push(`## ${s.scenario}`, '');
     if (s.description) lines.push(s.description, '');
+    if (s.startedAt && s.startedAt !== report.startedAt) lines.push(`Run at ${s.startedAt}.`, '');
     lines.push(`Parameters: \`${JSON.stringify(s.params)}\``, '', markdownTable(s.results), '');
     for (const anchor of s.anchors ?? []) lines.push(`- Anchor: ${anchor}`);
     if (s.anchors?.length) lines.push('');

@@ -35,6 +35,17 @@ const TARGETS: Target[] = [
     },
   },
   {
+    target: 'overhead ≤ 50 µs added p50 (concurrency 1)',
+    scenario: 'overhead',
+    check(find) {
+      const added = num(
+        find('overhead', (r) => r.variant === 'connect' && r.concurrency === 1 && 'added_p50_us' in r),
+        'added_p50_us',
+      );
+      return added === undefined ? undefined : { measured: `+${added} µs`, met: added <= 50 };
+    },
+  },
+  {
     target: 'slow replica: peak-ewma p99 ≤ 1.3× all-healthy p99',
     scenario: 'slow-replica',
     check(find) {
