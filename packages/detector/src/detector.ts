@@ -174,7 +174,7 @@ export function createDetector(options: DetectorOptions): Detector {
       if (closed) return;
       const t = tracked.get(outcome.endpointId);
       if (!t) return;
-      metrics?.picks.inc({ endpoint: outcome.endpointId });
+      metrics?.countPick(outcome.endpointId);
       if (outlier) applyOutlier(outlier.record(outcome.endpointId, outcome.code, clock.now()));
     },
     states: () => [...tracked.values()].map((t) => t.snapshot(clock.now())),

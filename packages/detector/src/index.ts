@@ -15,6 +15,7 @@ export type { HealthCheckListener } from './health-checker.js';
 export { createDetectorMetrics, metricsRegistry } from './metrics.js';
 export type { DetectorMetrics } from './metrics.js';
 export { serveMetrics } from './metrics-server.js';
+export { rpcClientMetrics, RpcClientMetrics } from './rpc-client-metrics.js';
 export type { MetricsServer, MetricsServerOptions } from './metrics-server.js';
 export { parseDetectorSettings } from './options.js';
 export type { DetectorSettings, HeartbeatOptions, HeartbeatOptionsInput, OutlierOptionsInput } from './options.js';

@@ -31,10 +31,10 @@ export async function serveMetrics(options: MetricsServerOptions = {}): Promise<
       response.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: GET ${path} serves metrics\n`);
       return;
     }
-    Promise.all(registries.map((r) => r.metrics())).then(
-      (texts) => {
+    exposition(registries).then(
+      (text) => {
         response.writeHead(200, { 'content-type': registries[0]?.contentType ?? 'text/plain' });
-        response.end(texts.filter((t) => t.trim().length > 0).join('\n'));
+        response.end(text);
       },
       (error: unknown) => {
         response.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${String(error)}\n`);
@@ -56,4 +56,23 @@ export async function serveMetrics(options: MetricsServerOptions = {}): Promise<
         server.close(() => resolve());
       }),
   };
+}
+
+/**
+ * The registries' families in order, each name once: the first registry that has a family
+ * renders it. Ballast records `grpc_client_*` itself (RpcClientMetrics) while
+ * nice-grpc-prometheus's registry always holds empty families of the same names; Prometheus
+ * refuses a scrape that declares a family twice.
+ */
+async function exposition(registries: readonly Registry[]): Promise<string> {
+  const seen = new Set<string>();
+  const parts: string[] = [];
+  for (const registry of registries) {
+    for (const metric of registry.getMetricsAsArray()) {
+      if (seen.has(metric.name)) continue;
+      seen.add(metric.name);
+      parts.push(await registry.getSingleMetricAsString(metric.name));
+    }
+  }
+  return parts.join('\n') + '\n';
 }

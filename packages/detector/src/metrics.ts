@@ -6,6 +6,9 @@ import { Counter, Gauge, Histogram, Registry, type Metric } from 'prom-client';
  */
 export const metricsRegistry = new Registry();
 
+/** Picks counted since each picks counter was last read. */
+const PENDING_PICKS = new WeakMap<object, Map<string, number>>();
+
 export interface DetectorMetrics {
   readonly registry: Registry;
   /** 1 for the endpoint's current state label ("up", "down:heartbeat-timeout", "ejected:success-rate"…). */
@@ -13,8 +16,10 @@ export interface DetectorMetrics {
   readonly ejections: Counter<'endpoint' | 'reason'>;
   readonly phi: Gauge<'endpoint'>;
   readonly heartbeatRtt: Histogram<'endpoint'>;
-  /** Attempts the balancer sent to each endpoint (one per reported outcome). */
+  /** Attempts the balancer sent to each endpoint (one per reported outcome); read it through the registry. */
   readonly picks: Counter<'endpoint'>;
+  /** Counts one attempt on `endpoint` (cheap: folded into `picks` when the registry is read). */
+  countPick(endpoint: string): void;
   /** Per detector (`target`: the service it watches), so several detectors can share a registry. */
   readonly healthyEndpoints: Gauge<'target'>;
   readonly endpoints: Gauge<'target'>;
@@ -30,6 +35,26 @@ export function createDetectorMetrics(registry: Registry = metricsRegistry): Det
   const get = <M extends Metric>(name: string, make: () => M): M =>
     (registry.getSingleMetric(name) as M | undefined) ?? make();
   const registers = [registry];
+  // Every attempt counts a pick: the counts wait in a plain map and reach the counter when it is
+  // read, rather than paying prom-client's label hashing on the call path.
+  const picks = get(
+    'ballast_endpoint_picks_total',
+    () =>
+      new Counter({
+        name: 'ballast_endpoint_picks_total',
+        help: 'Call attempts sent to each endpoint.',
+        labelNames: ['endpoint'],
+        registers,
+        collect() {
+          const pending = PENDING_PICKS.get(this);
+          if (!pending) return;
+          for (const [endpoint, n] of pending) this.inc({ endpoint }, n);
+          pending.clear();
+        },
+      }),
+  );
+  let pendingPicks = PENDING_PICKS.get(picks);
+  if (!pendingPicks) PENDING_PICKS.set(picks, (pendingPicks = new Map()));
   return {
     registry,
     endpointState: get(
@@ -73,16 +98,10 @@ export function createDetectorMetrics(registry: Registry = metricsRegistry): Det
           registers,
         }),
     ),
-    picks: get(
-      'ballast_endpoint_picks_total',
-      () =>
-        new Counter({
-          name: 'ballast_endpoint_picks_total',
-          help: 'Call attempts sent to each endpoint.',
-          labelNames: ['endpoint'],
-          registers,
-        }),
-    ),
+    picks,
+    countPick(endpoint) {
+      pendingPicks.set(endpoint, (pendingPicks.get(endpoint) ?? 0) + 1);
+    },
     healthyEndpoints: get(
       'ballast_endpoints_healthy',
       () =>

@@ -1,5 +1,8 @@
 import type { Random } from '@ballast/core';
 
+// What nearly every call's outcome produces; shared so recording one allocates nothing.
+const NO_EVENTS: readonly OutlierEvent[] = Object.freeze([]);
+
 /**
  * Passive outlier detection with the semantics of Envoy's and gRPC's (gRFC A50): consecutive
  * gateway failures eject at once; success-rate and failure-percentage are judged every interval
@@ -87,18 +90,18 @@ export class OutlierDetector {
   }
 
   /** One call outcome; may eject at once on consecutive gateway failures. Unknown ids are ignored. */
-  record(id: string, code: number, now: number): OutlierEvent[] {
+  record(id: string, code: number, now: number): readonly OutlierEvent[] {
     const host = this.#hosts.get(id);
-    if (!host) return [];
+    if (!host) return NO_EVENTS;
     if (!this.#failureCodes.has(code)) {
       host.successes++;
       host.consecutiveFailures = 0;
-      return [];
+      return NO_EVENTS;
     }
     host.failures++;
     host.consecutiveFailures++;
     const rule = this.#options.consecutiveGatewayFailure;
-    if (!rule || host.ejection || host.consecutiveFailures < rule.threshold) return [];
+    if (!rule || host.ejection || host.consecutiveFailures < rule.threshold) return NO_EVENTS;
     host.consecutiveFailures = 0;
     const event = this.#tryEject(id, host, 'consecutive-gateway-failure', rule.enforcementPercentage, now);
     return event ? [event] : [];

@@ -4,7 +4,6 @@ import { spawnEchoReplica } from '@ballast/testing';
 import { createChannel, createClient, createClientFactory, type Client } from 'nice-grpc';
 import { deadlineMiddleware } from 'nice-grpc-client-middleware-deadline';
 import { retryMiddleware } from 'nice-grpc-client-middleware-retry';
-import { prometheusClientMiddleware } from 'nice-grpc-prometheus';
 import { connect, disconnect } from '../src/index.js';
 
 type Echo = Client<typeof EchoServiceDefinition>;
@@ -31,19 +30,18 @@ async function drive(client: Echo, concurrency: number, durationMs: number, sign
 export const scenario: Scenario = {
   name: 'overhead',
   description:
-    'plain nice-grpc on one channel vs the same with only the metrics, deadline and retry libraries vs connect() with the full default stack; same server, same run',
+    'plain nice-grpc on one channel vs the same with only the deadline and retry libraries vs connect() with the full default stack; same server, same run',
   async run({ quick, progress, signal }) {
     const runs = quick ? 1 : 7;
     const durationMs = quick ? 1_000 : 3_000;
     const levels = [64, 1];
     const server = await spawnEchoReplica('overhead-server');
     const channel = createChannel(server.address);
-    // What the libraries connect() builds on cost by themselves, on the plain channel: the floor
-    // under any stack that uses them.
+    // What the middleware libraries connect() builds on cost by themselves, on the plain channel:
+    // the floor under any stack that uses them.
     const libraries: Echo = createClientFactory()
       .use(retryMiddleware)
       .use(deadlineMiddleware)
-      .use(prometheusClientMiddleware())
       .create(EchoServiceDefinition, channel, { '*': { deadline: 5_000 } });
     const clients: Record<Variant, Echo> = {
       plain: createClient(EchoServiceDefinition, channel),
@@ -123,7 +121,7 @@ export const scenario: Scenario = {
       results,
       anchors: [
         'plain nice-grpc on one channel, same server, same run = 1.0; target ≥ 0.90× at concurrency 64, ≤ 50 µs added p50 at concurrency 1',
-        'libraries = plain + nice-grpc-prometheus + nice-grpc-client-middleware-deadline + nice-grpc-client-middleware-retry, the floor under connect()',
+        'libraries = plain + nice-grpc-client-middleware-deadline + nice-grpc-client-middleware-retry, the floor under connect()',
       ],
     };
   },

@@ -9,7 +9,7 @@ import {
   type HealthView,
   type OutcomeListener,
 } from '@ballast/core';
-import { createDetector, type Detector } from '@ballast/detector';
+import { createDetector, rpcClientMetrics, type Detector } from '@ballast/detector';
 import {
   createDeadlineMiddleware,
   createEndpointBreakers,
@@ -27,7 +27,6 @@ import { createClientFactory, Status, type Channel, type Client, type ClientMidd
 import type { CompatServiceDefinition } from 'nice-grpc/lib/service-definitions/index.js';
 import { Metadata } from 'nice-grpc-common';
 import type { DeadlineOptions } from 'nice-grpc-client-middleware-deadline';
-import { prometheusClientMiddleware } from 'nice-grpc-prometheus';
 import { DeferredSource } from './deferred-source.js';
 import { RpcOptionsError } from './errors.js';
 import type { ConnectOptions, MethodOverrides } from './connect-options.js';
@@ -146,7 +145,7 @@ export function connect<D extends CompatServiceDefinition>(
   if (hedging) factory = factory.use(hedging.middleware);
   if (retry) factory = factory.use(retry.middleware);
   factory = factory.use(createDeadlineMiddleware());
-  if (options.metrics !== false) factory = factory.use(prometheusClientMiddleware());
+  if (options.metrics !== false) factory = factory.use(rpcClientMetrics().middleware);
 
   const methodOptions = defaultCallOptions(definition, options);
   const mainChannel = channelFor();
