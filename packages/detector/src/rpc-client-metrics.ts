@@ -53,10 +53,9 @@ class MethodCounts {
 /**
  * Client RPC metrics under nice-grpc-prometheus's names (`grpc_client_started_total`,
  * `grpc_client_handled_total`, `grpc_client_handling_seconds`, `grpc_client_msg_sent_total`,
- * `grpc_client_msg_received_total`) and labels. nice-grpc-prometheus's client middleware hashes
- * and validates a label object three times per call, the largest single cost `connect()` had per
- * call (`npm run bench -- overhead`); these count into per-method numbers instead and build the
- * samples when Prometheus scrapes.
+ * `grpc_client_msg_received_total`) and labels. nice-grpc-prometheus's client middleware validates
+ * and hashes a label object three times per call, a cost every call of every client pays; these
+ * count into per-method numbers instead and build the samples when Prometheus scrapes.
  */
 export class RpcClientMetrics {
   readonly #methods = new Map<string, MethodCounts>();

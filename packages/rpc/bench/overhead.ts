@@ -6,7 +6,7 @@ import { deadlineMiddleware } from 'nice-grpc-client-middleware-deadline';
 import { retryMiddleware } from 'nice-grpc-client-middleware-retry';
 import { connect, disconnect } from '../src/index.js';
 
-type Echo = Client<typeof EchoServiceDefinition>;
+export type Echo = Client<typeof EchoServiceDefinition>;
 const VARIANTS = ['plain', 'libraries', 'connect'] as const;
 type Variant = (typeof VARIANTS)[number];
 
@@ -14,7 +14,7 @@ type Variant = (typeof VARIANTS)[number];
  * Closed-loop echo calls from `concurrency` callers for `durationMs`: calls/s, latencies,
  * failures, and this process's CPU time per call (all threads, so GC work is counted).
  */
-async function drive(client: Echo, concurrency: number, durationMs: number, signal: AbortSignal) {
+export async function drive(client: Echo, concurrency: number, durationMs: number, signal: AbortSignal) {
   const cpuBefore = process.cpuUsage();
   const samples = await closedLoop(() => client.echo({ message: 'overhead' }), { concurrency, durationMs, signal });
   const cpu = process.cpuUsage(cpuBefore);
