@@ -6,7 +6,6 @@ import { metricsRegistry } from './metrics.js';
 // nice-grpc-prometheus's names, labels and buckets (1 ms × 4ⁿ up to ≈ 1 h), so its dashboards and
 // alerts read these series unchanged.
 const BUCKETS = Array.from({ length: 12 }, (_, i) => 0.001 * 4 ** i);
-const CODES = Object.keys(Status).filter((k) => Number.isNaN(Number(k))) as (keyof typeof Status)[];
 
 /** One line of the exposition; `metricName` names a histogram's _bucket, _sum and _count lines. */
 interface Sample {
@@ -162,7 +161,7 @@ function codesOf(m: MethodCounts): number[] {
 }
 
 function withCode(m: MethodCounts, code: number): Record<string, string> {
-  return { ...m.labels, grpc_code: CODES[code] ?? String(code) };
+  return { ...m.labels, grpc_code: Status[code] ?? String(code) };
 }
 
 function histogramSamples(m: MethodCounts): Sample[] {
