@@ -2,7 +2,6 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { ServerInterceptingCall, type ServerInterceptor } from '@grpc/grpc-js';
 import { deadlineMiddleware, type DeadlineOptions } from 'nice-grpc-client-middleware-deadline';
 import {
-  composeClientMiddleware,
   Metadata,
   ServerError,
   Status,
@@ -11,6 +10,7 @@ import {
   type ServerMiddleware,
 } from 'nice-grpc-common';
 import { z } from 'zod';
+import { composeMiddleware } from './compose.js';
 import { parseOptions } from './parse-options.js';
 
 /**
@@ -138,5 +138,5 @@ export function createDeadlineMiddleware(options: DeadlinePropagationOptions = {
     // The library reads a number as ms from now, which spares a Date per call.
     return yield* call.next(call.request, { ...options, metadata, deadline: remainingMs } as CallOptions);
   };
-  return composeClientMiddleware(deadlineMiddleware, propagate);
+  return composeMiddleware(deadlineMiddleware, propagate);
 }

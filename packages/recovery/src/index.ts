@@ -8,6 +8,7 @@ export {
   SupervisorError,
 } from './errors.js';
 export { exponentialBackoff } from './backoff.js';
+export { chainMiddleware, composeMiddleware } from './compose.js';
 export type { Backoff, BackoffOptions } from './backoff.js';
 export { RetryBudget } from './retry-budget.js';
 export type { RetryBudgetOptions, RetryBudgetStats } from './retry-budget.js';

@@ -1,17 +1,11 @@
 import { createLogger, MetadataKeys, systemClock, type Logger } from '@ballast/core';
 import { delay } from 'abort-controller-x';
 import { retryMiddleware, type RetryOptions } from 'nice-grpc-client-middleware-retry';
-import {
-  ClientError,
-  composeClientMiddleware,
-  Metadata,
-  Status,
-  type CallOptions,
-  type ClientMiddleware,
-} from 'nice-grpc-common';
+import { ClientError, Metadata, Status, type CallOptions, type ClientMiddleware } from 'nice-grpc-common';
 import { z } from 'zod';
 import { ATTEMPT_STATE, parsePushback, type AttemptState, type AttemptStateOptions } from './attempt-state.js';
 import { exponentialBackoff, type BackoffOptions } from './backoff.js';
+import { composeMiddleware } from './compose.js';
 import { RetryBudgetExhaustedError, RetryPushbackError } from './errors.js';
 import { parseOptions } from './parse-options.js';
 import { RetryBudget, type RetryBudgetOptions } from './retry-budget.js';
@@ -152,8 +146,8 @@ export function createRetry(options: RetryMiddlewareOptions = {}): Retry {
     return yield* call.next(call.request, downstream as CallOptions);
   };
 
-  const middleware = composeClientMiddleware(
-    composeClientMiddleware(perAttempt, retryMiddleware as ClientMiddleware<RetryOptions>),
+  const middleware = composeMiddleware(
+    composeMiddleware(perAttempt, retryMiddleware as ClientMiddleware<RetryOptions>),
     gate,
   ) as ClientMiddleware<RetryCallOptions>;
   return { middleware, budget };

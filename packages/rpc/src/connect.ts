@@ -11,6 +11,7 @@ import {
 } from '@ballast/core';
 import { createDetector, rpcClientMetrics, type Detector } from '@ballast/detector';
 import {
+  chainMiddleware,
   createDeadlineMiddleware,
   createEndpointBreakers,
   createHedging,
@@ -138,14 +139,19 @@ export function connect<D extends CompatServiceDefinition>(
           },
         );
 
-  // nice-grpc runs the middleware added last first: add them inner → outer.
-  let factory = createClientFactory();
-  if (source instanceof DeferredSource) factory = factory.use(waitUntilDiscovered(source));
-  if (breakers) factory = factory.use(breakers.middleware);
-  if (hedging) factory = factory.use(hedging.middleware);
-  if (retry) factory = factory.use(retry.middleware);
-  factory = factory.use(createDeadlineMiddleware());
-  if (options.metrics !== false) factory = factory.use(rpcClientMetrics().middleware);
+  // Outer → inner, composed into one middleware: nice-grpc's own composition (one `use` per
+  // layer) copies the call object twice per layer on every call.
+  const layers: (ClientMiddleware | undefined | false)[] = [
+    options.metrics !== false && rpcClientMetrics().middleware,
+    createDeadlineMiddleware(),
+    retry?.middleware,
+    hedging?.middleware,
+    breakers?.middleware,
+    source instanceof DeferredSource && waitUntilDiscovered(source),
+  ];
+  const factory = createClientFactory().use(
+    chainMiddleware(layers.filter((layer): layer is ClientMiddleware => !!layer)),
+  );
 
   const methodOptions = defaultCallOptions(definition, options);
   const mainChannel = channelFor();
