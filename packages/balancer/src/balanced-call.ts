@@ -7,13 +7,7 @@ export type GrpcCall = ReturnType<grpc.ChannelInterface['createCall']>;
 type MessageContext = Parameters<GrpcCall['sendMessageWithContext']>[0];
 type CallCredentials = Parameters<GrpcCall['setCredentials']>[0];
 
-export interface CallParams {
-  readonly method: string;
-  readonly deadline: grpc.Deadline;
-  readonly host: string | null | undefined;
-  readonly parentCall: Parameters<grpc.ChannelInterface['createCall']>[3];
-  readonly propagateFlags: number | null | undefined;
-}
+export type ParentCall = Parameters<grpc.ChannelInterface['createCall']>[3];
 
 /** What the attempt went to, handed back when it ends. */
 export interface Attempt {
@@ -38,47 +32,29 @@ export interface CallHost {
   finish(attempt: Attempt, status: grpc.StatusObject): void;
 }
 
-type CallState =
-  | { readonly kind: 'created' }
-  | { readonly kind: 'waiting'; readonly stop: Disposer }
-  /** The status is decided and will be delivered on the next tick. */
-  | { readonly kind: 'ending' }
-  | { readonly kind: 'active'; readonly inner: GrpcCall; readonly attempt: Attempt }
-  | { readonly kind: 'done' };
+/**
+ * Where a call is: `created` until start; `waiting` for an endpoint (wait-for-ready); `ending`
+ * when its status is decided and goes out on the next tick; `active` on the chosen endpoint's
+ * call; `done` once the status is delivered.
+ */
+type CallState = 'created' | 'waiting' | 'ending' | 'active' | 'done';
 
 let callNumber = 0;
-
-const DONE: CallState = { kind: 'done' };
-
-/** Relays the chosen endpoint's events to the caller, booking the attempt when it ends. */
-class AttemptListener implements grpc.InterceptingListener {
-  constructor(
-    private readonly call: BalancedCall,
-    private readonly attempt: Attempt,
-    private readonly listener: grpc.InterceptingListener,
-  ) {}
-
-  onReceiveMetadata(metadata: grpc.Metadata): void {
-    this.listener.onReceiveMetadata(metadata);
-  }
-
-  onReceiveMessage(message: unknown): void {
-    this.listener.onReceiveMessage(message);
-  }
-
-  onReceiveStatus(status: grpc.StatusObject): void {
-    this.call.attemptEnded(this.attempt, status);
-    this.listener.onReceiveStatus(status);
-  }
-}
 
 /**
  * A grpc-js Call that picks its endpoint only at `start`, when the request metadata is known, so
  * every attempt a retry middleware makes is a fresh pick. Until the pick lands (wait-for-ready),
  * writes, half-close and reads are queued and replayed in order on the chosen endpoint's call.
+ *
+ * It is also the listener of the endpoint's call, relaying its events to the caller's listener.
+ * State lives in fields rather than in an object per state: with 64 calls in flight, every
+ * object a call keeps alive while it waits is copied by each young-generation collection.
  */
-export class BalancedCall implements GrpcCall {
-  #state: CallState = { kind: 'created' };
+export class BalancedCall implements GrpcCall, grpc.InterceptingListener {
+  #state: CallState = 'created';
+  #inner: GrpcCall | undefined;
+  #attempt: Attempt | undefined;
+  #stopWaiting: Disposer | undefined;
   #listener: grpc.InterceptingListener | undefined;
   #credentials: CallCredentials | undefined;
   #pending: ((call: GrpcCall) => void)[] | undefined;
@@ -87,7 +63,11 @@ export class BalancedCall implements GrpcCall {
 
   constructor(
     private readonly host: CallHost,
-    private readonly params: CallParams,
+    private readonly method: string,
+    private readonly deadline: grpc.Deadline,
+    private readonly authority: string | null | undefined,
+    private readonly parentCall: ParentCall,
+    private readonly propagateFlags: number | null | undefined,
   ) {}
 
   start(metadata: grpc.Metadata, listener: grpc.InterceptingListener): void {
@@ -103,38 +83,34 @@ export class BalancedCall implements GrpcCall {
   // The active case comes first and allocates nothing: it is every operation of every call
   // whose pick landed at once.
   sendMessageWithContext(context: MessageContext, message: Buffer): void {
-    const state = this.#state;
-    if (state.kind === 'active') state.inner.sendMessageWithContext(context, message);
+    if (this.#state === 'active') this.#inner!.sendMessageWithContext(context, message);
     else this.#later((call) => call.sendMessageWithContext(context, message), context.callback);
   }
 
   startRead(): void {
-    const state = this.#state;
-    if (state.kind === 'active') state.inner.startRead();
+    if (this.#state === 'active') this.#inner!.startRead();
     else this.#later((call) => call.startRead());
   }
 
   halfClose(): void {
-    const state = this.#state;
-    if (state.kind === 'active') state.inner.halfClose();
+    if (this.#state === 'active') this.#inner!.halfClose();
     else this.#later((call) => call.halfClose());
   }
 
   cancelWithStatus(code: grpc.status, details: string): void {
     const state = this.#state;
-    if (state.kind === 'active') state.inner.cancelWithStatus(code, details);
-    else if (state.kind === 'created' && !this.#listener) this.#earlyCancel = { code, details };
-    else if (state.kind === 'waiting') {
+    if (state === 'active') this.#inner!.cancelWithStatus(code, details);
+    else if (state === 'created' && !this.#listener) this.#earlyCancel = { code, details };
+    else if (state === 'waiting') {
       // Stop waiting now but report later, as grpc-js does: nice-grpc's abort handling expects
       // the cancelled status after it has settled the call as aborted.
-      state.stop();
+      this.#stopWaiting?.();
       this.#endSoon(code, details);
     }
   }
 
   getPeer(): string {
-    const state = this.#state;
-    return state.kind === 'active' ? state.inner.getPeer() : '';
+    return this.#state === 'active' ? this.#inner!.getPeer() : '';
   }
 
   getCallNumber(): number {
@@ -143,15 +119,35 @@ export class BalancedCall implements GrpcCall {
 
   setCredentials(credentials: CallCredentials): void {
     this.#credentials = credentials;
-    if (this.#state.kind === 'active') this.#state.inner.setCredentials(credentials);
+    if (this.#state === 'active') this.#inner!.setCredentials(credentials);
   }
 
   getAuthContext(): ReturnType<GrpcCall['getAuthContext']> {
-    return this.#state.kind === 'active' ? this.#state.inner.getAuthContext() : null;
+    return this.#state === 'active' ? this.#inner!.getAuthContext() : null;
+  }
+
+  // The endpoint's call reports here; each event goes on to the caller's listener.
+
+  onReceiveMetadata(metadata: grpc.Metadata): void {
+    this.#listener!.onReceiveMetadata(metadata);
+  }
+
+  onReceiveMessage(message: unknown): void {
+    this.#listener!.onReceiveMessage(message);
+  }
+
+  onReceiveStatus(status: grpc.StatusObject): void {
+    const attempt = this.#attempt!;
+    this.#state = 'done';
+    this.#inner = undefined;
+    this.#attempt = undefined;
+    // Booked before the caller hears of it, so a retry's next pick sees this attempt's outcome.
+    this.host.finish(attempt, status);
+    this.#listener!.onReceiveStatus(status);
   }
 
   #tryStart(metadata: grpc.Metadata): void {
-    const answer = this.host.pick(this.params.method, metadata);
+    const answer = this.host.pick(this.method, metadata);
     if (answer.type === 'picked') {
       this.#startOn(answer.attempt, answer.metadata);
       return;
@@ -165,11 +161,11 @@ export class BalancedCall implements GrpcCall {
   }
 
   #waitForEndpoint(metadata: grpc.Metadata, reason: string): void {
-    const deadline = this.params.deadline instanceof Date ? this.params.deadline.getTime() : this.params.deadline;
+    const deadline = this.deadline instanceof Date ? this.deadline.getTime() : this.deadline;
     let timer: NodeJS.Timeout | undefined;
     const stopWatching = this.host.onPickerChange(() => {
-      if (this.#state.kind !== 'waiting') return;
-      const answer = this.host.pick(this.params.method, metadata);
+      if (this.#state !== 'waiting') return;
+      const answer = this.host.pick(this.method, metadata);
       if (answer.type === 'failed') {
         this.#endLocally(answer.code, answer.reason);
         return;
@@ -179,10 +175,11 @@ export class BalancedCall implements GrpcCall {
         if (!answer.waitForReady) this.#endLocally(grpc.status.UNAVAILABLE, answer.reason);
         return;
       }
-      stop();
+      this.#stopWaiting?.();
       this.#startOn(answer.attempt, answer.metadata);
     });
-    const stop = (): void => {
+    this.#stopWaiting = () => {
+      this.#stopWaiting = undefined;
       stopWatching();
       if (timer) clearTimeout(timer);
     };
@@ -192,44 +189,41 @@ export class BalancedCall implements GrpcCall {
         Math.max(0, deadline - Date.now()),
       );
     }
-    this.#state = { kind: 'waiting', stop };
+    this.#state = 'waiting';
   }
 
   #startOn(attempt: Attempt, metadata: grpc.Metadata): void {
-    const p = this.params;
-    const inner = attempt.entry.channel().createCall(p.method, p.deadline, p.host, p.parentCall, p.propagateFlags);
+    const inner = attempt.entry
+      .channel()
+      .createCall(this.method, this.deadline, this.authority, this.parentCall, this.propagateFlags);
     if (this.#credentials) inner.setCredentials(this.#credentials);
-    this.#state = { kind: 'active', inner, attempt };
-    inner.start(metadata, new AttemptListener(this, attempt, this.#listener!));
+    this.#state = 'active';
+    this.#inner = inner;
+    this.#attempt = attempt;
+    inner.start(metadata, this);
     const pending = this.#pending;
     this.#pending = undefined;
     if (pending) for (const operation of pending) operation(inner);
   }
 
-  /** Called by the attempt's listener before the status reaches the caller. */
-  attemptEnded(attempt: Attempt, status: grpc.StatusObject): void {
-    this.#state = DONE;
-    this.host.finish(attempt, status);
-  }
-
   /** An operation before the pick landed: queued, or (after the call ended) dropped. */
   #later(operation: (call: GrpcCall) => void, callback?: (error?: Error | null) => void): void {
-    const kind = this.#state.kind;
-    if (kind === 'done' || kind === 'ending') callback?.();
+    const state = this.#state;
+    if (state === 'done' || state === 'ending') callback?.();
     else (this.#pending ??= []).push(operation);
   }
 
   /** Ends the call on a later tick: grpc-js callers attach their handlers after start() returns. */
   #endSoon(code: grpc.status, details: string): void {
-    this.#state = { kind: 'ending' };
+    this.#state = 'ending';
     process.nextTick(() => this.#endLocally(code, details));
   }
 
   #endLocally(code: grpc.status, details: string): void {
     const state = this.#state;
-    if (state.kind === 'done' || state.kind === 'active') return;
-    if (state.kind === 'waiting') state.stop();
-    this.#state = DONE;
+    if (state === 'done' || state === 'active') return;
+    if (state === 'waiting') this.#stopWaiting?.();
+    this.#state = 'done';
     this.#pending = undefined;
     this.#listener?.onReceiveStatus({ code, details, metadata: new grpc.Metadata() });
   }

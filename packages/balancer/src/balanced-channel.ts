@@ -13,7 +13,7 @@ import {
   type EndpointSource,
   type OutcomeListener,
 } from '@ballast/core';
-import { BalancedCall, type Attempt, type CallHost, type CallParams, type PickAnswer } from './balanced-call.js';
+import { BalancedCall, type Attempt, type CallHost, type ParentCall, type PickAnswer } from './balanced-call.js';
 import { checkChannelOptions, type BalancedChannelOptions } from './channel-options.js';
 import { aggregateConnectivity, watchConnectivity } from './connectivity.js';
 import { createPolicy } from './create-policy.js';
@@ -174,10 +174,10 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
     method: string,
     deadline: grpc.Deadline,
     host: string | null | undefined,
-    parentCall: CallParams['parentCall'],
+    parentCall: ParentCall,
     propagateFlags: number | null | undefined,
   ): BalancedCall {
-    return new BalancedCall(this, { method, deadline, host, parentCall, propagateFlags });
+    return new BalancedCall(this, method, deadline, host, parentCall, propagateFlags);
   }
 
   close(): void {

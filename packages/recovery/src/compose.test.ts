@@ -57,3 +57,57 @@ describe('composeMiddleware', () => {
     expect(await callThrough(chainMiddleware([]), [])).toBe('res');
   });
 });
+
+describe('chainMiddleware linking', () => {
+  const other = { path: '/test.Service/Other', requestStream: false, responseStream: false, options: {} } as const;
+
+  function leafFor(name: string, seen: string[]) {
+    return (request: unknown) => {
+      seen.push(`${name} ${String(request)}`);
+      return (async function* leaf() {
+        yield* [];
+        return `${name}:${String(request)}`;
+      })();
+    };
+  }
+
+  it('keeps each method on its own path when one chain serves several methods', async () => {
+    const log: string[] = [];
+    const seen: string[] = [];
+    const chain = chainMiddleware([tagging('a', log), tagging('b', log)]);
+    const echo = leafFor('echo', seen);
+    const write = leafFor('write', seen);
+    const callOf = (m: typeof method | typeof other, next: typeof echo, request: string) =>
+      ({ method: m, requestStream: false, request, responseStream: false, next }) as unknown as ClientMiddlewareCall<
+        unknown,
+        unknown
+      >;
+    const results: unknown[] = [];
+    for (const [m, next, request] of [
+      [method, echo, '1'],
+      [other, write, '2'],
+      [method, echo, '3'],
+      // The same `next` under another method descriptor is linked afresh, not served from the first link.
+      [other, echo, '4'],
+    ] as const) {
+      const iterator = chain(callOf(m, next, request), {})[Symbol.asyncIterator]();
+      results.push((await iterator.next()).value);
+    }
+    expect(results).toEqual(['echo:1+a+b<b<a', 'write:2+a+b<b<a', 'echo:3+a+b<b<a', 'echo:4+a+b<b<a']);
+    expect(seen).toEqual(['echo 1+a+b', 'write 2+a+b', 'echo 3+a+b', 'echo 4+a+b']);
+    expect(log.filter((line) => line.startsWith('a ')).map((line) => line.split(' ')[1])).toEqual([
+      method.path,
+      other.path,
+      method.path,
+      other.path,
+    ]);
+  });
+
+  it('passes the inner generator through a layer that returns it instead of wrapping it', async () => {
+    const log: string[] = [];
+    const direct: ClientMiddleware<{ tags?: string[] }> = ((call, options) =>
+      call.next(`${String(call.request)}+direct` as never, options)) as ClientMiddleware<{ tags?: string[] }>;
+    expect(await callThrough(chainMiddleware([tagging('a', log), direct, tagging('c', log)]), log)).toBe('res<c<a');
+    expect(log.at(-1)).toBe('leaf "req+a+direct+c" a>c');
+  });
+});

@@ -10,7 +10,7 @@ import {
   type ServerMiddleware,
 } from 'nice-grpc-common';
 import { z } from 'zod';
-import { composeMiddleware } from './compose.js';
+import { chainMiddleware } from './compose.js';
 import { parseOptions } from './parse-options.js';
 
 /**
@@ -121,7 +121,8 @@ export type DeadlinePropagationOptions = z.input<typeof deadlineOptionsSchema>;
  */
 export function createDeadlineMiddleware(options: DeadlinePropagationOptions = {}): ClientMiddleware<DeadlineOptions> {
   const o = parseOptions(deadlineOptionsSchema, options, 'deadline', { marginMs: 'a number of milliseconds ≥ 0' });
-  const propagate: ClientMiddleware<DeadlineOptions> = async function* propagate(call, options) {
+  // Only prepares what goes down, so it hands back the library's generator instead of wrapping it.
+  const propagate: ClientMiddleware<DeadlineOptions> = (call, options) => {
     const incoming = storage.getStore();
     const inherited = incoming === undefined ? Infinity : incoming.at - o.marginMs;
     const own =
@@ -131,12 +132,12 @@ export function createDeadlineMiddleware(options: DeadlinePropagationOptions = {
           ? options.deadline.getTime()
           : Date.now() + options.deadline;
     const at = Math.min(own, inherited);
-    if (at === Infinity) return yield* call.next(call.request, options);
+    if (at === Infinity) return call.next(call.request, options);
     const remainingMs = Math.max(0, Math.round(at - Date.now()));
     const metadata = Metadata(options.metadata);
     metadata.set(TIMEOUT_METADATA_KEY, String(remainingMs));
     // The library reads a number as ms from now, which spares a Date per call.
-    return yield* call.next(call.request, { ...options, metadata, deadline: remainingMs } as CallOptions);
+    return call.next(call.request, { ...options, metadata, deadline: remainingMs } as CallOptions);
   };
-  return composeMiddleware(deadlineMiddleware, propagate);
+  return chainMiddleware([propagate, deadlineMiddleware as ClientMiddleware]);
 }

@@ -1,11 +1,18 @@
 import { createLogger, MetadataKeys, systemClock, type Logger } from '@ballast/core';
 import { delay } from 'abort-controller-x';
 import { retryMiddleware, type RetryOptions } from 'nice-grpc-client-middleware-retry';
-import { ClientError, Metadata, Status, type CallOptions, type ClientMiddleware } from 'nice-grpc-common';
+import {
+  ClientError,
+  Metadata,
+  Status,
+  type CallOptions,
+  type ClientMiddleware,
+  type ClientMiddlewareCall,
+} from 'nice-grpc-common';
 import { z } from 'zod';
 import { ATTEMPT_STATE, parsePushback, type AttemptState, type AttemptStateOptions } from './attempt-state.js';
 import { exponentialBackoff, type BackoffOptions } from './backoff.js';
-import { composeMiddleware } from './compose.js';
+import { chainMiddleware } from './compose.js';
 import { RetryBudgetExhaustedError, RetryPushbackError } from './errors.js';
 import { parseOptions } from './parse-options.js';
 import { RetryBudget, type RetryBudgetOptions } from './retry-budget.js';
@@ -81,12 +88,19 @@ export function createRetry(options: RetryMiddlewareOptions = {}): Retry {
   // Computed once: the gate hands the same list to every call.
   const retryableStatuses = o.retryableCodes.filter((code) => code !== Status.INVALID_ARGUMENT);
 
-  // Below the library's loop, once per attempt. The first attempt of a call passes straight
-  // through (the common case costs no allocation); a retry waits out the backoff or pushback
-  // and, with failover, names the endpoints that already failed this call.
-  const perAttempt: ClientMiddleware<AttemptStateOptions> = async function* perAttempt(call, options) {
+  // Below the library's loop, once per attempt. The first attempt of a call goes straight to the
+  // layer below (no generator of its own, no allocation); a retry waits out the backoff or
+  // pushback and, with failover, names the endpoints that already failed this call.
+  const perAttempt: ClientMiddleware<AttemptStateOptions> = (call, options) => {
     const state = options[ATTEMPT_STATE];
-    if (state === undefined || state.attempts++ === 0) return yield* call.next(call.request, options);
+    if (state === undefined || state.attempts++ === 0) return call.next(call.request, options);
+    return retryAttempt(call, options, state);
+  };
+  async function* retryAttempt<Request, Response>(
+    call: ClientMiddlewareCall<Request, Response>,
+    options: CallOptions,
+    state: AttemptState,
+  ) {
     const wait = Math.max(backoff.delayMs(state.attempts - 2), state.pushbackMs ?? 0);
     if (wait > 0) await delay(options.signal ?? new AbortController().signal, wait);
     state.pushbackMs = undefined;
@@ -95,10 +109,12 @@ export function createRetry(options: RetryMiddlewareOptions = {}): Retry {
     const metadata = Metadata(options.metadata);
     metadata.set(MetadataKeys.exclude, [...state.failedEndpoints].join(','));
     return yield* call.next(call.request, { ...options, metadata });
-  };
+  }
 
-  const gate: ClientMiddleware<RetryCallOptions> = async function* gate(call, options) {
-    if (call.requestStream || call.responseStream) return yield* call.next(call.request, options);
+  // Above the library's loop, once per call. It only prepares what goes down, so it hands back
+  // the library's generator rather than wrapping it in one of its own.
+  const gate: ClientMiddleware<RetryCallOptions> = (call, options) => {
+    if (call.requestStream || call.responseStream) return call.next(call.request, options);
     budget?.recordFirstAttempt();
     const state: AttemptState = {
       attempts: 0,
@@ -143,12 +159,13 @@ export function createRetry(options: RetryMiddlewareOptions = {}): Retry {
       },
       [ATTEMPT_STATE]: state,
     };
-    return yield* call.next(call.request, downstream as CallOptions);
+    return call.next(call.request, downstream as CallOptions);
   };
 
-  const middleware = composeMiddleware(
-    composeMiddleware(perAttempt, retryMiddleware as ClientMiddleware<RetryOptions>),
+  const middleware = chainMiddleware([
     gate,
-  ) as ClientMiddleware<RetryCallOptions>;
+    retryMiddleware as ClientMiddleware,
+    perAttempt as ClientMiddleware,
+  ]) as ClientMiddleware<RetryCallOptions>;
   return { middleware, budget };
 }

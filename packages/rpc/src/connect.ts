@@ -269,10 +269,10 @@ function defaultCallOptions(definition: CompatServiceDefinition, options: Connec
 
 /** Until discovery has answered once, calls wait for an endpoint instead of failing "no endpoints". */
 function waitUntilDiscovered(source: DeferredSource): ClientMiddleware {
-  return async function* waitUntilDiscovered(call, options) {
-    if (source.ready) return yield* call.next(call.request, options);
+  return (call, options) => {
+    if (source.ready) return call.next(call.request, options);
     const metadata = Metadata(options.metadata);
     metadata.set(WAIT_FOR_READY_KEY, '1');
-    return yield* call.next(call.request, { ...options, metadata });
+    return call.next(call.request, { ...options, metadata });
   };
 }
