@@ -13,3 +13,5 @@ export { createLogger } from './logger.js';
 export type { Logger } from './logger.js';
 export { optionProblem } from './option-problem.js';
 export type { OptionIssue, OptionProblem } from './option-problem.js';
+export { observeEnd } from './observe-end.js';
+export type { CallEnd } from './observe-end.js';

@@ -1,5 +1,13 @@
+import { observeEnd, type CallEnd } from '@ballast/core';
 import { isAbortError } from 'abort-controller-x';
-import { ClientError, Status, type ClientMiddleware, type MethodDescriptor } from 'nice-grpc-common';
+import {
+  ClientError,
+  Status,
+  type CallOptions,
+  type ClientMiddleware,
+  type ClientMiddlewareCall,
+  type MethodDescriptor,
+} from 'nice-grpc-common';
 import type { Metric, Registry } from 'prom-client';
 import { metricsRegistry } from './metrics.js';
 
@@ -91,32 +99,14 @@ export class RpcClientMetrics {
       () => each(histogramSamples),
     );
     const countsFor = (method: MethodDescriptor) => this.#counts(method);
-    this.middleware = async function* rpcClientMetrics(call, options) {
+    this.middleware = (call, options) => {
       const counts = countsFor(call.method);
       counts.started++;
       const started = performance.now();
-      let code: number = Status.CANCELLED; // stays so when a consumer stops reading a stream early
-      try {
-        if (!call.requestStream && !call.responseStream) {
-          const response = yield* call.next(call.request, options);
-          code = Status.OK;
-          return response;
-        }
-        const request = call.requestStream ? tally(call.request, () => counts.sent++) : call.request;
-        if (!call.responseStream) {
-          const response = yield* call.next(request, options);
-          code = Status.OK;
-          return response;
-        }
-        yield* tally(call.next(request, options), () => counts.received++);
-        code = Status.OK;
-        return;
-      } catch (error) {
-        code = error instanceof ClientError ? error.code : isAbortError(error) ? Status.CANCELLED : Status.UNKNOWN;
-        throw error;
-      } finally {
-        counts.finish(code, (performance.now() - started) / 1000);
-      }
+      if (call.requestStream || call.responseStream) return streamingCall(call, options, counts, started);
+      return observeEnd(call.next(call.request, options), (end) =>
+        counts.finish(endCode(end), (performance.now() - started) / 1000),
+      );
     };
   }
 
@@ -189,6 +179,40 @@ function collector(name: string, help: string, type: 'counter' | 'histogram', va
   // prom-client reads `get()` when it renders the registry; nothing else of a Metric is needed.
   const get = () => Promise.resolve({ name, help, type, aggregator: 'sum', values: values() });
   return { name, help, type, aggregator: 'sum', get, reset() {} } as unknown as Metric;
+}
+
+/** The code a call ended with, as nice-grpc-prometheus reports it. */
+function endCode(end: CallEnd): number {
+  if (end.kind === 'completed') return Status.OK;
+  // A consumer that stops reading early counts as cancelled.
+  if (end.kind === 'stopped') return Status.CANCELLED;
+  const error = end.error;
+  return error instanceof ClientError ? error.code : isAbortError(error) ? Status.CANCELLED : Status.UNKNOWN;
+}
+
+async function* streamingCall<Request, Response>(
+  call: ClientMiddlewareCall<Request, Response>,
+  options: CallOptions,
+  counts: MethodCounts,
+  started: number,
+): AsyncGenerator<Response, Response | void, undefined> {
+  let code: number = Status.CANCELLED; // stays so when a consumer stops reading a stream early
+  try {
+    const request = call.requestStream ? tally(call.request, () => counts.sent++) : call.request;
+    if (!call.responseStream) {
+      const response = yield* call.next(request as never, options);
+      code = Status.OK;
+      return response;
+    }
+    yield* tally(call.next(request as never, options), () => counts.received++);
+    code = Status.OK;
+    return;
+  } catch (error) {
+    code = endCode({ kind: 'failed', error });
+    throw error;
+  } finally {
+    counts.finish(code, (performance.now() - started) / 1000);
+  }
 }
 
 async function* tally<T>(source: AsyncIterable<T>, count: () => void): AsyncGenerator<T, void, undefined> {

@@ -1,6 +1,6 @@
-import { GATEWAY_ERROR_CODES } from '@ballast/core';
+import { GATEWAY_ERROR_CODES, observeEnd } from '@ballast/core';
 import { isAbortError } from 'abort-controller-x';
-import { ClientError, type ClientMiddleware } from 'nice-grpc-common';
+import { ClientError, type CallOptions, type ClientMiddleware, type ClientMiddlewareCall } from 'nice-grpc-common';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { instrumentBreaker } from './breaker-metrics.js';
@@ -50,25 +50,20 @@ export function createMethodBreakers(options: BreakerMiddlewareOptions = {}): Me
     }
     return existing;
   };
-  const middleware: ClientMiddleware = async function* breakerMiddleware(call, options) {
+  const middleware: ClientMiddleware = <Request, Response>(
+    call: ClientMiddlewareCall<Request, Response>,
+    options: CallOptions,
+  ) => {
     const b = breaker(call.method.path);
     const permit = b.tryAcquire();
-    if (!permit.allowed) throw new BreakerOpenError(call.method.path, b.name, permit.retryInMs);
-    let settled = false;
-    try {
-      const result = yield* call.next(call.request, options);
-      settled = true;
-      b.record(true, permit.probe);
-      return result;
-    } catch (error) {
-      settled = true;
-      if (isAbortError(error)) b.record(true, permit.probe);
-      else b.record(error instanceof ClientError && !o.failureCodes.includes(error.code), permit.probe);
-      throw error;
-    } finally {
-      // A consumer that stops reading a stream early: neither a failure nor a success.
-      if (!settled) b.record(true, permit.probe);
-    }
+    if (!permit.allowed) return failed(new BreakerOpenError(call.method.path, b.name, permit.retryInMs));
+    const inner: AsyncGenerator<Response, Response | void, undefined> = call.next(call.request as never, options);
+    return observeEnd(inner, (end) => {
+      // A consumer that stops reading a stream early, or a caller that gives up: neither a
+      // failure nor a success of the backend, so it counts as a success.
+      if (end.kind !== 'failed' || isAbortError(end.error)) b.record(true, permit.probe);
+      else b.record(end.error instanceof ClientError && !o.failureCodes.includes(end.error.code), permit.probe);
+    });
   };
   return {
     middleware,
@@ -76,4 +71,9 @@ export function createMethodBreakers(options: BreakerMiddlewareOptions = {}): Me
     breakers: () => [...breakers.values()],
     close: () => disposers.splice(0).forEach((dispose) => dispose()),
   };
+}
+
+// eslint-disable-next-line require-yield -- a call that fails before it starts yields nothing
+async function* failed(error: Error): AsyncGenerator<never, never, undefined> {
+  throw error;
 }

@@ -1,5 +1,7 @@
 import { median, quantile, spread, type BenchRecord, type Scenario } from '@ballast/bench-kit';
+import { createBalancedChannel } from '@ballast/balancer';
 import { createLogger } from '@ballast/core';
+import { createDeadlineMiddleware } from '@ballast/recovery';
 import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
 import { spawnEchoReplica } from '@ballast/testing';
 import { createChannel, createClient, createClientFactory } from 'nice-grpc';
@@ -31,11 +33,21 @@ export const scenario: Scenario = {
       healthCheck: false,
       outlierDetection: false,
     };
+    const balanced = createBalancedChannel({
+      service: 'overhead-parts',
+      source: [server.address],
+      policy: 'peak-ewma',
+      logger,
+    });
     const clients: Record<string, Echo> = {
       plain: createClient(EchoServiceDefinition, channel),
       'deadline library alone (plain channel)': createClientFactory()
         .use(deadlineMiddleware)
         .create(EchoServiceDefinition, channel, { '*': { deadline: 5_000 } }),
+      'deadline library + propagation header (plain channel)': createClientFactory()
+        .use(createDeadlineMiddleware())
+        .create(EchoServiceDefinition, channel, { '*': { deadline: 5_000 } }),
+      'balanced channel alone (no middleware)': createClient(EchoServiceDefinition, balanced),
       'channel + deadline (every part below off)': connect(EchoServiceDefinition, off),
       '+ metrics': connect(EchoServiceDefinition, { ...off, metrics: true }),
       '+ retry': connect(EchoServiceDefinition, { ...off, retry: undefined }),
@@ -75,6 +87,7 @@ export const scenario: Scenario = {
       // disconnect() ignores the clients connect() did not make.
       for (const client of Object.values(clients)) await disconnect(client);
       channel.close();
+      balanced.close();
       await server.stop();
     }
     return {
