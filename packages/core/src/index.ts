@@ -15,3 +15,4 @@ export { optionProblem } from './option-problem.js';
 export type { OptionIssue, OptionProblem } from './option-problem.js';
 export { observeEnd } from './observe-end.js';
 export type { CallEnd } from './observe-end.js';
+export { extendOptions } from './extend-options.js';

@@ -1,3 +1,4 @@
+import { extendOptions } from '@ballast/core';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ServerInterceptingCall, type ServerInterceptor } from '@grpc/grpc-js';
 import { deadlineMiddleware, type DeadlineOptions } from 'nice-grpc-client-middleware-deadline';
@@ -137,7 +138,7 @@ export function createDeadlineMiddleware(options: DeadlinePropagationOptions = {
     const metadata = Metadata(options.metadata);
     metadata.set(TIMEOUT_METADATA_KEY, String(remainingMs));
     // The library reads a number as ms from now, which spares a Date per call.
-    return call.next(call.request, { ...options, metadata, deadline: remainingMs } as CallOptions);
+    return call.next(call.request, extendOptions(options, { metadata, deadline: remainingMs }) as CallOptions);
   };
   return chainMiddleware([propagate, deadlineMiddleware as ClientMiddleware]);
 }

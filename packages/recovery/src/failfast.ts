@@ -1,3 +1,4 @@
+import { extendOptions } from '@ballast/core';
 import type { CallOptions, ClientMiddleware } from 'nice-grpc-common';
 
 /**
@@ -5,5 +6,5 @@ import type { CallOptions, ClientMiddleware } from 'nice-grpc-common';
  * outside the retry and hedging middlewares (a later `.use`), or pass `{ retry: false, hedge: false }` per call.
  */
 export const failfastMiddleware: ClientMiddleware = async function* failfast(call, options) {
-  return yield* call.next(call.request, { ...options, retry: false, hedge: false } as CallOptions);
+  return yield* call.next(call.request, extendOptions(options, { retry: false, hedge: false }) as CallOptions);
 };

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createLogger, MetadataKeys, systemClock, type Logger } from '@ballast/core';
+import { createLogger, extendOptions, MetadataKeys, systemClock, type Logger } from '@ballast/core';
 import { Metadata, type CallOptions, type ClientMiddleware } from 'nice-grpc-common';
 import { z } from 'zod';
 import { LatencyWindow } from './latency-window.js';
@@ -108,7 +108,9 @@ export function createHedging(options: HedgingOptions = {}): Hedging {
           live++;
           const controller = new AbortController();
           controllers.push(controller);
-          drainUnary(call.next(call.request, { ...rest, metadata, signal: controller.signal } as CallOptions)).then(
+          drainUnary(
+            call.next(call.request, extendOptions(rest, { metadata, signal: controller.signal }) as CallOptions),
+          ).then(
             (result) => {
               if (done) return;
               finish();

@@ -1,4 +1,4 @@
-import { createLogger, MetadataKeys, systemClock, type Logger } from '@ballast/core';
+import { createLogger, extendOptions, MetadataKeys, systemClock, type Logger } from '@ballast/core';
 import { delay } from 'abort-controller-x';
 import { retryMiddleware, type RetryOptions } from 'nice-grpc-client-middleware-retry';
 import {
@@ -108,7 +108,7 @@ export function createRetry(options: RetryMiddlewareOptions = {}): Retry {
     if (!o.failover || state.failedEndpoints === undefined) return yield* call.next(call.request, options);
     const metadata = Metadata(options.metadata);
     metadata.set(MetadataKeys.exclude, [...state.failedEndpoints].join(','));
-    return yield* call.next(call.request, { ...options, metadata });
+    return yield* call.next(call.request, extendOptions(options, { metadata }));
   }
 
   // Above the library's loop, once per call. It only prepares what goes down, so it hands back
@@ -124,8 +124,7 @@ export function createRetry(options: RetryMiddlewareOptions = {}): Retry {
     };
     const started = clock.now();
     const callerOnTrailer = options.onTrailer;
-    const downstream: CallOptions & RetryOptions & AttemptStateOptions = {
-      ...options,
+    const downstream: CallOptions & RetryOptions & AttemptStateOptions = extendOptions(options, {
       retryMaxAttempts: options.retryMaxAttempts ?? o.maxRetries,
       // The per-attempt layer waits; the library's own Math.random backoff is switched off.
       retryBaseDelayMs: 0,
@@ -158,7 +157,7 @@ export function createRetry(options: RetryMiddlewareOptions = {}): Retry {
         );
       },
       [ATTEMPT_STATE]: state,
-    };
+    });
     return call.next(call.request, downstream as CallOptions);
   };
 

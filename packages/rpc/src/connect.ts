@@ -3,6 +3,7 @@ import { discover } from '@ballast/config';
 import {
   allOfHealth,
   createLogger,
+  extendOptions,
   GATEWAY_ERROR_CODES,
   StaticEndpointSource,
   type EndpointSource,
@@ -273,6 +274,6 @@ function waitUntilDiscovered(source: DeferredSource): ClientMiddleware {
     if (source.ready) return call.next(call.request, options);
     const metadata = Metadata(options.metadata);
     metadata.set(WAIT_FOR_READY_KEY, '1');
-    return call.next(call.request, { ...options, metadata });
+    return call.next(call.request, extendOptions(options, { metadata }));
   };
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { extendOptions } from './extend-options.js';
 import { observeEnd, type CallEnd } from './observe-end.js';
 
 async function* unary(result: string | Error) {
@@ -57,5 +58,14 @@ describe('observeEnd', () => {
     }
     expect(finished).toBe(true);
     expect(ends).toEqual([{ kind: 'stopped' }]);
+  });
+});
+
+describe('extendOptions', () => {
+  it('copies the base, sets the extras over it, and leaves the base alone', () => {
+    const base = { deadline: 5, metadata: 'a' };
+    const extended = extendOptions(base, { metadata: 'b', retry: true });
+    expect(extended).toEqual({ deadline: 5, metadata: 'b', retry: true });
+    expect(base).toEqual({ deadline: 5, metadata: 'a' });
   });
 });
