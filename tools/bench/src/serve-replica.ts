@@ -10,6 +10,8 @@ export interface ServeReplicaOptions {
   readonly loadShedding?: boolean;
   readonly workers?: number;
   readonly workMs?: number;
+  /** Serve serve()'s /metrics endpoint (default off); find it with `replicaMetricsUrl()`. */
+  readonly metrics?: boolean;
 }
 
 /** Starts an EchoService replica served by serve() (no registry) as a child process. */
@@ -20,6 +22,69 @@ export function spawnServeReplica(name: string, options: ServeReplicaOptions = {
     options.loadShedding === false ? 'noshed' : 'shed',
     String(options.workers ?? 4),
     String(options.workMs ?? 20),
+    options.metrics ? 'metrics' : 'nometrics',
   ];
   return spawnReplica(main, args, { replica: name, startTimeoutMs: 30_000 });
+}
+
+/**
+ * The /metrics URL of a replica started with `metrics: true`: asks it over its stdin protocol and
+ * reads the answer line, which comes before the command's ack.
+ */
+export async function replicaMetricsUrl(replica: EchoReplica): Promise<string> {
+  const stdout = replica.child.stdout!;
+  let buffered = '';
+  let url: string | null | undefined;
+  // A plain 'data' listener beside spawnReplica's reader: closing a second readline would pause the stream.
+  const onData = (chunk: Buffer) => {
+    buffered += chunk.toString('utf8');
+    let newline: number;
+    while ((newline = buffered.indexOf('\n')) >= 0) {
+      const line = buffered.slice(0, newline);
+      buffered = buffered.slice(newline + 1);
+      try {
+        const message = JSON.parse(line) as { metricsUrl?: string | null };
+        if (message.metricsUrl !== undefined) url = message.metricsUrl;
+      } catch {}
+    }
+  };
+  stdout.on('data', onData);
+  try {
+    await Promise.race([
+      replica.send({ metricsUrl: true } as Parameters<EchoReplica['send']>[0]),
+      replica.exited.then((code) => Promise.reject(new Error(`replica ${replica.replica} exited (${code})`))),
+    ]);
+  } finally {
+    stdout.off('data', onData);
+  }
+  if (typeof url !== 'string')
+    throw new Error(`replica ${replica.replica} serves no /metrics (start it with metrics: true)`);
+  return url;
+}
+
+/** A server's call counters for one method, from grpc_server_started_total / grpc_server_handled_total. */
+export interface ServerCallCounts {
+  /** Calls (attempts) that reached the server. */
+  readonly started: number;
+  /** Calls that ended, by status name (OK, RESOURCE_EXHAUSTED…). */
+  readonly handled: Readonly<Record<string, number>>;
+}
+
+/** Scrapes a serve() /metrics endpoint for the counters of `method` (e.g. "Echo"); loopback, 5 s timeout. */
+export async function scrapeServerCalls(metricsUrl: string, method: string): Promise<ServerCallCounts> {
+  const response = await fetch(metricsUrl, { signal: AbortSignal.timeout(5_000) });
+  if (!response.ok) throw new Error(`GET ${metricsUrl}: HTTP ${response.status}`);
+  const text = await response.text();
+  let started = 0;
+  const handled: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const match = /^(grpc_server_started_total|grpc_server_handled_total)\{([^}]*)\}\s+(\S+)/.exec(line);
+    if (!match) continue;
+    const labels = Object.fromEntries([...match[2]!.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
+    if (labels.grpc_method !== method) continue;
+    const value = Number(match[3]);
+    if (match[1] === 'grpc_server_started_total') started += value;
+    else handled[labels.grpc_code ?? '?'] = (handled[labels.grpc_code ?? '?'] ?? 0) + value;
+  }
+  return { started, handled };
 }

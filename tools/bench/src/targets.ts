@@ -12,11 +12,13 @@ export interface TargetCheck {
 }
 
 type Find = (scenario: string, match: (r: BenchRecord) => boolean) => BenchRecord | undefined;
+/** Every record of a scenario (empty when it did not run), for targets that hold at every step. */
+type Records = (scenario: string) => readonly BenchRecord[];
 
 interface Target {
   target: string;
   scenario: string;
-  check(find: Find): { measured: string; met: boolean } | undefined;
+  check(find: Find, records: Records): { measured: string; met: boolean } | undefined;
 }
 
 const num = (r: BenchRecord | undefined, key: string) =>
@@ -105,6 +107,22 @@ const TARGETS: Target[] = [
     },
   },
   {
+    target: 'burst: 0 ejections caused by shedding (at every step, 8 → 128 callers)',
+    scenario: 'burst',
+    check(_find, records) {
+      const steps = records('burst').filter((r) => typeof r.ejections === 'number');
+      if (steps.length === 0) return undefined;
+      const ejected = steps.filter((r) => (r.ejections as number) > 0);
+      return {
+        measured:
+          ejected.length === 0
+            ? `0 ejections in ${steps.length} steps`
+            : ejected.map((r) => `${r.ejections} at concurrency ${r.concurrency}`).join(', '),
+        met: ejected.length === 0,
+      };
+    },
+  },
+  {
     target: 'etcd leader kill: 0 acknowledged writes lost',
     scenario: 'etcd-leader',
     check(find) {
@@ -131,10 +149,11 @@ const TARGETS: Target[] = [
 
 /** Every target of issue 9 against the results, met or not; targets whose scenario did not run say so. */
 export function checkTargets(report: BenchReport): TargetCheck[] {
-  const find: Find = (scenario, match) => report.scenarios.find((s) => s.scenario === scenario)?.results.find(match);
+  const records: Records = (scenario) => report.scenarios.find((s) => s.scenario === scenario)?.results ?? [];
+  const find: Find = (scenario, match) => records(scenario).find(match);
   return TARGETS.map((t) => {
     const ran = report.scenarios.some((s) => s.scenario === t.scenario);
-    const outcome = ran ? t.check(find) : undefined;
+    const outcome = ran ? t.check(find, records) : undefined;
     return {
       target: t.target,
       scenario: t.scenario,

@@ -33,6 +33,15 @@ const report: BenchReport = {
         ],
       },
     },
+    {
+      scenario: 'burst',
+      params: {},
+      results: [
+        { concurrency: 8, failed_calls: 0, shed_share: 0, ejections: 0 },
+        { concurrency: 64, failed_calls: 0, shed_share: 0.2, ejections: 2 },
+        { concurrency: 128, failed_calls: 3, shed_share: 0.5, ejections: 1 },
+      ],
+    },
   ],
 };
 
@@ -50,6 +59,8 @@ describe('report', () => {
     expect(checks.get('slow replica')).toMatchObject({ measured: '1.2×', met: true });
     expect(checks.get('crash')).toMatchObject({ measured: '2 failed', met: false });
     expect(checks.get('drain')).toMatchObject({ measured: 'not run', met: null });
+    // Every step counts, not only the first record.
+    expect(checks.get('burst')).toMatchObject({ measured: '2 at concurrency 64, 1 at concurrency 128', met: false });
   });
 
   it('buckets call latencies by start time', () => {
