@@ -1,6 +1,6 @@
 import * as grpc from '@grpc/grpc-js';
-import type { Disposer } from '@ballast/core';
-import type { PoolEntry } from './endpoint-pool.js';
+import type { AttemptRecord, CallContext, Disposer } from '@ballast/core';
+import type { EndpointEntry, MovableAttempt } from './endpoint-table.js';
 import type { Pick } from './picker.js';
 
 export type GrpcCall = ReturnType<grpc.ChannelInterface['createCall']>;
@@ -11,12 +11,15 @@ export type ParentCall = Parameters<grpc.ChannelInterface['createCall']>[3];
 
 /** What the attempt went to, handed back when it ends. */
 export interface Attempt {
-  readonly entry: PoolEntry;
+  readonly entry: EndpointEntry;
   readonly pick: Pick;
   readonly method: string;
   readonly startedAt: number;
-  /** The call's `ballast-call` token, when its attempts are kept apart (hedging). */
-  readonly token?: string;
+  /** The call's context and this attempt in it, when the call has one. */
+  readonly context: CallContext | undefined;
+  readonly record: AttemptRecord | undefined;
+  /** Set when the attempt may be moved off its endpoint (see CallContext.movable). */
+  readonly movable: MovableAttempt | undefined;
 }
 
 export type PickAnswer =
@@ -26,10 +29,10 @@ export type PickAnswer =
 
 /** The channel as a call sees it. */
 export interface CallHost {
-  pick(method: string, metadata: grpc.Metadata): PickAnswer;
+  pick(method: string, metadata: grpc.Metadata, context: CallContext | undefined, call: MovableAttempt): PickAnswer;
   onPickerChange(listener: () => void): Disposer;
-  /** Books the attempt's outcome and stamps the `ballast-endpoint` trailer into `status.metadata`. */
-  finish(attempt: Attempt, status: grpc.StatusObject): void;
+  /** Books the attempt's outcome; `cancelledHere` when this side cancelled it (no signal then). */
+  finish(attempt: Attempt, status: grpc.StatusObject, cancelledHere: boolean): void;
 }
 
 /**
@@ -50,8 +53,9 @@ let callNumber = 0;
  * State lives in fields rather than in an object per state: with 64 calls in flight, every
  * object a call keeps alive while it waits is copied by each young-generation collection.
  */
-export class BalancedCall implements GrpcCall, grpc.InterceptingListener {
+export class BalancedCall implements GrpcCall, grpc.InterceptingListener, MovableAttempt {
   #state: CallState = 'created';
+  #cancelledHere = false;
   #inner: GrpcCall | undefined;
   #attempt: Attempt | undefined;
   #stopWaiting: Disposer | undefined;
@@ -68,6 +72,7 @@ export class BalancedCall implements GrpcCall, grpc.InterceptingListener {
     private readonly authority: string | null | undefined,
     private readonly parentCall: ParentCall,
     private readonly propagateFlags: number | null | undefined,
+    private readonly context: CallContext | undefined,
   ) {}
 
   start(metadata: grpc.Metadata, listener: grpc.InterceptingListener): void {
@@ -99,6 +104,7 @@ export class BalancedCall implements GrpcCall, grpc.InterceptingListener {
 
   cancelWithStatus(code: grpc.status, details: string): void {
     const state = this.#state;
+    this.#cancelledHere = true;
     if (state === 'active') this.#inner!.cancelWithStatus(code, details);
     else if (state === 'created' && !this.#listener) this.#earlyCancel = { code, details };
     else if (state === 'waiting') {
@@ -107,6 +113,20 @@ export class BalancedCall implements GrpcCall, grpc.InterceptingListener {
       this.#stopWaiting?.();
       this.#endSoon(code, details);
     }
+  }
+
+  /**
+   * The endpoint was taken out while this attempt ran on it: end the attempt UNAVAILABLE so the
+   * call's retry sends it elsewhere. Only attempts whose call may move are registered for this.
+   */
+  moveOff(reason: string): void {
+    if (this.#state !== 'active') return;
+    const attempt = this.#attempt!;
+    if (attempt.record) attempt.record.movedBecause = reason;
+    this.#inner!.cancelWithStatus(
+      grpc.status.UNAVAILABLE,
+      `attempt moved off endpoint "${attempt.entry.endpoint.id}" (${reason}); another endpoint takes it`,
+    );
   }
 
   getPeer(): string {
@@ -142,12 +162,12 @@ export class BalancedCall implements GrpcCall, grpc.InterceptingListener {
     this.#inner = undefined;
     this.#attempt = undefined;
     // Booked before the caller hears of it, so a retry's next pick sees this attempt's outcome.
-    this.host.finish(attempt, status);
+    this.host.finish(attempt, status, this.#cancelledHere);
     this.#listener!.onReceiveStatus(status);
   }
 
   #tryStart(metadata: grpc.Metadata): void {
-    const answer = this.host.pick(this.method, metadata);
+    const answer = this.host.pick(this.method, metadata, this.context, this);
     if (answer.type === 'picked') {
       this.#startOn(answer.attempt, answer.metadata);
       return;
@@ -165,7 +185,7 @@ export class BalancedCall implements GrpcCall, grpc.InterceptingListener {
     let timer: NodeJS.Timeout | undefined;
     const stopWatching = this.host.onPickerChange(() => {
       if (this.#state !== 'waiting') return;
-      const answer = this.host.pick(this.method, metadata);
+      const answer = this.host.pick(this.method, metadata, this.context, this);
       if (answer.type === 'failed') {
         this.#endLocally(answer.code, answer.reason);
         return;

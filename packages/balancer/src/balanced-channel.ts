@@ -3,10 +3,12 @@ import {
   MetadataKeys,
   StaticEndpointSource,
   allHealthy,
+  classify,
   createLogger,
   parseLoadReport,
+  parsePushback,
   systemClock,
-  validateEndpoints,
+  type CallContext,
   type CallOutcome,
   type Disposer,
   type Endpoint,
@@ -17,10 +19,16 @@ import { BalancedCall, type Attempt, type CallHost, type ParentCall, type PickAn
 import { checkChannelOptions, type BalancedChannelOptions } from './channel-options.js';
 import { aggregateConnectivity, watchConnectivity } from './connectivity.js';
 import { createPolicy } from './create-policy.js';
-import { EndpointPool, type EndpointStats } from './endpoint-pool.js';
+import { EndpointTable, type EndpointStats, type MovableAttempt } from './endpoint-table.js';
 import type { Pick, Picker } from './picker.js';
-import { CallSiblings } from './call-siblings.js';
-import { callToken, excludedIds, pickMetadata, wantsWaitForReady, wireMetadata } from './request-metadata.js';
+import { pickMetadata, wantsWaitForReady, wireMetadata } from './request-metadata.js';
+
+const NOTHING_EXCLUDED: ReadonlySet<string> = new Set();
+
+function pushbackText(trailers: grpc.Metadata): string | undefined {
+  const value = trailers.get(MetadataKeys.retryPushbackMs)[0];
+  return typeof value === 'string' ? value : undefined;
+}
 
 /** What a balanced channel adds to a grpc-js channel. */
 export interface BalancedChannelControls {
@@ -28,6 +36,14 @@ export interface BalancedChannelControls {
   endpoints(): readonly Endpoint[];
   /** Per-endpoint in-flight attempts, picks and eligibility. */
   stats(): EndpointStats[];
+  /** The endpoint table this channel picks from (shared when the options gave one). */
+  readonly table: EndpointTable;
+  /**
+   * A call whose attempts share `context` with the layers above (retry, hedging): the pick
+   * avoids endpoints the call already failed on or is in flight on, each attempt's outcome is
+   * written into it, and a movable attempt is re-issued elsewhere when its endpoint is taken out.
+   */
+  createContextCall(method: string, deadline: grpc.Deadline, context: CallContext): BalancedCall;
   /** Stops the source subscription and closes every endpoint connection; later calls fail UNAVAILABLE. */
   close(): void;
 }
@@ -63,11 +79,10 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
   readonly #health;
   readonly #listeners: readonly OutcomeListener[];
   readonly #waitForReady: boolean;
-  readonly #pool: EndpointPool;
-  readonly #source: EndpointSource;
+  readonly table: EndpointTable;
+  readonly #ownsTable: boolean;
   readonly #disposers: Disposer[] = [];
   readonly #pickerListeners = new Set<() => void>();
-  readonly #siblings = new CallSiblings();
   readonly #ref = { kind: 'channel', id: ++channelId, name: '' } as unknown as ReturnType<
     grpc.ChannelInterface['getChannelzRef']
   >;
@@ -84,19 +99,23 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
     this.#health = options.health ?? allHealthy;
     this.#listeners = options.onOutcome === undefined ? [] : [options.onOutcome].flat();
     this.#waitForReady = options.waitForReady ?? false;
-    this.#pool = new EndpointPool(
-      options.credentials ?? grpc.credentials.createInsecure(),
-      options.channelOptions ?? {},
-      this.#logger,
-    );
-    this.#source = Array.isArray(options.source)
-      ? new StaticEndpointSource(options.source as readonly (Endpoint | string)[])
-      : (options.source as EndpointSource);
-    this.#disposers.push(this.#health.onChange(() => this.#rebuild('health changed')));
+    this.#ownsTable = options.table === undefined;
+    this.table =
+      options.table ??
+      new EndpointTable({
+        // A bad static list throws here, from StaticEndpointSource.
+        source: Array.isArray(options.source)
+          ? new StaticEndpointSource(options.source as readonly (Endpoint | string)[])
+          : (options.source as EndpointSource),
+        credentials: options.credentials,
+        channelOptions: options.channelOptions,
+        logger: this.#logger,
+      });
+    // The detector may hear of a new endpoint list before this channel does, and tell of a health
+    // change at once: read the table's list then, so the picker is built once, over the new list.
+    this.#disposers.push(this.#health.onChange(() => this.#setEndpoints(this.table.current(), 'health changed')));
     if (this.#policy.onStale) this.#disposers.push(this.#policy.onStale(() => this.#rebuild('policy state changed')));
-    // Validate the first list synchronously so a bad static list throws from the constructor.
-    this.#setEndpoints(validateEndpoints(this.#source.current()), true);
-    this.#disposers.push(this.#source.subscribe((list) => this.#setEndpoints(list, false)));
+    this.#disposers.push(this.table.subscribe((list) => this.#setEndpoints(list, 'endpoints changed')));
   }
 
   endpoints(): readonly Endpoint[] {
@@ -104,19 +123,17 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
   }
 
   stats(): EndpointStats[] {
-    return this.#pool.stats(this.#eligible);
+    return this.table.stats(this.#eligible);
   }
 
-  pick(method: string, metadata: grpc.Metadata): PickAnswer {
+  pick(method: string, metadata: grpc.Metadata, context: CallContext | undefined, call: MovableAttempt): PickAnswer {
     const state = this.#state;
     if (state.kind !== 'ready') {
-      const waitForReady = state.kind === 'empty' && (wantsWaitForReady(metadata) ?? this.#waitForReady);
+      const waitForReady =
+        state.kind === 'empty' && (context?.waitForReady || (wantsWaitForReady(metadata) ?? this.#waitForReady));
       return { type: 'unavailable', reason: `${this.#service}: ${state.reason}`, waitForReady };
     }
-    const token = callToken(metadata);
-    const busy = token === undefined ? undefined : this.#siblings.busy(token);
-    const excluded = excludedIds(metadata);
-    const exclude = busy ? new Set([...excluded, ...busy.keys()]) : excluded;
+    const exclude = context === undefined ? NOTHING_EXCLUDED : context.avoid();
     const request = { method, metadata: pickMetadata(metadata), exclude };
     let pick: Pick;
     try {
@@ -126,9 +143,9 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
       this.#logger.error({ err: error, method }, 'picker threw; failing this call');
       return { type: 'failed', code: grpc.status.INTERNAL, reason: `${this.#service}: the balancer's picker threw` };
     }
-    const entry = this.#pool.get(pick.endpoint.id);
+    const entry = this.table.get(pick.endpoint.id);
     if (!entry) {
-      pick.done({ code: grpc.status.INTERNAL, latencyMs: 0 });
+      pick.done({ code: grpc.status.INTERNAL, signal: 'endpoint-failing', latencyMs: 0 });
       this.#logger.error({ endpoint: pick.endpoint.id, method }, 'picker chose an endpoint it was not given');
       return {
         type: 'failed',
@@ -136,9 +153,10 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
         reason: `${this.#service}: the balancer picked unknown endpoint "${pick.endpoint.id}"`,
       };
     }
-    this.#pool.acquire(entry);
-    if (token !== undefined) this.#siblings.add(token, entry.endpoint.id);
-    const attempt: Attempt = { entry, pick, method, startedAt: this.#clock.now(), token };
+    const movable = context?.movable ? call : undefined;
+    this.table.acquire(entry, movable);
+    const record = context?.begin(entry.endpoint.id);
+    const attempt: Attempt = { entry, pick, method, startedAt: this.#clock.now(), context, record, movable };
     return { type: 'picked', attempt, metadata: wireMetadata(metadata) };
   }
 
@@ -147,20 +165,26 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
     return () => this.#pickerListeners.delete(listener);
   }
 
-  finish(attempt: Attempt, status: grpc.StatusObject): void {
+  finish(attempt: Attempt, status: grpc.StatusObject, cancelledHere: boolean): void {
     const endpointId = attempt.entry.endpoint.id;
+    const code = status.code;
     const loadText = status.metadata.get(MetadataKeys.load)[0];
     const load = typeof loadText === 'string' ? parseLoadReport(loadText) : undefined;
     const latencyMs = Math.max(0, this.#clock.now() - attempt.startedAt);
-    this.#pool.release(attempt.entry);
-    if (attempt.token !== undefined) this.#siblings.remove(attempt.token, endpointId);
+    const signal = classify(code, cancelledHere);
+    this.table.release(attempt.entry, attempt.movable);
+    const record = attempt.record;
+    if (record) {
+      record.code = code;
+      record.signal = signal;
+    }
+    if (attempt.context && code !== 0) attempt.context.pushbackMs = parsePushback(pushbackText(status.metadata));
     // One object serves as the policy's AttemptResult and the listeners' CallOutcome.
     const outcome: CallOutcome =
       load === undefined
-        ? { endpointId, code: status.code, latencyMs, method: attempt.method }
-        : { endpointId, code: status.code, latencyMs, method: attempt.method, load };
+        ? { endpointId, code, signal, latencyMs, method: attempt.method }
+        : { endpointId, code, signal, latencyMs, method: attempt.method, load };
     attempt.pick.done(outcome);
-    status.metadata.set(MetadataKeys.endpoint, endpointId);
     for (const listener of this.#listeners) {
       try {
         listener(outcome);
@@ -177,14 +201,18 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
     parentCall: ParentCall,
     propagateFlags: number | null | undefined,
   ): BalancedCall {
-    return new BalancedCall(this, method, deadline, host, parentCall, propagateFlags);
+    return new BalancedCall(this, method, deadline, host, parentCall, propagateFlags, undefined);
+  }
+
+  createContextCall(method: string, deadline: grpc.Deadline, context: CallContext): BalancedCall {
+    return new BalancedCall(this, method, deadline, undefined, null, undefined, context);
   }
 
   close(): void {
     if (this.#state.kind === 'closed') return;
     this.#state = { kind: 'closed', reason: 'the balanced channel is closed' };
     for (const dispose of this.#disposers.splice(0)) dispose();
-    this.#pool.close();
+    if (this.#ownsTable) this.table.close();
     this.#notifyPickerChange();
     this.#logger.info('balanced channel closed');
   }
@@ -196,7 +224,7 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
   getConnectivityState(tryToConnect: boolean): grpc.connectivityState {
     if (this.#state.kind === 'closed') return grpc.connectivityState.SHUTDOWN;
     return aggregateConnectivity(
-      [...this.#pool.entries()].map((e) => (tryToConnect ? e.channel().getConnectivityState(true) : e.state())),
+      [...this.table.entries()].map((e) => (tryToConnect ? e.channel().getConnectivityState(true) : e.state())),
     );
   }
 
@@ -208,20 +236,12 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
     return this.#ref;
   }
 
-  #setEndpoints(list: readonly Endpoint[], initial: boolean): void {
+  #setEndpoints(list: readonly Endpoint[], reason: string): void {
     if (this.#state.kind === 'closed') return;
-    if (!initial) {
-      try {
-        validateEndpoints(list);
-      } catch (error) {
-        this.#logger.error({ err: error }, 'rejected an invalid endpoint list; keeping the last good one');
-        return;
-      }
-    }
-    if (!initial && list === this.#endpoints) return;
+    // The table's list: valid, deduplicated; the same array until it changes.
+    if (list === this.#endpoints && reason === 'endpoints changed') return;
     this.#endpoints = list;
-    this.#pool.update(list);
-    this.#rebuild('endpoints changed');
+    this.#rebuild(reason);
   }
 
   #rebuild(reason: string): void {
@@ -237,9 +257,11 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
     }
     const previous = this.#eligible;
     this.#eligible = new Set(eligible.map((e) => e.id));
+    const takenOut: string[] = [];
     for (const endpoint of all) {
       const now = this.#eligible.has(endpoint.id);
       if (now === previous.has(endpoint.id)) continue;
+      if (!now) takenOut.push(endpoint.id);
       this.#logger.info(
         { endpoint: endpoint.id, reason },
         now ? 'endpoint takes picks' : 'endpoint no longer takes picks',
@@ -258,6 +280,10 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
     }
     this.#logger.debug({ reason, endpoints: all.length, eligible: eligible.length }, 'picker rebuilt');
     this.#notifyPickerChange();
+    // Work in flight on an endpoint that was taken out (frozen, crashed, NOT_SERVING, ejected)
+    // would wait for its deadline there: idempotent attempts go elsewhere now. Only when another
+    // endpoint can take them: with nothing eligible they would only fail sooner.
+    if (eligible.length > 0) for (const id of takenOut) this.table.moveOff(id, 'taken out of rotation');
   }
 
   #notifyPickerChange(): void {

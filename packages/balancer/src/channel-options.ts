@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { z } from 'zod';
 import type { Clock, Endpoint, EndpointSource, HealthView, Logger, OutcomeListener, Random } from '@ballast/core';
+import { EndpointTable } from './endpoint-table.js';
 import { parseOptions } from './parse-options.js';
 import type { PolicyFactory } from './picker.js';
 import type { PolicyOptionsInput } from './policy-options.js';
@@ -20,6 +21,12 @@ export interface BalancedChannelOptions {
   onOutcome?: OutcomeListener | readonly OutcomeListener[];
   /** Wait for an endpoint (up to the call's deadline) instead of failing fast, for every call. */
   waitForReady?: boolean;
+  /**
+   * The client's endpoint table, when several channels and a detector share one connection per
+   * endpoint (connect() does this). Without it the channel builds its own from `source`,
+   * `credentials` and `channelOptions`; with it those three are the table's business.
+   */
+  table?: EndpointTable;
   credentials?: grpc.ChannelCredentials;
   channelOptions?: grpc.ChannelOptions;
   clock?: Clock;
@@ -43,6 +50,7 @@ const schema = z.object({
     .union([z.custom<OutcomeListener>(isFunction), z.array(z.custom<OutcomeListener>(isFunction))])
     .optional(),
   waitForReady: z.boolean().optional(),
+  table: z.custom<EndpointTable>((v) => v instanceof EndpointTable).optional(),
   credentials: z.custom<grpc.ChannelCredentials>((v) => v instanceof grpc.ChannelCredentials).optional(),
   channelOptions: z.record(z.string(), z.unknown()).optional(),
   clock: z.custom<Clock>(hasMethods('now')).optional(),
@@ -57,6 +65,7 @@ const ALLOWED: Record<string, string> = {
   health: 'a HealthView ({ eligible, onChange })',
   onOutcome: 'a function (outcome) => void or an array of them',
   waitForReady: 'true or false',
+  table: 'an EndpointTable',
   credentials: 'a grpc.ChannelCredentials (grpc.credentials.createInsecure() by default)',
   channelOptions: 'a grpc.ChannelOptions object',
   clock: 'a Clock ({ now(): number })',

@@ -1,7 +1,9 @@
 export { createBalancedChannel } from './balanced-channel.js';
 export type { BalancedChannel, BalancedChannelControls } from './balanced-channel.js';
 export type { BalancedChannelOptions } from './channel-options.js';
-export type { EndpointStats } from './endpoint-pool.js';
+export { EndpointEntry, EndpointTable } from './endpoint-table.js';
+export type { EndpointStats, EndpointTableOptions, MovableAttempt } from './endpoint-table.js';
+export { balancedUnary } from './balanced-unary.js';
 export { createPolicy } from './create-policy.js';
 export type { CreatePolicyOptions } from './create-policy.js';
 export { BUILT_IN_POLICIES, DEFAULT_POLICY, policyNames, registerPolicy, resolvePolicy } from './policy-registry.js';

@@ -1,4 +1,4 @@
-import type { Clock, Disposer, Endpoint, LoadReport, Logger, Random } from '@ballast/core';
+import type { Clock, Disposer, Endpoint, LoadReport, Logger, Random, Signal } from '@ballast/core';
 import type { PolicyOptions } from './policy-options.js';
 
 /** Read access to the request metadata at pick time; keys are lower-case. */
@@ -19,6 +19,11 @@ export interface PickRequest {
 export interface AttemptResult {
   /** gRPC status code (0 = OK). */
   readonly code: number;
+  /**
+   * What the outcome says about the endpoint (`@ballast/core`'s taxonomy). The balanced channel
+   * always gives it; a caller outside it may leave it to `classify(code)`.
+   */
+  readonly signal?: Signal;
   readonly latencyMs: number;
   readonly load?: LoadReport;
 }

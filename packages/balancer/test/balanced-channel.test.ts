@@ -1,10 +1,15 @@
-import { ManualClock, MetadataKeys, seededRandom, type CallOutcome } from '@ballast/core';
+import { CALL_CONTEXT, CallContext, ManualClock, seededRandom, type CallOutcome } from '@ballast/core';
 import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
 import { ClientError, Metadata, Status, createClient, createClientFactory, waitForChannelReady } from 'nice-grpc';
 import { connectivityState } from '@grpc/grpc-js';
 import { retryMiddleware } from 'nice-grpc-client-middleware-retry';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createBalancedChannel, type BalancedChannel, type BalancedChannelOptions } from '../src/index.js';
+import {
+  balancedUnary,
+  createBalancedChannel,
+  type BalancedChannel,
+  type BalancedChannelOptions,
+} from '../src/index.js';
 import { startRecordingServer, type RecordingServer } from './fixtures.js';
 
 let servers: RecordingServer[] = [];
@@ -34,16 +39,18 @@ function open(options: Partial<BalancedChannelOptions> = {}): BalancedChannel {
 const echoCounts = () => Object.fromEntries(servers.map((s) => [s.replica, s.counters.echo]));
 
 describe('balanced channel over 3 real servers', () => {
-  it('round-robin spreads calls exactly and names the serving endpoint in the trailer', async () => {
-    const client = createClient(EchoServiceDefinition, open({ policy: 'round-robin' }));
+  it('round-robin spreads calls exactly and reports the serving endpoint in process, not in a trailer', async () => {
+    let last: CallOutcome | undefined;
+    const client = createClient(EchoServiceDefinition, open({ policy: 'round-robin', onOutcome: (o) => (last = o) }));
     const served: string[] = [];
     for (let i = 0; i < 30; i++) {
-      let trailer: string | undefined;
+      const trailerKeys: string[] = [];
       const response = await client.echo(
         { message: `m${i}` },
-        { onTrailer: (t) => (trailer = t.get(MetadataKeys.endpoint)) },
+        { onTrailer: (t) => trailerKeys.push(...[...t].map(([key]) => key)) },
       );
-      expect(trailer).toBe(response.replica);
+      expect(last).toMatchObject({ endpointId: response.replica, code: Status.OK, signal: 'ok' });
+      expect(trailerKeys.filter((key) => key.startsWith('ballast-'))).toEqual([]);
       served.push(response.replica);
     }
     expect(echoCounts()).toEqual({ a: 10, b: 10, c: 10 });
@@ -90,27 +97,42 @@ describe('balanced channel over 3 real servers', () => {
     expect(spread.size).toBe(3);
   });
 
-  it('honours ballast-exclude and strips it (and the wait-for-ready key) before the wire', async () => {
-    const client = createClient(EchoServiceDefinition, open({ policy: 'random' }));
-    const metadata = Metadata({ [MetadataKeys.exclude]: 'a, b', 'ballast-wait-for-ready': 'true', 'x-keep': 'yes' });
-    for (let i = 0; i < 12; i++) expect((await client.echo({ message: 'x' }, { metadata })).replica).toBe('c');
+  it('a call context steers the pick: endpoints it failed on are avoided; the wait-for-ready key never reaches the wire', async () => {
+    const channel = open({ policy: 'random' });
+    const client = createClientFactory()
+      .use(balancedUnary(channel, EchoServiceDefinition))
+      .create(EchoServiceDefinition, channel);
+    const metadata = Metadata({ 'ballast-wait-for-ready': 'true', 'x-keep': 'yes' });
+    for (let i = 0; i < 12; i++) {
+      const context = new CallContext('/ballast.testing.v1.EchoService/Echo');
+      for (const id of ['a', 'b']) Object.assign(context.begin(id), { code: 14, signal: 'endpoint-failing' });
+      expect((await client.echo({ message: 'x' }, { metadata, [CALL_CONTEXT]: context })).replica).toBe('c');
+      expect(context.attempts.map((a) => [a.endpointId, a.signal])).toEqual([
+        ['a', 'endpoint-failing'],
+        ['b', 'endpoint-failing'],
+        ['c', 'ok'],
+      ]);
+    }
     const keys = servers.flatMap((s) => s.seenKeys);
     expect(keys).toHaveLength(12);
     for (const seen of keys) {
       expect(seen).toContain('x-keep');
-      expect(seen).not.toContain(MetadataKeys.exclude);
-      expect(seen).not.toContain('ballast-wait-for-ready');
+      expect(seen.filter((key) => key.startsWith('ballast-'))).toEqual([]);
     }
   });
 
-  it('keeps concurrent attempts of one call (same ballast-call token) on distinct endpoints', async () => {
-    const client = createClient(EchoServiceDefinition, open({ policy: 'random' }));
+  it('keeps concurrent attempts of one call (one shared context) on distinct endpoints', async () => {
+    const channel = open({ policy: 'random' });
+    const client = createClientFactory()
+      .use(balancedUnary(channel, EchoServiceDefinition))
+      .create(EchoServiceDefinition, channel);
     for (let round = 0; round < 10; round++) {
-      const metadata = Metadata({ [MetadataKeys.call]: `call-${round}` });
-      const answers = await Promise.all([0, 1, 2].map(() => client.echo({ message: 'x', delayMs: 30 }, { metadata })));
+      const context = new CallContext('/ballast.testing.v1.EchoService/Echo');
+      const answers = await Promise.all(
+        [0, 1, 2].map(() => client.echo({ message: 'x', delayMs: 30 }, { [CALL_CONTEXT]: context })),
+      );
       expect(new Set(answers.map((a) => a.replica)).size).toBe(3);
     }
-    for (const seen of servers.flatMap((s) => s.seenKeys)) expect(seen).not.toContain(MetadataKeys.call);
   });
 
   it('retries through nice-grpc-client-middleware-retry land on another endpoint', async () => {
@@ -131,7 +153,7 @@ describe('balanced channel over 3 real servers', () => {
     }
   });
 
-  it('reports every attempt with its code, latency, method and parsed load; the trailer is there on errors too', async () => {
+  it('reports every attempt with its code, signal, latency, method and parsed load', async () => {
     servers[1]!.load = { cpu: 0.5, qps: 20 };
     servers[1]!.behaviour.failRate = 1;
     const outcomes: CallOutcome[] = [];
@@ -139,16 +161,14 @@ describe('balanced channel over 3 real servers', () => {
       EchoServiceDefinition,
       open({ policy: 'round-robin', onOutcome: [(o) => outcomes.push(o)] }),
     );
-    const trailers: (string | undefined)[] = [];
     for (let i = 0; i < 3; i++) {
-      await client
-        .echo({ message: 'x' }, { onTrailer: (t) => trailers.push(t.get(MetadataKeys.endpoint)) })
-        .catch((error: unknown) => expect(error).toBeInstanceOf(ClientError));
+      await client.echo({ message: 'x' }).catch((error: unknown) => expect(error).toBeInstanceOf(ClientError));
     }
-    expect(trailers.sort()).toEqual(['a', 'b', 'c']);
+    expect(outcomes.map((o) => o.endpointId).sort()).toEqual(['a', 'b', 'c']);
     const b = outcomes.find((o) => o.endpointId === 'b')!;
     expect(b).toMatchObject({
       code: Status.UNAVAILABLE,
+      signal: 'endpoint-failing',
       method: '/ballast.testing.v1.EchoService/Echo',
       load: { cpu: 0.5, qps: 20 },
     });
@@ -187,17 +207,17 @@ describe('balanced channel over 3 real servers', () => {
   });
 
   it('works for server-streaming calls', async () => {
-    const client = createClient(EchoServiceDefinition, open({ policy: 'round-robin' }));
-    let trailer: string | undefined;
+    let served: string | undefined;
+    const client = createClient(
+      EchoServiceDefinition,
+      open({ policy: 'round-robin', onOutcome: (o) => (served = o.endpointId) }),
+    );
     const seen: number[] = [];
-    for await (const item of client.count(
-      { count: 5 },
-      { onTrailer: (t) => (trailer = t.get(MetadataKeys.endpoint)) },
-    )) {
+    for await (const item of client.count({ count: 5 })) {
       seen.push(item.n);
       expect(item.replica).toBeTruthy();
     }
     expect(seen).toEqual([1, 2, 3, 4, 5]);
-    expect(['a', 'b', 'c']).toContain(trailer);
+    expect(['a', 'b', 'c']).toContain(served);
   });
 });

@@ -1,3 +1,5 @@
+import type { Signal } from './signal.js';
+
 /**
  * What one attempt on one endpoint came to. The balanced channel reports it for every attempt;
  * balancing policies and detectors consume it; nothing else mutates endpoint state.
@@ -6,6 +8,8 @@ export interface CallOutcome {
   readonly endpointId: string;
   /** gRPC status code (0 = OK). */
   readonly code: number;
+  /** What the outcome says about the endpoint: see `classify`. */
+  readonly signal: Signal;
   /** From the pick to the final status, in milliseconds. */
   readonly latencyMs: number;
   /** Full method path, "/package.Service/Method". */
@@ -15,18 +19,6 @@ export interface CallOutcome {
 }
 
 export type OutcomeListener = (outcome: CallOutcome) => void;
-
-/**
- * Codes that say the endpoint (or the path to it) failed, rather than the request: the default
- * for outlier detection and circuit breakers, as Envoy's "gateway errors".
- */
-export const GATEWAY_ERROR_CODES: readonly number[] = [
-  14, // UNAVAILABLE
-  4, // DEADLINE_EXCEEDED
-  8, // RESOURCE_EXHAUSTED
-  13, // INTERNAL
-  2, // UNKNOWN
-];
 
 /** A server's own view of how loaded it is, sent in trailers for load-aware balancing. */
 export interface LoadReport {

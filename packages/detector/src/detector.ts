@@ -11,6 +11,7 @@ import {
   type Logger,
   type Random,
 } from '@ballast/core';
+import type { Channel } from 'nice-grpc';
 import type { EndpointSnapshot, EndpointState, EndpointStateChange } from './endpoint-state.js';
 import { EndpointTracker } from './endpoint-tracker.js';
 import { DetectorClosedError } from './errors.js';
@@ -25,6 +26,12 @@ export interface DetectorOptions {
   readonly target?: string;
   /** Active grpc.health.v1 heartbeats; `false` for passive detection only. */
   readonly heartbeat?: HeartbeatOptionsInput | false;
+  /**
+   * The connection health checks use for an endpoint: the one its calls use (connect() passes
+   * its endpoint table's), so checks share the calls' credentials and judge the path calls take.
+   * Without it, or when it answers undefined, the detector opens its own plaintext channel.
+   */
+  readonly connection?: (endpoint: Endpoint) => Channel | undefined;
   /** Passive outlier ejection from call outcomes; `false` to turn it off. */
   readonly outlier?: OutlierOptionsInput | false;
   /** Healthy share below which every endpoint is eligible; default 0.5, 0 turns panic mode off. */
@@ -127,6 +134,7 @@ export function createDetector(options: DetectorOptions): Detector {
         endpoint.id,
         new EndpointTracker({
           endpoint,
+          connection: options.connection?.(endpoint),
           heartbeat: settings.heartbeat,
           outlier,
           clock,
@@ -175,7 +183,7 @@ export function createDetector(options: DetectorOptions): Detector {
       const t = tracked.get(outcome.endpointId);
       if (!t) return;
       metrics?.countPick(outcome.endpointId);
-      if (outlier) applyOutlier(outlier.record(outcome.endpointId, outcome.code, clock.now()));
+      if (outlier) applyOutlier(outlier.record(outcome.endpointId, outcome.code, clock.now(), outcome.signal));
     },
     states: () => [...tracked.values()].map((t) => t.snapshot(clock.now())),
     state: (id) => tracked.get(id)?.state,

@@ -1,4 +1,5 @@
 import type { Clock, Endpoint, Logger } from '@ballast/core';
+import type { Channel } from 'nice-grpc';
 import {
   stateLabel,
   type DownReason,
@@ -16,6 +17,8 @@ import { PhiAccrual } from './phi-accrual.js';
 
 export interface EndpointTrackerOptions {
   readonly endpoint: Endpoint;
+  /** The calls' connection to the endpoint, for health checks; undefined: the checker opens its own. */
+  readonly connection: Channel | undefined;
   readonly heartbeat: HeartbeatOptions | false;
   readonly outlier: OutlierDetector | undefined;
   readonly clock: Clock;
@@ -50,7 +53,7 @@ export class EndpointTracker {
     }
     this.#mode = heartbeat.watch ? 'watch' : 'poll';
     this.#phi = new PhiAccrual(heartbeat.phi);
-    this.#checker = new HealthChecker(this.endpoint, heartbeat, clock, {
+    this.#checker = new HealthChecker(this.endpoint, options.connection, heartbeat, clock, {
       onCheck: (status, rttMs) => {
         this.#phi?.heartbeat(clock.now());
         this.#failedChecks = 0;

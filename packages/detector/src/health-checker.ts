@@ -23,28 +23,35 @@ export interface HealthCheckListener {
 }
 
 /**
- * Client-side grpc.health.v1 checking for one endpoint over its own channel: Check every
+ * Client-side grpc.health.v1 checking for one endpoint, over the connection its calls use when
+ * one is given (same credentials, same path; closing the checker leaves it open), else over a
+ * plaintext channel of its own: Check every
  * interval (the heartbeats phi-accrual needs: a Watch stream is silent while nothing changes, so
  * it cannot tell a frozen process from a quiet one) and, where supported, a Watch stream that
  * brings status changes at once instead of at the next Check.
  */
 export class HealthChecker {
   readonly #channel: Channel;
+  readonly #ownsChannel: boolean;
   readonly #client;
   readonly #abort = new AbortController();
 
   constructor(
     readonly endpoint: Endpoint,
+    connection: Channel | undefined,
     private readonly options: HeartbeatOptions,
     private readonly clock: Clock,
     private readonly listener: HealthCheckListener,
   ) {
-    this.#channel = createChannel(endpoint.address, undefined, {
-      // A frozen peer holds the connection open; heartbeats, not keepalive, detect it.
-      'grpc.enable_retries': 0,
-      'grpc.initial_reconnect_backoff_ms': Math.min(1000, Math.max(100, options.intervalMs)),
-      'grpc.max_reconnect_backoff_ms': Math.max(1000, options.intervalMs * 10),
-    });
+    this.#ownsChannel = connection === undefined;
+    this.#channel =
+      connection ??
+      createChannel(endpoint.address, undefined, {
+        // A frozen peer holds the connection open; heartbeats, not keepalive, detect it.
+        'grpc.enable_retries': 0,
+        'grpc.initial_reconnect_backoff_ms': Math.min(1000, Math.max(100, options.intervalMs)),
+        'grpc.max_reconnect_backoff_ms': Math.max(1000, options.intervalMs * 10),
+      });
     this.#client = createClient(HealthDefinition, this.#channel);
     void this.#pollLoop();
     if (options.watch) void this.#watchLoop();
@@ -53,7 +60,7 @@ export class HealthChecker {
   close(): void {
     if (this.#abort.signal.aborted) return;
     this.#abort.abort();
-    this.#channel.close();
+    if (this.#ownsChannel) this.#channel.close();
   }
 
   async #pollLoop(): Promise<void> {

@@ -1,4 +1,4 @@
-import { GATEWAY_ERROR_CODES } from '@ballast/core';
+import { ENDPOINT_FAILURE_CODES, NEVER_ENDPOINT_FAILURE_CODES } from '@ballast/core';
 import { z } from 'zod';
 import { InvalidDetectorOptionsError } from './errors.js';
 import type { OutlierDetectionOptions } from './outlier-detector.js';
@@ -36,7 +36,14 @@ const outlierSchema = z
     baseEjectionTimeMs: ms(1, 86_400_000).default(30_000),
     maxEjectionTimeMs: ms(1, 86_400_000).default(300_000),
     maxEjectionPercent: percent.default(10),
-    failureCodes: z.array(z.number().int().min(0).max(16)).default([...GATEWAY_ERROR_CODES]),
+    // Shedding (RESOURCE_EXHAUSTED) is a server protecting itself: ejecting it for that would
+    // move its load onto the others and turn a burst into an outage.
+    failureCodes: z
+      .array(z.number().int().min(0).max(16))
+      .refine((codes) => !codes.some((code) => NEVER_ENDPOINT_FAILURE_CODES.includes(code)), {
+        message: 'RESOURCE_EXHAUSTED (8) means "overloaded, go elsewhere" and never counts as a failure',
+      })
+      .default([...ENDPOINT_FAILURE_CODES]),
     consecutiveGatewayFailure: z
       .union([
         z.literal(false),

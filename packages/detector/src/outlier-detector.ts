@@ -1,4 +1,4 @@
-import type { Random } from '@ballast/core';
+import { classify, type Random, type Signal } from '@ballast/core';
 
 // What nearly every call's outcome produces; shared so recording one allocates nothing.
 const NO_EVENTS: readonly OutlierEvent[] = Object.freeze([]);
@@ -89,10 +89,16 @@ export class OutlierDetector {
     return this.#hosts.get(id)?.ejection;
   }
 
-  /** One call outcome; may eject at once on consecutive gateway failures. Unknown ids are ignored. */
-  record(id: string, code: number, now: number): readonly OutlierEvent[] {
+  /**
+   * One call outcome; may eject at once on consecutive gateway failures. Unknown ids are ignored,
+   * and so are outcomes that say nothing about the endpoint's health: a cancelled attempt, and a
+   * shedding server's refusal (`signal` from @ballast/core's `classify`).
+   */
+  record(id: string, code: number, now: number, signal?: Signal): readonly OutlierEvent[] {
     const host = this.#hosts.get(id);
     if (!host) return NO_EVENTS;
+    const s = signal ?? classify(code);
+    if (s === 'cancelled' || s === 'endpoint-overloaded') return NO_EVENTS;
     if (!this.#failureCodes.has(code)) {
       host.successes++;
       host.consecutiveFailures = 0;

@@ -117,7 +117,9 @@ describe('health status from grpc.health.v1', () => {
     expect(detector.states()).toEqual([]);
     expect(() => detector.onChange(() => {})).toThrow(DetectorClosedError);
     // Outcomes after close are ignored, not thrown: the channel may still report a late attempt.
-    expect(() => detector.record({ endpointId: 'c', code: 14, latencyMs: 1, method: '/x/Y' })).not.toThrow();
+    expect(() =>
+      detector.record({ endpointId: 'c', code: 14, signal: 'endpoint-failing', latencyMs: 1, method: '/x/Y' }),
+    ).not.toThrow();
   });
 
   it('Checks that time out mark the endpoint down after unhealthyThreshold in a row', async () => {

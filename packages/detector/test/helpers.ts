@@ -1,4 +1,4 @@
-import type { CallOutcome, Endpoint } from '@ballast/core';
+import { classify, type CallOutcome, type Endpoint } from '@ballast/core';
 import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
 import { ClientError, createChannel, createClient, Status, type Channel } from 'nice-grpc';
 import { pino, type Logger } from 'pino';
@@ -48,13 +48,14 @@ export function echoClients(endpoints: readonly Endpoint[]) {
         return {
           endpointId,
           code: Status.OK,
+          signal: 'ok',
           latencyMs: performance.now() - started,
           method,
           replica: response.replica,
         };
       } catch (error) {
         const code = error instanceof ClientError ? error.code : Status.DEADLINE_EXCEEDED;
-        return { endpointId, code, latencyMs: performance.now() - started, method };
+        return { endpointId, code, signal: classify(code), latencyMs: performance.now() - started, method };
       }
     },
     close(): void {

@@ -28,8 +28,8 @@ describe('metrics', () => {
       outlier: { consecutiveGatewayFailure: { threshold: 1 }, maxEjectionPercent: 100 },
     });
     cleanups.push(() => detector.close());
-    detector.record({ endpointId: 'm0', code: 0, latencyMs: 1, method: '/x/Y' });
-    detector.record({ endpointId: 'm0', code: 14, latencyMs: 1, method: '/x/Y' });
+    detector.record({ endpointId: 'm0', code: 0, signal: 'ok', latencyMs: 1, method: '/x/Y' });
+    detector.record({ endpointId: 'm0', code: 14, signal: 'endpoint-failing', latencyMs: 1, method: '/x/Y' });
     const server = await serveMetrics({ registries: [registry] });
     cleanups.push(() => server.close());
     expect(server.address).toMatch(/^127\.0\.0\.1:\d+$/);

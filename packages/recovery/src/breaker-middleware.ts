@@ -1,4 +1,4 @@
-import { GATEWAY_ERROR_CODES, observeEnd } from '@ballast/core';
+import { ENDPOINT_FAILURE_CODES, observeEnd } from '@ballast/core';
 import { isAbortError } from 'abort-controller-x';
 import { ClientError, type CallOptions, type ClientMiddleware, type ClientMiddlewareCall } from 'nice-grpc-common';
 import type { Registry } from 'prom-client';
@@ -6,14 +6,17 @@ import { z } from 'zod';
 import { instrumentBreaker } from './breaker-metrics.js';
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
 import { BreakerOpenError } from './errors.js';
-import { parseOptions } from './parse-options.js';
+import { failureCodesSchema, parseOptions } from './parse-options.js';
 
 export const breakerMiddlewareOptionsSchema = z.object({
   /** Options of each per-method breaker (its name is "<prefix><method path>"). */
   breaker: z.custom<Omit<CircuitBreakerOptions, 'name'>>((v) => typeof v === 'object' && v !== null).optional(),
   namePrefix: z.string().default(''),
-  /** gRPC codes that count against the backend; others (e.g. INVALID_ARGUMENT) count as successes. */
-  failureCodes: z.array(z.number().int().min(0).max(16)).default([...GATEWAY_ERROR_CODES]),
+  /**
+   * gRPC codes that count against the backend (default: the taxonomy's endpoint-failing codes);
+   * others (INVALID_ARGUMENT, RESOURCE_EXHAUSTED…) and cancellations count as successes.
+   */
+  failureCodes: failureCodesSchema.default([...ENDPOINT_FAILURE_CODES]),
   /** prom-client registry for breaker metrics; false for none. */
   registry: z.union([z.custom<Registry>((v) => typeof v === 'object' && v !== null), z.literal(false)]).optional(),
 });
@@ -22,7 +25,7 @@ export type BreakerMiddlewareOptions = z.input<typeof breakerMiddlewareOptionsSc
 const ALLOWED = {
   breaker: 'CircuitBreaker options without name',
   namePrefix: 'a string',
-  failureCodes: 'gRPC status codes 0–16',
+  failureCodes: 'gRPC status codes 0–16, without RESOURCE_EXHAUSTED (8): shedding is never a failure',
   registry: 'a prom-client Registry or false',
 };
 
@@ -36,11 +39,17 @@ export interface MethodBreakers {
   close(): void;
 }
 
-/** A circuit breaker per method: an open one fails calls fast with UNAVAILABLE naming it. */
+/**
+ * A circuit breaker per method: an open one fails calls fast with a BreakerOpenError (UNAVAILABLE)
+ * naming it, which no Ballast retry retries. Put it outside the retry layer, so it judges whole
+ * calls and its refusal is final; connect() does.
+ */
 export function createMethodBreakers(options: BreakerMiddlewareOptions = {}): MethodBreakers {
   const o = parseOptions(breakerMiddlewareOptionsSchema, options, 'breakers', ALLOWED);
   const breakers = new Map<string, CircuitBreaker>();
   const disposers: (() => void)[] = [];
+  // Breakers are made per method on first use; their options are checked now, not at that call.
+  new CircuitBreaker({ ...o.breaker, name: `${o.namePrefix}(options check)` });
   const breaker = (method: string) => {
     let existing = breakers.get(method);
     if (!existing) {

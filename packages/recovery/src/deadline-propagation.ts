@@ -1,4 +1,4 @@
-import { extendOptions } from '@ballast/core';
+import { callContextOf, extendOptions } from '@ballast/core';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ServerInterceptingCall, type ServerInterceptor } from '@grpc/grpc-js';
 import { deadlineMiddleware, type DeadlineOptions } from 'nice-grpc-client-middleware-deadline';
@@ -118,7 +118,8 @@ export type DeadlinePropagationOptions = z.input<typeof deadlineOptionsSchema>;
 /**
  * Client middleware: nice-grpc-client-middleware-deadline, plus, when the call is made while a
  * server call is handled, a deadline no later than that call's deadline minus `marginMs`; the
- * remaining time is sent along so the next server can do the same.
+ * remaining time is sent along so the next server can do the same: as `grpc-timeout` when the
+ * call has a CallContext (under balancedUnary), else in the `ballast-timeout-ms` header.
  */
 export function createDeadlineMiddleware(options: DeadlinePropagationOptions = {}): ClientMiddleware<DeadlineOptions> {
   const o = parseOptions(deadlineOptionsSchema, options, 'deadline', { marginMs: 'a number of milliseconds ≥ 0' });
@@ -135,6 +136,13 @@ export function createDeadlineMiddleware(options: DeadlinePropagationOptions = {
     const at = Math.min(own, inherited);
     if (at === Infinity) return call.next(call.request, options);
     const remainingMs = Math.max(0, Math.round(at - Date.now()));
+    const context = callContextOf(options);
+    if (context !== undefined) {
+      // Under balancedUnary the deadline goes with each attempt as grpc-js's own, which sends it
+      // on the wire as the standard `grpc-timeout`: no header of ours needed.
+      context.deadlineAt = at;
+      return call.next(call.request, extendOptions(options, { deadline: remainingMs }) as CallOptions);
+    }
     const metadata = Metadata(options.metadata);
     metadata.set(TIMEOUT_METADATA_KEY, String(remainingMs));
     // The library reads a number as ms from now, which spares a Date per call.

@@ -1,5 +1,5 @@
 import {
-  GATEWAY_ERROR_CODES,
+  ENDPOINT_FAILURE_CODES,
   type CallOutcome,
   type Disposer,
   type Endpoint,
@@ -10,25 +10,27 @@ import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { instrumentBreaker } from './breaker-metrics.js';
 import { CircuitBreaker, type BreakerTransition, type CircuitBreakerOptions } from './circuit-breaker.js';
-import { parseOptions } from './parse-options.js';
+import { failureCodesSchema, parseOptions } from './parse-options.js';
 
 export const endpointBreakersOptionsSchema = z.object({
   breaker: z.custom<Omit<CircuitBreakerOptions, 'name'>>((v) => typeof v === 'object' && v !== null).optional(),
-  failureCodes: z.array(z.number().int().min(0).max(16)).default([...GATEWAY_ERROR_CODES]),
+  failureCodes: failureCodesSchema.default([...ENDPOINT_FAILURE_CODES]),
   registry: z.union([z.custom<Registry>((v) => typeof v === 'object' && v !== null), z.literal(false)]).optional(),
 });
 export type EndpointBreakersOptions = z.input<typeof endpointBreakersOptionsSchema>;
 
 const ALLOWED = {
   breaker: 'CircuitBreaker options without name',
-  failureCodes: 'gRPC status codes 0–16',
+  failureCodes: 'gRPC status codes 0–16, without RESOURCE_EXHAUSTED (8): shedding is never a failure',
   registry: 'a prom-client Registry or false',
 };
 
 /**
  * A circuit breaker per endpoint, seen by the balancer as a HealthView: an endpoint whose breaker
- * is open is not eligible, so the balancer skips it; once it half-opens it is eligible again and
- * the next outcomes on it are the probes. Feed it every attempt's outcome through `record`.
+ * is open is not eligible, so the balancer skips it; once it half-opens it is eligible again, and
+ * `admit` lets only the breaker's `halfOpenProbes` attempts through at once, the others going to
+ * other endpoints. Feed it every attempt's outcome through `record`; only the taxonomy's
+ * `endpoint-failing` outcomes count against an endpoint, cancelled and overloaded ones not at all.
  */
 export interface EndpointBreakers extends HealthView {
   /** OutcomeListener: pass it to the balanced channel's outcome hook. */
@@ -45,6 +47,10 @@ export function createEndpointBreakers(options: EndpointBreakersOptions = {}): E
   const changeListeners = new Set<() => void>();
   const stateListeners = new Set<(transition: BreakerTransition & { endpointId: string }) => void>();
   const timers = new Set<NodeJS.Timeout>();
+  /** Probes admitted and not yet ended, per endpoint. */
+  const probing = new Map<string, number>();
+  // Breakers are made per endpoint on first outcome; their options are checked now.
+  new CircuitBreaker({ ...o.breaker, name: 'endpoint:(options check)' });
   const disposers: Disposer[] = [];
   let closed = false;
 
@@ -91,11 +97,29 @@ export function createEndpointBreakers(options: EndpointBreakersOptions = {}): E
       changeListeners.add(listener);
       return () => changeListeners.delete(listener);
     },
+    admit(endpointId: string) {
+      const b = breakers.get(endpointId);
+      if (b === undefined) return true;
+      const kind = b.state.kind;
+      if (kind === 'closed') return true;
+      if (kind === 'open' || !b.tryAcquire().allowed) return false;
+      probing.set(endpointId, (probing.get(endpointId) ?? 0) + 1);
+      return true;
+    },
     record(outcome: CallOutcome) {
-      const b = breaker(outcome.endpointId);
-      const success = !o.failureCodes.includes(outcome.code);
-      const state = b.state;
-      b.record(success, state.kind === 'half-open');
+      const id = outcome.endpointId;
+      const probes = probing.get(id) ?? 0;
+      const probe = probes > 0;
+      if (probe) {
+        if (probes === 1) probing.delete(id);
+        else probing.set(id, probes - 1);
+      }
+      const signal = outcome.signal;
+      if (!probe && (signal === 'cancelled' || signal === 'endpoint-overloaded')) return;
+      const b = breaker(id);
+      // A probe must end; one that was cancelled or refused for load proves nothing either way,
+      // and counts as a success only so the breaker does not stay half-open with no probe left.
+      b.record(!o.failureCodes.includes(outcome.code) || signal === 'cancelled', probe);
     },
     breaker,
     onStateChange(listener) {

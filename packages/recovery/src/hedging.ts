@@ -1,6 +1,13 @@
-import { randomUUID } from 'node:crypto';
-import { createLogger, extendOptions, MetadataKeys, systemClock, type Logger } from '@ballast/core';
-import { Metadata, type CallOptions, type ClientMiddleware } from 'nice-grpc-common';
+import {
+  CALL_CONTEXT,
+  CallContext,
+  callContextOf,
+  createLogger,
+  extendOptions,
+  systemClock,
+  type Logger,
+} from '@ballast/core';
+import type { CallOptions, ClientMiddleware } from 'nice-grpc-common';
 import { z } from 'zod';
 import { LatencyWindow } from './latency-window.js';
 import { clockSchema, parseOptions } from './parse-options.js';
@@ -87,10 +94,10 @@ export function createHedging(options: HedgingOptions = {}): Hedging {
     const outer = rest.signal;
     const controllers: AbortController[] = [];
     const wait = currentDelayMs();
-    // One token for every attempt of this call: the balanced channel then sends a backup to a
-    // replica other than the ones still working on it (the slow or frozen one we hedge against).
-    const metadata = Metadata(rest.metadata);
-    metadata.set(MetadataKeys.call, randomUUID());
+    // Every attempt of this call shares its context: the balanced channel then sends a backup to
+    // a replica other than the ones still working on it (the slow or frozen one we hedge against).
+    const context = callContextOf(rest) ?? new CallContext(call.method.path);
+    const shared = callContextOf(rest) === context ? rest : extendOptions(rest, { [CALL_CONTEXT]: context });
     const onOuterAbort = () => controllers.forEach((c) => c.abort());
     outer?.addEventListener('abort', onOuterAbort);
     try {
@@ -108,9 +115,7 @@ export function createHedging(options: HedgingOptions = {}): Hedging {
           live++;
           const controller = new AbortController();
           controllers.push(controller);
-          drainUnary(
-            call.next(call.request, extendOptions(rest, { metadata, signal: controller.signal }) as CallOptions),
-          ).then(
+          drainUnary(call.next(call.request, extendOptions(shared, { signal: controller.signal }) as CallOptions)).then(
             (result) => {
               if (done) return;
               finish();
@@ -138,6 +143,7 @@ export function createHedging(options: HedgingOptions = {}): Hedging {
             }
             hedges++;
             counts.hedges++;
+            context.hedges++;
             launch(hedges);
             schedule();
           }, wait);

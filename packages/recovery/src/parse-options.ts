@@ -1,4 +1,4 @@
-import { optionProblem } from '@ballast/core';
+import { NEVER_ENDPOINT_FAILURE_CODES, optionProblem } from '@ballast/core';
 import { z } from 'zod';
 import { InvalidRecoveryOptionError } from './errors.js';
 
@@ -26,3 +26,14 @@ export const clockSchema = z.custom<{ now(): number }>(
 export const randomSchema = z.custom<() => number>((value) => typeof value === 'function', {
   message: 'expected a function returning a number in [0, 1)',
 });
+
+/**
+ * gRPC codes that count as failures of an endpoint or method. RESOURCE_EXHAUSTED is refused: a
+ * server shedding load protects itself and the call goes elsewhere, so counting it as a failure
+ * would turn shedding into an outage (see `classify` in @ballast/core).
+ */
+export const failureCodesSchema = z
+  .array(z.number().int().min(0).max(16))
+  .refine((codes) => !codes.some((code) => NEVER_ENDPOINT_FAILURE_CODES.includes(code)), {
+    message: 'RESOURCE_EXHAUSTED (8) means "overloaded, go elsewhere" and never counts as a failure',
+  });

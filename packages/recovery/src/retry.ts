@@ -1,31 +1,36 @@
-import { createLogger, extendOptions, MetadataKeys, systemClock, type Logger } from '@ballast/core';
+import {
+  CALL_CONTEXT,
+  CallContext,
+  callContextOf,
+  createLogger,
+  extendOptions,
+  MetadataKeys,
+  parsePushback,
+  RETRYABLE_CODES,
+  systemClock,
+  type Logger,
+} from '@ballast/core';
 import { delay } from 'abort-controller-x';
 import { retryMiddleware, type RetryOptions } from 'nice-grpc-client-middleware-retry';
 import {
   ClientError,
-  Metadata,
   Status,
   type CallOptions,
   type ClientMiddleware,
   type ClientMiddlewareCall,
 } from 'nice-grpc-common';
 import { z } from 'zod';
-import { ATTEMPT_STATE, parsePushback, type AttemptState, type AttemptStateOptions } from './attempt-state.js';
+
 import { exponentialBackoff, type BackoffOptions } from './backoff.js';
 import { chainMiddleware } from './compose.js';
-import { RetryBudgetExhaustedError, RetryPushbackError } from './errors.js';
+import { BreakerOpenError, RetryBudgetExhaustedError, RetryPushbackError } from './errors.js';
 import { parseOptions } from './parse-options.js';
 import { RetryBudget, type RetryBudgetOptions } from './retry-budget.js';
 
-// RESOURCE_EXHAUSTED: a shedding server rejects before doing any work, with a pushback hint, so
-// another attempt (elsewhere, after the pushback) is safe and useful.
-const DEFAULT_RETRYABLE = [
-  Status.UNAVAILABLE,
-  Status.RESOURCE_EXHAUSTED,
-  Status.UNKNOWN,
-  Status.INTERNAL,
-  Status.CANCELLED,
-];
+// The signal taxonomy's choice: the endpoint failed or is overloaded, so another may do better.
+// RESOURCE_EXHAUSTED is there because a shedding server refuses before doing any work, with a
+// pushback hint: another attempt, elsewhere and after the pushback, is safe and useful.
+const DEFAULT_RETRYABLE = RETRYABLE_CODES as Status[];
 
 export const retryOptionsSchema = z.object({
   /** Retries after the first attempt (so attempts ≤ maxRetries + 1). */
@@ -38,8 +43,16 @@ export const retryOptionsSchema = z.object({
     .default(DEFAULT_RETRYABLE),
   /** A RetryBudget shared by this client, options for a new one, or false for no budget. */
   budget: z.union([z.instanceof(RetryBudget), z.literal(false), z.record(z.string(), z.unknown())]).default({}),
-  /** Tell the balanced channel to avoid endpoints that already failed this call. */
+  /**
+   * Avoid, on a retry, the endpoints that already failed this call. The balanced channel does it
+   * by reading the call's CallContext; false gives the retry no such hint.
+   */
   failover: z.boolean().default(true),
+  /**
+   * Read each attempt's trailers for a server pushback. Not needed under `balancedUnary`, which
+   * writes the pushback into the call's context (and then spares nice-grpc the trailer copy).
+   */
+  readTrailers: z.boolean().default(true),
   /** Upper bound on a server pushback wait; longer requests are honoured as "do not retry". */
   maxPushbackMs: z.number().finite().min(0).default(30_000),
   logger: z.custom<Logger>().optional(),
@@ -52,6 +65,7 @@ const ALLOWED = {
   retryableCodes: 'gRPC status codes other than INVALID_ARGUMENT (3)',
   budget: 'a RetryBudget, RetryBudget options, or false',
   failover: 'true or false',
+  readTrailers: 'true or false',
   maxPushbackMs: 'a number of milliseconds ≥ 0',
 };
 
@@ -70,7 +84,9 @@ export interface Retry {
 /**
  * Retries built on nice-grpc-client-middleware-retry: its loop decides what is retryable and
  * when to stop; around it this adds the retry budget, server pushback, jittered backoff with an
- * injectable random source, and failover (the `ballast-exclude` hint for the balanced channel).
+ * injectable random source, and failover. The call's CallContext carries what the attempts
+ * share: under `balancedUnary` the balanced channel records each attempt in it and avoids, on a
+ * retry, the endpoints that already failed.
  */
 export function createRetry(options: RetryMiddlewareOptions = {}): Retry {
   const o = parseOptions(retryOptionsSchema, options, 'retry', ALLOWED);
@@ -89,26 +105,22 @@ export function createRetry(options: RetryMiddlewareOptions = {}): Retry {
   const retryableStatuses = o.retryableCodes.filter((code) => code !== Status.INVALID_ARGUMENT);
 
   // Below the library's loop, once per attempt. The first attempt of a call goes straight to the
-  // layer below (no generator of its own, no allocation); a retry waits out the backoff or
-  // pushback and, with failover, names the endpoints that already failed this call.
-  const perAttempt: ClientMiddleware<AttemptStateOptions> = (call, options) => {
-    const state = options[ATTEMPT_STATE];
-    if (state === undefined || state.attempts++ === 0) return call.next(call.request, options);
-    return retryAttempt(call, options, state);
+  // layer below (no generator of its own, no allocation); a retry first waits out the backoff or
+  // the server's pushback.
+  const perAttempt: ClientMiddleware = (call, options) => {
+    const context = callContextOf(options);
+    if (context === undefined || context.retries === 0) return call.next(call.request, options);
+    return retryAttempt(call, options, context);
   };
   async function* retryAttempt<Request, Response>(
     call: ClientMiddlewareCall<Request, Response>,
     options: CallOptions,
-    state: AttemptState,
+    context: CallContext,
   ) {
-    const wait = Math.max(backoff.delayMs(state.attempts - 2), state.pushbackMs ?? 0);
+    const wait = Math.max(backoff.delayMs(context.retries - 1), context.pushbackMs ?? 0);
+    context.pushbackMs = undefined;
     if (wait > 0) await delay(options.signal ?? new AbortController().signal, wait);
-    state.pushbackMs = undefined;
-    state.lastEndpoint = undefined;
-    if (!o.failover || state.failedEndpoints === undefined) return yield* call.next(call.request, options);
-    const metadata = Metadata(options.metadata);
-    metadata.set(MetadataKeys.exclude, [...state.failedEndpoints].join(','));
-    return yield* call.next(call.request, extendOptions(options, { metadata }));
+    return yield* call.next(call.request, options);
   }
 
   // Above the library's loop, once per call. It only prepares what goes down, so it hands back
@@ -116,29 +128,21 @@ export function createRetry(options: RetryMiddlewareOptions = {}): Retry {
   const gate: ClientMiddleware<RetryCallOptions> = (call, options) => {
     if (call.requestStream || call.responseStream) return call.next(call.request, options);
     budget?.recordFirstAttempt();
-    const state: AttemptState = {
-      attempts: 0,
-      failedEndpoints: undefined,
-      pushbackMs: undefined,
-      lastEndpoint: undefined,
-    };
     const started = clock.now();
-    const callerOnTrailer = options.onTrailer;
-    const downstream: CallOptions & RetryOptions & AttemptStateOptions = extendOptions(options, {
-      retryMaxAttempts: options.retryMaxAttempts ?? o.maxRetries,
+    const idempotency = call.method.options.idempotencyLevel;
+    const allowed = options.retry ?? (idempotency === 'IDEMPOTENT' || idempotency === 'NO_SIDE_EFFECTS');
+    const maxAttempts = options.retryMaxAttempts ?? o.maxRetries;
+    let context = callContextOf(options);
+    const extra: Record<string | symbol, unknown> = {
+      retryMaxAttempts: maxAttempts,
       // The per-attempt layer waits; the library's own Math.random backoff is switched off.
       retryBaseDelayMs: 0,
       retryMaxDelayMs: 0,
       retryableStatuses,
-      // Every attempt's trailer names the endpoint that served it and any server pushback.
-      onTrailer(trailer) {
-        state.lastEndpoint = trailer.get(MetadataKeys.endpoint) ?? state.lastEndpoint;
-        state.pushbackMs = parsePushback(trailer.get(MetadataKeys.retryPushbackMs));
-        callerOnTrailer?.(trailer);
-      },
       onRetryableError(error: ClientError, attempt: number) {
-        if (state.lastEndpoint !== undefined) (state.failedEndpoints ??= new Set()).add(state.lastEndpoint);
-        const pushback = state.pushbackMs;
+        // An open breaker refuses the same way on the next attempt: its refusal is final.
+        if (error instanceof BreakerOpenError) throw error;
+        const pushback = context!.pushbackMs;
         if (pushback !== undefined && (pushback < 0 || pushback > o.maxPushbackMs)) {
           logger.info({ method: call.method.path, attempt, pushback }, 'retry refused: server pushback');
           throw new RetryPushbackError(error);
@@ -151,20 +155,33 @@ export function createRetry(options: RetryMiddlewareOptions = {}): Retry {
         }
         if (exhausted) logger.info({ method: call.method.path }, 'retry budget available again');
         exhausted = false;
+        context!.retries++;
         logger.debug(
           { method: call.method.path, attempt, code: error.code, elapsedMs: clock.now() - started },
           'retrying',
         );
       },
-      [ATTEMPT_STATE]: state,
-    });
-    return call.next(call.request, downstream as CallOptions);
+    };
+    if (context === undefined) extra[CALL_CONTEXT] = context = new CallContext(call.method.path);
+    // An attempt in flight on an endpoint that is taken out may be cancelled and sent elsewhere
+    // only if this layer will send it again.
+    context.movable = allowed && maxAttempts > 0;
+    context.avoidFailed = o.failover;
+    if (o.readTrailers) {
+      const callerOnTrailer = options.onTrailer;
+      const state = context;
+      extra.onTrailer = (trailer: Parameters<NonNullable<CallOptions['onTrailer']>>[0]) => {
+        state.pushbackMs = parsePushback(trailer.get(MetadataKeys.retryPushbackMs));
+        callerOnTrailer?.(trailer);
+      };
+    }
+    return call.next(call.request, extendOptions(options, extra) as CallOptions);
   };
 
   const middleware = chainMiddleware([
-    gate,
+    gate as ClientMiddleware,
     retryMiddleware as ClientMiddleware,
-    perAttempt as ClientMiddleware,
+    perAttempt,
   ]) as ClientMiddleware<RetryCallOptions>;
   return { middleware, budget };
 }

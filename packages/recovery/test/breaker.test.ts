@@ -1,3 +1,4 @@
+import { classify } from '@ballast/core';
 import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
 import { startEchoServer } from '@ballast/testing';
 import { createChannel, createClientFactory } from 'nice-grpc';
@@ -82,7 +83,7 @@ describe('per-endpoint breakers as a HealthView', () => {
     let changes = 0;
     breakers.onChange(() => changes++);
     const outcome = (endpointId: string, code: number) =>
-      breakers.record({ endpointId, code, latencyMs: 1, method: '/s/M' });
+      breakers.record({ endpointId, code, signal: classify(code), latencyMs: 1, method: '/s/M' });
     outcome('a', Status.UNAVAILABLE);
     outcome('b', Status.OK);
     expect(breakers.eligible(endpoints).map((e) => e.id)).toEqual(['a', 'b']);
@@ -92,6 +93,12 @@ describe('per-endpoint breakers as a HealthView', () => {
     // The balancer is told when the endpoint may take probes again.
     await vi.waitFor(() => expect(changes).toBe(2), { timeout: 5_000, interval: 20 });
     expect(breakers.eligible(endpoints).map((e) => e.id)).toEqual(['a', 'b']);
+    // Half-open lets one probe through at a time (halfOpenProbes: 1); the balancer asks at pick time.
+    expect(breakers.admit!('a')).toBe(true);
+    expect(breakers.admit!('a')).toBe(false);
+    expect(breakers.admit!('b')).toBe(true);
+    // Cancelled attempts and shedding elsewhere say nothing about "b".
+    outcome('b', Status.RESOURCE_EXHAUSTED);
     outcome('a', Status.OK);
     expect(breakers.breaker('a').state.kind).toBe('closed');
   });

@@ -1,4 +1,4 @@
-import { createBalancedChannel, type BalancedChannel } from '@ballast/balancer';
+import { balancedUnary, createBalancedChannel, type BalancedChannel } from '@ballast/balancer';
 import { seededRandom, type CallOutcome } from '@ballast/core';
 import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
 import { spawnEchoReplica, startEchoServer, type EchoReplica, type EchoServer } from '@ballast/testing';
@@ -36,9 +36,12 @@ describe('failover through the balanced channel', () => {
     const bad = await server('bad', 1);
     const good = await server('good');
     const retry = createRetry({ backoff: { baseMs: 0 }, maxRetries: 1, budget: false });
+    const channel = balanced([bad.address, good.address]);
+    // balancedUnary innermost (nice-grpc's first `use`): the call's context reaches the channel.
     const client = createClientFactory()
+      .use(balancedUnary(channel, EchoServiceDefinition))
       .use(retry.middleware)
-      .create(EchoServiceDefinition, balanced([bad.address, good.address]));
+      .create(EchoServiceDefinition, channel);
     const replicas: string[] = [];
     await runConcurrently(200, 8, async () => {
       replicas.push((await client.echo({ message: 'x' })).replica);
@@ -55,9 +58,12 @@ describe('failover through the balanced channel', () => {
     const bad = await server('bad', 1);
     const good = await server('good');
     const retry = createRetry({ backoff: { baseMs: 0 }, maxRetries: 1, budget: false, failover: false });
+    const channel = balanced([bad.address, good.address]);
+    // balancedUnary innermost (nice-grpc's first `use`): the call's context reaches the channel.
     const client = createClientFactory()
+      .use(balancedUnary(channel, EchoServiceDefinition))
       .use(retry.middleware)
-      .create(EchoServiceDefinition, balanced([bad.address, good.address]));
+      .create(EchoServiceDefinition, channel);
     let failed = 0;
     await runConcurrently(200, 8, async () => {
       await client.echo({ message: 'x' }).catch(() => failed++);

@@ -1,11 +1,11 @@
-import { createBalancedChannel } from '@ballast/balancer';
+import { balancedUnary, createBalancedChannel, type BalancedChannel } from '@ballast/balancer';
 import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
 import { startEchoServer, type EchoServer } from '@ballast/testing';
 import { createClientFactory } from 'nice-grpc';
 import { isAbortError } from 'abort-controller-x';
 import type { ClientMiddleware } from 'nice-grpc-common';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHedging, InvalidRecoveryOptionError, RetryBudget } from '../src/index.js';
+import { createHedging, InvalidRecoveryOptionError, RetryBudget, type Hedging } from '../src/index.js';
 import { percentile } from './helpers.js';
 
 const cleanups: (() => unknown)[] = [];
@@ -31,6 +31,14 @@ function channelOver(servers: EchoServer[]) {
   });
   cleanups.push(() => channel.close());
   return channel;
+}
+
+/** Hedging, then balancedUnary: every attempt of a call shares its context with the channel. */
+function hedgedClient(hedging: Hedging, channel: BalancedChannel) {
+  return createClientFactory()
+    .use(balancedUnary(channel, EchoServiceDefinition))
+    .use(hedging.middleware)
+    .create(EchoServiceDefinition, channel);
 }
 
 async function latencies(call: () => Promise<unknown>, count: number): Promise<number[]> {
@@ -90,10 +98,10 @@ describe('hedging (real servers, one slow replica of 3)', () => {
 
   it('never sends a backup to the replica the call is already waiting on, with many callers at once', async () => {
     // Round-robin with concurrent callers hands the slow replica a backup every third pick unless
-    // the channel knows which replica the call's first attempt is on (the ballast-call token).
+    // the channel knows which replica the call's first attempt is on (the call's shared context).
     const servers = await replicas(3_000);
     const hedging = createHedging({ delayMs: 20 });
-    const client = createClientFactory().use(hedging.middleware).create(EchoServiceDefinition, channelOver(servers));
+    const client = hedgedClient(hedging, channelOver(servers));
     const durations = await Promise.all(
       Array.from({ length: 24 }, async () => {
         const started = performance.now();
@@ -109,7 +117,7 @@ describe('hedging (real servers, one slow replica of 3)', () => {
     const servers = await replicas(100);
     for (const s of servers) s.behaviour.delayMs = 100;
     const hedging = createHedging({ delayMs: 5 });
-    const client = createClientFactory().use(hedging.middleware).create(EchoServiceDefinition, channelOver(servers));
+    const client = hedgedClient(hedging, channelOver(servers));
     for (let i = 0; i < 6; i++) await client.write({ key: 'k', value: String(i) });
     const writes = servers.reduce((sum, s) => sum + s.counters.write, 0);
     expect(writes).toBe(6);
@@ -124,7 +132,7 @@ describe('hedging (real servers, one slow replica of 3)', () => {
     for (const s of servers) s.behaviour.delayMs = 50;
     const budget = new RetryBudget({ ratio: 0, minPerSecond: 0 });
     const hedging = createHedging({ delayMs: 5, budget });
-    const client = createClientFactory().use(hedging.middleware).create(EchoServiceDefinition, channelOver(servers));
+    const client = hedgedClient(hedging, channelOver(servers));
     for (let i = 0; i < 3; i++) await client.echo({ message: 'x' });
     expect(hedging.stats().hedges).toBe(0);
     expect(servers.reduce((sum, s) => sum + s.counters.echo, 0)).toBe(3);

@@ -1,10 +1,18 @@
-import { createBalancedChannel, WAIT_FOR_READY_KEY, type BalancedChannel } from '@ballast/balancer';
+import {
+  balancedUnary,
+  createBalancedChannel,
+  EndpointTable,
+  WAIT_FOR_READY_KEY,
+  type BalancedChannel,
+} from '@ballast/balancer';
 import { discover } from '@ballast/config';
 import {
   allOfHealth,
+  CALL_CONTEXT,
+  CallContext,
+  callContextOf,
   createLogger,
   extendOptions,
-  GATEWAY_ERROR_CODES,
   StaticEndpointSource,
   type EndpointSource,
   type HealthView,
@@ -25,7 +33,7 @@ import {
   type MethodBreakers,
   type Retry,
 } from '@ballast/recovery';
-import { createClientFactory, Status, type Channel, type Client, type ClientMiddleware } from 'nice-grpc';
+import { createClientFactory, type Channel, type Client, type ClientMiddleware } from 'nice-grpc';
 import type { CompatServiceDefinition } from 'nice-grpc/lib/service-definitions/index.js';
 import { Metadata } from 'nice-grpc-common';
 import type { DeadlineOptions } from 'nice-grpc-client-middleware-deadline';
@@ -38,6 +46,8 @@ import { clientCredentials } from './tls.js';
 export interface Connection {
   readonly service: string;
   readonly source: EndpointSource;
+  /** One entry per endpoint: its one connection, shared by calls and health checks. */
+  readonly table: EndpointTable;
   readonly channels: readonly BalancedChannel[];
   readonly detector?: Detector;
   readonly retry?: Retry;
@@ -56,32 +66,105 @@ const connections = new WeakMap<object, Connection>();
  */
 export type BallastCallOptions = DeadlineOptions & RetryCallOptions & HedgingCallOptions;
 
-const DEFAULT_RETRYABLE_CODES = [
-  Status.UNAVAILABLE,
-  Status.RESOURCE_EXHAUSTED,
-  Status.UNKNOWN,
-  Status.INTERNAL,
-  Status.CANCELLED,
-];
+const KNOWN_OPTIONS = new Set([
+  'endpoints',
+  'discover',
+  'store',
+  'balancer',
+  'balancerOptions',
+  'healthCheck',
+  'outlierDetection',
+  'panicThreshold',
+  'retry',
+  'hedging',
+  'circuitBreaker',
+  'endpointBreakers',
+  'deadlineMs',
+  'metrics',
+  'tls',
+  'credentials',
+  'maxMessageBytes',
+  'methods',
+  'logger',
+  'clock',
+  'random',
+]);
 
 /**
  * A nice-grpc client for `definition` whose calls go, outer to inner, through metrics →
- * deadline → retry (budgeted, failover) → hedging → circuit breaker → a balanced channel that
- * the failure detector steers. Close it with `disconnect(client)`.
+ * deadline → circuit breaker → retry (budgeted, failover) → hedging → a balanced channel that
+ * the failure detector steers. Every unary call has one CallContext that these layers share in
+ * process. Close it with `disconnect(client)`. Every option is checked here: a bad one throws
+ * now, naming the field, never at the first call.
  */
 export function connect<D extends CompatServiceDefinition>(
   definition: D,
   options: ConnectOptions,
 ): Client<D, BallastCallOptions> {
   const service = serviceName(definition);
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(key)) {
+      throw new RpcOptionsError('connect', key, `unknown option; known ones are ${[...KNOWN_OPTIONS].join(', ')}`);
+    }
+  }
+  const maxMessageBytes = options.maxMessageBytes ?? 4 * 1024 * 1024;
+  if (!(Number.isInteger(maxMessageBytes) && maxMessageBytes > 0)) {
+    throw new RpcOptionsError('connect', 'maxMessageBytes', `expected a positive integer, got ${maxMessageBytes}`);
+  }
+  const methodOptions = defaultCallOptions(definition, options);
   const logger = (options.logger ?? createLogger('@ballast/rpc')).child({ client: service });
   const source = endpointSource(service, options, logger);
+  // Only what connect() made is connect()'s to close: a source the caller passed stays theirs.
+  const ownsSource = source instanceof DeferredSource || Array.isArray(options.endpoints);
+  const closeOwnedSource = () => (ownsSource ? source.close?.() : undefined);
 
+  // Everything below that can throw on a bad option runs before a connection or a timer exists,
+  // or cleans up after itself: a throwing connect() leaves nothing running.
+  let table: EndpointTable | undefined;
+  try {
+    table = new EndpointTable({
+      source,
+      credentials: options.credentials ?? clientCredentials(options.tls),
+      channelOptions: {
+        'grpc.max_receive_message_length': maxMessageBytes,
+        'grpc.max_send_message_length': maxMessageBytes,
+        // Health checks share this connection: a replica that restarts is found again quickly.
+        'grpc.initial_reconnect_backoff_ms': 100,
+        'grpc.max_reconnect_backoff_ms': 1_000,
+      },
+      logger,
+    });
+    return build(definition, options, { service, logger, source, table, methodOptions, maxMessageBytes, ownsSource });
+  } catch (error) {
+    table?.close();
+    void closeOwnedSource();
+    throw error;
+  }
+}
+
+interface Parts {
+  service: string;
+  logger: ReturnType<typeof createLogger>;
+  source: EndpointSource;
+  table: EndpointTable;
+  methodOptions: Record<string, Record<string, unknown>>;
+  maxMessageBytes: number;
+  ownsSource: boolean;
+}
+
+function build<D extends CompatServiceDefinition>(
+  definition: D,
+  options: ConnectOptions,
+  { service, logger, source, table, methodOptions, ownsSource }: Parts,
+): Client<D, BallastCallOptions> {
   const detector =
     options.healthCheck === false && options.outlierDetection === false
       ? undefined
       : createDetector({
-          source,
+          // The table's list: what the channels pick from, heard by the detector first so that a
+          // change rebuilds each picker once.
+          source: table,
+          connection: (endpoint) => table.connection(endpoint),
           target: service,
           // 100 ms heartbeats find a frozen replica in ≈ 0.5 s; ten tiny Checks a second per
           // replica is cheap next to the calls that would otherwise hang until their deadline.
@@ -92,77 +175,100 @@ export function connect<D extends CompatServiceDefinition>(
           random: options.random,
           logger,
         });
+  const parts: { close(): void }[] = detector ? [detector] : [];
+  try {
+    return assemble(
+      definition,
+      options,
+      { service, logger, source, table, methodOptions, ownsSource },
+      detector,
+      parts,
+    );
+  } catch (error) {
+    for (const part of parts) part.close();
+    throw error;
+  }
+}
+
+function assemble<D extends CompatServiceDefinition>(
+  definition: D,
+  options: ConnectOptions,
+  { service, logger, source, table, methodOptions, ownsSource }: Omit<Parts, 'maxMessageBytes'>,
+  detector: Detector | undefined,
+  parts: { close(): void }[],
+): Client<D, BallastCallOptions> {
   const endpointBreakers = options.endpointBreakers ? createEndpointBreakers(options.endpointBreakers) : undefined;
+  if (endpointBreakers) parts.push(endpointBreakers);
   // The detector goes last: its panic threshold then sees what the breakers left.
   const views: HealthView[] = [endpointBreakers, detector].filter((v): v is NonNullable<typeof v> => !!v);
   const outcomes: OutcomeListener[] = [detector?.record, endpointBreakers?.record].filter(
     (l): l is OutcomeListener => !!l,
   );
 
-  const maxMessageBytes = options.maxMessageBytes ?? 4 * 1024 * 1024;
-  const channelFor = (overrides: Pick<MethodOverrides, 'balancer' | 'balancerOptions'> = {}) =>
-    createBalancedChannel({
+  const channelFor = (overrides: Pick<MethodOverrides, 'balancer' | 'balancerOptions'> = {}) => {
+    const channel = createBalancedChannel({
       service,
-      source,
+      source: table,
+      table,
       policy: overrides.balancer ?? options.balancer ?? 'peak-ewma',
       policyOptions: overrides.balancerOptions ?? options.balancerOptions,
       health: allOfHealth(views),
       onOutcome: outcomes,
-      credentials: options.credentials ?? clientCredentials(options.tls),
-      channelOptions: {
-        'grpc.max_receive_message_length': maxMessageBytes,
-        'grpc.max_send_message_length': maxMessageBytes,
-      },
       clock: options.clock,
       random: options.random,
       logger,
     });
+    parts.push(channel);
+    return channel;
+  };
 
-  // RESOURCE_EXHAUSTED joins the retryable codes: Ballast servers shed with it (and a pushback)
-  // precisely so the call goes to a replica with room.
-  const retry =
-    options.retry === false
-      ? undefined
-      : createRetry({ logger, retryableCodes: DEFAULT_RETRYABLE_CODES, ...options.retry });
+  // The retry's default codes follow the signal taxonomy: endpoint failing or overloaded (a
+  // Ballast server sheds with RESOURCE_EXHAUSTED and a pushback so the call goes elsewhere). The
+  // balanced channel writes each attempt's pushback into the call's context: no trailer hook.
+  const retry = options.retry === false ? undefined : createRetry({ logger, ...options.retry, readTrailers: false });
   const hedging = options.hedging ? createHedging({ budget: retry?.budget, logger, ...options.hedging }) : undefined;
   // Per-method breakers see every attempt, so one dead replica of three produces bursts of
   // consecutive failures: the default trips on the method's failure rate over a window instead,
   // with a minimum volume so a cold client's first failures do not open it.
+  // The method breaker judges whole calls: it sits outside the retry, so an open one fails the
+  // call at once instead of being retried into, and its failures are the taxonomy's
+  // endpoint-failing codes (a shedding server's RESOURCE_EXHAUSTED is not one).
   const breakers =
     options.circuitBreaker === false
       ? undefined
       : createMethodBreakers(
           options.circuitBreaker ?? {
             breaker: { policy: { kind: 'sampling', windowMs: 10_000, minVolume: 20, failureRate: 0.5 }, logger },
-            // A server shedding load (RESOURCE_EXHAUSTED + pushback) is protecting itself, and the
-            // retry goes elsewhere; opening the method's breaker on it would refuse every call.
-            failureCodes: GATEWAY_ERROR_CODES.filter((code) => code !== Status.RESOURCE_EXHAUSTED),
           },
         );
+  if (breakers) parts.push(breakers);
 
   // Outer → inner, composed into one middleware: nice-grpc's own composition (one `use` per
-  // layer) copies the call object twice per layer on every call.
+  // layer) copies the call object twice per layer on every call. The last layer issues unary
+  // calls on the balanced channel itself, with the call's context.
   const layers: (ClientMiddleware | undefined | false)[] = [
     options.metrics !== false && rpcClientMetrics().middleware,
+    callContextLayer,
     createDeadlineMiddleware(),
+    breakers?.middleware,
     retry?.middleware,
     hedging?.middleware,
-    breakers?.middleware,
     source instanceof DeferredSource && waitUntilDiscovered(source),
   ];
-  const factory = createClientFactory().use(
-    chainMiddleware(layers.filter((layer): layer is ClientMiddleware => !!layer)),
-  );
+  const common = layers.filter((layer): layer is ClientMiddleware => !!layer);
+  const clientOver = (channel: BalancedChannel) =>
+    createClientFactory()
+      .use(chainMiddleware([...common, balancedUnary(channel, definition)]))
+      .create(definition, asChannel(channel), methodOptions) as Client<D, BallastCallOptions>;
 
-  const methodOptions = defaultCallOptions(definition, options);
   const mainChannel = channelFor();
   const channels = [mainChannel];
-  let client = factory.create(definition, asChannel(mainChannel), methodOptions) as Client<D, BallastCallOptions>;
+  let client = clientOver(mainChannel);
   for (const [method, overrides] of Object.entries(options.methods ?? {})) {
     if (!overrides.balancer) continue;
     const channel = channelFor(overrides);
     channels.push(channel);
-    const other = factory.create(definition, asChannel(channel), methodOptions) as Record<string, unknown>;
+    const other = clientOver(channel) as Record<string, unknown>;
     client = { ...client, [method]: other[method] };
   }
 
@@ -170,6 +276,7 @@ export function connect<D extends CompatServiceDefinition>(
   const connection: Connection = {
     service,
     source,
+    table,
     channels,
     detector,
     retry,
@@ -182,7 +289,8 @@ export function connect<D extends CompatServiceDefinition>(
         detector?.close();
         endpointBreakers?.close();
         breakers?.close();
-        if (source instanceof DeferredSource || !Array.isArray(options.endpoints)) await source.close?.();
+        table.close();
+        if (ownsSource) await source.close?.();
       })()),
   };
   connections.set(client, connection);
@@ -268,10 +376,24 @@ function defaultCallOptions(definition: CompatServiceDefinition, options: Connec
   return result;
 }
 
+/** Gives each unary call its CallContext, which every layer under it shares. */
+const callContextLayer: ClientMiddleware = (call, options) => {
+  if (call.requestStream || call.responseStream || callContextOf(options) !== undefined) {
+    return call.next(call.request, options);
+  }
+  return call.next(call.request, extendOptions(options, { [CALL_CONTEXT]: new CallContext(call.method.path) }));
+};
+
 /** Until discovery has answered once, calls wait for an endpoint instead of failing "no endpoints". */
 function waitUntilDiscovered(source: DeferredSource): ClientMiddleware {
   return (call, options) => {
     if (source.ready) return call.next(call.request, options);
+    const context = callContextOf(options);
+    if (context !== undefined) {
+      context.waitForReady = true;
+      return call.next(call.request, options);
+    }
+    // A streaming call has no context: the balanced channel reads this request key instead.
     const metadata = Metadata(options.metadata);
     metadata.set(WAIT_FOR_READY_KEY, '1');
     return call.next(call.request, extendOptions(options, { metadata }));

@@ -1,4 +1,4 @@
-import { GATEWAY_ERROR_CODES, type Clock, type Endpoint, type Random } from '@ballast/core';
+import { classify, type Clock, type Endpoint, type Random } from '@ballast/core';
 import type { AttemptResult, Pick, Picker, PickRequest, Policy, PolicyFactory } from '../picker.js';
 import { EndpointStates } from './endpoint-states.js';
 import { twoChoices } from './two-choices.js';
@@ -40,13 +40,13 @@ export class PeakEwmaEstimate {
   }
 }
 
-const CANCELLED = 1;
-
 /**
  * Peak-EWMA (Finagle, Linkerd): power of two choices over latency × (in-flight + 1). A new
  * endpoint starts at `defaultRttMs`, not 0, so it is not flooded before it has answered once;
- * an endpoint that stops being picked decays toward 0 and so is tried again. A gateway error
- * counts as at least `failurePenaltyMs`, otherwise a replica that fails fast would look fastest.
+ * an endpoint that stops being picked decays toward 0 and so is tried again. An attempt whose
+ * endpoint failed or was overloaded counts as at least `failurePenaltyMs`, otherwise a replica
+ * that fails or sheds fast would look fastest; an overloaded one is steered away from, never
+ * ejected.
  */
 export const peakEwma: PolicyFactory = ({ clock, random, options }): Policy => {
   const { defaultRttMs, decayMs, failurePenaltyMs } = options;
@@ -91,8 +91,10 @@ class PeakEwmaPick implements Pick {
     this.#open = false;
     this.state.inFlight--;
     // A cancelled attempt (a hedge that lost, a caller that gave up) says nothing about the endpoint.
-    if (result.code === CANCELLED) return;
-    const penalty = GATEWAY_ERROR_CODES.includes(result.code) ? this.picker.failurePenaltyMs : 0;
+    const signal = result.signal ?? classify(result.code);
+    if (signal === 'cancelled') return;
+    const penalty =
+      signal === 'endpoint-failing' || signal === 'endpoint-overloaded' ? this.picker.failurePenaltyMs : 0;
     this.state.observe(Math.max(result.latencyMs, penalty), this.picker.clock.now());
   }
 }

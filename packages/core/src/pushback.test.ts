@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePushback } from './attempt-state.js';
+import { parsePushback } from './pushback.js';
 
 describe('parsePushback', () => {
   it('reads milliseconds, negative meaning "do not retry", and ignores garbage', () => {

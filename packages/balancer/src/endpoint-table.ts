@@ -1,0 +1,238 @@
+import * as grpc from '@grpc/grpc-js';
+import {
+  EndpointPublisher,
+  validateEndpoints,
+  type Disposer,
+  type Endpoint,
+  type EndpointSource,
+  type Logger,
+} from '@ballast/core';
+
+/** One endpoint's connection and counters, as the introspection API reports them. */
+export interface EndpointStats {
+  readonly id: string;
+  readonly address: string;
+  /** Whether the current picker may choose it (the detector's verdict). */
+  readonly eligible: boolean;
+  readonly inFlight: number;
+  /** Attempts sent to it since it appeared. */
+  readonly picks: number;
+  readonly connectivity: keyof typeof grpc.connectivityState;
+}
+
+/** An attempt in flight that may be cancelled and re-issued elsewhere when its endpoint is taken out. */
+export interface MovableAttempt {
+  moveOff(reason: string): void;
+}
+
+/**
+ * One endpoint's entry: its one connection (calls and health checks share it, with the client's
+ * credentials), the attempts in flight on it, and the picks it took. `retired` entries left the
+ * endpoint set and close once their last attempt ends.
+ */
+export class EndpointEntry {
+  inFlight = 0;
+  picks = 0;
+  retired = false;
+  /** In-flight attempts that may move (idempotent ones); others are only counted. */
+  readonly movable = new Set<MovableAttempt>();
+  #channel: grpc.Channel | undefined;
+
+  constructor(
+    readonly endpoint: Endpoint,
+    private readonly credentials: grpc.ChannelCredentials,
+    private readonly options: grpc.ChannelOptions,
+  ) {}
+
+  /** The grpc-js channel, created on first use so endpoints nothing talks to cost nothing. */
+  channel(): grpc.Channel {
+    this.#channel ??= new grpc.Channel(this.endpoint.address, this.credentials, this.options);
+    return this.#channel;
+  }
+
+  state(): grpc.connectivityState {
+    return this.#channel?.getConnectivityState(false) ?? grpc.connectivityState.IDLE;
+  }
+
+  close(): void {
+    this.#channel?.close();
+    this.#channel = undefined;
+  }
+}
+
+export interface EndpointTableOptions {
+  readonly source: EndpointSource;
+  readonly credentials?: grpc.ChannelCredentials;
+  readonly channelOptions?: grpc.ChannelOptions;
+  readonly logger: Logger;
+}
+
+/**
+ * The endpoints of one client, one entry each, shared by every balanced channel of the client
+ * and by its failure detector: one connection per endpoint, in-flight attempts counted once.
+ * It is itself an EndpointSource over the usable part of what its source publishes: an entry
+ * with a bad address or an id seen twice is dropped (and said once), never the whole list.
+ */
+export class EndpointTable implements EndpointSource {
+  readonly #entries = new Map<string, EndpointEntry>();
+  readonly #retired = new Set<EndpointEntry>();
+  readonly #publisher: EndpointPublisher;
+  readonly #credentials: grpc.ChannelCredentials;
+  readonly #options: grpc.ChannelOptions;
+  readonly #logger: Logger;
+  readonly #unsubscribe: Disposer;
+  /** Problems already logged, so a bad entry is said once and not at every update. */
+  #reported = new Set<string>();
+  #closed = false;
+
+  constructor(options: EndpointTableOptions) {
+    this.#credentials = options.credentials ?? grpc.credentials.createInsecure();
+    // Ballast retries, hedges and moves attempts itself, with a budget; grpc-js's own retry layer
+    // under it would retry again, unbudgeted, and hide each attempt's outcome.
+    this.#options = { 'grpc.enable_retries': 0, ...options.channelOptions };
+    this.#logger = options.logger;
+    const first = this.#usable(options.source.current());
+    this.#publisher = new EndpointPublisher(first);
+    this.#update(first);
+    this.#unsubscribe = options.source.subscribe((list) => {
+      if (this.#closed) return;
+      const usable = this.#usable(list);
+      this.#update(usable);
+      this.#publisher.publish(usable);
+    });
+  }
+
+  current(): readonly Endpoint[] {
+    return this.#publisher.current();
+  }
+
+  subscribe(listener: (endpoints: readonly Endpoint[]) => void): Disposer {
+    return this.#publisher.subscribe(listener);
+  }
+
+  get(id: string): EndpointEntry | undefined {
+    return this.#entries.get(id);
+  }
+
+  /** The connection to `endpoint` that calls use: health checks go over it too. */
+  connection(endpoint: Endpoint): grpc.Channel | undefined {
+    const entry = this.#entries.get(endpoint.id);
+    return entry && entry.endpoint.address === endpoint.address ? entry.channel() : undefined;
+  }
+
+  entries(): IterableIterator<EndpointEntry> {
+    return this.#entries.values();
+  }
+
+  /** Counts an attempt on the entry; call `release` exactly once when it ends. */
+  acquire(entry: EndpointEntry, movable: MovableAttempt | undefined): void {
+    entry.inFlight++;
+    entry.picks++;
+    if (movable) entry.movable.add(movable);
+  }
+
+  release(entry: EndpointEntry, movable: MovableAttempt | undefined): void {
+    entry.inFlight--;
+    if (movable) entry.movable.delete(movable);
+    if (entry.retired && entry.inFlight === 0 && this.#retired.delete(entry)) {
+      entry.close();
+      this.#logger.info({ endpoint: entry.endpoint.id }, 'retired endpoint drained, connection closed');
+    }
+  }
+
+  /**
+   * Cancels the movable attempts in flight on `id` so their calls re-issue them elsewhere (within
+   * their deadline and retry budget). Returns how many moved.
+   */
+  moveOff(id: string, reason: string): number {
+    const entry = this.#entries.get(id);
+    if (!entry || entry.movable.size === 0) return 0;
+    const attempts = [...entry.movable];
+    entry.movable.clear();
+    for (const attempt of attempts) attempt.moveOff(reason);
+    this.#logger.warn({ endpoint: id, reason, moved: attempts.length }, 'moved in-flight attempts off the endpoint');
+    return attempts.length;
+  }
+
+  stats(eligible: ReadonlySet<string>): EndpointStats[] {
+    return [...this.#entries.values()].map((entry) => ({
+      id: entry.endpoint.id,
+      address: entry.endpoint.address,
+      eligible: eligible.has(entry.endpoint.id),
+      inFlight: entry.inFlight,
+      picks: entry.picks,
+      connectivity: grpc.connectivityState[entry.state()] as keyof typeof grpc.connectivityState,
+    }));
+  }
+
+  /** Retired entries still finishing calls (for tests and introspection). */
+  get draining(): number {
+    return this.#retired.size;
+  }
+
+  /** Stops following the source and closes every connection. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#unsubscribe();
+    for (const entry of this.#entries.values()) entry.close();
+    for (const entry of this.#retired) entry.close();
+    this.#entries.clear();
+    this.#retired.clear();
+  }
+
+  #usable(list: readonly Endpoint[]): readonly Endpoint[] {
+    try {
+      return validateEndpoints(list);
+    } catch {
+      // Some entry is bad: keep every good one, say what was dropped once.
+    }
+    const seen = new Set<string>();
+    const usable: Endpoint[] = [];
+    const reported = new Set<string>();
+    for (const endpoint of list) {
+      let problem: string | undefined;
+      if (seen.has(endpoint.id)) problem = `duplicate endpoint id "${endpoint.id}"; the first one is used`;
+      else {
+        try {
+          validateEndpoints([endpoint]);
+        } catch (error) {
+          problem = (error as Error).message;
+        }
+      }
+      if (problem === undefined) {
+        seen.add(endpoint.id);
+        usable.push(endpoint);
+        continue;
+      }
+      const key = `${endpoint.id}|${endpoint.address}|${problem}`;
+      reported.add(key);
+      if (!this.#reported.has(key))
+        this.#logger.error({ endpoint: endpoint.id, problem }, 'dropped an unusable endpoint');
+    }
+    this.#reported = reported;
+    return usable;
+  }
+
+  #update(endpoints: readonly Endpoint[]): void {
+    const next = new Map(endpoints.map((e) => [e.id, e]));
+    for (const [id, entry] of this.#entries) {
+      const endpoint = next.get(id);
+      if (endpoint && endpoint.address === entry.endpoint.address) continue;
+      this.#entries.delete(id);
+      this.#retire(entry, endpoint ? 'address changed' : 'left the endpoint set');
+    }
+    for (const endpoint of endpoints) {
+      if (this.#entries.has(endpoint.id)) continue;
+      this.#entries.set(endpoint.id, new EndpointEntry(endpoint, this.#credentials, this.#options));
+      this.#logger.info({ endpoint: endpoint.id, address: endpoint.address }, 'endpoint added');
+    }
+  }
+
+  #retire(entry: EndpointEntry, reason: string): void {
+    entry.retired = true;
+    this.#logger.info({ endpoint: entry.endpoint.id, reason, inFlight: entry.inFlight }, 'endpoint removed');
+    if (entry.inFlight === 0) entry.close();
+    else this.#retired.add(entry);
+  }
+}

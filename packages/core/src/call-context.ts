@@ -1,0 +1,104 @@
+import type { Signal } from './signal.js';
+
+/** One attempt of a call: the endpoint it went to and, once ended, how. */
+export interface AttemptRecord {
+  readonly endpointId: string;
+  /** gRPC status once the attempt ended; undefined while it is in flight. */
+  code: number | undefined;
+  signal: Signal | undefined;
+  /** Why the attempt was taken off its endpoint and left to be re-issued, when it was. */
+  movedBecause: string | undefined;
+}
+
+const NONE: ReadonlySet<string> = new Set();
+
+/**
+ * Everything one logical call knows about itself, shared in process by the layers that act on
+ * it: retry and hedging read it to decide on the next attempt, the balanced channel writes each
+ * attempt's endpoint and outcome into it and reads it at pick time to keep attempts apart.
+ * Nothing of it goes on the wire.
+ */
+export class CallContext {
+  readonly attempts: AttemptRecord[] = [];
+  /** Retries the retry layer has decided on (attempts it sent again after a failure). */
+  retries = 0;
+  /** Backup attempts hedging has sent. */
+  hedges = 0;
+  /** Whether a new attempt avoids the endpoints where this call already failed (failover). */
+  avoidFailed = true;
+  /** Wait for an endpoint (up to the deadline) instead of failing fast when none is eligible. */
+  waitForReady = false;
+  /** When the whole call must be over, epoch ms (Infinity: no deadline). */
+  deadlineAt = Infinity;
+  /**
+   * Whether an attempt may be cancelled and sent again elsewhere: set by the retry layer for
+   * idempotent methods and calls that opted in, when retries are on. The balanced channel moves
+   * such attempts off an endpoint that is taken out; others keep waiting on it.
+   */
+  movable = false;
+  /** The server's `grpc-retry-pushback-ms` on the latest failed attempt (negative: do not retry). */
+  pushbackMs: number | undefined = undefined;
+
+  constructor(
+    /** Full method path, "/package.Service/Method". */
+    readonly method: string,
+  ) {}
+
+  /** Starts an attempt on `endpointId`. */
+  begin(endpointId: string): AttemptRecord {
+    const record: AttemptRecord = {
+      endpointId,
+      code: undefined,
+      signal: undefined,
+      movedBecause: undefined,
+    };
+    this.attempts.push(record);
+    return record;
+  }
+
+  /** The latest attempt to have ended, if any. */
+  lastEnded(): AttemptRecord | undefined {
+    for (let i = this.attempts.length - 1; i >= 0; i--) {
+      const attempt = this.attempts[i]!;
+      if (attempt.code !== undefined) return attempt;
+    }
+    return undefined;
+  }
+
+  /**
+   * Endpoints the next attempt should avoid when another one can take it: those where an attempt
+   * of this call failed or was refused, and those still working on it (a hedge must not land on
+   * the replica it hedges against).
+   */
+  avoid(): ReadonlySet<string> {
+    const attempts = this.attempts;
+    if (attempts.length === 0) return NONE;
+    const ids = new Set<string>();
+    for (const attempt of attempts) {
+      const signal = attempt.signal;
+      const failed = signal === 'endpoint-failing' || signal === 'endpoint-overloaded';
+      if (signal === undefined || (failed && this.avoidFailed)) ids.add(attempt.endpointId);
+    }
+    return ids;
+  }
+
+  /** Attempts still in flight. */
+  inFlight(): number {
+    let count = 0;
+    for (const attempt of this.attempts) if (attempt.code === undefined) count++;
+    return count;
+  }
+}
+
+/**
+ * The call-option key under which a call's context travels between Ballast's layers. A symbol,
+ * so it cannot collide with a caller's option or be serialised onto the wire.
+ */
+export const CALL_CONTEXT: unique symbol = Symbol.for('ballast.call-context');
+
+export type CallContextOptions = { [CALL_CONTEXT]?: CallContext };
+
+/** The call's context from its options, if an outer layer made one. */
+export function callContextOf(options: object): CallContext | undefined {
+  return (options as CallContextOptions)[CALL_CONTEXT];
+}
