@@ -56,7 +56,9 @@ export {
   RegistryEntrySchema,
   servicePrefix,
 } from './registry-entry.js';
-export type { RegistryEntry } from './registry-entry.js';
+export type { ParsedRegistryEntry, RegistryEntry, RegistryRejectReason } from './registry-entry.js';
+export { selectRegistryEntries } from './registry-selection.js';
+export type { RegistryRejection, RegistrySelection } from './registry-selection.js';
 export { Candidacy } from './candidacy.js';
 export type { CandidacyState } from './candidacy.js';
 export { Election } from './election.js';
