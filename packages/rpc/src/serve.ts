@@ -7,10 +7,10 @@ import { protoset as defaultProtoset } from '@ballast/stubs/protoset';
 import { createServer, type Server } from 'nice-grpc';
 import { prometheusServerMiddleware } from 'nice-grpc-prometheus';
 import { HealthDefinition } from 'nice-grpc-server-health';
-import { ServerReflection, ServerReflectionService } from 'nice-grpc-server-reflection';
 import { concurrencyCapMiddleware } from './concurrency-cap.js';
 import { handlerErrorsMiddleware } from './handler-errors.js';
 import { LoadMonitor, loadReportMiddleware } from './load-monitor.js';
+import { reflectionServices } from './reflection.js';
 import { RpcOptionsError } from './errors.js';
 import { serveOptionsSchema, type ServeOptionsInput } from './serve-options.js';
 import { streamLimit } from './stream-limit.js';
@@ -91,7 +91,10 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
   const health = createServerHealth({ services: serviceNames, logger });
   server.add(HealthDefinition, health.implementation);
   if (options.reflection) {
-    server.add(ServerReflectionService, ServerReflection(input.protoset ?? defaultProtoset, serviceNames));
+    const protoset = input.protoset ?? defaultProtoset;
+    for (const entry of reflectionServices({ services: serviceNames, protoset, logger })) {
+      server.add(entry.definition, entry.implementation);
+    }
   }
 
   const port = await server.listen(`${options.host}:${options.port}`, serverCredentials(input.tls));
