@@ -28,8 +28,8 @@ export async function watchRegistryCluster(
   const replicas = (): ReplicaStatus[] => {
     const seen = new Map<string, ReplicaStatus>();
     for (const kv of mirror.kvs.values()) {
-      const parsed = parseRegistryEntry(kv.key, kv.value);
       const service = kv.key.slice(DEFAULT_REGISTRY_ROOT.length).split('/')[0] as ShopServiceName;
+      const parsed = parseRegistryEntry(kv.key, kv.value, `${DEFAULT_REGISTRY_ROOT}${service}/`);
       if (!parsed.ok || !SHOP_SERVICES.includes(service)) continue;
       const name = parsed.endpoint.metadata?.replica ?? parsed.endpoint.id;
       seen.set(name, { name, service, state: { kind: 'running' }, restarts: 0 });

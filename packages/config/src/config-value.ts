@@ -1,7 +1,7 @@
 import type { Disposer, Logger } from '@ballast/core';
 import type { Counter } from 'prom-client';
 import type { z } from 'zod';
-import { decodeValue } from './decode-value.js';
+import { decodeConfig } from './decode-config.js';
 import type { KeyValue } from './kv-store.js';
 import type { Mirror } from './mirror.js';
 
@@ -14,15 +14,18 @@ export interface ConfigChange<T> {
 
 export interface ConfigRejection {
   readonly key: string;
-  /** Dotted path of the failing field, "(json)" for unparsable text, "(root)" for the whole value. */
+  /**
+   * Dotted path of the failing (or unknown) field, "(json)" for unparsable text, "(size)" for a
+   * value over the size limit, "(root)" for the whole value.
+   */
   readonly field: string;
   readonly reason: string;
   readonly revision: number;
 }
 
 /**
- * One typed config key, live: `value` is always the last value that passed the schema (or the
- * default). Invalid values are never applied: they are an onReject event, a warning naming key and
+ * One typed config key, live: `value` is always the last value that passed the schema strictly and
+ * the size limit (or the default). Invalid values are never applied: they are an onReject event, a warning naming key and
  * field, and a count on ballast_config_rejected_total.
  */
 export class ConfigValue<T> {
@@ -39,6 +42,7 @@ export class ConfigValue<T> {
     private readonly mirror: Mirror,
     private readonly logger: Logger,
     private readonly rejected: Counter<'key'>,
+    private readonly maxValueBytes: number,
   ) {
     this.#value = fallback;
     this.#take(mirror.kvs.get(key));
@@ -76,7 +80,7 @@ export class ConfigValue<T> {
       return;
     }
     if (kv.modRevision === this.#revision) return;
-    const decoded = decodeValue(kv.value, this.schema);
+    const decoded = decodeConfig(kv.value, this.schema, this.maxValueBytes);
     if (!decoded.ok) {
       const rejection = { key: this.key, field: decoded.field, reason: decoded.reason, revision: kv.modRevision };
       this.rejected.inc({ key: this.key });

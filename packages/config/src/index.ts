@@ -39,11 +39,12 @@ export type { LeaseKeeperOptions, LeaseState } from './lease-keeper.js';
 export { Mirror } from './mirror.js';
 export type { MirrorChange } from './mirror.js';
 export { LiveConfig } from './live-config.js';
+export { DEFAULT_MAX_CONFIG_BYTES } from './decode-config.js';
 export type { LiveConfigOptions } from './live-config.js';
 export { ConfigValue } from './config-value.js';
 export type { ConfigChange, ConfigRejection } from './config-value.js';
 export { checkValue, decodeValue } from './decode-value.js';
-export type { Decoded } from './decode-value.js';
+export type { CheckOptions, Decoded } from './decode-value.js';
 export { discover, RegistrySource } from './registry-source.js';
 export type { DiscoverOptions } from './registry-source.js';
 export { register, Registration } from './service-registration.js';
@@ -55,7 +56,9 @@ export {
   RegistryEntrySchema,
   servicePrefix,
 } from './registry-entry.js';
-export type { RegistryEntry } from './registry-entry.js';
+export type { ParsedRegistryEntry, RegistryEntry, RegistryRejectReason } from './registry-entry.js';
+export { selectRegistryEntries } from './registry-selection.js';
+export type { RegistryRejection, RegistrySelection } from './registry-selection.js';
 export { Candidacy } from './candidacy.js';
 export type { CandidacyState } from './candidacy.js';
 export { Election } from './election.js';

@@ -3,7 +3,8 @@ import { Counter, register as defaultRegistry, type Registry } from 'prom-client
 import type { z } from 'zod';
 import { ConfigValue } from './config-value.js';
 import { checkValue } from './decode-value.js';
-import { ConflictError, InvalidValueError } from './errors.js';
+import { DEFAULT_MAX_CONFIG_BYTES, decodeConfig, sizeProblem } from './decode-config.js';
+import { ConflictError, InvalidOptionError, InvalidValueError } from './errors.js';
 import type { KvStore } from './kv-store.js';
 import { Mirror } from './mirror.js';
 
@@ -11,6 +12,8 @@ export interface LiveConfigOptions {
   readonly logger?: Logger;
   /** Where ballast_config_rejected_total is registered; default prom-client's global registry. */
   readonly registry?: Registry;
+  /** Largest value, as JSON text in bytes, that is applied or written; default 64 KiB. */
+  readonly maxValueBytes?: number;
 }
 
 const counters = new WeakMap<Registry, Counter<'key'>>();
@@ -32,15 +35,27 @@ function rejectedCounter(registry: Registry): Counter<'key'> {
   return counter;
 }
 
-/** Typed live config on a KvStore: values are JSON, checked by a zod schema on read and on write. */
+/**
+ * Typed live config on a KvStore: values are JSON, checked on read and on write by a zod schema,
+ * strictly (a key the schema does not know is an error naming it) and against a size limit.
+ */
 export class LiveConfig {
   readonly #logger: Logger;
   readonly #rejected: Counter<'key'>;
+  readonly #maxValueBytes: number;
 
   constructor(
     private readonly store: KvStore,
     options: LiveConfigOptions = {},
   ) {
+    const maxValueBytes = options.maxValueBytes ?? DEFAULT_MAX_CONFIG_BYTES;
+    if (!Number.isInteger(maxValueBytes) || maxValueBytes <= 0) {
+      throw new InvalidOptionError(
+        'maxValueBytes',
+        `expected a positive integer number of bytes, got ${maxValueBytes}`,
+      );
+    }
+    this.#maxValueBytes = maxValueBytes;
     this.#logger = options.logger ?? createLogger('ballast.config');
     this.#rejected = rejectedCounter(options.registry ?? defaultRegistry);
   }
@@ -48,22 +63,16 @@ export class LiveConfig {
   /** Follows `key`: resolves with the current valid value (or the default) and then tracks changes. */
   async watch<T>(key: string, schema: z.ZodType<T>, options: { default: T }): Promise<ConfigValue<T>> {
     const mirror = await Mirror.start(this.store, key, { prefix: false, logger: this.#logger });
-    return new ConfigValue(key, schema, options.default, mirror, this.#logger, this.#rejected);
+    return new ConfigValue(key, schema, options.default, mirror, this.#logger, this.#rejected, this.#maxValueBytes);
   }
 
   /** Reads and validates the current value; undefined when the key is absent. Throws InvalidValueError. */
   async get<T>(key: string, schema: z.ZodType<T>): Promise<{ value: T; revision: number } | undefined> {
     const { kv } = await this.store.get(key);
     if (!kv) return undefined;
-    let json: unknown;
-    try {
-      json = JSON.parse(kv.value);
-    } catch (err) {
-      throw new InvalidValueError(key, '(json)', `not valid JSON: ${(err as Error).message}`);
-    }
-    const checked = checkValue(json, schema);
-    if (!checked.ok) throw new InvalidValueError(key, checked.field, checked.reason);
-    return { value: checked.value, revision: kv.modRevision };
+    const decoded = decodeConfig(kv.value, schema, this.#maxValueBytes);
+    if (!decoded.ok) throw new InvalidValueError(key, decoded.field, decoded.reason);
+    return { value: decoded.value, revision: kv.modRevision };
   }
 
   /**
@@ -71,11 +80,14 @@ export class LiveConfig {
    * `expectedRevision` (0 = the key must not exist). Throws InvalidValueError or ConflictError.
    */
   async set<T>(key: string, schema: z.ZodType<T>, value: T, expectedRevision: number): Promise<number> {
-    const checked = checkValue(value, schema);
+    const checked = checkValue(value, schema, { strict: true });
     if (!checked.ok) throw new InvalidValueError(key, checked.field, checked.reason);
+    const text = JSON.stringify(checked.value);
+    const tooLarge = sizeProblem(text, this.#maxValueBytes);
+    if (tooLarge) throw new InvalidValueError(key, tooLarge.field, tooLarge.reason);
     const result = await this.store.txn({
       compare: [{ key, target: 'modRevision', op: '==', value: expectedRevision }],
-      success: [{ type: 'put', key, value: JSON.stringify(checked.value) }],
+      success: [{ type: 'put', key, value: text }],
     });
     if (!result.succeeded) throw new ConflictError(key, expectedRevision);
     return result.revision;

@@ -30,19 +30,31 @@ export function isValidName(name: string): boolean {
   return NAME.test(name) && name.length <= 200;
 }
 
-/** Parses one registry value; explains what is wrong instead of throwing. */
-export function parseRegistryEntry(
-  key: string,
-  text: string,
-): { ok: true; endpoint: Endpoint } | { ok: false; reason: string } {
+/** Why discovery left a registry entry out; the `reason` label of ballast_registry_rejected_entries_total. */
+export type RegistryRejectReason = 'malformed' | 'wrong-key' | 'bad-endpoint' | 'duplicate-id';
+
+export type ParsedRegistryEntry =
+  | { readonly ok: true; readonly endpoint: Endpoint }
+  | { readonly ok: false; readonly kind: RegistryRejectReason; readonly reason: string };
+
+/**
+ * Parses one registry value; explains what is wrong instead of throwing. With `prefix` (the
+ * service's prefix, `<root><service>/`), the key must be exactly `<prefix><id>`: an entry under
+ * `<prefix>a/<id>` is not this service's instance `<id>`, whatever its value says.
+ */
+export function parseRegistryEntry(key: string, text: string, prefix?: string): ParsedRegistryEntry {
   const decoded = decodeValue(text, RegistryEntrySchema);
-  if (!decoded.ok) return { ok: false, reason: `field "${decoded.field}": ${decoded.reason}` };
+  if (!decoded.ok) return { ok: false, kind: 'malformed', reason: `field "${decoded.field}": ${decoded.reason}` };
   const entry = decoded.value;
-  if (!key.endsWith(`/${entry.id}`)) return { ok: false, reason: `id "${entry.id}" does not match the key` };
+  const expected = prefix === undefined ? key.endsWith(`/${entry.id}`) : key === `${prefix}${entry.id}`;
+  if (!expected || !isValidName(entry.id)) {
+    const want = prefix === undefined ? `…/${entry.id}` : `${prefix}${entry.id}`;
+    return { ok: false, kind: 'wrong-key', reason: `id "${entry.id}" does not match the key: expected ${want}` };
+  }
   try {
     validateEndpoints([entry]);
   } catch (err) {
-    return { ok: false, reason: (err as Error).message };
+    return { ok: false, kind: 'bad-endpoint', reason: (err as Error).message };
   }
   return { ok: true, endpoint: entry };
 }

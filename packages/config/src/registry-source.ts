@@ -6,29 +6,58 @@ import {
   type EndpointSource,
   type Logger,
 } from '@ballast/core';
+import { Counter, register as defaultRegistry, type Registry } from 'prom-client';
 import { InvalidOptionError } from './errors.js';
 import type { KvStore } from './kv-store.js';
 import { Mirror } from './mirror.js';
-import { DEFAULT_REGISTRY_ROOT, isValidName, parseRegistryEntry, servicePrefix } from './registry-entry.js';
+import { DEFAULT_REGISTRY_ROOT, isValidName, servicePrefix } from './registry-entry.js';
+import { selectRegistryEntries } from './registry-selection.js';
 
 export interface DiscoverOptions {
   /** Registry root; default /ballast/services/. */
   readonly root?: string;
   readonly logger?: Logger;
+  /** Where ballast_registry_rejected_entries_total is registered; default prom-client's global registry. */
+  readonly registry?: Registry;
+}
+
+type RejectedCounter = Counter<'service' | 'reason'>;
+const counters = new WeakMap<Registry, RejectedCounter>();
+
+function rejectedCounter(registry: Registry): RejectedCounter {
+  let counter = counters.get(registry);
+  if (!counter) {
+    const existing = registry.getSingleMetric('ballast_registry_rejected_entries_total') as RejectedCounter | undefined;
+    counter =
+      existing ??
+      new Counter({
+        name: 'ballast_registry_rejected_entries_total',
+        help: 'Registry entries discovery left out (malformed, wrong-key, bad-endpoint, duplicate-id), once per entry revision.',
+        labelNames: ['service', 'reason'],
+        registers: [registry],
+      });
+    counters.set(registry, counter);
+  }
+  return counter;
 }
 
 /**
  * The live instances of one service, as an EndpointSource for the balancer. It mirrors the
- * service's prefix (read, then watch from that revision); garbage entries are skipped with a warning.
+ * service's prefix (read, then watch from that revision). Garbage and duplicate entries are left
+ * out (see selectRegistryEntries), each logged and counted once per revision of its key, so what it
+ * publishes is always a list the balancer accepts.
  */
 export class RegistrySource implements EndpointSource {
   readonly #publisher = new EndpointPublisher();
-  readonly #warned = new Set<string>();
+  /** Rejected key → the mod revision already reported, so one bad entry is reported once. */
+  readonly #reported = new Map<string, number>();
 
   private constructor(
     readonly service: string,
+    private readonly prefix: string,
     private readonly mirror: Mirror,
     private readonly logger: Logger,
+    private readonly rejected: RejectedCounter,
   ) {
     this.#rebuild();
     mirror.onChange(() => this.#rebuild());
@@ -41,7 +70,8 @@ export class RegistrySource implements EndpointSource {
     const logger = options.logger ?? createLogger('ballast.config.registry');
     const prefix = servicePrefix(options.root ?? DEFAULT_REGISTRY_ROOT, service);
     const mirror = await Mirror.start(store, prefix, { prefix: true, logger });
-    return new RegistrySource(service, mirror, logger);
+    const rejected = rejectedCounter(options.registry ?? defaultRegistry);
+    return new RegistrySource(service, prefix, mirror, logger, rejected);
   }
 
   current(): readonly Endpoint[] {
@@ -58,20 +88,19 @@ export class RegistrySource implements EndpointSource {
   }
 
   #rebuild(): void {
-    const endpoints: Endpoint[] = [];
-    for (const kv of this.mirror.kvs.values()) {
-      const parsed = parseRegistryEntry(kv.key, kv.value);
-      if (parsed.ok) {
-        endpoints.push(parsed.endpoint);
-        continue;
-      }
-      const seen = `${kv.key}@${kv.modRevision}`;
-      if (!this.#warned.has(seen)) {
-        this.#warned.add(seen);
-        this.logger.warn({ service: this.service, key: kv.key, reason: parsed.reason }, 'registry entry skipped');
-      }
+    const { endpoints, rejected } = selectRegistryEntries(this.prefix, this.mirror.kvs.values());
+    const stillRejected = new Set<string>();
+    for (const entry of rejected) {
+      stillRejected.add(entry.key);
+      if (this.#reported.get(entry.key) === entry.modRevision) continue;
+      this.#reported.set(entry.key, entry.modRevision);
+      this.rejected.inc({ service: this.service, reason: entry.reason });
+      this.logger.warn(
+        { service: this.service, key: entry.key, reason: entry.reason, detail: entry.detail },
+        'registry entry skipped',
+      );
     }
-    endpoints.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    for (const key of this.#reported.keys()) if (!stillRejected.has(key)) this.#reported.delete(key);
     const previous = this.#publisher.current();
     if (JSON.stringify(endpoints) === JSON.stringify(previous)) return;
     const before = new Set(previous.map((e) => e.id));

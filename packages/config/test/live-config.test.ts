@@ -91,5 +91,72 @@ for (const { name, open } of STORES) {
       await expect(config.set(key, Limits, bad, 0)).rejects.toThrow(/field "maxConnections"/);
       expect((await store.get(key)).kv).toBeUndefined();
     });
+
+    it('rejects unknown keys, naming them, even when every field has a default, and keeps the last good value', async () => {
+      const Fault = z.object({
+        latencyMs: z.number().int().nonnegative().default(0),
+        failureRate: z.number().min(0).max(1).default(0),
+      });
+      const registry = new Registry();
+      const { logger, lines } = captureLogger();
+      const config = new LiveConfig(store, { registry, logger });
+      await config.set(key, Fault, { latencyMs: 100, failureRate: 0.1 }, 0);
+      const fault = await config.watch(key, Fault, { default: { latencyMs: 0, failureRate: 0 } });
+      closers.push(() => fault.close());
+      const rejections: ConfigRejection[] = [];
+      fault.onReject((r) => rejections.push(r));
+
+      await store.put(key, JSON.stringify({ latencyMS: 400, failurerate: 0.5 }));
+      await store.put(key, JSON.stringify({ latencyMs: 5, nested: { deeper: 1 } }));
+      await vi.waitFor(() => expect(rejections).toHaveLength(2), { timeout: 10_000 });
+      expect(rejections.map((r) => r.field)).toEqual(['latencyMS', 'nested']);
+      expect(rejections[0]!.reason).toMatch(/unknown key/);
+      expect(fault.value).toEqual({ latencyMs: 100, failureRate: 0.1 });
+      const warned = lines.filter((l) => l.level === 40 && l.key === key);
+      expect(String(warned[0]!.msg)).toContain('field "latencyMS"');
+      const metric = await registry.getSingleMetric('ballast_config_rejected_total')!.get();
+      expect(metric.values.find((v) => v.labels.key === key)?.value).toBe(2);
+
+      const Nested = z.object({ limits: z.array(z.object({ max: z.number() })) });
+      await expect(
+        config.set(`${key}/nested`, Nested, { limits: [{ max: 1 }, { max: 2, mx: 3 }] } as z.infer<typeof Nested>, 0),
+      ).rejects.toThrow(/field "limits\.1\.mx": unknown key/);
+      await expect(config.get(key, Fault)).rejects.toThrow(/field "nested"/);
+      // A schema that says it keeps extra keys is honoured.
+      const Open = z.looseObject({ a: z.number() });
+      await config.set(`${key}/open`, Open, { a: 1, extra: true }, 0);
+      expect((await config.get(`${key}/open`, Open))?.value).toEqual({ a: 1, extra: true });
+    });
+
+    it('refuses values over the size limit (64 KiB by default, configurable) and keeps the last good value', async () => {
+      const Padded = z.object({ mode: z.string(), padding: z.string().optional() });
+      const registry = new Registry();
+      const { logger, lines } = captureLogger();
+      const config = new LiveConfig(store, { registry, logger });
+      await config.set(key, Padded, { mode: 'safe' }, 0);
+      const value = await config.watch(key, Padded, { default: { mode: 'default' } });
+      closers.push(() => value.close());
+      const rejections: ConfigRejection[] = [];
+      value.onReject((r) => rejections.push(r));
+
+      const big = JSON.stringify({ mode: 'fast', padding: 'x'.repeat(1024 * 1024) });
+      await store.put(key, big);
+      await vi.waitFor(() => expect(rejections).toHaveLength(1), { timeout: 10_000 });
+      expect(rejections[0]).toMatchObject({ field: '(size)' });
+      expect(rejections[0]!.reason).toMatch(/over the 65536-byte limit/);
+      expect(value.value).toEqual({ mode: 'safe' });
+      expect(lines.some((l) => l.level === 40 && String(l.msg).includes('(size)'))).toBe(true);
+      const metric = await registry.getSingleMetric('ballast_config_rejected_total')!.get();
+      expect(metric.values.find((v) => v.labels.key === key)?.value).toBe(1);
+
+      const justOver = { mode: 'fast', padding: 'x'.repeat(64 * 1024) };
+      await expect(config.set(`${key}/w`, Padded, justOver, 0)).rejects.toThrow(/field "\(size\)"/);
+      expect((await store.get(`${key}/w`)).kv).toBeUndefined();
+
+      const small = new LiveConfig(store, { registry, maxValueBytes: 100 });
+      await expect(small.set(`${key}/s`, Padded, { mode: 'x'.repeat(200) }, 0)).rejects.toThrow(/100-byte limit/);
+      await small.set(`${key}/s`, Padded, { mode: 'ok' }, 0);
+      expect(() => new LiveConfig(store, { maxValueBytes: 0 })).toThrow(/maxValueBytes/);
+    });
   });
 }

@@ -44,6 +44,7 @@ export { VegasLimit } from './vegas-limit.js';
 export type { LimitSample, VegasOptions } from './vegas-limit.js';
 export { createLoadShedder } from './load-shedder.js';
 export type { LoadShedder, LoadShedderOptions, LoadShedderStats } from './load-shedder.js';
+export { HEALTH_METHOD_PREFIX, isUnaryWork } from './unary-work.js';
 export { RestartPolicy } from './restart-policy.js';
 export type { RestartDecision, RestartPolicyOptions } from './restart-policy.js';
 export { startSupervisor } from './supervisor.js';

@@ -4,6 +4,7 @@ import { ServerError, Status, type ServerMiddleware } from 'nice-grpc-common';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { z } from 'zod';
 import { clockSchema, parseOptions } from './parse-options.js';
+import { isUnaryWork } from './unary-work.js';
 import { VegasLimit, type VegasOptions } from './vegas-limit.js';
 
 export const loadShedderOptionsSchema = z.object({
@@ -42,7 +43,8 @@ export interface LoadShedder {
 /**
  * Server middleware with an adaptive concurrency limit: a call over the limit is rejected at once
  * with RESOURCE_EXHAUSTED and a `grpc-retry-pushback-ms` trailer, so an overloaded replica sheds
- * instead of queueing until every caller times out.
+ * instead of queueing until every caller times out. Only unary work counts (see isUnaryWork):
+ * streams and health checks pass through, neither counted nor refused.
  */
 export function createLoadShedder(options: LoadShedderOptions = {}): LoadShedder {
   const o = parseOptions(loadShedderOptionsSchema, options, 'loadShedder', ALLOWED);
@@ -56,6 +58,7 @@ export function createLoadShedder(options: LoadShedderOptions = {}): LoadShedder
   metrics?.limit.set({ server: o.name }, limiter.limit);
 
   const middleware: ServerMiddleware = async function* loadShedder(call, context) {
+    if (!isUnaryWork(call.method)) return yield* call.next(call.request, context);
     if (inFlight >= limiter.limit) {
       rejected++;
       metrics?.shed.inc({ server: o.name });

@@ -9,6 +9,8 @@ export type { ClientTlsOptions, Pem, ServerTlsOptions } from './tls.js';
 export { LoadMonitor, loadReportMiddleware } from './load-monitor.js';
 export { handlerErrorsMiddleware } from './handler-errors.js';
 export { concurrencyCapMiddleware } from './concurrency-cap.js';
+export { streamLimit } from './stream-limit.js';
+export type { StreamLimit, StreamLimits } from './stream-limit.js';
 export { connect, connection, disconnect } from './connect.js';
 export type { BallastCallOptions, Connection } from './connect.js';
 export type { ConnectOptions, MethodOverrides } from './connect-options.js';

@@ -1,5 +1,6 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { formatLoadReport, MetadataKeys, type LoadReport } from '@ballast/core';
+import { isUnaryWork } from '@ballast/recovery';
 import type { ServerMiddleware } from 'nice-grpc-common';
 
 /**
@@ -68,14 +69,18 @@ export class LoadMonitor {
   }
 }
 
-/** Counts calls for the monitor and sends its report in every response's trailers. */
+/**
+ * Counts unary calls for the monitor (streams and health checks are not load; see isUnaryWork)
+ * and sends its report in every response's trailers.
+ */
 export function loadReportMiddleware(monitor: LoadMonitor): ServerMiddleware {
   return async function* loadReport(call, context) {
-    monitor.started();
+    const counted = isUnaryWork(call.method);
+    if (counted) monitor.started();
     try {
       return yield* call.next(call.request, context);
     } finally {
-      monitor.finished();
+      if (counted) monitor.finished();
       const encoded = monitor.encoded || formatLoadReport(monitor.report);
       if (encoded) context.trailer.set(MetadataKeys.load, encoded);
     }

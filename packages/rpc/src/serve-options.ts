@@ -37,9 +37,16 @@ export const serveOptionsSchema = z.object({
     .int()
     .positive()
     .default(4 * 1024 * 1024),
-  /** Hard cap on calls in flight; beyond it calls fail fast with RESOURCE_EXHAUSTED. */
+  /**
+   * Hard cap on unary calls in flight; beyond it they fail fast with RESOURCE_EXHAUSTED. Streams
+   * and health checks are not counted (they have maxStreams / maxStreamsPerConnection).
+   */
   maxConcurrentCalls: z.number().int().positive().default(1000),
-  /** Adaptive concurrency limit (load shedding); false turns it off. */
+  /** Streaming calls (client, server or bidi) open at once on this server; past it RESOURCE_EXHAUSTED. */
+  maxStreams: z.number().int().positive().default(10_000),
+  /** Streaming calls open at once from one client connection; past it RESOURCE_EXHAUSTED. */
+  maxStreamsPerConnection: z.number().int().positive().default(100),
+  /** Adaptive concurrency limit on unary calls (load shedding); false turns it off. */
   loadShedding: z.union([z.literal(false), z.object({}).passthrough()]).default({}),
   /** Prometheus /metrics on an HTTP port bound to loopback; false turns it off. */
   metrics: z

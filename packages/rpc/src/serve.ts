@@ -7,12 +7,13 @@ import { protoset as defaultProtoset } from '@ballast/stubs/protoset';
 import { createServer, type Server } from 'nice-grpc';
 import { prometheusServerMiddleware } from 'nice-grpc-prometheus';
 import { HealthDefinition } from 'nice-grpc-server-health';
-import { ServerReflection, ServerReflectionService } from 'nice-grpc-server-reflection';
 import { concurrencyCapMiddleware } from './concurrency-cap.js';
 import { handlerErrorsMiddleware } from './handler-errors.js';
 import { LoadMonitor, loadReportMiddleware } from './load-monitor.js';
+import { reflectionServices } from './reflection.js';
 import { RpcOptionsError } from './errors.js';
 import { serveOptionsSchema, type ServeOptionsInput } from './serve-options.js';
+import { streamLimit } from './stream-limit.js';
 import { serverCredentials } from './tls.js';
 
 /** Where a served instance is in its life. */
@@ -54,7 +55,9 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
   const instanceId = options.instanceId ?? `${options.name}-${randomUUID().slice(0, 8)}`;
 
   const monitor = new LoadMonitor();
-  // Outer → inner: errors, metrics, hard cap, load report, adaptive shedding, deadline context.
+  // Outer → inner: errors, metrics, stream bound, hard cap, load report, adaptive shedding, deadline
+  // context. The cap, the load report and the shedder count unary work only: a stream or a health
+  // check is never refused or counted by them, so idle streams cannot starve calls or liveness.
   let server = createServer({
     'grpc.max_receive_message_length': options.maxMessageBytes,
     'grpc.max_send_message_length': options.maxMessageBytes,
@@ -63,6 +66,10 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
   } as Parameters<typeof createServer>[0])
     .use(handlerErrorsMiddleware(logger))
     .use(prometheusServerMiddleware())
+    .use(
+      streamLimit({ maxStreams: options.maxStreams, maxStreamsPerConnection: options.maxStreamsPerConnection })
+        .middleware,
+    )
     .use(concurrencyCapMiddleware(options.maxConcurrentCalls));
   if (options.loadReports) server = server.use(loadReportMiddleware(monitor));
   const shedder =
@@ -84,7 +91,10 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
   const health = createServerHealth({ services: serviceNames, logger });
   server.add(HealthDefinition, health.implementation);
   if (options.reflection) {
-    server.add(ServerReflectionService, ServerReflection(input.protoset ?? defaultProtoset, serviceNames));
+    const protoset = input.protoset ?? defaultProtoset;
+    for (const entry of reflectionServices({ services: serviceNames, protoset, logger })) {
+      server.add(entry.definition, entry.implementation);
+    }
   }
 
   const port = await server.listen(`${options.host}:${options.port}`, serverCredentials(input.tls));
