@@ -2,12 +2,13 @@ import { closedLoop, quantile, spread, type BenchRecord, type Scenario } from '@
 import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
 import { spawnEchoReplica } from '@ballast/testing';
 import { createChannel, createClient, createClientFactory, type Client } from 'nice-grpc';
+import type { EchoReplica } from '@ballast/testing';
 import { deadlineMiddleware } from 'nice-grpc-client-middleware-deadline';
 import { retryMiddleware } from 'nice-grpc-client-middleware-retry';
 import { connect, disconnect } from '../src/index.js';
 
 export type Echo = Client<typeof EchoServiceDefinition>;
-const VARIANTS = ['plain', 'libraries', 'connect'] as const;
+const VARIANTS = ['plain', 'libraries', 'grpcjs', 'connect'] as const;
 type Variant = (typeof VARIANTS)[number];
 
 /**
@@ -30,13 +31,38 @@ export async function drive(client: Echo, concurrency: number, durationMs: numbe
 export const scenario: Scenario = {
   name: 'overhead',
   description:
-    'plain nice-grpc on one channel vs the same with only the deadline and retry libraries vs connect() with the full default stack; same server, same run',
+    "plain nice-grpc on one channel vs the same with only the deadline and retry libraries vs grpc-js's own service config (round_robin + retryPolicy over 3 replicas) vs connect() with the full default stack over the same 3; same run",
   async run({ quick, progress, signal }) {
     const runs = quick ? 1 : 7;
     const durationMs = quick ? 1_000 : 3_000;
     const levels = [64, 1];
-    const server = await spawnEchoReplica('overhead-server');
+    const replicas: EchoReplica[] = [];
+    for (const name of ['overhead-1', 'overhead-2', 'overhead-3']) replicas.push(await spawnEchoReplica(name));
+    const server = replicas[0]!;
     const channel = createChannel(server.address);
+    // What a team gets from grpc-js alone: its round_robin over the same replicas and its own
+    // retries (gRFC A6), configured through the service config; a deadline per call as connect() sets.
+    const grpcjsChannel = createChannel(`ipv4:${replicas.map((r) => r.address).join(',')}`, undefined, {
+      'grpc.service_config': JSON.stringify({
+        loadBalancingConfig: [{ round_robin: {} }],
+        methodConfig: [
+          {
+            name: [{ service: 'ballast.testing.v1.EchoService' }],
+            retryPolicy: {
+              maxAttempts: 3,
+              initialBackoff: '0.05s',
+              maxBackoff: '2s',
+              backoffMultiplier: 2,
+              retryableStatusCodes: ['UNAVAILABLE'],
+            },
+          },
+        ],
+        retryThrottling: { maxTokens: 10, tokenRatio: 0.1 },
+      }),
+    });
+    const grpcjs: Echo = createClientFactory()
+      .use(deadlineMiddleware)
+      .create(EchoServiceDefinition, grpcjsChannel, { '*': { deadline: 5_000 } });
     // What the middleware libraries connect() builds on cost by themselves, on the plain channel:
     // the floor under any stack that uses them.
     const libraries: Echo = createClientFactory()
@@ -46,13 +72,19 @@ export const scenario: Scenario = {
     const clients: Record<Variant, Echo> = {
       plain: createClient(EchoServiceDefinition, channel),
       libraries,
-      connect: connect(EchoServiceDefinition, { endpoints: [server.address] }),
+      grpcjs,
+      connect: connect(EchoServiceDefinition, { endpoints: replicas.map((r) => r.address) }),
     };
     const results: BenchRecord[] = [];
     try {
       for (const variant of VARIANTS) await drive(clients[variant], 8, 300, signal); // warm connections and JIT
       for (const concurrency of levels) {
-        const samples: Record<Variant, ReturnType<typeof summary>[]> = { plain: [], libraries: [], connect: [] };
+        const samples: Record<Variant, ReturnType<typeof summary>[]> = {
+          plain: [],
+          libraries: [],
+          grpcjs: [],
+          connect: [],
+        };
         for (let run = 0; run < runs && !signal.aborted; run++) {
           // Rotate which goes first so drift on a shared machine hits all alike.
           const order = VARIANTS.map((_, i) => VARIANTS[(i + run) % VARIANTS.length]!);
@@ -89,7 +121,7 @@ export const scenario: Scenario = {
         }
         // Ratios and differences pair each run with the plain run beside it.
         const plain = samples.plain;
-        for (const variant of ['libraries', 'connect'] as const) {
+        for (const variant of ['libraries', 'grpcjs', 'connect'] as const) {
           const s = samples[variant];
           results.push({
             variant,
@@ -110,17 +142,39 @@ export const scenario: Scenario = {
             ),
           });
         }
+        // connect() beside grpc-js's own balancing and retries over the same replicas.
+        results.push({
+          variant: 'connect',
+          versus: 'grpcjs',
+          concurrency,
+          ...spread(
+            'ratio',
+            samples.connect.map((x, i) => x.callsPerS / samples.grpcjs[i]!.callsPerS),
+          ),
+          ...spread(
+            'added_cpu_us_per_call',
+            samples.connect.map((x, i) => x.cpuUsPerCall - samples.grpcjs[i]!.cpuUsPerCall),
+            1,
+          ),
+        });
       }
     } finally {
       await disconnect(clients.connect);
       channel.close();
-      await server.stop();
+      grpcjsChannel.close();
+      await Promise.all(replicas.map((r) => r.stop()));
     }
     return {
-      params: { runs, durationS: durationMs / 1000, concurrency: levels, server: 'child process on loopback' },
+      params: {
+        runs,
+        durationS: durationMs / 1000,
+        concurrency: levels,
+        servers: '3 echo replicas, child processes on loopback; plain and libraries use the first',
+      },
       results,
       anchors: [
-        'plain nice-grpc on one channel, same server, same run = 1.0; target ≥ 0.90× at concurrency 64, ≤ 50 µs added p50 at concurrency 1',
+        'plain nice-grpc on one channel, same run = 1.0; targets: ≥ 0.90× at concurrency 64, ≤ 10 µs added client CPU per call, ≤ 25 µs added p50 at concurrency 1',
+        "grpcjs = grpc-js's round_robin + retryPolicy service config over the same 3 replicas; target: connect() ≥ 1.0× its calls/s",
         'libraries = plain + nice-grpc-client-middleware-deadline + nice-grpc-client-middleware-retry, the floor under connect()',
       ],
     };
