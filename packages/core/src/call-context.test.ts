@@ -22,6 +22,12 @@ describe('CallContext', () => {
     expect(context.lastEnded()?.endpointId).toBe('lost-hedge');
   });
 
+  it('avoids an endpoint an attempt was moved off, though the move itself carries no signal', () => {
+    const context = new CallContext('/s/M');
+    Object.assign(context.begin('frozen'), { code: 14, signal: 'cancelled', movedBecause: 'taken out of rotation' });
+    expect([...context.avoid()]).toEqual(['frozen']);
+  });
+
   it('without failover only in-flight endpoints are avoided', () => {
     const context = new CallContext('/s/M');
     context.avoidFailed = false;

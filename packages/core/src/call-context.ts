@@ -67,8 +67,8 @@ export class CallContext {
 
   /**
    * Endpoints the next attempt should avoid when another one can take it: those where an attempt
-   * of this call failed or was refused, and those still working on it (a hedge must not land on
-   * the replica it hedges against).
+   * of this call failed, was refused or was moved off, and those still working on it (a hedge
+   * must not land on the replica it hedges against).
    */
   avoid(): ReadonlySet<string> {
     const attempts = this.attempts;
@@ -77,7 +77,8 @@ export class CallContext {
     for (const attempt of attempts) {
       const signal = attempt.signal;
       const failed = signal === 'endpoint-failing' || signal === 'endpoint-overloaded';
-      if (signal === undefined || (failed && this.avoidFailed)) ids.add(attempt.endpointId);
+      const moved = attempt.movedBecause !== undefined;
+      if (signal === undefined || moved || (failed && this.avoidFailed)) ids.add(attempt.endpointId);
     }
     return ids;
   }
