@@ -8,6 +8,7 @@ import { startProcessCluster } from '../src/process-cluster.js';
 import { runOrders } from '../src/run-orders.js';
 import { connectShop, type ShopClients } from '../src/shop-clients.js';
 import { waitForShop, type ShopCluster } from '../src/shop-cluster.js';
+import { startGateway } from '../src/gateway.js';
 import { auditShop } from '../src/shop-audit.js';
 import { orderIdFor } from '../src/stored-order.js';
 
@@ -84,4 +85,27 @@ describe('shop on etcd, one process per replica, under SIGKILL / SIGSTOP / SIGTE
       expect(cluster.replicas().find((r) => r.name === name)!.restarts, name).toBeGreaterThanOrEqual(1);
     }
   }, 180_000);
+
+  it('50 concurrent orders through the gateway: shedding moves work between the orders replicas, none answers 503, none is ejected', async () => {
+    await seedStock(cluster.store, uniformStock(1_000));
+    const gateway = await startGateway({ cluster });
+    try {
+      const order = (i: number) =>
+        fetch(new URL('/api/orders', gateway.url), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'idempotency-key': `burst-${i}` },
+          body: JSON.stringify({ customerId: `c-${i}`, lines: [{ sku: 'BUOY-02', quantity: 1 }] }),
+        }).then(async (r) => ({ status: r.status, body: await r.text() }));
+      const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => order(i)));
+      expect(answers.filter((a) => a.status >= 500)).toEqual([]);
+      const state = (await (await fetch(new URL('/api/state', gateway.url))).json()) as {
+        replicas: { name: string; state: string; detail: string }[];
+      };
+      const out = state.replicas.filter((r) => r.state === 'ejected' || r.state === 'down');
+      expect(out).toEqual([]);
+      expect(state.replicas.filter((r) => r.name.startsWith('orders-'))).toHaveLength(2);
+    } finally {
+      await gateway.close();
+    }
+  }, 120_000);
 });

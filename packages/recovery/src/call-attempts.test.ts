@@ -117,6 +117,24 @@ describe('retry over the call context', () => {
     expect(wrong.picks).toEqual(['a']);
   });
 
+  it('retries after a paced refusal spend no budget and have their own limit', async () => {
+    const budget = new RetryBudget({ ratio: 0, minPerSecond: 0 });
+    let shed = 3;
+    const host = fakeHost(['a', 'b'], () =>
+      shed-- > 0 ? { code: Status.RESOURCE_EXHAUSTED, pushbackMs: 0 } : { code: Status.OK },
+    );
+    const retry = createRetry({ ...quick, budget, maxRetries: 0, maxOverloadRetries: 3 });
+    await expect(run([retry.middleware, host.layer], idempotent).result).resolves.toMatch(/served by/);
+    expect(host.picks).toHaveLength(4);
+    expect(budget.stats().retries).toBe(0);
+    const always = fakeHost(['a', 'b'], () => ({ code: Status.RESOURCE_EXHAUSTED, pushbackMs: 0 }));
+    const limited = createRetry({ ...quick, maxOverloadRetries: 2, maxRetries: 0 });
+    await expect(run([limited.middleware, always.layer], idempotent).result).rejects.toMatchObject({
+      code: Status.RESOURCE_EXHAUSTED,
+    });
+    expect(always.picks).toHaveLength(3);
+  });
+
   it('a negative pushback refuses the retry', async () => {
     const host = fakeHost(['a', 'b'], () => ({ code: Status.RESOURCE_EXHAUSTED, pushbackMs: -1 }));
     await expect(run([createRetry(quick).middleware, host.layer], idempotent).result).rejects.toBeInstanceOf(

@@ -53,6 +53,13 @@ export const retryOptionsSchema = z.object({
    * writes the pushback into the call's context (and then spares nice-grpc the trailer copy).
    */
   readTrailers: z.boolean().default(true),
+  /**
+   * Retries after a shedding server's refusal with a pushback (RESOURCE_EXHAUSTED + a pushback
+   * ≥ 0), on top of maxRetries and outside the retry budget: each waits the pushback (or the
+   * backoff, whichever is longer) and goes elsewhere, so a burst past one replica's limit queues
+   * briefly at the client instead of failing.
+   */
+  maxOverloadRetries: z.number().int().min(0).max(20).default(5),
   /** Upper bound on a server pushback wait; longer requests are honoured as "do not retry". */
   maxPushbackMs: z.number().finite().min(0).default(30_000),
   logger: z.custom<Logger>().optional(),
@@ -67,6 +74,7 @@ const ALLOWED = {
   failover: 'true or false',
   readTrailers: 'true or false',
   maxPushbackMs: 'a number of milliseconds ≥ 0',
+  maxOverloadRetries: 'an integer in [0, 20]',
 };
 
 /** What a caller may pass per call. `retry: true` opts a non-idempotent method in. */
@@ -133,8 +141,11 @@ export function createRetry(options: RetryMiddlewareOptions = {}): Retry {
     const allowed = options.retry ?? (idempotency === 'IDEMPOTENT' || idempotency === 'NO_SIDE_EFFECTS');
     const maxAttempts = options.retryMaxAttempts ?? o.maxRetries;
     let context = callContextOf(options);
+    // Retries after a failure and retries after a paced refusal are counted apart (see below).
+    let failureRetries = 0;
+    let pacedRetries = 0;
     const extra: Record<string | symbol, unknown> = {
-      retryMaxAttempts: maxAttempts,
+      retryMaxAttempts: maxAttempts + o.maxOverloadRetries,
       // The per-attempt layer waits; the library's own Math.random backoff is switched off.
       retryBaseDelayMs: 0,
       retryMaxDelayMs: 0,
@@ -147,7 +158,13 @@ export function createRetry(options: RetryMiddlewareOptions = {}): Retry {
           logger.info({ method: call.method.path, attempt, pushback }, 'retry refused: server pushback');
           throw new RetryPushbackError(error);
         }
-        if (budget && !budget.tryRetry()) {
+        // A shedding server refused before doing any work and said when to come back: following
+        // its pushback, elsewhere, is how shedding moves work, and it costs the server a cheap
+        // refusal. Such retries have their own limit (maxOverloadRetries) and no budget: the
+        // budget guards against failing backends, and pays only for the other retries.
+        const paced = error.code === Status.RESOURCE_EXHAUSTED && pushback !== undefined && pushback >= 0;
+        if (paced ? pacedRetries++ >= o.maxOverloadRetries : failureRetries++ >= maxAttempts) throw error;
+        if (!paced && budget && !budget.tryRetry()) {
           // Logged on the transition only: under an outage every call would log it otherwise.
           if (!exhausted) logger.warn({ method: call.method.path, code: error.code }, 'retry budget exhausted');
           exhausted = true;
