@@ -95,7 +95,6 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
     this.#ref.name = `ballast:///${options.service}`;
     this.#logger = (options.logger ?? createLogger('ballast.balancer')).child({ service: options.service });
     this.#clock = options.clock ?? systemClock;
-    this.#policy = createPolicy({ ...options, logger: this.#logger });
     this.#health = options.health ?? allHealthy;
     this.#listeners = options.onOutcome === undefined ? [] : [options.onOutcome].flat();
     this.#waitForReady = options.waitForReady ?? false;
@@ -111,6 +110,7 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
         channelOptions: options.channelOptions,
         logger: this.#logger,
       });
+    this.#policy = createPolicy({ ...options, logger: this.#logger, inFlight: this.table.inFlight });
     // The detector may hear of a new endpoint list before this channel does, and tell of a health
     // change at once: read the table's list then, so the picker is built once, over the new list.
     this.#disposers.push(this.#health.onChange(() => this.#setEndpoints(this.table.current(), 'health changed')));

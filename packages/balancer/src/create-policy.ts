@@ -1,5 +1,5 @@
 import { createLogger, systemClock, systemRandom, type Clock, type Logger, type Random } from '@ballast/core';
-import type { Policy, PolicyFactory } from './picker.js';
+import { ownInFlight, type InFlightCounts, type Policy, type PolicyFactory } from './picker.js';
 import { parsePolicyOptions, type PolicyOptionsInput } from './policy-options.js';
 import { resolvePolicy, type PolicyName } from './policy-registry.js';
 
@@ -9,6 +9,8 @@ export interface CreatePolicyOptions {
   clock?: Clock;
   random?: Random;
   logger?: Logger;
+  /** Where in-flight attempts are counted; default: by the policy itself. */
+  inFlight?: InFlightCounts;
 }
 
 /** A policy by name (default 'peak-ewma') with validated options: use it without a channel. */
@@ -19,5 +21,6 @@ export function createPolicy(options: CreatePolicyOptions = {}): Policy {
     random: options.random ?? systemRandom,
     options: parsePolicyOptions(options.policyOptions),
     logger: options.logger ?? createLogger('ballast.balancer'),
+    inFlight: options.inFlight ?? ownInFlight,
   });
 }

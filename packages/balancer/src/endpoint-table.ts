@@ -7,6 +7,7 @@ import {
   type EndpointSource,
   type Logger,
 } from '@ballast/core';
+import type { InFlightCounts } from './picker.js';
 
 /** One endpoint's connection and counters, as the introspection API reports them. */
 export interface EndpointStats {
@@ -123,6 +124,23 @@ export class EndpointTable implements EndpointSource {
   entries(): IterableIterator<EndpointEntry> {
     return this.#entries.values();
   }
+
+  /**
+   * In-flight counts for the balancing policies of every channel over this table: they read the
+   * table's own count (one per endpoint for the whole client) and leave the counting to it.
+   */
+  readonly inFlight: InFlightCounts = {
+    counter: (endpoint) => {
+      // A live view: an endpoint whose address changes gets a new entry under the same id.
+      const entries = this.#entries;
+      return {
+        get inFlight() {
+          return entries.get(endpoint.id)?.inFlight ?? 0;
+        },
+      };
+    },
+    add: () => {},
+  };
 
   /** Counts an attempt on the entry; call `release` exactly once when it ends. */
   acquire(entry: EndpointEntry, movable: MovableAttempt | undefined): void {

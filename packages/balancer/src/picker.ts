@@ -55,12 +55,38 @@ export interface Policy {
   onStale?(listener: () => void): Disposer;
 }
 
+/** How many attempts are in flight on one endpoint. */
+export interface InFlightCounter {
+  readonly inFlight: number;
+}
+
+/**
+ * Where a policy reads and counts attempts in flight per endpoint. Under a balanced channel the
+ * endpoint table counts them, once for every channel of the client, and `add` does nothing; a
+ * policy used on its own counts them itself (`ownInFlight`).
+ */
+export interface InFlightCounts {
+  /** The counter a policy keeps for `endpoint` (taken once, when it first sees the endpoint). */
+  counter(endpoint: Endpoint): InFlightCounter;
+  /** An attempt started (+1) or ended (-1) on the counter's endpoint. */
+  add(counter: InFlightCounter, delta: 1 | -1): void;
+}
+
+/** In-flight counts kept by the policy itself: for a policy used without a balanced channel. */
+export const ownInFlight: InFlightCounts = {
+  counter: () => ({ inFlight: 0 }),
+  add: (counter, delta) => {
+    (counter as { inFlight: number }).inFlight += delta;
+  },
+};
+
 /** What a policy factory receives: injected time and randomness, parsed options, a logger. */
 export interface PolicyContext {
   readonly clock: Clock;
   readonly random: Random;
   readonly options: PolicyOptions;
   readonly logger: Logger;
+  readonly inFlight: InFlightCounts;
 }
 
 export type PolicyFactory = (context: PolicyContext) => Policy;

@@ -21,9 +21,10 @@ function drive(picker: Picker, clock: ManualClock, latency: Record<string, numbe
 
 describe('peak-ewma', () => {
   it('a new endpoint starts from the default RTT, not 0, and decays toward 0 when idle', () => {
-    const estimate = new PeakEwmaEstimate(30, 0, 10_000);
+    const counter = { inFlight: 0 };
+    const estimate = new PeakEwmaEstimate(30, 0, 10_000, counter);
     expect(estimate.costAt(0)).toBe(30);
-    estimate.inFlight = 2;
+    counter.inFlight = 2;
     expect(estimate.costAt(0)).toBe(90);
     expect(estimate.rttAt(10_000)).toBeCloseTo(30 / Math.E, 6);
   });

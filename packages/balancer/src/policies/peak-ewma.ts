@@ -1,17 +1,27 @@
 import { classify, type Clock, type Endpoint, type Random } from '@ballast/core';
-import type { AttemptResult, Pick, Picker, PickRequest, Policy, PolicyFactory } from '../picker.js';
+import type {
+  AttemptResult,
+  InFlightCounter,
+  InFlightCounts,
+  Pick,
+  Picker,
+  PickRequest,
+  Policy,
+  PolicyFactory,
+} from '../picker.js';
 import { EndpointStates } from './endpoint-states.js';
 import { twoChoices } from './two-choices.js';
 
 /** Latency estimate of one endpoint: jumps up to a new peak at once, decays toward 0 with time. */
 export class PeakEwmaEstimate {
-  inFlight = 0;
   #estimate: number;
   #stamp: number;
   constructor(
     defaultRttMs: number,
     now: number,
     private readonly decayMs: number,
+    /** The endpoint's attempts in flight (the endpoint table's count under a balanced channel). */
+    readonly counter: InFlightCounter = { inFlight: 0 },
   ) {
     this.#estimate = defaultRttMs;
     this.#stamp = now;
@@ -25,7 +35,7 @@ export class PeakEwmaEstimate {
 
   /** Cost as Finagle/Linkerd define it: latency estimate × (in-flight + 1). */
   costAt(now: number): number {
-    return this.rttAt(now) * (this.inFlight + 1);
+    return this.rttAt(now) * (this.counter.inFlight + 1);
   }
 
   observe(rttMs: number, now: number): void {
@@ -48,12 +58,15 @@ export class PeakEwmaEstimate {
  * that fails or sheds fast would look fastest; an overloaded one is steered away from, never
  * ejected.
  */
-export const peakEwma: PolicyFactory = ({ clock, random, options }): Policy => {
+export const peakEwma: PolicyFactory = ({ clock, random, options, inFlight }): Policy => {
   const { defaultRttMs, decayMs, failurePenaltyMs } = options;
-  const states = new EndpointStates(() => new PeakEwmaEstimate(defaultRttMs, clock.now(), decayMs));
+  const states = new EndpointStates(
+    (endpoint) => new PeakEwmaEstimate(defaultRttMs, clock.now(), decayMs, inFlight.counter(endpoint)),
+  );
   return {
     name: 'peak-ewma',
-    picker: (endpoints) => new PeakEwmaPicker(endpoints, states.snapshot(endpoints), clock, random, failurePenaltyMs),
+    picker: (endpoints) =>
+      new PeakEwmaPicker(endpoints, states.snapshot(endpoints), clock, random, failurePenaltyMs, inFlight),
   };
 };
 
@@ -67,13 +80,14 @@ class PeakEwmaPicker implements Picker {
     readonly clock: Clock,
     private readonly random: Random,
     readonly failurePenaltyMs: number,
+    readonly counts: InFlightCounts,
   ) {}
 
   pick(request: PickRequest): Pick {
     this.#now = this.clock.now();
     const index = twoChoices(this.endpoints, this.random, request.exclude, this.#cost);
     const state = this.states[index]!;
-    state.inFlight++;
+    this.counts.add(state.counter, 1);
     return new PeakEwmaPick(this.endpoints[index]!, state, this);
   }
 }
@@ -89,7 +103,7 @@ class PeakEwmaPick implements Pick {
   done(result: AttemptResult): void {
     if (!this.#open) return;
     this.#open = false;
-    this.state.inFlight--;
+    this.picker.counts.add(this.state.counter, -1);
     // A cancelled attempt (a hedge that lost, a caller that gave up) says nothing about the endpoint.
     const signal = result.signal ?? classify(result.code);
     if (signal === 'cancelled') return;
