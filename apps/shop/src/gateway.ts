@@ -1,16 +1,20 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { LiveConfig } from '@ballast/config';
+import { ConflictError, LiveConfig, type KvStore } from '@ballast/config';
 import { createLogger, type Logger } from '@ballast/core';
 import { z } from 'zod';
 import { DashboardStateBuilder } from './dashboard-state.js';
-import { HttpError, readJson, sendError, sendJson } from './http-util.js';
+import { ShopOptionsError } from './errors.js';
+import { EventStreams } from './event-streams.js';
+import { METRICS_CONTENT_TYPE, metricsText } from './gateway-metrics.js';
+import { decodeSegment, HttpError, readJson, sendError, sendJson } from './http-util.js';
 import { LoadGenerator } from './load-generator.js';
 import { parseOptions } from './parse-options.js';
+import { defaultAllowedHosts, guardRequest, isLoopbackHost } from './request-guard.js';
 import { connectShop, type ShopClients } from './shop-clients.js';
 import type { ShopCluster } from './shop-cluster.js';
-import { paymentsConfigSchema } from './shop-config.js';
+import { defaultPaymentsConfig, paymentsConfigSchema } from './shop-config.js';
 import { shopKeys } from './shop-keys.js';
 import { orderStateOf } from './stored-order.js';
 import type { Order } from '@ballast/stubs/shop/v1/orders';
@@ -21,6 +25,18 @@ export interface GatewayOptions {
   port?: number;
   /** How often the dashboard's event stream sends a snapshot, ms. */
   snapshotIntervalMs?: number;
+  /**
+   * Host names (no port) the gateway answers to; default the loopback names and the bound
+   * address. Any other Host header gets 421, so a DNS name rebound to this address is refused.
+   */
+  allowedHosts?: string[];
+  /**
+   * Mutating requests must send `Authorization: Bearer <token>`. Required when `host` is not a
+   * loopback address: anyone who can reach the port could otherwise kill replicas.
+   */
+  token?: string;
+  /** Unread bytes an event-stream (SSE) client may have pending before it is dropped. */
+  maxEventBufferBytes?: number;
   logger?: Logger;
 }
 
@@ -42,8 +58,19 @@ const loadBodySchema = z.object({ concurrency: z.number().int().min(1).max(64).d
 const gatewayOptionsSchema = z.object({
   host: z.string().min(1).default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(0),
-  snapshotIntervalMs: z.number().int().min(50).max(60_000).default(1000),
+  snapshotIntervalMs: z.number().int().min(10).max(60_000).default(1000),
+  allowedHosts: z.array(z.string().min(1).regex(/^[^\s:/]+$|^[0-9a-fA-F:.]+$/, 'a host name without port')).optional(),
+  token: z.string().min(16, 'must be at least 16 characters (e.g. openssl rand -hex 32)').optional(),
+  maxEventBufferBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 * 1024)
+    .default(256 * 1024),
 });
+
+/** The payments panel accepts only the fields the replicas apply, and names any other. */
+const paymentsBodySchema = paymentsConfigSchema.strict();
 
 const PUBLIC = new URL('../public/', import.meta.url);
 const STATIC: Record<string, string> = {
@@ -60,13 +87,18 @@ const TYPES: Record<string, string> = { html: 'text/html', js: 'text/javascript'
  */
 export async function startGateway(input: GatewayOptions): Promise<Gateway> {
   const options = { ...input, ...parseOptions('startGateway', gatewayOptionsSchema, input) };
+  requireTokenBeyondLoopback(options.host, options.token);
   const { cluster } = options;
   const logger = options.logger ?? createLogger('shop.gateway');
+  const policy = { allowedHosts: options.allowedHosts ?? defaultAllowedHosts(options.host), token: options.token };
   const clients = connectShop(cluster.store, { logger });
   const load = new LoadGenerator(clients.orders, Math.random, logger);
-  const dashboard = new DashboardStateBuilder(cluster, clients, load);
   const live = new LiveConfig(cluster.store, { logger });
-  const streams = new Set<ServerResponse>();
+  // Followed like the payments replicas follow it, so the panel shows the last valid value: the
+  // one in force, even while the store holds a value the replicas rejected.
+  const payments = await live.watch(shopKeys.paymentsConfig, paymentsConfigSchema, { default: defaultPaymentsConfig });
+  const dashboard = new DashboardStateBuilder(cluster, clients, load, payments);
+  const streams = new EventStreams({ maxBufferedBytes: options.maxEventBufferBytes, logger });
 
   const routes: [string, RegExp, (req: IncomingMessage, res: ServerResponse, m: string[]) => Promise<void>][] = [
     [
@@ -101,7 +133,7 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
       'GET',
       /^\/api\/orders\/([^/]+)$/,
       async (_req, res, [id]) => {
-        const { order } = await clients.orders.getOrder({ id: decodeURIComponent(id!) });
+        const { order } = await clients.orders.getOrder({ id: decodeSegment(id!, 'order id') });
         sendJson(res, 200, orderJson(order!));
       },
     ],
@@ -109,31 +141,31 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
       'GET',
       /^\/api\/stock\/([^/]+)$/,
       async (_req, res, [sku]) => {
-        const stock = await clients.inventory.getStock({ sku: decodeURIComponent(sku!) });
+        const stock = await clients.inventory.getStock({ sku: decodeSegment(sku!, 'sku') });
         sendJson(res, 200, stock);
       },
     ],
     ['GET', /^\/healthz$/, async (_req, res) => sendJson(res, 200, { ok: true })],
+    [
+      'GET',
+      /^\/metrics$/,
+      async (_req, res) => {
+        const text = await metricsText();
+        res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE });
+        res.end(text);
+      },
+    ],
     ['GET', /^\/api\/state$/, async (_req, res) => sendJson(res, 200, await dashboard.build())],
     [
       'GET',
       /^\/api\/events$/,
-      async (req, res) => {
-        res.writeHead(200, {
-          'content-type': 'text/event-stream',
-          'cache-control': 'no-store',
-          connection: 'keep-alive',
-        });
-        streams.add(res);
-        req.on('close', () => streams.delete(res));
-        res.write(`data: ${JSON.stringify(await dashboard.build())}\n\n`);
-      },
+      async (req, res) => streams.open(req, res, JSON.stringify(await dashboard.build())),
     ],
     [
       'POST',
       /^\/api\/replicas\/([^/]+)\/(kill|freeze|drain|heal|slow)$/,
       async (req, res, [name, action]) => {
-        const replica = decodeURIComponent(name!);
+        const replica = decodeSegment(name!, 'replica name');
         if (action === 'slow') await cluster.slow(replica, parse(slowBodySchema, await readJson(req)).delayMs);
         else await cluster[action as 'kill' | 'freeze' | 'drain' | 'heal'](replica);
         logger.info({ replica, action }, `dashboard: ${action} ${replica}`);
@@ -167,8 +199,8 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
       'PUT',
       /^\/api\/config\/payments$/,
       async (req, res) => {
-        const value = parse(paymentsConfigSchema, await readJson(req));
-        await live.update(shopKeys.paymentsConfig, paymentsConfigSchema, () => value);
+        const value = parse(paymentsBodySchema, await readJson(req));
+        await replaceConfig(cluster.store, live, shopKeys.paymentsConfig, paymentsBodySchema, value);
         sendJson(res, 200, value);
       },
     ],
@@ -181,7 +213,8 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
     });
   });
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const path = pathOf(req.url);
+    guardRequest(req, path, policy);
     const file = req.method === 'GET' ? STATIC[path] : undefined;
     if (file) {
       const body = await readFile(new URL(file, PUBLIC));
@@ -203,7 +236,7 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
     dashboard
       .build()
       .then((state) => {
-        for (const stream of streams) stream.write(`data: ${JSON.stringify(state)}\n\n`);
+        streams.send(JSON.stringify(state));
       })
       .catch((error: unknown) => logger.warn({ err: error }, 'dashboard snapshot failed'))
       .finally(() => (building = false));
@@ -228,19 +261,64 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
       clearInterval(ticker);
       stopEvents();
       await load.stop();
-      for (const stream of streams) stream.end();
+      streams.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await payments.close();
       await clients.close();
     },
   };
+}
+
+/**
+ * Throws ShopOptionsError when `host` is reachable from other machines and no token is set:
+ * anyone who reaches the port could otherwise kill replicas and change config.
+ */
+export function requireTokenBeyondLoopback(host: string, token: string | undefined): void {
+  if (isLoopbackHost(host) || token !== undefined) return;
+  throw new ShopOptionsError(
+    'startGateway',
+    'token',
+    `is required when the gateway listens on ${host}, beyond loopback: anyone who reaches the port ` +
+      'could drive its controls. Set BALLAST_GATEWAY_TOKEN (e.g. openssl rand -hex 32), or listen on 127.0.0.1',
+  );
+}
+
+function pathOf(url: string | undefined): string {
+  try {
+    return new URL(url ?? '/', 'http://gateway').pathname;
+  } catch {
+    throw new HttpError(400, `the request target "${url}" is not a valid path`, { code: 'BAD_PATH' });
+  }
+}
+
+/**
+ * Writes `value` over whatever the store holds, compare-and-swap on the key's revision. Unlike
+ * LiveConfig.update it never decodes the current value: a PUT replaces it whole, and a value the
+ * replicas rejected (written with etcdctl, say) is exactly what the panel must be able to fix.
+ */
+async function replaceConfig<T>(
+  store: KvStore,
+  live: LiveConfig,
+  key: string, schema: z.ZodType<T>, value: T): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const { kv } = await store.get(key);
+    try {
+      await live.set(key, schema, value, kv?.modRevision ?? 0);
+      return;
+    } catch (error) {
+      if (!(error instanceof ConflictError) || attempt >= 10) throw error;
+    }
+  }
 }
 
 function parse<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  throw new HttpError(400, `${issue.path.join('.') || 'body'}: ${issue.message}`, { field: issue.path.join('.') });
+  const path = issue.path.join('.');
+  const field = issue.code === 'unrecognized_keys' ? [path, issue.keys[0]].filter(Boolean).join('.') : path;
+  throw new HttpError(400, `${path || 'body'}: ${issue.message}`, { field });
 }
 
 function orderJson(order: Order) {
