@@ -58,7 +58,7 @@ const loadBodySchema = z.object({ concurrency: z.number().int().min(1).max(64).d
 const gatewayOptionsSchema = z.object({
   host: z.string().min(1).default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(0),
-  snapshotIntervalMs: z.number().int().min(10).max(60_000).default(1000),
+  snapshotIntervalMs: z.number().int().min(1).max(60_000).default(1000),
   allowedHosts: z.array(z.string().min(1).regex(/^[^\s:/]+$|^[0-9a-fA-F:.]+$/, 'a host name without port')).optional(),
   token: z.string().min(16, 'must be at least 16 characters (e.g. openssl rand -hex 32)').optional(),
   maxEventBufferBytes: z
