@@ -86,9 +86,13 @@ function checkOrigin(req: IncomingMessage): void {
   }
   const site = req.headers['sec-fetch-site'];
   if (site !== undefined && site !== 'same-origin' && site !== 'none') {
-    throw new HttpError(403, `cross-site request refused (Sec-Fetch-Site: ${site}): use the dashboard on this gateway`, {
-      code: 'CROSS_ORIGIN',
-    });
+    throw new HttpError(
+      403,
+      `cross-site request refused (Sec-Fetch-Site: ${site}): use the dashboard on this gateway`,
+      {
+        code: 'CROSS_ORIGIN',
+      },
+    );
   }
 }
 

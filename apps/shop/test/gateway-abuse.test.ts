@@ -94,7 +94,11 @@ describe('gateway under abuse (raw clients, embedded shop)', () => {
     stalled.socket.pause();
     try {
       const dropped = async () =>
-        Number(/^shop_gateway_event_clients_dropped_total (\d+)/m.exec((await send(events.url, 'GET', '/metrics')).body)?.[1]);
+        Number(
+          /^shop_gateway_event_clients_dropped_total (\d+)/m.exec(
+            (await send(events.url, 'GET', '/metrics')).body,
+          )?.[1],
+        );
       await expect.poll(dropped, { timeout: 20_000, interval: 100 }).toBeGreaterThanOrEqual(1);
       // The gateway closed it: once the client reads what was already on the wire, the stream ends.
       stalled.socket.resume();

@@ -158,7 +158,7 @@ describe('gateway-main (the Kubernetes entry point)', () => {
   it('exits 2 before connecting anywhere when it would listen on 0.0.0.0 without BALLAST_GATEWAY_TOKEN', async () => {
     const tsx = createRequire(import.meta.url).resolve('tsx');
     const main = fileURLToPath(new URL('../src/gateway-main.ts', import.meta.url));
-    const env = { ...process.env, ETCD_ENDPOINTS: 'http://127.0.0.1:1', SHOP_HTTP_HOST: '0.0.0.0' };
+    const env: NodeJS.ProcessEnv = { ...process.env, ETCD_ENDPOINTS: 'http://127.0.0.1:1', SHOP_HTTP_HOST: '0.0.0.0' };
     delete env.BALLAST_GATEWAY_TOKEN;
     const child = spawn(process.execPath, ['--conditions=@ballast/source', '--import', tsx, main], {
       env,
