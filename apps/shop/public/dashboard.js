@@ -19,13 +19,32 @@ function toast(text) {
   toast.timer = setTimeout(() => el.classList.remove('show'), 2500);
 }
 
-async function post(path, body, method = 'POST') {
+// A gateway started with BALLAST_GATEWAY_TOKEN wants it on every control: it is asked for once
+// per tab (or given as #token=… in the URL) and kept in sessionStorage, never in a cookie that
+// another site's requests would carry along.
+const TOKEN_KEY = 'ballast-gateway-token';
+const fromFragment = new URLSearchParams(location.hash.slice(1)).get('token');
+if (fromFragment) {
+  sessionStorage.setItem(TOKEN_KEY, fromFragment);
+  history.replaceState(null, '', location.pathname + location.search);
+}
+
+async function post(path, body, method = 'POST', retried = false) {
+  const token = sessionStorage.getItem(TOKEN_KEY);
   const response = await fetch(path, {
     method,
-    headers: { 'content-type': 'application/json' },
+    // JSON is the only body type the gateway accepts for a control.
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify(body ?? {}),
   });
   const json = await response.json().catch(() => ({}));
+  if (response.status === 401 && !retried) {
+    const entered = prompt(`${json.error ?? 'This gateway needs a control token.'}\n\nToken:`);
+    if (entered) {
+      sessionStorage.setItem(TOKEN_KEY, entered.trim());
+      return post(path, body, method, true);
+    }
+  }
   if (!response.ok) throw new Error(json.error ?? `HTTP ${response.status}`);
   return json;
 }
@@ -86,8 +105,10 @@ function render(state) {
     ].flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, String(v))]),
   );
   const p = state.payments;
+  const rejected = state.paymentsRejected;
   $('#payments-now').textContent =
-    `now: latency ${p.latencyMs} ms, failure rate ${p.failureRate}, decline rate ${p.declineRate}`;
+    `in force: latency ${p.latencyMs} ms, failure rate ${p.failureRate}, decline rate ${p.declineRate}` +
+    (rejected ? ` (the stored value was rejected: ${rejected.field} ${rejected.reason}; apply a valid one)` : '');
   const form = $('#payments');
   if (!form.contains(document.activeElement)) {
     for (const key of ['latencyMs', 'failureRate', 'declineRate']) form.elements[key].value = p[key];

@@ -1,16 +1,11 @@
-import { LiveConfig, type KvStore } from '@ballast/config';
+import { InvalidValueError, LiveConfig, type ConfigValue, type KvStore } from '@ballast/config';
 import { connection } from '@ballast/rpc';
 import { PRODUCTS } from './catalog-service.js';
 import type { StockLevel } from './inventory-service.js';
 import type { LoadGenerator, LoadStats } from './load-generator.js';
 import type { ShopClients, ShopServiceName } from './shop-clients.js';
 import type { EtcdMemberStatus, ShopCluster } from './shop-cluster.js';
-import {
-  defaultPaymentsConfig,
-  paymentsConfigSchema,
-  replicaFaultsSchema,
-  type PaymentsConfig,
-} from './shop-config.js';
+import { paymentsConfigSchema, replicaFaultsSchema, type PaymentsConfig } from './shop-config.js';
 import { shopKeys } from './shop-keys.js';
 
 export type ReplicaView = 'serving' | 'ejected' | 'frozen' | 'down' | 'restarting' | 'draining' | 'starting';
@@ -36,7 +31,10 @@ export interface DashboardState {
   readonly breakers: readonly { client: string; name: string; state: string }[];
   readonly retryBudgets: readonly { client: string; firstAttempts: number; retries: number; refused: number }[];
   readonly etcd: readonly EtcdMemberStatus[] | null;
+  /** The payments config in force: the last valid value in the store, or the defaults. */
   readonly payments: PaymentsConfig;
+  /** The store's current value when it was rejected (the one in force is then an older one). */
+  readonly paymentsRejected: { readonly field: string; readonly reason: string } | null;
   readonly stock: readonly ({ sku: string } & StockLevel)[];
   readonly load: LoadStats;
 }
@@ -56,8 +54,21 @@ export class DashboardStateBuilder {
     private readonly cluster: ShopCluster,
     private readonly clients: ShopClients,
     private readonly load: LoadGenerator,
+    /** Followed as the replicas follow it: its value is the one in force. */
+    private readonly payments: ConfigValue<PaymentsConfig>,
   ) {
     this.#live = new LiveConfig(cluster.store);
+  }
+
+  /** Why the stored payments value is not the one in force, if it was rejected. */
+  async #paymentsRejected(): Promise<DashboardState['paymentsRejected']> {
+    try {
+      await this.#live.get(shopKeys.paymentsConfig, paymentsConfigSchema);
+      return null;
+    } catch (error) {
+      if (error instanceof InvalidValueError) return { field: error.field, reason: error.reason };
+      return null;
+    }
   }
 
   #rate(id: string, picks: number, now: number): number {
@@ -148,9 +159,6 @@ export class DashboardStateBuilder {
     });
 
     const stock = await Promise.all(PRODUCTS.map(({ sku }) => this.#stock(sku)));
-    const payments =
-      (await this.#live.get(shopKeys.paymentsConfig, paymentsConfigSchema).catch(() => undefined))?.value ??
-      defaultPaymentsConfig;
     return {
       mode: this.cluster.mode,
       at: Date.now(),
@@ -158,7 +166,8 @@ export class DashboardStateBuilder {
       breakers,
       retryBudgets,
       etcd: (await this.cluster.etcd().catch(() => undefined)) ?? null,
-      payments,
+      payments: this.payments.value,
+      paymentsRejected: await this.#paymentsRejected(),
       stock,
       load: this.load.stats(),
     };

@@ -5,15 +5,17 @@ import { LiveConfig } from '@ballast/config';
 import { createLogger, type Logger } from '@ballast/core';
 import { z } from 'zod';
 import { DashboardStateBuilder } from './dashboard-state.js';
-import { HttpError, readJson, sendError, sendJson } from './http-util.js';
+import { gatewayRoutes } from './gateway-routes.js';
+import { ShopOptionsError } from './errors.js';
+import { EventStreams } from './event-streams.js';
+import { HttpError, sendError } from './http-util.js';
 import { LoadGenerator } from './load-generator.js';
 import { parseOptions } from './parse-options.js';
+import { defaultAllowedHosts, guardRequest, isLoopbackHost } from './request-guard.js';
 import { connectShop, type ShopClients } from './shop-clients.js';
 import type { ShopCluster } from './shop-cluster.js';
-import { paymentsConfigSchema } from './shop-config.js';
+import { defaultPaymentsConfig, paymentsConfigSchema } from './shop-config.js';
 import { shopKeys } from './shop-keys.js';
-import { orderStateOf } from './stored-order.js';
-import type { Order } from '@ballast/stubs/shop/v1/orders';
 
 export interface GatewayOptions {
   cluster: ShopCluster;
@@ -21,6 +23,18 @@ export interface GatewayOptions {
   port?: number;
   /** How often the dashboard's event stream sends a snapshot, ms. */
   snapshotIntervalMs?: number;
+  /**
+   * Host names (no port) the gateway answers to; default the loopback names and the bound
+   * address. Any other Host header gets 421, so a DNS name rebound to this address is refused.
+   */
+  allowedHosts?: string[];
+  /**
+   * Mutating requests must send `Authorization: Bearer <token>`. Required when `host` is not a
+   * loopback address: anyone who can reach the port could otherwise kill replicas.
+   */
+  token?: string;
+  /** Unread bytes an event-stream (SSE) client may have pending before it is dropped. */
+  maxEventBufferBytes?: number;
   logger?: Logger;
 }
 
@@ -32,17 +46,25 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-const orderBodySchema = z.object({
-  customerId: z.string().min(1, 'customerId is required').max(128),
-  lines: z.array(z.object({ sku: z.string().min(1), quantity: z.number().int().min(1).max(100) })).min(1),
-});
-const slowBodySchema = z.object({ delayMs: z.number().int().min(0).max(30_000).default(500) });
-const loadBodySchema = z.object({ concurrency: z.number().int().min(1).max(64).default(4) });
-
 const gatewayOptionsSchema = z.object({
   host: z.string().min(1).default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(0),
-  snapshotIntervalMs: z.number().int().min(50).max(60_000).default(1000),
+  snapshotIntervalMs: z.number().int().min(1).max(60_000).default(1000),
+  allowedHosts: z
+    .array(
+      z
+        .string()
+        .min(1)
+        .regex(/^[^\s:/]+$|^[0-9a-fA-F:.]+$/, 'a host name without port'),
+    )
+    .optional(),
+  token: z.string().min(16, 'must be at least 16 characters (e.g. openssl rand -hex 32)').optional(),
+  maxEventBufferBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 * 1024)
+    .default(256 * 1024),
 });
 
 const PUBLIC = new URL('../public/', import.meta.url);
@@ -60,119 +82,20 @@ const TYPES: Record<string, string> = { html: 'text/html', js: 'text/javascript'
  */
 export async function startGateway(input: GatewayOptions): Promise<Gateway> {
   const options = { ...input, ...parseOptions('startGateway', gatewayOptionsSchema, input) };
+  requireTokenBeyondLoopback(options.host, options.token);
   const { cluster } = options;
   const logger = options.logger ?? createLogger('shop.gateway');
+  const policy = { allowedHosts: options.allowedHosts ?? defaultAllowedHosts(options.host), token: options.token };
   const clients = connectShop(cluster.store, { logger });
   const load = new LoadGenerator(clients.orders, Math.random, logger);
-  const dashboard = new DashboardStateBuilder(cluster, clients, load);
   const live = new LiveConfig(cluster.store, { logger });
-  const streams = new Set<ServerResponse>();
+  // Followed like the payments replicas follow it, so the panel shows the last valid value: the
+  // one in force, even while the store holds a value the replicas rejected.
+  const payments = await live.watch(shopKeys.paymentsConfig, paymentsConfigSchema, { default: defaultPaymentsConfig });
+  const dashboard = new DashboardStateBuilder(cluster, clients, load, payments);
+  const streams = new EventStreams({ maxBufferedBytes: options.maxEventBufferBytes, logger });
 
-  const routes: [string, RegExp, (req: IncomingMessage, res: ServerResponse, m: string[]) => Promise<void>][] = [
-    [
-      'GET',
-      /^\/api\/products$/,
-      async (req, res) => {
-        const category = new URL(req.url!, 'http://x').searchParams.get('category') ?? '';
-        const products = [];
-        for await (const { product } of clients.catalog.listProducts({ category })) products.push(product);
-        sendJson(res, 200, { products });
-      },
-    ],
-    [
-      'POST',
-      /^\/api\/orders$/,
-      async (req, res) => {
-        const key = req.headers['idempotency-key'];
-        if (typeof key !== 'string' || !/^[A-Za-z0-9._:-]{1,128}$/.test(key)) {
-          throw new HttpError(400, 'the Idempotency-Key header is required: 1–128 of letters, digits, . _ : -');
-        }
-        const body = parse(orderBodySchema, await readJson(req));
-        const { order } = await clients.orders.placeOrder({ idempotencyKey: key, ...body });
-        const json = orderJson(order!);
-        sendJson(
-          res,
-          json.status === 'confirmed' ? 201 : 409,
-          json.status === 'confirmed' ? json : { error: json.failureReason, order: json },
-        );
-      },
-    ],
-    [
-      'GET',
-      /^\/api\/orders\/([^/]+)$/,
-      async (_req, res, [id]) => {
-        const { order } = await clients.orders.getOrder({ id: decodeURIComponent(id!) });
-        sendJson(res, 200, orderJson(order!));
-      },
-    ],
-    [
-      'GET',
-      /^\/api\/stock\/([^/]+)$/,
-      async (_req, res, [sku]) => {
-        const stock = await clients.inventory.getStock({ sku: decodeURIComponent(sku!) });
-        sendJson(res, 200, stock);
-      },
-    ],
-    ['GET', /^\/healthz$/, async (_req, res) => sendJson(res, 200, { ok: true })],
-    ['GET', /^\/api\/state$/, async (_req, res) => sendJson(res, 200, await dashboard.build())],
-    [
-      'GET',
-      /^\/api\/events$/,
-      async (req, res) => {
-        res.writeHead(200, {
-          'content-type': 'text/event-stream',
-          'cache-control': 'no-store',
-          connection: 'keep-alive',
-        });
-        streams.add(res);
-        req.on('close', () => streams.delete(res));
-        res.write(`data: ${JSON.stringify(await dashboard.build())}\n\n`);
-      },
-    ],
-    [
-      'POST',
-      /^\/api\/replicas\/([^/]+)\/(kill|freeze|drain|heal|slow)$/,
-      async (req, res, [name, action]) => {
-        const replica = decodeURIComponent(name!);
-        if (action === 'slow') await cluster.slow(replica, parse(slowBodySchema, await readJson(req)).delayMs);
-        else await cluster[action as 'kill' | 'freeze' | 'drain' | 'heal'](replica);
-        logger.info({ replica, action }, `dashboard: ${action} ${replica}`);
-        sendJson(res, 202, { replica, action });
-      },
-    ],
-    [
-      'POST',
-      /^\/api\/etcd\/kill-leader$/,
-      async (_req, res) => {
-        sendJson(res, 202, { killed: await cluster.killEtcdLeader() });
-      },
-    ],
-    [
-      'POST',
-      /^\/api\/load\/start$/,
-      async (req, res) => {
-        load.start(parse(loadBodySchema, await readJson(req)).concurrency);
-        sendJson(res, 202, load.stats());
-      },
-    ],
-    [
-      'POST',
-      /^\/api\/load\/stop$/,
-      async (_req, res) => {
-        await load.stop();
-        sendJson(res, 202, load.stats());
-      },
-    ],
-    [
-      'PUT',
-      /^\/api\/config\/payments$/,
-      async (req, res) => {
-        const value = parse(paymentsConfigSchema, await readJson(req));
-        await live.update(shopKeys.paymentsConfig, paymentsConfigSchema, () => value);
-        sendJson(res, 200, value);
-      },
-    ],
-  ];
+  const routes = gatewayRoutes({ cluster, clients, load, live, dashboard, streams, logger });
 
   const server = createServer((req, res) => {
     void handle(req, res).catch((error: unknown) => {
@@ -181,7 +104,8 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
     });
   });
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const path = pathOf(req.url);
+    guardRequest(req, path, policy);
     const file = req.method === 'GET' ? STATIC[path] : undefined;
     if (file) {
       const body = await readFile(new URL(file, PUBLIC));
@@ -203,7 +127,7 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
     dashboard
       .build()
       .then((state) => {
-        for (const stream of streams) stream.write(`data: ${JSON.stringify(state)}\n\n`);
+        streams.send(JSON.stringify(state));
       })
       .catch((error: unknown) => logger.warn({ err: error }, 'dashboard snapshot failed'))
       .finally(() => (building = false));
@@ -228,30 +152,33 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
       clearInterval(ticker);
       stopEvents();
       await load.stop();
-      for (const stream of streams) stream.end();
+      streams.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await payments.close();
       await clients.close();
     },
   };
 }
 
-function parse<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  throw new HttpError(400, `${issue.path.join('.') || 'body'}: ${issue.message}`, { field: issue.path.join('.') });
+/**
+ * Throws ShopOptionsError when `host` is reachable from other machines and no token is set:
+ * anyone who reaches the port could otherwise kill replicas and change config.
+ */
+export function requireTokenBeyondLoopback(host: string, token: string | undefined): void {
+  if (isLoopbackHost(host) || token !== undefined) return;
+  throw new ShopOptionsError(
+    'startGateway',
+    'token',
+    `is required when the gateway listens on ${host}, beyond loopback: anyone who reaches the port ` +
+      'could drive its controls. Set BALLAST_GATEWAY_TOKEN (e.g. openssl rand -hex 32), or listen on 127.0.0.1',
+  );
 }
 
-function orderJson(order: Order) {
-  return {
-    id: order.id,
-    idempotencyKey: order.idempotencyKey,
-    status: orderStateOf(order.status),
-    lines: order.lines,
-    totalCents: order.totalCents,
-    failureReason: order.failureReason,
-    paymentId: order.paymentId,
-    createdAtMs: order.createdAtMs,
-  };
+function pathOf(url: string | undefined): string {
+  try {
+    return new URL(url ?? '/', 'http://gateway').pathname;
+  } catch {
+    throw new HttpError(400, `the request target "${url}" is not a valid path`, { code: 'BAD_PATH' });
+  }
 }

@@ -87,6 +87,31 @@ describe('dashboard in headless Chromium', () => {
     await page.click('#load-stop');
   }, 90_000);
 
+  it('with a control token, asks for it once and then drives the controls with it', async () => {
+    const token = 'dashboard-token-0123456789';
+    const store = new MemoryStore();
+    await seedStock(store, uniformStock(5000));
+    cluster = await startEmbeddedCluster({ store, restartDelayMs: 2000 });
+    gateway = await startGateway({ cluster, snapshotIntervalMs: 250, token });
+    browser = await launchChromium();
+    const page = await browser.newPage();
+    const prompts: string[] = [];
+    page.on('dialog', (dialog) => {
+      prompts.push(dialog.message());
+      void dialog.accept(token);
+    });
+    await page.goto(gateway.url);
+    await expect.poll(() => page.locator('#replicas tbody tr').count(), { timeout: 20_000 }).toBe(8);
+
+    await page.click('#load-start');
+    await expect.poll(() => gateway!.load.stats().running, { timeout: 10_000 }).toBe(true);
+    expect(prompts).toHaveLength(1);
+    expect(prompts[0]).toMatch(/BALLAST_GATEWAY_TOKEN/);
+    await page.click('#load-stop');
+    await expect.poll(() => gateway!.load.stats().running, { timeout: 10_000 }).toBe(false);
+    expect(prompts).toHaveLength(1);
+  }, 60_000);
+
   it('etcd mode: SIGSTOP shows "frozen", SIGKILL shows the process down and the supervisor bringing it back', async () => {
     etcd = await startEtcdCluster({ members: 3 });
     cluster = await startProcessCluster({ endpoints: etcd.endpoints, etcdCluster: etcd, logLevel: 'error' });

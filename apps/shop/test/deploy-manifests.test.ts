@@ -79,6 +79,17 @@ describe('deploy/ manifests', () => {
     expect(Number(env(container, 'SHOP_HTTP_PORT'))).toBe(DEPLOY_PORTS.httpPort);
     expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
     expect(container.resources.limits).toBeDefined();
+    // Bound to 0.0.0.0, the gateway needs a token: read from a Secret the operator creates, never shipped.
+    expect(env(container, 'SHOP_HTTP_HOST')).toBe('0.0.0.0');
+    const token = container.env.find((e: Doc) => e.name === 'BALLAST_GATEWAY_TOKEN');
+    expect(token.valueFrom.secretKeyRef).toEqual({ name: 'gateway-token', key: 'token' });
+    expect(docs.some((d) => d.doc.kind === 'Secret')).toBe(false);
+    const hosts: string[] = env(container, 'SHOP_HTTP_ALLOWED_HOSTS').split(',');
+    expect(hosts).toEqual(expect.arrayContaining(['gateway', 'gateway.ballast-shop.svc', 'localhost', '$(POD_IP)']));
+    const annotations = gateway.spec.template.metadata.annotations;
+    expect(annotations['prometheus.io/scrape']).toBe('true');
+    expect(Number(annotations['prometheus.io/port'])).toBe(DEPLOY_PORTS.httpPort);
+    expect(annotations['prometheus.io/path']).toBe('/metrics');
 
     const etcd = docs.find((d) => d.doc.kind === 'StatefulSet')!.doc;
     expect(etcd.spec.replicas).toBe(3);

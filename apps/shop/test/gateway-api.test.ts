@@ -12,8 +12,12 @@ describe('gateway HTTP API (embedded shop)', () => {
   const initial = uniformStock(10);
   let cluster: ShopCluster;
   let gateway: Gateway;
+  // Bodies go as JSON, as the dashboard sends them: the gateway refuses any other media type.
   const api = (path: string, init: RequestInit = {}) =>
-    fetch(new URL(path, gateway.url), init).then(async (r) => ({
+    fetch(new URL(path, gateway.url), {
+      ...init,
+      headers: { ...(init.body === undefined ? {} : { 'content-type': 'application/json' }), ...init.headers },
+    }).then(async (r) => ({
       status: r.status,
       // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers, checked field by field
       body: (await r.json()) as any,
