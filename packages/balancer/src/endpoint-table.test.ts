@@ -4,7 +4,7 @@ import { createPolicy } from './create-policy.js';
 import { EndpointTable } from './endpoint-table.js';
 import { pickRequest } from './picker.js';
 
-const logger = createLogger('test', { level: 'silent' });
+const logger = createLogger('endpoint-table-test');
 const a = { id: 'a', address: '127.0.0.1:1' };
 const b = { id: 'b', address: '127.0.0.1:2' };
 
