@@ -24,6 +24,10 @@ import type { Pick, Picker } from './picker.js';
 import { pickMetadata, wantsWaitForReady, wireMetadata } from './request-metadata.js';
 
 const NOTHING_EXCLUDED: ReadonlySet<string> = new Set();
+/** A pick refused before any attempt was sent: no signal. */
+const NOT_SENT = { code: grpc.status.CANCELLED, signal: 'cancelled', latencyMs: 0 } as const;
+const ADMIT_TRIES = 3;
+const REFUSED = 'the endpoints chosen are not admitting attempts now (half-open breakers at their probe limit)';
 
 function pushbackText(trailers: grpc.Metadata): string | undefined {
   const value = trailers.get(MetadataKeys.retryPushbackMs)[0];
@@ -133,11 +137,22 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
         state.kind === 'empty' && (context?.waitForReady || (wantsWaitForReady(metadata) ?? this.#waitForReady));
       return { type: 'unavailable', reason: `${this.#service}: ${state.reason}`, waitForReady };
     }
-    const exclude = context === undefined ? NOTHING_EXCLUDED : context.avoid();
+    let exclude = context === undefined ? NOTHING_EXCLUDED : context.avoid();
     const request = { method, metadata: pickMetadata(metadata), exclude };
     let pick: Pick;
     try {
       pick = state.picker.pick(request);
+      // A view that admits attempts one by one (a half-open breaker lets only its probes through)
+      // may refuse the endpoint chosen: choose again without it, a few times at most.
+      const admit = this.#health.admit;
+      for (let tries = 1; admit !== undefined && !admit(pick.endpoint.id); tries++) {
+        pick.done(NOT_SENT);
+        if (tries >= ADMIT_TRIES) {
+          return { type: 'failed', code: grpc.status.UNAVAILABLE, reason: `${this.#service}: ${REFUSED}` };
+        }
+        exclude = new Set([...exclude, pick.endpoint.id]);
+        pick = state.picker.pick({ ...request, exclude });
+      }
     } catch (error) {
       // A custom policy or hash-key function that throws fails this call only.
       this.#logger.error({ err: error, method }, 'picker threw; failing this call');

@@ -1,4 +1,4 @@
-import { CALL_CONTEXT, CallContext, ManualClock, seededRandom, type CallOutcome } from '@ballast/core';
+import { CALL_CONTEXT, CallContext, ManualClock, seededRandom, type CallOutcome, type Endpoint } from '@ballast/core';
 import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
 import { ClientError, Metadata, Status, createClient, createClientFactory, waitForChannelReady } from 'nice-grpc';
 import { connectivityState } from '@grpc/grpc-js';
@@ -133,6 +133,20 @@ describe('balanced channel over 3 real servers', () => {
       );
       expect(new Set(answers.map((a) => a.replica)).size).toBe(3);
     }
+  });
+
+  it('a view that admits attempts one by one (half-open breakers) sends refused picks elsewhere', async () => {
+    const asked: string[] = [];
+    const health = {
+      eligible: (endpoints: readonly Endpoint[]) => endpoints,
+      onChange: () => () => {},
+      admit: (id: string) => (asked.push(id), id !== 'a'),
+    };
+    const client = createClient(EchoServiceDefinition, open({ policy: 'round-robin', health }));
+    for (let i = 0; i < 9; i++) expect((await client.echo({ message: 'x' })).replica).not.toBe('a');
+    expect(asked).toContain('a');
+    expect(servers[0]!.counters.echo).toBe(0);
+    expect(channels[0]!.stats().map((s) => s.inFlight)).toEqual([0, 0, 0]);
   });
 
   it('retries through nice-grpc-client-middleware-retry land on another endpoint', async () => {
