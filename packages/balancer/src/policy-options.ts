@@ -18,6 +18,9 @@ const schema = z
     defaultRttMs: positiveMs.default(30),
     decayMs: positiveMs.default(10_000),
     failurePenaltyMs: z.number().finite().nonnegative().default(1_000),
+    slowFactor: z.union([z.literal(0), z.number().finite().gt(1)]).default(3),
+    slowMarginMs: z.number().finite().nonnegative().default(5),
+    probeIntervalMs: positiveMs.default(1_000),
     minRingSize: z.number().int().min(1).max(8_388_608).default(1_024),
     maxRingSize: z.number().int().min(1).max(8_388_608).default(8_388_608),
     tableSize: z.number().int().min(7).max(16_777_259).refine(isPrime, 'must be prime').default(65_537),
@@ -37,13 +40,16 @@ const ALLOWED: Record<string, string> = {
   defaultRttMs: 'a finite number of milliseconds > 0 (default 30)',
   decayMs: 'a finite number of milliseconds > 0 (default 10000)',
   failurePenaltyMs: 'a finite number of milliseconds >= 0 (default 1000)',
+  slowFactor: '0 (no bench) or a finite number > 1 (default 3)',
+  slowMarginMs: 'a finite number of milliseconds >= 0 (default 5)',
+  probeIntervalMs: 'a finite number of milliseconds > 0 (default 1000)',
   minRingSize: 'an integer in 1..8388608 (default 1024)',
   maxRingSize: 'an integer in 1..8388608, >= minRingSize (default 8388608)',
   tableSize: 'a prime in 7..16777259 (default 65537)',
   blackoutMs: 'a finite number of milliseconds >= 0 (default 10000)',
   expiryMs: 'a finite number of milliseconds > 0 (default 180000)',
   weightUpdatePeriodMs: 'a finite number of milliseconds >= 100 (default 1000)',
-  '': `the keys ${['hashKey', 'defaultRttMs', 'decayMs', 'failurePenaltyMs', 'minRingSize', 'maxRingSize', 'tableSize', 'blackoutMs', 'expiryMs', 'weightUpdatePeriodMs'].join(', ')}`,
+  '': `the keys ${['hashKey', 'defaultRttMs', 'decayMs', 'failurePenaltyMs', 'slowFactor', 'slowMarginMs', 'probeIntervalMs', 'minRingSize', 'maxRingSize', 'tableSize', 'blackoutMs', 'expiryMs', 'weightUpdatePeriodMs'].join(', ')}`,
 };
 
 /** Validates policy options; throws InvalidBalancerOptionError naming the field. */

@@ -10,12 +10,16 @@ import type {
   PolicyFactory,
 } from '../picker.js';
 import { EndpointStates } from './endpoint-states.js';
+import { LatencyFloor, SlowBench, type BenchState } from './slow-bench.js';
 import { twoChoices } from './two-choices.js';
 
 /** Latency estimate of one endpoint: jumps up to a new peak at once, decays toward 0 with time. */
-export class PeakEwmaEstimate {
+export class PeakEwmaEstimate implements BenchState {
   #estimate: number;
   #stamp: number;
+  /** The endpoint's typical best latency, for the slow-endpoint bench. */
+  readonly floor = new LatencyFloor();
+  probedAt = Number.NEGATIVE_INFINITY;
   constructor(
     defaultRttMs: number,
     now: number,
@@ -27,6 +31,10 @@ export class PeakEwmaEstimate {
     this.#stamp = now;
   }
 
+  get inFlight(): number {
+    return this.counter.inFlight;
+  }
+
   /** The estimate at `now`, decayed since the last observation (it is not written back). */
   rttAt(now: number): number {
     const elapsed = now - this.#stamp;
@@ -36,6 +44,13 @@ export class PeakEwmaEstimate {
   /** Cost as Finagle/Linkerd define it: latency estimate × (in-flight + 1). */
   costAt(now: number): number {
     return this.rttAt(now) * (this.counter.inFlight + 1);
+  }
+
+  /** A latency known only to be at least `rttMs`: raises the peak and the floor, never lowers them. */
+  observeAtLeast(rttMs: number, now: number): void {
+    if (rttMs > this.rttAt(now)) this.observe(rttMs, now);
+    const floor = this.floor.value;
+    if (floor === undefined || rttMs > floor) this.floor.observe(rttMs);
   }
 
   observe(rttMs: number, now: number): void {
@@ -57,16 +72,23 @@ export class PeakEwmaEstimate {
  * endpoint failed or was overloaded counts as at least `failurePenaltyMs`, otherwise a replica
  * that fails or sheds fast would look fastest; an overloaded one is steered away from, never
  * ejected.
+ *
+ * On its own that formula keeps sending a consistently slow replica a share of the attempts
+ * under concurrency (see SlowBench): such a replica is benched and takes only budgeted probes.
  */
 export const peakEwma: PolicyFactory = ({ clock, random, options, inFlight }): Policy => {
-  const { defaultRttMs, decayMs, failurePenaltyMs } = options;
+  const { defaultRttMs, decayMs, failurePenaltyMs, slowFactor, slowMarginMs, probeIntervalMs } = options;
+  const bench = { slowFactor, slowMarginMs, probeIntervalMs };
   const states = new EndpointStates(
     (endpoint) => new PeakEwmaEstimate(defaultRttMs, clock.now(), decayMs, inFlight.counter(endpoint)),
   );
   return {
     name: 'peak-ewma',
-    picker: (endpoints) =>
-      new PeakEwmaPicker(endpoints, states.snapshot(endpoints), clock, random, failurePenaltyMs, inFlight),
+    picker: (endpoints) => {
+      const snapshot = states.snapshot(endpoints);
+      const slow = slowFactor > 0 ? new SlowBench(snapshot, bench) : undefined;
+      return new PeakEwmaPicker(endpoints, snapshot, clock, random, failurePenaltyMs, inFlight, slow);
+    },
   };
 };
 
@@ -74,6 +96,9 @@ class PeakEwmaPicker implements Picker {
   #now = 0;
   // Built once: a closure per pick costs more than the pick itself.
   readonly #cost = (index: number): number => this.states[index]!.costAt(this.#now);
+  readonly #benched = (index: number): boolean => this.bench!.isBenched(index);
+  #exclude: ReadonlySet<string> = new Set();
+  readonly #allowed = (index: number): boolean => !this.#exclude.has(this.endpoints[index]!.id);
   constructor(
     readonly endpoints: readonly Endpoint[],
     private readonly states: readonly PeakEwmaEstimate[],
@@ -81,11 +106,21 @@ class PeakEwmaPicker implements Picker {
     private readonly random: Random,
     readonly failurePenaltyMs: number,
     readonly counts: InFlightCounts,
+    /** Slow endpoints out of ordinary picks; undefined when `slowFactor` is 0. */
+    readonly bench: SlowBench | undefined,
   ) {}
 
   pick(request: PickRequest): Pick {
     this.#now = this.clock.now();
-    const index = twoChoices(this.endpoints, this.random, request.exclude, this.#cost);
+    const bench = this.bench;
+    let index: number;
+    if (bench === undefined || this.endpoints.length === 1) {
+      index = twoChoices(this.endpoints, this.random, request.exclude, this.#cost);
+    } else {
+      this.#exclude = request.exclude;
+      const probe = bench.beforePick(this.#now, this.#allowed);
+      index = probe >= 0 ? probe : twoChoices(this.endpoints, this.random, request.exclude, this.#cost, this.#benched);
+    }
     const state = this.states[index]!;
     this.counts.add(state.counter, 1);
     return new PeakEwmaPick(this.endpoints[index]!, state, this);
@@ -104,11 +139,19 @@ class PeakEwmaPick implements Pick {
     if (!this.#open) return;
     this.#open = false;
     this.picker.counts.add(this.state.counter, -1);
-    // A cancelled attempt (a hedge that lost, a caller that gave up) says nothing about the endpoint.
     const signal = result.signal ?? classify(result.code);
-    if (signal === 'cancelled') return;
+    if (signal === 'cancelled') {
+      // A cancelled attempt (a hedge that lost, a caller that gave up) did not fail, but it had
+      // not answered either: its latency is at least what it ran. Under hedging that is all a
+      // slow replica ever reports, so it counts where it raises the estimate, and nowhere else.
+      this.state.observeAtLeast(result.latencyMs, this.picker.clock.now());
+      return;
+    }
     const penalty =
       signal === 'endpoint-failing' || signal === 'endpoint-overloaded' ? this.picker.failurePenaltyMs : 0;
     this.state.observe(Math.max(result.latencyMs, penalty), this.picker.clock.now());
+    // The floor measures how fast the endpoint answers; failures and refusals are the detector's
+    // and the penalty's business (a shedding replica must never be benched for shedding).
+    if (penalty === 0) this.state.floor.observe(result.latencyMs);
   }
 }

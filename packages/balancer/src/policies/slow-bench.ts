@@ -1,0 +1,118 @@
+/**
+ * An endpoint's typical best latency: it drops to a new low at once and rises by a small share
+ * of each higher observation. A consistently slow replica never answers fast, so its floor sits
+ * at its added latency; a fast replica's stray slow answer (a GC pause) or a stall the client
+ * shares with every endpoint barely moves it, where a peak estimate would hold it for seconds.
+ */
+export class LatencyFloor {
+  #value = Number.NaN;
+
+  /** Undefined until the first observation: an endpoint never measured is never benched. */
+  get value(): number | undefined {
+    return Number.isNaN(this.#value) ? undefined : this.#value;
+  }
+
+  observe(latencyMs: number): void {
+    if (Number.isNaN(this.#value) || latencyMs < this.#value) this.#value = latencyMs;
+    else this.#value += (latencyMs - this.#value) * FLOOR_RISE;
+  }
+}
+
+/**
+ * How far one higher observation lifts the floor: about 30 slow answers in a row take it most of
+ * the way to a new level, a single stray one moves it 2 % of the difference.
+ */
+const FLOOR_RISE = 0.02;
+
+export interface SlowBenchOptions {
+  /** An endpoint is slow when its floor exceeds the median floor × this … */
+  readonly slowFactor: number;
+  /** … and the median floor + this many milliseconds. */
+  readonly slowMarginMs: number;
+  /** A benched endpoint takes one probe per this interval, and only when idle. */
+  readonly probeIntervalMs: number;
+}
+
+/** What the bench needs of one endpoint's state. */
+export interface BenchState {
+  readonly floor: LatencyFloor;
+  readonly inFlight: number;
+  /** When the endpoint last took a probe (outlives pickers, so a rebuild does not reset the budget). */
+  probedAt: number;
+}
+
+/**
+ * Keeps consistently slow endpoints out of a picker's choices ("The Tail at Scale": one slow
+ * replica sets the p99 once it takes ≥ 1 % of attempts). Peak-EWMA's cost, latency × (in-flight
+ * + 1), lets an endpoint k× slower than the rest hold about 1/k as many attempts in flight as a
+ * fast one, so under concurrency it keeps taking a share of the attempts that set the tail; and
+ * its idle estimate decays toward 0, which sends it more. Benched endpoints are picked only as
+ * probes — at most one in flight and one per `probeIntervalMs` each — and a probe that answers
+ * fast brings its floor down at once, which un-benches it at the next refresh.
+ *
+ * The reference is the lower median floor of the measured endpoints, so at most half of them can
+ * be benched, and a fast minority (a same-host replica) never benches the rest. Refreshed every
+ * `n` picks: O(n log n) per refresh, amortised O(log n) per pick.
+ */
+export class SlowBench {
+  readonly #benched: boolean[];
+  #list: number[] = [];
+  #picksSinceRefresh = 0;
+  #cursor = 0;
+
+  constructor(
+    private readonly states: readonly BenchState[],
+    private readonly options: SlowBenchOptions,
+  ) {
+    this.#benched = states.map(() => false);
+    this.refresh();
+  }
+
+  /** Whether endpoint `index` is out of ordinary picks now. */
+  isBenched(index: number): boolean {
+    return this.#benched[index]!;
+  }
+
+  /** Indices of the benched endpoints (for introspection and tests). */
+  get benched(): readonly number[] {
+    return this.#list;
+  }
+
+  /**
+   * Called once per pick: refreshes when due, then returns a benched endpoint whose probe is due
+   * (idle, its interval passed, allowed by `allowed`), or -1. The caller sends the pick there.
+   */
+  beforePick(now: number, allowed: (index: number) => boolean): number {
+    if (++this.#picksSinceRefresh >= this.states.length) this.refresh();
+    const list = this.#list;
+    if (list.length === 0) return -1;
+    // One candidate per pick, in turn: O(1), and every benched endpoint gets its probes.
+    const index = list[this.#cursor++ % list.length]!;
+    const state = this.states[index]!;
+    if (state.inFlight > 0 || now - state.probedAt < this.options.probeIntervalMs || !allowed(index)) return -1;
+    state.probedAt = now;
+    return index;
+  }
+
+  refresh(): void {
+    this.#picksSinceRefresh = 0;
+    const floors: number[] = [];
+    for (const state of this.states) {
+      const value = state.floor.value;
+      if (value !== undefined) floors.push(value);
+    }
+    const list: number[] = [];
+    if (floors.length >= 2) {
+      floors.sort((a, b) => a - b);
+      const median = floors[(floors.length - 1) >> 1]!;
+      const limit = Math.max(median * this.options.slowFactor, median + this.options.slowMarginMs);
+      this.states.forEach((state, index) => {
+        const value = state.floor.value;
+        if (value !== undefined && value > limit) list.push(index);
+      });
+    }
+    this.#benched.fill(false);
+    for (const index of list) this.#benched[index] = true;
+    this.#list = list;
+  }
+}
