@@ -168,6 +168,7 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
         reason: `${this.#service}: the balancer picked unknown endpoint "${pick.endpoint.id}"`,
       };
     }
+    if (context) context.eligibleEndpoints = state.picker.endpoints.length;
     const movable = context?.movable ? call : undefined;
     this.table.acquire(entry, movable);
     const record = context?.begin(entry.endpoint.id);

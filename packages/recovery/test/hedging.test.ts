@@ -56,7 +56,8 @@ describe('hedging (real servers, one slow replica of 3)', () => {
     const servers = await replicas(200);
     const channel = channelOver(servers);
     const plain = createClientFactory().create(EchoServiceDefinition, channel);
-    const hedging = createHedging({ delayMs: 30 });
+    // A third of the calls are slow here: the share budget must allow hedging that many.
+    const hedging = createHedging({ delayMs: 30, maxShare: 0.5 });
     // Sits below hedging and watches every attempt: by the time the hedged call returns, the losers
     // must have ended as cancelled, none still running on the slow replica.
     const attempts: { settled: boolean; cancelled: boolean }[] = [];
@@ -100,7 +101,8 @@ describe('hedging (real servers, one slow replica of 3)', () => {
     // Round-robin with concurrent callers hands the slow replica a backup every third pick unless
     // the channel knows which replica the call's first attempt is on (the call's shared context).
     const servers = await replicas(3_000);
-    const hedging = createHedging({ delayMs: 20 });
+    // Every call may be hedged here: on a busy machine the fast ones can pass 20 ms too.
+    const hedging = createHedging({ delayMs: 20, maxShare: 1 });
     const client = hedgedClient(hedging, channelOver(servers));
     const durations = await Promise.all(
       Array.from({ length: 24 }, async () => {
@@ -137,6 +139,37 @@ describe('hedging (real servers, one slow replica of 3)', () => {
     expect(hedging.stats().hedges).toBe(0);
     expect(servers.reduce((sum, s) => sum + s.counters.echo, 0)).toBe(3);
   });
+});
+
+describe("aggressive hedging and the server's rapid-reset limit", () => {
+  it("delayMs 1 at concurrency 64 with no share cap fails no call: losers stay within each endpoint's cancellation rate", async () => {
+    const servers: EchoServer[] = [];
+    for (const name of ['a', 'b']) {
+      const s = await startEchoServer({ replica: name, behaviour: { delayMs: 2 } });
+      cleanups.push(() => s.kill());
+      servers.push(s);
+    }
+    const channel = createBalancedChannel({ service: 'echo', source: servers.map((s) => s.address) });
+    cleanups.push(() => channel.close());
+    // Only the cancellation rate stands between these backups and nghttp2's limit (1 000, then 33/s).
+    // Without it (maxCancelsPerSecond: 1e9) this run failed 45 calls "Stream refused by server".
+    const hedging = createHedging({ delayMs: 1, maxShare: 1, burst: 10_000 });
+    const client = hedgedClient(hedging, channel);
+    const failures: unknown[] = [];
+    // Enough calls that, every one hedged, the losers' resets pass nghttp2's burst of 1 000 on
+    // each connection, however busy the machine; a time bound keeps the test finite.
+    let calls = 0;
+    const end = performance.now() + 25_000;
+    await Promise.all(
+      Array.from({ length: 64 }, async () => {
+        while (calls < 3_000 && performance.now() < end) {
+          calls++;
+          await client.echo({ message: 'x' }).catch((e: unknown) => failures.push(e));
+        }
+      }),
+    );
+    expect(failures).toEqual([]);
+  }, 40_000);
 });
 
 describe('hedging delay', () => {

@@ -1,0 +1,188 @@
+import { CALL_CONTEXT, CallContext, callContextOf, ManualClock } from '@ballast/core';
+import { AbortError } from 'abort-controller-x';
+import { Status, type CallOptions, type ClientMiddleware, type ClientMiddlewareCall } from 'nice-grpc-common';
+import { describe, expect, it } from 'vitest';
+import { createHedging, type HedgingOptions, type Timers } from './hedging.js';
+
+// Hedging over a fake host (as in call-attempts.test.ts) with a fake clock whose timers fire only
+// when the test moves it: no network, no real time.
+
+class FakeTime implements Timers {
+  readonly clock = new ManualClock(0);
+  #timers: { at: number; callback: () => void }[] = [];
+  setTimeout(callback: () => void, ms: number): unknown {
+    const timer = { at: this.clock.now() + ms, callback };
+    this.#timers.push(timer);
+    return timer;
+  }
+  clearTimeout(handle: unknown): void {
+    this.#timers = this.#timers.filter((t) => t !== handle);
+  }
+  /** Moves time on by `ms`, firing the timers due on the way, then lets promises settle. */
+  async advance(ms: number): Promise<void> {
+    const end = this.clock.now() + ms;
+    for (;;) {
+      const due = this.#timers.filter((t) => t.at <= end).sort((a, b) => a.at - b.at)[0];
+      if (!due) break;
+      this.#timers = this.#timers.filter((t) => t !== due);
+      this.clock.set(Math.max(this.clock.now(), due.at));
+      due.callback();
+      await settle();
+    }
+    this.clock.set(end);
+    await settle();
+  }
+}
+
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+interface Attempt {
+  readonly endpoint: string;
+  readonly method: string;
+  aborted: boolean;
+  answer(): void;
+}
+
+/**
+ * A host that picks, like the balanced channel, the first endpoint the call does not avoid,
+ * records the attempt in the context and says how many endpoints were eligible; each attempt
+ * waits until the test answers it or it is aborted.
+ */
+function fakeHost(endpoints: readonly string[]) {
+  const attempts: Attempt[] = [];
+  const host = { layer: undefined as unknown as ClientMiddleware, attempts, order: endpoints };
+  host.layer = (call, options) => {
+    const context = callContextOf(options)!;
+    const avoid = context.avoid();
+    const endpoint = host.order.find((e) => !avoid.has(e)) ?? host.order[0]!;
+    const record = context.begin(endpoint);
+    context.eligibleEndpoints = endpoints.length;
+    let answer!: () => void;
+    const attempt: Attempt = { endpoint, method: call.method.path, aborted: false, answer: () => answer() };
+    attempts.push(attempt);
+    return (async function* run() {
+      yield* [];
+      await new Promise<void>((resolve, reject) => {
+        answer = resolve;
+        options.signal?.addEventListener('abort', () => {
+          attempt.aborted = true;
+          Object.assign(record, { code: Status.CANCELLED, signal: 'cancelled' });
+          reject(new AbortError());
+        });
+      });
+      Object.assign(record, { code: Status.OK, signal: 'ok' });
+      return `served by ${endpoint}`;
+    })() as never;
+  };
+  return host;
+}
+
+function method(path: string) {
+  return { path, requestStream: false, responseStream: false, options: { idempotencyLevel: 'IDEMPOTENT' } } as const;
+}
+
+function setup(endpoints: readonly string[], options: HedgingOptions = {}) {
+  const time = new FakeTime();
+  const host = fakeHost(endpoints);
+  const hedging = createHedging({ clock: time.clock, timers: time, ...options });
+  const start = (path = '/test.Service/Get') => {
+    const call = {
+      method: method(path),
+      requestStream: false,
+      request: 'req',
+      responseStream: false,
+      next: (request: unknown, options: CallOptions) => host.layer({ ...call, request } as never, options),
+    } as unknown as ClientMiddlewareCall<unknown, unknown>;
+    const context = new CallContext(path);
+    const iterator = hedging.middleware(call, { [CALL_CONTEXT]: context } as CallOptions)[Symbol.asyncIterator]();
+    const result = iterator.next().then((r) => r.value as string);
+    result.catch(() => {});
+    return { context, result };
+  };
+  return { time, host, hedging, start };
+}
+
+describe('hedging delay per method', () => {
+  it("each method's backup waits for that method's own observed percentile", async () => {
+    const { time, host, hedging, start } = setup(['a', 'b'], { percentile: 0.5 });
+    for (let i = 0; i < 40; i++) {
+      const fast = i % 2 === 0;
+      const { result } = start(fast ? '/test.Service/Get' : '/test.Service/Scan');
+      await settle();
+      await time.advance(fast ? 4 : 40);
+      host.attempts.at(-1)!.answer();
+      await result;
+    }
+    expect(hedging.delayFor('/test.Service/Get')).toBe(4);
+    expect(hedging.delayFor('/test.Service/Scan')).toBe(40);
+    expect(hedging.delayFor('/test.Service/Other')).toBe(50);
+  });
+});
+
+describe('hedging budget and limits', () => {
+  /** `calls` calls one after another whose primary never answers; the backup answers at once. */
+  async function slowPrimaries(h: ReturnType<typeof setup>, calls: number, gapMs = 0) {
+    for (let i = 0; i < calls; i++) {
+      const before = h.host.attempts.length;
+      const { result } = h.start();
+      await settle();
+      await h.time.advance(10);
+      const backup = h.host.attempts[before + 1];
+      if (backup) backup.answer();
+      else h.host.attempts[before]!.answer();
+      await result;
+      await h.time.advance(gapMs);
+    }
+  }
+
+  it('caps backups as a share of calls (default 5 %, plus a small burst)', async () => {
+    const h = setup(['a', 'b'], { delayMs: 5 });
+    await slowPrimaries(h, 400);
+    const { hedges, skipped } = h.hedging.stats();
+    expect(hedges).toBeLessThanOrEqual(0.05 * 400 + 10);
+    expect(hedges).toBeGreaterThanOrEqual(0.05 * 400);
+    expect(hedges + skipped).toBe(400);
+  });
+
+  it('sends no backup when the endpoint working on the call is the only eligible one', async () => {
+    const h = setup(['only'], { delayMs: 5 });
+    await slowPrimaries(h, 3);
+    expect(h.hedging.stats()).toMatchObject({ hedges: 0, skipped: 3 });
+    expect(h.host.attempts).toHaveLength(3);
+  });
+
+  it('cancels losers on an endpoint only at its cancellation rate; past it, neither hedges nor cancels there', async () => {
+    const h = setup(['slow', 'fast'], { delayMs: 5, maxShare: 1, maxCancelsPerSecond: 10, cancelBurst: 20 });
+    // 200 calls in 2 s of fake time, each primary on "slow" losing to a backup on "fast".
+    await slowPrimaries(h, 200);
+    const cancelled = h.host.attempts.filter((a) => a.endpoint === 'slow' && a.aborted).length;
+    const elapsedS = h.time.clock.now() / 1_000;
+    expect(cancelled).toBeLessThanOrEqual(20 + 10 * elapsedS + 1);
+    expect(cancelled).toBeGreaterThanOrEqual(20);
+    // Backups were sent only while the primary's endpoint could take the cancel.
+    expect(h.hedging.stats().hedges).toBe(cancelled);
+  });
+
+  it('a loser whose endpoint has no cancellation left is left to finish, its answer dropped', async () => {
+    const h = setup(['slow', 'fast'], { delayMs: 5, maxShare: 1, maxCancelsPerSecond: 0, cancelBurst: 1 });
+    // Call 1: the backup on "fast" wins, the primary on "slow" is cancelled (the one token).
+    await slowPrimaries(h, 1);
+    expect(h.host.attempts[0]!.aborted).toBe(true);
+    // Call 2: "slow" has no cancellation left, so no backup; the primary answers itself.
+    await slowPrimaries(h, 1);
+    expect(h.hedging.stats().skipped).toBe(1);
+    // Call 3: the primary goes to "fast" this time.
+    h.host.order = ['fast', 'slow'];
+    const { result } = h.start();
+    await settle();
+    await h.time.advance(10);
+    // Backup went to "slow"; the primary on "fast" wins, and the loser on "slow" is left running.
+    expect(h.host.attempts.map((a) => a.endpoint)).toEqual(['slow', 'fast', 'slow', 'fast', 'slow']);
+    expect(h.hedging.stats().hedges).toBe(2);
+    h.host.attempts[3]!.answer();
+    await expect(result).resolves.toBe('served by fast');
+    expect(h.host.attempts[4]!.aborted).toBe(false);
+    expect(h.hedging.stats().lossesLeftRunning).toBe(1);
+    h.host.attempts[4]!.answer();
+  });
+});
