@@ -7,7 +7,9 @@
  * - `ok`: the endpoint answered with OK.
  * - `endpoint-failing`: the endpoint or the path to it failed — connection refused or reset,
  *   transport UNAVAILABLE, INTERNAL/UNKNOWN from the server, an attempt that ran past its
- *   deadline, a failed health check. Ejection, breakers and the latency penalty count these.
+ *   deadline, a failed health check. A server's rapid-reset GOAWAY is one of these: the calls on
+ *   that connection end INTERNAL ("Received RST_STREAM with code 2") or UNAVAILABLE ("Stream
+ *   refused by server"), and either is retried on another connection or endpoint. Ejection, breakers and the latency penalty count these.
  * - `endpoint-overloaded`: RESOURCE_EXHAUSTED (shedding, a concurrency cap, usually with a
  *   pushback). Go elsewhere, after the pushback; never eject, never trip a breaker.
  * - `request-problem`: INVALID_ARGUMENT, NOT_FOUND, PERMISSION_DENIED… The endpoint worked; the
