@@ -46,10 +46,10 @@ export function timelineSpec(title: string, points: readonly BenchRecord[]): Top
   };
 }
 
-/** p99 per policy with its min–max over runs, and a rule at 1.3× the all-healthy p99 (the target). */
+/** p99 per policy with its min–max over runs, and a rule at 1.2× the all-healthy p99 (the target). */
 export function policySpec(title: string, records: readonly BenchRecord[]): TopLevelSpec {
   const healthy = records.find((r) => r.policy === 'healthy');
-  const limit = typeof healthy?.p99_ms === 'number' ? healthy.p99_ms * 1.3 : undefined;
+  const limit = typeof healthy?.p99_ms === 'number' ? healthy.p99_ms * 1.2 : undefined;
   const order = records.map((r) => String(r.policy));
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
@@ -77,7 +77,7 @@ export function policySpec(title: string, records: readonly BenchRecord[]): TopL
         ? []
         : [
             {
-              data: { values: [{ limit, label: '1.3× healthy p99 (target)' }] },
+              data: { values: [{ limit, label: '1.2× healthy p99 (target)' }] },
               mark: { type: 'rule' as const, strokeDash: [4, 3], color: 'firebrick' },
               encoding: { y: { field: 'limit', type: 'quantitative' as const } },
             },

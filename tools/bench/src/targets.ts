@@ -24,6 +24,9 @@ interface Target {
 const num = (r: BenchRecord | undefined, key: string) =>
   typeof r?.[key] === 'number' ? (r[key] as number) : undefined;
 
+/** The slow-replica record of `policy` where the client has no spare CPU (the targets' case). */
+const slowReplica = (policy: string) => (r: BenchRecord) => r.policy === policy && r.cpu !== 'spare';
+
 const TARGETS: Target[] = [
   {
     target: 'overhead ≥ 0.90× plain nice-grpc (calls/s, concurrency 64)',
@@ -73,14 +76,56 @@ const TARGETS: Target[] = [
     },
   },
   {
-    target: 'slow replica: peak-ewma p99 ≤ 1.3× all-healthy p99',
+    target: 'slow replica: peak-ewma p99 ≤ 1.2× all-healthy p99',
     scenario: 'slow-replica',
     check(find) {
-      const ratio = num(
-        find('slow-replica', (r) => r.policy === 'peak-ewma'),
-        'ratio',
+      const ratio = num(find('slow-replica', slowReplica('peak-ewma')), 'ratio');
+      return ratio === undefined ? undefined : { measured: `${ratio}×`, met: ratio <= 1.2 };
+    },
+  },
+  {
+    target: 'slow replica p99.9: peak-ewma p99.9 ≤ 2× all-healthy p99.9',
+    scenario: 'slow-replica',
+    check(find) {
+      const ratio = num(find('slow-replica', slowReplica('peak-ewma')), 'p999_ratio');
+      return ratio === undefined ? undefined : { measured: `${ratio}×`, met: ratio <= 2 };
+    },
+  },
+  {
+    target: 'slow replica share: peak-ewma sends it ≤ 0.1 % of attempts',
+    scenario: 'slow-replica',
+    check(find) {
+      const share = num(find('slow-replica', slowReplica('peak-ewma')), 'slow_share');
+      return share === undefined ? undefined : { measured: `${(share * 100).toFixed(2)} %`, met: share <= 0.001 };
+    },
+  },
+  {
+    target: 'slow replica + hedging: p99 ≤ 1.1× all-healthy, ≤ 1.05 attempts per call, p99 ≤ peak-ewma alone',
+    scenario: 'slow-replica',
+    check(find) {
+      const hedged = find('slow-replica', slowReplica('peak-ewma+hedging'));
+      const alone = num(find('slow-replica', slowReplica('peak-ewma')), 'p99_ms');
+      const ratio = num(hedged, 'ratio');
+      const amplification = num(hedged, 'amplification');
+      const p99 = num(hedged, 'p99_ms');
+      if (ratio === undefined || amplification === undefined || p99 === undefined || alone === undefined) {
+        return undefined;
+      }
+      return {
+        measured: `${ratio}×, ${amplification} attempts per call, p99 ${p99} ms vs ${alone} ms`,
+        met: ratio <= 1.1 && amplification <= 1.05 && p99 <= alone,
+      };
+    },
+  },
+  {
+    target: 'hedging delayMs 1 at concurrency 64: 0 failed calls',
+    scenario: 'slow-replica',
+    check(find) {
+      const failed = num(
+        find('slow-replica', (r) => r.policy === 'peak-ewma+hedging-1ms'),
+        'failed_calls',
       );
-      return ratio === undefined ? undefined : { measured: `${ratio}×`, met: ratio <= 1.3 };
+      return failed === undefined ? undefined : { measured: `${failed} failed`, met: failed === 0 };
     },
   },
   ...(['crash', 'drain'] as const).map((scenario): Target => ({

@@ -18,7 +18,10 @@ const report: BenchReport = {
       params: { runs: 3 },
       results: [
         { policy: 'healthy', p99_ms: 10, p99_ms_min: 9, p99_ms_max: 11, ratio: 1 },
-        { policy: 'peak-ewma', p99_ms: 12, p99_ms_min: 11, p99_ms_max: 15, ratio: 1.2 },
+        { policy: 'peak-ewma', cpu: 'saturated', p99_ms: 12, ratio: 1.2, p999_ratio: 2.5, slow_share: 0.0004 },
+        { policy: 'peak-ewma', cpu: 'spare', p99_ms: 9, ratio: 0.9, p999_ratio: 1, slow_share: 0.01 },
+        { policy: 'peak-ewma+hedging', cpu: 'saturated', p99_ms: 13, ratio: 1.05, amplification: 1.04 },
+        { policy: 'peak-ewma+hedging-1ms', cpu: 'saturated', failed_calls: 0 },
       ],
       anchors: ['Linkerd "Beyond Round Robin"'],
     },
@@ -57,6 +60,12 @@ describe('report', () => {
   it('judges each target from the records, and says which did not run', () => {
     const checks = new Map(checkTargets(report).map((c) => [c.target.split(':')[0], c]));
     expect(checks.get('slow replica')).toMatchObject({ measured: '1.2×', met: true });
+    // The saturated-CPU record is judged, not the spare-CPU one.
+    expect(checks.get('slow replica p99.9')).toMatchObject({ measured: '2.5×', met: false });
+    expect(checks.get('slow replica share')).toMatchObject({ measured: '0.04 %', met: true });
+    // Hedged p99 above peak-ewma alone: not met, though within 1.1× at 1.04 attempts per call.
+    expect(checks.get('slow replica + hedging')).toMatchObject({ met: false });
+    expect(checks.get('hedging delayMs 1 at concurrency 64')).toMatchObject({ measured: '0 failed', met: true });
     expect(checks.get('crash')).toMatchObject({ measured: '2 failed', met: false });
     expect(checks.get('drain')).toMatchObject({ measured: 'not run', met: null });
     // Every step counts, not only the first record.
