@@ -92,7 +92,10 @@ async function hedgingRun(variant: HedgingVariant, fleet: readonly EchoReplica[]
     const middleware: ClientMiddleware | undefined =
       variant === 'off'
         ? undefined
-        : createHedging({ delayMs: variant === 'fixed-30ms' ? 30 : 'adaptive', logger: silent }).middleware;
+        : // A third of the calls are slow here, far past the default 5 % share: this variant shows
+          // what a backup does for a slow call, so the share allows one for every call.
+          createHedging({ delayMs: variant === 'fixed-30ms' ? 30 : 'adaptive', maxShare: 1, logger: silent })
+            .middleware;
     const client = (middleware ? factory.use(middleware) : factory).create(EchoServiceDefinition, channel);
     const latencies: number[] = [];
     await pool(
