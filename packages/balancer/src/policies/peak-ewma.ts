@@ -50,7 +50,7 @@ export class PeakEwmaEstimate implements BenchState {
   observeAtLeast(rttMs: number, now: number): void {
     if (rttMs > this.rttAt(now)) this.observe(rttMs, now);
     const floor = this.floor.value;
-    if (floor === undefined || rttMs > floor) this.floor.observe(rttMs);
+    if (floor === undefined || rttMs > floor) this.floor.observe(rttMs, now);
   }
 
   observe(rttMs: number, now: number): void {
@@ -152,6 +152,6 @@ class PeakEwmaPick implements Pick {
     this.state.observe(Math.max(result.latencyMs, penalty), this.picker.clock.now());
     // The floor measures how fast the endpoint answers; failures and refusals are the detector's
     // and the penalty's business (a shedding replica must never be benched for shedding).
-    if (penalty === 0) this.state.floor.observe(result.latencyMs);
+    if (penalty === 0) this.state.floor.observe(result.latencyMs, this.picker.clock.now());
   }
 }

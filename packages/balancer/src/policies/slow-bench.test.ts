@@ -105,7 +105,7 @@ describe('slow-endpoint bench (peak-ewma)', () => {
 
 function state(floor: number | undefined, inFlight = 0): BenchState {
   const latencyFloor = new LatencyFloor();
-  if (floor !== undefined) latencyFloor.observe(floor);
+  if (floor !== undefined) latencyFloor.observe(floor, 0);
   return { floor: latencyFloor, inFlight, probedAt: Number.NEGATIVE_INFINITY };
 }
 
@@ -121,14 +121,17 @@ describe('SlowBench', () => {
     expect(new SlowBench([state(0.2), state(20), state(21)], options).benched).toEqual([]);
   });
 
-  it('a stray slow answer from a fast replica barely moves its floor; a new low drops it at once', () => {
+  it('stray slow answers from a fast replica barely move its floor; steady ones lift it; a new low drops it at once', () => {
     const floor = new LatencyFloor();
-    floor.observe(2);
-    floor.observe(300);
-    expect(floor.value).toBeLessThan(10);
-    for (let i = 0; i < 100; i++) floor.observe(50);
+    let now = 0;
+    floor.observe(2, now);
+    // A server's GC pause: a hundred answers late by 300 ms, all arriving within a millisecond.
+    for (let i = 0; i < 100; i++) floor.observe(300, (now += 0.01));
+    expect(floor.value).toBeLessThan(3);
+    // Slow for six seconds (two time constants), at a thousand answers a second.
+    for (let i = 0; i < 6_000; i++) floor.observe(50, (now += 1));
     expect(floor.value).toBeGreaterThan(40);
-    floor.observe(2);
+    floor.observe(2, now + 1);
     expect(floor.value).toBe(2);
   });
 

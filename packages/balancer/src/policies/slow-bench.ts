@@ -1,28 +1,33 @@
 /**
- * An endpoint's typical best latency: it drops to a new low at once and rises by a small share
- * of each higher observation. A consistently slow replica never answers fast, so its floor sits
- * at its added latency; a fast replica's stray slow answer (a GC pause) or a stall the client
- * shares with every endpoint barely moves it, where a peak estimate would hold it for seconds.
+ * An endpoint's typical best latency: it drops to a new low at once and rises toward higher
+ * answers with a time constant of `FLOOR_RISE_MS`, so it tracks about the fastest answer of the
+ * last few seconds. A consistently slow replica never answers fast, so its floor sits at its
+ * added latency; a fast replica's stray slow answer, a burst of them after a server's GC pause, or
+ * a stall the client shares with every endpoint barely moves it (they arrive close together in
+ * time), where a peak estimate holds them for seconds. Time is passed in: pure and exact in tests.
  */
 export class LatencyFloor {
   #value = Number.NaN;
+  #stamp = 0;
 
   /** Undefined until the first observation: an endpoint never measured is never benched. */
   get value(): number | undefined {
     return Number.isNaN(this.#value) ? undefined : this.#value;
   }
 
-  observe(latencyMs: number): void {
+  observe(latencyMs: number, now: number): void {
     if (Number.isNaN(this.#value) || latencyMs < this.#value) this.#value = latencyMs;
-    else this.#value += (latencyMs - this.#value) * FLOOR_RISE;
+    else this.#value += (latencyMs - this.#value) * (1 - Math.exp(-Math.max(0, now - this.#stamp) / FLOOR_RISE_MS));
+    this.#stamp = Math.max(this.#stamp, now);
   }
 }
 
 /**
- * How far one higher observation lifts the floor: about 30 slow answers in a row take it most of
- * the way to a new level, a single stray one moves it 2 % of the difference.
+ * How fast the floor follows answers above it: after one time constant of nothing but slow
+ * answers it has come 63 % of the way. Long enough that the fast replicas' floors stay near their
+ * fastest answers when the client is busy and every latency carries its queueing.
  */
-const FLOOR_RISE = 0.02;
+const FLOOR_RISE_MS = 3_000;
 
 export interface SlowBenchOptions {
   /** An endpoint is slow when its floor exceeds the median floor × this … */
