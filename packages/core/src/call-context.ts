@@ -38,8 +38,8 @@ export class CallContext {
   movable = false;
   /**
    * How many endpoints the balancer could choose from at the latest pick (undefined: no balanced
-   * channel below). Hedging sends no backup when none is left beside those already working on
-   * the call: a backup on the same replica only doubles its load.
+   * channel below). Hedging sends no backup when none is left beside those the call avoids (in
+   * flight on it, or failed): a backup on the same replica only doubles its load.
    */
   eligibleEndpoints: number | undefined = undefined;
   /** The server's `grpc-retry-pushback-ms` on the latest failed attempt (negative: do not retry). */
@@ -87,13 +87,6 @@ export class CallContext {
       if (signal === undefined || moved || (failed && this.avoidFailed)) ids.add(attempt.endpointId);
     }
     return ids;
-  }
-
-  /** Distinct endpoints with an attempt of this call in flight. */
-  endpointsInFlight(): number {
-    const ids = new Set<string>();
-    for (const attempt of this.attempts) if (attempt.code === undefined) ids.add(attempt.endpointId);
-    return ids.size;
   }
 
   /** Attempts still in flight. */

@@ -181,8 +181,9 @@ export function createHedging(options: HedgingOptions = {}): Hedging {
           timer = timers.setTimeout(() => {
             timer = undefined;
             if (done) return;
+            // The backup would land where the call already is (or already failed): no gain, double load.
             const eligible = context.eligibleEndpoints;
-            if (eligible !== undefined && eligible <= context.endpointsInFlight()) {
+            if (eligible !== undefined && eligible <= context.avoid().size) {
               return skip('no other endpoint to send it to');
             }
             // The primary's endpoint takes the cancel when the backup wins: do not hedge into a spent rate.
