@@ -102,7 +102,7 @@ describe('hedging (real servers, one slow replica of 3)', () => {
     // the channel knows which replica the call's first attempt is on (the call's shared context).
     const servers = await replicas(3_000);
     // Every call may be hedged here: on a busy machine the fast ones can pass 20 ms too.
-    const hedging = createHedging({ delayMs: 20, maxShare: 1 });
+    const hedging = createHedging({ delayMs: 20, maxShare: 1, burst: 100 });
     const client = hedgedClient(hedging, channelOver(servers));
     const durations = await Promise.all(
       Array.from({ length: 24 }, async () => {
