@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { register, type Registration } from '@ballast/config';
 import { createLogger, type Logger } from '@ballast/core';
-import { createServerHealth, serveMetrics, type MetricsServer, type ServerHealth } from '@ballast/detector';
+import {
+  createServerHealth,
+  metricsRegistry,
+  serveMetrics,
+  type MetricsServer,
+  type ServerHealth,
+} from '@ballast/detector';
 import { createLoadShedder, deadlineInterceptor, deadlinePropagationServerMiddleware } from '@ballast/recovery';
 import { protoset as defaultProtoset } from '@ballast/stubs/protoset';
 import { createServer, type Server } from 'nice-grpc';
@@ -76,6 +82,8 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
     options.loadShedding === false
       ? undefined
       : createLoadShedder({
+          // ballast_shed_total and ballast_concurrency_limit on the registry /metrics serves.
+          registry: metricsRegistry,
           ...options.loadShedding,
           // Below ~20 concurrent calls a Node server is rarely queueing; and where several servers
           // share one event loop (the embedded demo, tests), each other's work reads as queueing.
