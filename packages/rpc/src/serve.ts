@@ -16,6 +16,7 @@ import { HealthDefinition } from 'nice-grpc-server-health';
 import { concurrencyCapMiddleware } from './concurrency-cap.js';
 import { handlerErrorsMiddleware } from './handler-errors.js';
 import { LoadMonitor, loadReportMiddleware } from './load-monitor.js';
+import { rapidResetGuard } from './rapid-reset-guard.js';
 import { reflectionServices } from './reflection.js';
 import { RpcOptionsError } from './errors.js';
 import { serveOptionsSchema, type ServeOptionsInput } from './serve-options.js';
@@ -64,11 +65,21 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
   // Outer → inner: errors, metrics, stream bound, hard cap, load report, adaptive shedding, deadline
   // context. The cap, the load report and the shedder count unary work only: a stream or a health
   // check is never refused or counted by them, so idle streams cannot starve calls or liveness.
+  const resetGuard = options.rapidReset ? rapidResetGuard({ limit: options.rapidReset, logger }) : undefined;
   let server = createServer({
     'grpc.max_receive_message_length': options.maxMessageBytes,
     'grpc.max_send_message_length': options.maxMessageBytes,
-    // grpc-js hides an incoming call's deadline from handlers; the interceptor re-exposes it.
-    interceptors: [deadlineInterceptor],
+    'grpc.max_concurrent_streams': options.http2MaxConcurrentStreams,
+    'grpc.keepalive_time_ms': options.keepaliveTimeMs,
+    'grpc.keepalive_timeout_ms': options.keepaliveTimeoutMs,
+    ...(options.maxConnectionAgeMs !== false && {
+      'grpc.max_connection_age_ms': options.maxConnectionAgeMs,
+      'grpc.max_connection_age_grace_ms': options.maxConnectionAgeGraceMs,
+    }),
+    ...(options.maxConnectionIdleMs !== false && { 'grpc.max_connection_idle_ms': options.maxConnectionIdleMs }),
+    // The rapid-reset guard goes first: only the first interceptor sees grpc-js's HTTP/2 stream.
+    // grpc-js hides an incoming call's deadline from handlers; the deadline interceptor re-exposes it.
+    interceptors: [...(resetGuard ? [resetGuard.interceptor] : []), deadlineInterceptor],
   } as Parameters<typeof createServer>[0])
     .use(handlerErrorsMiddleware(logger))
     .use(prometheusServerMiddleware())

@@ -106,7 +106,7 @@ describe('every series an alert or dashboard panel reads is on a serve() replica
       endpoints: [{ id: handle.instanceId, address: handle.address }],
       retry: false,
       healthCheck: { intervalMs: 50 },
-      circuitBreaker: { breaker: { policy: { kind: 'consecutive', threshold: 3 }, openMs: 60_000 } },
+      circuitBreaker: { breaker: { policy: { kind: 'consecutive', failures: 6 }, openMs: 60_000 } },
       outlierDetection: { intervalMs: 50, maxEjectionPercent: 100 },
     });
     cleanup.push(() => disconnect(client));
@@ -121,9 +121,9 @@ describe('every series an alert or dashboard panel reads is on a serve() replica
       Status.RESOURCE_EXHAUSTED,
     );
 
-    // Failing calls open the method breaker and get the endpoint ejected.
+    // Failing calls get the endpoint ejected (5 in a row) and open the method breaker (6 in a row).
     behaviour.failRate = 1;
-    for (let i = 0; i < 6; i++) await client.echo({ message: 'fail' }).catch(() => undefined);
+    for (let i = 0; i < 8; i++) await client.echo({ message: 'fail' }).catch(() => undefined);
     const scrape = async () => samples(await (await fetch(handle.metricsUrl!)).text());
     let exported = await scrape();
     for (let i = 0; i < 100 && !exported.some((s) => s.name === 'ballast_endpoint_ejections_total'); i++) {
