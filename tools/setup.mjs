@@ -29,14 +29,15 @@ function onPath(name) {
 // the lockfile, and `npm ci` then refuses the lockfile as out of sync.
 run('npm', ['install', '--no-audit', '--no-fund']);
 
-// Debian packages the tests need: etcd (the Raft-backed store's tests) and Chromium (the shop
-// dashboard's browser test).
+// Debian packages the tests need: etcd (the Raft-backed store's tests), Chromium (the shop
+// dashboard's browser test) and Prometheus for its promtool (the alert rules' unit tests).
 const needed = [];
 if (!(process.env.ETCD_BIN || onPath('etcd'))) needed.push('etcd-server', 'etcd-client');
 if (!onPath('chromium')) needed.push('chromium');
+if (!onPath('promtool')) needed.push('prometheus');
 
 if (needed.length === 0) {
-  console.log('setup: etcd and chromium are installed.');
+  console.log('setup: etcd, chromium and promtool are installed.');
 } else if (process.platform === 'linux' && onPath('apt-get')) {
   const root = process.getuid?.() === 0;
   if (!root && !onPath('sudo')) {
@@ -49,7 +50,8 @@ if (needed.length === 0) {
 } else {
   console.error(
     `setup: missing ${needed.join(', ')} and this is not a Debian/Ubuntu system. Install etcd 3.4+ ` +
-      '(macOS: "brew install etcd") and Chromium, or set ETCD_BIN to the etcd binary.',
+      '(macOS: "brew install etcd"), Chromium and Prometheus (for promtool), or set ETCD_BIN to the ' +
+      'etcd binary.',
   );
   process.exit(1);
 }

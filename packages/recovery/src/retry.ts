@@ -59,7 +59,7 @@ export const retryOptionsSchema = z.object({
    * backoff, whichever is longer) and goes elsewhere, so a burst past one replica's limit queues
    * briefly at the client instead of failing.
    */
-  maxOverloadRetries: z.number().int().min(0).max(20).default(5),
+  maxOverloadRetries: z.number().int().min(0).max(20).default(10),
   /** Upper bound on a server pushback wait; longer requests are honoured as "do not retry". */
   maxPushbackMs: z.number().finite().min(0).default(30_000),
   logger: z.custom<Logger>().optional(),
