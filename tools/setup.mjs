@@ -14,6 +14,15 @@ function run(command, args) {
   }
 }
 
+function isExecutable(file) {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function onPath(name) {
   return (process.env.PATH ?? '').split(delimiter).some((dir) => {
     try {
@@ -29,14 +38,16 @@ function onPath(name) {
 // the lockfile, and `npm ci` then refuses the lockfile as out of sync.
 run('npm', ['install', '--no-audit', '--no-fund']);
 
-// Debian packages the tests need: etcd (the Raft-backed store's tests) and Chromium (the shop
-// dashboard's browser test).
+// Debian packages the tests need: etcd (the Raft-backed store's tests), Chromium (the shop
+// dashboard's browser test) and dnsmasq (DNS discovery's tests run a real DNS server). dnsmasq-base
+// is the binary alone: the `dnsmasq` package would also start a system DNS service on port 53.
 const needed = [];
 if (!(process.env.ETCD_BIN || onPath('etcd'))) needed.push('etcd-server', 'etcd-client');
 if (!onPath('chromium')) needed.push('chromium');
+if (!(process.env.DNSMASQ_BIN || onPath('dnsmasq') || isExecutable('/usr/sbin/dnsmasq'))) needed.push('dnsmasq-base');
 
 if (needed.length === 0) {
-  console.log('setup: etcd and chromium are installed.');
+  console.log('setup: etcd, chromium and dnsmasq are installed.');
 } else if (process.platform === 'linux' && onPath('apt-get')) {
   const root = process.getuid?.() === 0;
   if (!root && !onPath('sudo')) {

@@ -5,7 +5,7 @@ import {
   WAIT_FOR_READY_KEY,
   type BalancedChannel,
 } from '@ballast/balancer';
-import { discover } from '@ballast/config';
+import { discover, DnsSource, isDnsTarget } from '@ballast/config';
 import {
   allOfHealth,
   CALL_CONTEXT,
@@ -69,6 +69,7 @@ export type BallastCallOptions = DeadlineOptions & RetryCallOptions & HedgingCal
 const KNOWN_OPTIONS = new Set([
   'endpoints',
   'discover',
+  'dns',
   'store',
   'balancer',
   'balancerOptions',
@@ -115,7 +116,8 @@ export function connect<D extends CompatServiceDefinition>(
   const logger = (options.logger ?? createLogger('@ballast/rpc')).child({ client: service });
   const source = endpointSource(service, options, logger);
   // Only what connect() made is connect()'s to close: a source the caller passed stays theirs.
-  const ownsSource = source instanceof DeferredSource || Array.isArray(options.endpoints);
+  const ownsSource =
+    source instanceof DeferredSource || source instanceof DnsSource || Array.isArray(options.endpoints);
   const closeOwnedSource = () => (ownsSource ? source.close?.() : undefined);
 
   // Everything below that can throw on a bad option runs before a connection or a timer exists,
@@ -201,9 +203,11 @@ function assemble<D extends CompatServiceDefinition>(
   if (endpointBreakers) parts.push(endpointBreakers);
   // The detector goes last: its panic threshold then sees what the breakers left.
   const views: HealthView[] = [endpointBreakers, detector].filter((v): v is NonNullable<typeof v> => !!v);
-  const outcomes: OutcomeListener[] = [detector?.record, endpointBreakers?.record].filter(
-    (l): l is OutcomeListener => !!l,
-  );
+  const outcomes: OutcomeListener[] = [
+    detector?.record,
+    endpointBreakers?.record,
+    source instanceof DnsSource && refreshOnFailure(source),
+  ].filter((l): l is OutcomeListener => !!l);
 
   const channelFor = (overrides: Pick<MethodOverrides, 'balancer' | 'balancerOptions'> = {}) => {
     const channel = createBalancedChannel({
@@ -253,7 +257,7 @@ function assemble<D extends CompatServiceDefinition>(
     breakers?.middleware,
     retry?.middleware,
     hedging?.middleware,
-    source instanceof DeferredSource && waitUntilDiscovered(source),
+    (source instanceof DeferredSource || source instanceof DnsSource) && waitUntilDiscovered(source),
   ];
   const common = layers.filter((layer): layer is ClientMiddleware => !!layer);
   const clientOver = (channel: BalancedChannel) =>
@@ -327,6 +331,16 @@ function endpointSource(
   if (options.endpoints && options.discover) {
     throw new RpcOptionsError('connect', 'endpoints', 'give either endpoints or discover, not both');
   }
+  if (options.discover !== undefined && isDnsTarget(options.discover)) {
+    try {
+      return new DnsSource(options.discover, { ...options.dns, logger });
+    } catch (error) {
+      throw new RpcOptionsError('connect', 'discover', (error as Error).message);
+    }
+  }
+  if (options.dns !== undefined) {
+    throw new RpcOptionsError('connect', 'dns', 'dns options need discover: "dns:///host:port"');
+  }
   if (options.discover !== undefined) {
     if (!options.store) {
       throw new RpcOptionsError(
@@ -384,8 +398,18 @@ const callContextLayer: ClientMiddleware = (call, options) => {
   return call.next(call.request, extendOptions(options, { [CALL_CONTEXT]: new CallContext(call.method.path) }));
 };
 
+/**
+ * A pod that went away takes its address with it: a call failing on an endpoint asks DNS again
+ * (the source rate-limits how often), so a replacement is found before the next interval.
+ */
+function refreshOnFailure(source: DnsSource): OutcomeListener {
+  return (outcome) => {
+    if (outcome.signal === 'endpoint-failing') source.refresh(`a call failed on ${outcome.endpointId}`);
+  };
+}
+
 /** Until discovery has answered once, calls wait for an endpoint instead of failing "no endpoints". */
-function waitUntilDiscovered(source: DeferredSource): ClientMiddleware {
+function waitUntilDiscovered(source: { readonly ready: boolean }): ClientMiddleware {
   return (call, options) => {
     if (source.ready) return call.next(call.request, options);
     const context = callContextOf(options);

@@ -8,3 +8,5 @@ export { delay } from './delay.js';
 export { makeTlsFixtures } from './tls-fixtures.js';
 export type { TlsFixtures } from './tls-fixtures.js';
 export { applyBehaviour, serveReplicaProtocol } from './replica-protocol.js';
+export { startDnsServer } from './dns-server.js';
+export type { DnsRecords, DnsServer, DnsServerOptions } from './dns-server.js';
