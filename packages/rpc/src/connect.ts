@@ -1,4 +1,5 @@
 import {
+  balancedStreams,
   balancedUnary,
   createBalancedChannel,
   EndpointTable,
@@ -262,7 +263,7 @@ function assemble<D extends CompatServiceDefinition>(
   const common = layers.filter((layer): layer is ClientMiddleware => !!layer);
   const clientOver = (channel: BalancedChannel) =>
     createClientFactory()
-      .use(chainMiddleware([...common, balancedUnary(channel, definition)]))
+      .use(chainMiddleware([...common, balancedStreams(channel, definition), balancedUnary(channel, definition)]))
       .create(definition, asChannel(channel), methodOptions) as Client<D, BallastCallOptions>;
 
   const mainChannel = channelFor();
@@ -390,11 +391,9 @@ function defaultCallOptions(definition: CompatServiceDefinition, options: Connec
   return result;
 }
 
-/** Gives each unary call its CallContext, which every layer under it shares. */
+/** Gives each call its CallContext, which every layer under it shares. */
 const callContextLayer: ClientMiddleware = (call, options) => {
-  if (call.requestStream || call.responseStream || callContextOf(options) !== undefined) {
-    return call.next(call.request, options);
-  }
+  if (callContextOf(options) !== undefined) return call.next(call.request, options);
   return call.next(call.request, extendOptions(options, { [CALL_CONTEXT]: new CallContext(call.method.path) }));
 };
 
@@ -417,7 +416,7 @@ function waitUntilDiscovered(source: { readonly ready: boolean }): ClientMiddlew
       context.waitForReady = true;
       return call.next(call.request, options);
     }
-    // A streaming call has no context: the balanced channel reads this request key instead.
+    // A call with no context (one that skipped callContextLayer): the channel reads this key.
     const metadata = Metadata(options.metadata);
     metadata.set(WAIT_FOR_READY_KEY, '1');
     return call.next(call.request, extendOptions(options, { metadata }));
