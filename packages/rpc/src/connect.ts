@@ -41,7 +41,8 @@ import type { DeadlineOptions } from 'nice-grpc-client-middleware-deadline';
 import { DeferredSource } from './deferred-source.js';
 import { RpcOptionsError } from './errors.js';
 import type { ConnectOptions, MethodOverrides } from './connect-options.js';
-import { clientCredentials } from './tls.js';
+import type { CertificateFiles } from './certificate-files.js';
+import { clientTls } from './tls.js';
 
 /** The parts behind a connected client, for dashboards and tests. */
 export interface Connection {
@@ -55,6 +56,8 @@ export interface Connection {
   readonly hedging?: Hedging;
   readonly breakers?: MethodBreakers;
   readonly endpointBreakers?: EndpointBreakers;
+  /** What re-reads the TLS files given as paths (`onReload` tells of rotations), when it does. */
+  readonly certificates?: CertificateFiles;
   close(): Promise<void>;
 }
 
@@ -124,10 +127,19 @@ export function connect<D extends CompatServiceDefinition>(
   // Everything below that can throw on a bad option runs before a connection or a timer exists,
   // or cleans up after itself: a throwing connect() leaves nothing running.
   let table: EndpointTable | undefined;
+  let certificates: CertificateFiles | undefined;
   try {
+    let credentials = options.credentials;
+    if (credentials === undefined) {
+      try {
+        ({ credentials, certificates } = clientTls(options.tls, logger));
+      } catch (error) {
+        throw new RpcOptionsError('connect', 'tls', (error as Error).message);
+      }
+    }
     table = new EndpointTable({
       source,
-      credentials: options.credentials ?? clientCredentials(options.tls),
+      credentials,
       channelOptions: {
         'grpc.max_receive_message_length': maxMessageBytes,
         'grpc.max_send_message_length': maxMessageBytes,
@@ -137,9 +149,19 @@ export function connect<D extends CompatServiceDefinition>(
       },
       logger,
     });
-    return build(definition, options, { service, logger, source, table, methodOptions, maxMessageBytes, ownsSource });
+    return build(definition, options, {
+      service,
+      logger,
+      source,
+      table,
+      methodOptions,
+      maxMessageBytes,
+      ownsSource,
+      certificates,
+    });
   } catch (error) {
     table?.close();
+    certificates?.close();
     void closeOwnedSource();
     throw error;
   }
@@ -153,12 +175,13 @@ interface Parts {
   methodOptions: Record<string, Record<string, unknown>>;
   maxMessageBytes: number;
   ownsSource: boolean;
+  certificates: CertificateFiles | undefined;
 }
 
 function build<D extends CompatServiceDefinition>(
   definition: D,
   options: ConnectOptions,
-  { service, logger, source, table, methodOptions, ownsSource }: Parts,
+  { service, logger, source, table, methodOptions, ownsSource, certificates }: Parts,
 ): Client<D, BallastCallOptions> {
   const detector =
     options.healthCheck === false && options.outlierDetection === false
@@ -183,7 +206,7 @@ function build<D extends CompatServiceDefinition>(
     return assemble(
       definition,
       options,
-      { service, logger, source, table, methodOptions, ownsSource },
+      { service, logger, source, table, methodOptions, ownsSource, certificates },
       detector,
       parts,
     );
@@ -196,7 +219,7 @@ function build<D extends CompatServiceDefinition>(
 function assemble<D extends CompatServiceDefinition>(
   definition: D,
   options: ConnectOptions,
-  { service, logger, source, table, methodOptions, ownsSource }: Omit<Parts, 'maxMessageBytes'>,
+  { service, logger, source, table, methodOptions, ownsSource, certificates }: Omit<Parts, 'maxMessageBytes'>,
   detector: Detector | undefined,
   parts: { close(): void }[],
 ): Client<D, BallastCallOptions> {
@@ -288,6 +311,7 @@ function assemble<D extends CompatServiceDefinition>(
     hedging,
     breakers,
     endpointBreakers,
+    certificates,
     close: () =>
       (closing ??= (async () => {
         for (const channel of channels) channel.close();
@@ -295,6 +319,7 @@ function assemble<D extends CompatServiceDefinition>(
         endpointBreakers?.close();
         breakers?.close();
         table.close();
+        certificates?.close();
         if (ownsSource) await source.close?.();
       })()),
   };
