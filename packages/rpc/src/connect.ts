@@ -223,6 +223,13 @@ function assemble<D extends CompatServiceDefinition>(
   detector: Detector | undefined,
   parts: { close(): void }[],
 ): Client<D, BallastCallOptions> {
+  // A DNS answer may be stale when the detector takes an endpoint out (health checks fail on a
+  // pod that moved): ask again, as when a call fails on one.
+  if (source instanceof DnsSource && detector) {
+    detector.onEndpointStateChange((change) => {
+      if (change.current.kind !== 'up') source.refresh(`endpoint ${change.endpoint.id} is ${change.current.kind}`);
+    });
+  }
   const endpointBreakers = options.endpointBreakers ? createEndpointBreakers(options.endpointBreakers) : undefined;
   if (endpointBreakers) parts.push(endpointBreakers);
   // The detector goes last: its panic threshold then sees what the breakers left.

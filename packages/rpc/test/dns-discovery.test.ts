@@ -100,7 +100,10 @@ describe('connect() with discover: "dns:…"', () => {
     expect(source.current().map((e) => e.id)).toEqual([`127.0.0.3:${port}`]);
   });
 
-  it('asks DNS again when calls fail on an endpoint, long before the TTL or the interval', async () => {
+  it.each([
+    { trigger: 'a call fails on the old address', healthCheck: false as const },
+    { trigger: 'health checks take the old address out', healthCheck: undefined },
+  ])('asks DNS again when $trigger, long before the TTL or the interval', async ({ healthCheck }) => {
     const a = await replica('127.0.0.2');
     const port = a.handle.port;
     const b = await replica('127.0.0.3', port);
@@ -110,6 +113,7 @@ describe('connect() with discover: "dns:…"', () => {
       discover: `dns://${dns.address}/echo.test:${port}`,
       dns: { intervalMs: 3_600_000, minIntervalMs: 100 },
       retry: { maxRetries: 0 },
+      healthCheck,
     });
     cleanup.push(() => disconnect(client));
     const source = connection(client)!.source as DnsSource;
@@ -117,10 +121,11 @@ describe('connect() with discover: "dns:…"', () => {
 
     // The pod is replaced: the record moves to the new address and the old process ends.
     await dns.setRecords({ 'echo.test': ['127.0.0.3'] });
-    await a.handle.close();
     const moved = resolution(source, (r) => ids(r)[0] === `127.0.0.3:${port}`);
-    // The first call fails on the dead address; that failure makes the client ask DNS again.
-    await client.echo({ message: 'x' }).catch(() => undefined);
+    await a.handle.close();
+    // Without health checks, the first call fails on the dead address and that failure makes
+    // the client ask DNS again; with them, the replica's NOT_SERVING already did.
+    if (healthCheck === false) await client.echo({ message: 'x' }).catch(() => undefined);
     await moved;
     expect(new Set(await calls(client, 5))).toEqual(new Set(['127.0.0.3']));
     expect(b.counters.echo).toBe(5);
