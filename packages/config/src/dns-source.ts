@@ -153,6 +153,8 @@ export class DnsSource implements EndpointSource {
   close(): void {
     this.#closed = true;
     this.#cancelTimer();
+    // A query still waiting on a dead DNS server would hold the process open until it times out.
+    if (this.#resolver instanceof Resolver) this.#resolver.cancel();
     this.#publisher.clear();
     this.#resultListeners.clear();
   }
