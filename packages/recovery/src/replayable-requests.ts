@@ -15,10 +15,15 @@ export class ReplayableRequests<T> {
   #generation = 0;
 
   constructor(
-    source: AsyncIterable<T>,
+    source: AsyncIterable<T> | Iterable<T>,
     private readonly maxMessages: number,
   ) {
-    this.#source = source[Symbol.asyncIterator]();
+    this.#source =
+      Symbol.asyncIterator in source
+        ? source[Symbol.asyncIterator]()
+        : (async function* () {
+            yield* source;
+          })();
   }
 
   /** Whether a new attempt can still send everything sent so far. */

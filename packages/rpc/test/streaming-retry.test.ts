@@ -16,9 +16,23 @@ type CountMode = 'works' | 'fails-before-first' | 'fails-after-first';
 
 async function replica(name: string, mode: CountMode) {
   const counters = { echo: 0, write: 0, count: 0 };
+  /** The request messages of each Chat call this replica read. */
+  const chats: string[][] = [];
   const base = createEchoService(name, defaultBehaviour(), counters);
   const implementation: EchoServiceImplementation = {
     ...base,
+    async *chat(requests) {
+      const seen: string[] = [];
+      chats.push(seen);
+      if (mode === 'works') {
+        for await (const request of requests) seen.push(request.message);
+        for (const message of seen) yield { message, replica: name };
+        return;
+      }
+      for await (const request of requests) seen.push(request.message);
+      if (mode === 'fails-after-first') yield { message: seen[0] ?? '', replica: name };
+      throw new ServerError(Status.UNAVAILABLE, `${name}: unavailable`);
+    },
     async *count(request, context) {
       if (mode === 'works') return yield* base.count(request, context);
       counters.count++;
@@ -36,7 +50,7 @@ async function replica(name: string, mode: CountMode) {
     drainTimeoutMs: 500,
   });
   cleanup.push(() => handle.close());
-  return { handle, counters };
+  return { handle, counters, chats };
 }
 
 function client(replicas: Awaited<ReturnType<typeof replica>>[]) {
@@ -50,6 +64,10 @@ function client(replicas: Awaited<ReturnType<typeof replica>>[]) {
   });
   cleanup.push(() => disconnect(c));
   return c;
+}
+
+async function* requests(...messages: string[]) {
+  for (const message of messages) yield { message };
 }
 
 async function collect(stream: AsyncIterable<{ n: number; replica: string }>) {
@@ -95,6 +113,41 @@ describe('streaming calls through connect()', () => {
     // No retry went to the working replica: it served only the calls that started there.
     expect(working.counters.count).toBe(4 - broken.length);
     expect(connection(echo)!.retry!.budget!.stats().retries).toBe(0);
+  });
+
+  it('a bidi call whose replica fails before its first response is replayed, every message, on another', async () => {
+    const failing = await replica('failing', 'fails-before-first');
+    const working = await replica('working', 'works');
+    const echo = client([failing, working]);
+    for (let i = 0; i < 4; i++) {
+      const replies: string[] = [];
+      for await (const reply of echo.chat(requests('a', 'b', 'c'))) replies.push(`${reply.replica}:${reply.message}`);
+      expect(replies).toEqual(['working:a', 'working:b', 'working:c']);
+    }
+    // The failing replica read the whole request stream each time, and so did the retry.
+    expect(failing.chats.length).toBeGreaterThanOrEqual(2);
+    for (const seen of [...failing.chats, ...working.chats]) expect(seen).toEqual(['a', 'b', 'c']);
+    expect(working.chats.length).toBe(4);
+  });
+
+  it('a bidi call that failed after its first response is not retried', async () => {
+    const midway = await replica('midway', 'fails-after-first');
+    const working = await replica('working', 'works');
+    const echo = client([midway, working]);
+    const outcomes: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const replies: string[] = [];
+      try {
+        for await (const reply of echo.chat(requests('a', 'b'))) replies.push(reply.replica);
+        outcomes.push(`ok ${replies.join(',')}`);
+      } catch (error) {
+        outcomes.push(`${(error as ClientError).code} after ${replies.join(',')}`);
+      }
+    }
+    const failed = outcomes.filter((o) => o.startsWith(`${Status.UNAVAILABLE} `));
+    expect(failed.length).toBe(midway.chats.length);
+    expect(failed.every((o) => o === `${Status.UNAVAILABLE} after midway`)).toBe(true);
+    expect(working.chats.length).toBe(4 - failed.length);
   });
 
   it('a server stream that may not be retried (retry: false) fails over nowhere', async () => {
