@@ -9,7 +9,7 @@ import type { ShopCluster } from '../src/shop-cluster.js';
 describe('options are checked before anything starts', () => {
   it.each([
     ['startGateway', () => startGateway({ cluster: {} as ShopCluster, port: 70_000 }), 'port'],
-    ['startGateway', () => startGateway({ cluster: {} as ShopCluster, snapshotIntervalMs: 1 }), 'snapshotIntervalMs'],
+    ['startGateway', () => startGateway({ cluster: {} as ShopCluster, snapshotIntervalMs: 0 }), 'snapshotIntervalMs'],
     ['startReplica', () => startReplica({ service: 'orders', name: 'Orders 1', store: new MemoryStore() }), 'name'],
     [
       'startReplica',

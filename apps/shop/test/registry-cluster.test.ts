@@ -38,7 +38,7 @@ describe('standalone gateway over the registry (the Kubernetes layout)', () => {
 
     const order = await fetch(new URL('api/orders', gateway.url), {
       method: 'POST',
-      headers: { 'idempotency-key': 'k8s-1' },
+      headers: { 'content-type': 'application/json', 'idempotency-key': 'k8s-1' },
       body: JSON.stringify({ customerId: 'c', lines: [{ sku: 'BUOY-02', quantity: 1 }] }),
     });
     expect(order.status).toBe(201);

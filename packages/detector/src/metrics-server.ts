@@ -1,11 +1,16 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { registry as rpcRegistry } from 'nice-grpc-prometheus';
-import type { Registry } from 'prom-client';
+import { register as defaultRegistry, type Registry } from 'prom-client';
 import { metricsRegistry } from './metrics.js';
 
 export interface MetricsServerOptions {
-  /** Registries exposed together; default: Ballast's and nice-grpc-prometheus's. */
+  /**
+   * Registries exposed together; default: Ballast's `metricsRegistry`, nice-grpc-prometheus's, and
+   * prom-client's default registry, where breakers, live config and registry discovery count unless
+   * given another (so a process that serves also exports its clients' breaker states and its
+   * rejected config values).
+   */
   readonly registries?: readonly Registry[];
   /** Default 127.0.0.1: metrics stay on the machine unless asked otherwise. */
   readonly host?: string;
@@ -23,7 +28,7 @@ export interface MetricsServer {
 
 /** An HTTP server answering GET `/metrics` in the Prometheus text format. */
 export async function serveMetrics(options: MetricsServerOptions = {}): Promise<MetricsServer> {
-  const registries = options.registries ?? [metricsRegistry, rpcRegistry];
+  const registries = options.registries ?? [metricsRegistry, rpcRegistry, defaultRegistry];
   const path = options.path ?? '/metrics';
   const server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://localhost');

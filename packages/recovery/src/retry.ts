@@ -60,7 +60,7 @@ export const retryOptionsSchema = z.object({
    * backoff, whichever is longer) and goes elsewhere, so a burst past one replica's limit queues
    * briefly at the client instead of failing.
    */
-  maxOverloadRetries: z.number().int().min(0).max(20).default(5),
+  maxOverloadRetries: z.number().int().min(0).max(20).default(10),
   /**
    * Request messages a client-streaming or bidi call keeps, until its first response, so that a
    * retry can send them again; a call that sent more before any response is not retried.

@@ -64,6 +64,12 @@ export interface ConnectOptions {
   credentials?: ChannelCredentials;
   /** Largest message sent or received (default 4 MiB). */
   maxMessageBytes?: number;
+  /**
+   * HTTP/2 keepalive pings on each replica's connection (default `{ timeMs: 30000, timeoutMs:
+   * 10000, withoutCalls: true }`): a connection whose peer stops answering is closed and
+   * reconnected, also while idle. `false` turns pings off.
+   */
+  keepalive?: { timeMs?: number; timeoutMs?: number; withoutCalls?: boolean } | false;
   methods?: Record<string, MethodOverrides>;
   logger?: Logger;
   clock?: Clock;

@@ -89,6 +89,7 @@ const KNOWN_OPTIONS = new Set([
   'tls',
   'credentials',
   'maxMessageBytes',
+  'keepalive',
   'methods',
   'logger',
   'clock',
@@ -146,6 +147,7 @@ export function connect<D extends CompatServiceDefinition>(
         // Health checks share this connection: a replica that restarts is found again quickly.
         'grpc.initial_reconnect_backoff_ms': 100,
         'grpc.max_reconnect_backoff_ms': 1_000,
+        ...keepaliveOptions(options.keepalive),
       },
       logger,
     });
@@ -395,6 +397,30 @@ function endpointSource(
   }
   if (Array.isArray(options.endpoints)) return new StaticEndpointSource(options.endpoints);
   return options.endpoints as EndpointSource;
+}
+
+/**
+ * grpc-js keepalive options. A ping every 30 s is far above what Ballast's and grpc-js's servers
+ * accept, and finds a half-open connection (a peer behind a dead NAT or a crashed host) that no
+ * call would notice until its deadline.
+ */
+function keepaliveOptions(input: ConnectOptions['keepalive']): Record<string, number> {
+  if (input === false) return {};
+  const timeMs = input?.timeMs ?? 30_000;
+  const timeoutMs = input?.timeoutMs ?? 10_000;
+  for (const [field, value] of [
+    ['keepalive.timeMs', timeMs],
+    ['keepalive.timeoutMs', timeoutMs],
+  ] as const) {
+    if (!(Number.isInteger(value) && value >= 1_000)) {
+      throw new RpcOptionsError('connect', field, `expected an integer number of ms ≥ 1000, got ${value}`);
+    }
+  }
+  return {
+    'grpc.keepalive_time_ms': timeMs,
+    'grpc.keepalive_timeout_ms': timeoutMs,
+    'grpc.keepalive_permit_without_calls': (input?.withoutCalls ?? true) ? 1 : 0,
+  };
 }
 
 /** Per-method defaults in nice-grpc's shape: '*' for every method, then each override. */

@@ -46,6 +46,59 @@ export const serveOptionsSchema = z.object({
   maxStreams: z.number().int().positive().default(10_000),
   /** Streaming calls open at once from one client connection; past it RESOURCE_EXHAUSTED. */
   maxStreamsPerConnection: z.number().int().positive().default(100),
+  /**
+   * HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS: calls of any kind open at once on one connection.
+   * Past it the client's HTTP/2 layer holds new calls back, or the server refuses them with
+   * REFUSED_STREAM (always safe to retry) before any handler runs. Default 1000, the same as
+   * maxConcurrentCalls: one connection may use the whole server, no more.
+   */
+  http2MaxConcurrentStreams: z.number().int().positive().default(1000),
+  /**
+   * Idle time after which the server pings a connection, and how long it waits for the answer
+   * before closing it. Finds peers that vanished without closing (a crashed host, a partition) in
+   * about 80 s and frees their streams; a ping a minute per connection costs nothing. Clients may
+   * ping as often as they like (every second is fine): grpc-js enforces no minimum ping interval.
+   */
+  keepaliveTimeMs: z.number().int().positive().default(60_000),
+  keepaliveTimeoutMs: z.number().int().positive().default(20_000),
+  /**
+   * Age (±10 % jitter) after which a connection gets GOAWAY: its client reconnects, so long-lived
+   * clients spread over replicas added since, and per-connection state cannot grow for ever.
+   * false: no limit.
+   */
+  maxConnectionAgeMs: z.union([z.literal(false), z.number().int().positive()]).default(30 * 60_000),
+  /**
+   * After a max-age GOAWAY, how long calls and streams already open on that connection may run
+   * before they are cancelled: longer than any unary deadline, short enough to bound a stream.
+   */
+  maxConnectionAgeGraceMs: z
+    .number()
+    .int()
+    .positive()
+    .default(5 * 60_000),
+  /**
+   * A connection with no call open for this long is closed (GOAWAY), freeing the socket of
+   * clients that connected and went quiet. A Ballast client's health checks keep its own open.
+   * false: never.
+   */
+  maxConnectionIdleMs: z.union([z.literal(false), z.number().int().positive()]).default(5 * 60_000),
+  /**
+   * Rapid-reset protection: a connection that abandons (RST_STREAM before the answer) more than
+   * `burst` streams at once, or more than `perSecond` sustained, is sent GOAWAY and closed; the
+   * handlers of its open calls see their signal abort. Keep `burst` under nghttp2's own 1000.
+   * false turns it off.
+   */
+  rapidReset: z
+    .union([
+      z.literal(false),
+      z
+        .object({
+          burst: z.number().int().positive().max(999, 'keep it under nghttp2’s own limit of 1000'),
+          perSecond: z.number().positive(),
+        })
+        .strict(),
+    ])
+    .default({ burst: 500, perSecond: 33 }),
   /** Adaptive concurrency limit on unary calls (load shedding); false turns it off. */
   loadShedding: z.union([z.literal(false), z.object({}).passthrough()]).default({}),
   /** Prometheus /metrics on an HTTP port bound to loopback; false turns it off. */

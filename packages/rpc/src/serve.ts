@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { register, type Registration } from '@ballast/config';
 import { createLogger, type Logger } from '@ballast/core';
-import { createServerHealth, serveMetrics, type MetricsServer, type ServerHealth } from '@ballast/detector';
+import {
+  createServerHealth,
+  metricsRegistry,
+  serveMetrics,
+  type MetricsServer,
+  type ServerHealth,
+} from '@ballast/detector';
 import { createLoadShedder, deadlineInterceptor, deadlinePropagationServerMiddleware } from '@ballast/recovery';
 import { protoset as defaultProtoset } from '@ballast/stubs/protoset';
 import { createServer, type Server } from 'nice-grpc';
@@ -10,6 +16,7 @@ import { HealthDefinition } from 'nice-grpc-server-health';
 import { concurrencyCapMiddleware } from './concurrency-cap.js';
 import { handlerErrorsMiddleware } from './handler-errors.js';
 import { LoadMonitor, loadReportMiddleware } from './load-monitor.js';
+import { rapidResetGuard } from './rapid-reset-guard.js';
 import { reflectionServices } from './reflection.js';
 import { RpcOptionsError } from './errors.js';
 import { serveOptionsSchema, type ServeOptionsInput } from './serve-options.js';
@@ -61,11 +68,21 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
   // Outer → inner: errors, metrics, stream bound, hard cap, load report, adaptive shedding, deadline
   // context. The cap, the load report and the shedder count unary work only: a stream or a health
   // check is never refused or counted by them, so idle streams cannot starve calls or liveness.
+  const resetGuard = options.rapidReset ? rapidResetGuard({ limit: options.rapidReset, logger }) : undefined;
   let server = createServer({
     'grpc.max_receive_message_length': options.maxMessageBytes,
     'grpc.max_send_message_length': options.maxMessageBytes,
-    // grpc-js hides an incoming call's deadline from handlers; the interceptor re-exposes it.
-    interceptors: [deadlineInterceptor],
+    'grpc.max_concurrent_streams': options.http2MaxConcurrentStreams,
+    'grpc.keepalive_time_ms': options.keepaliveTimeMs,
+    'grpc.keepalive_timeout_ms': options.keepaliveTimeoutMs,
+    ...(options.maxConnectionAgeMs !== false && {
+      'grpc.max_connection_age_ms': options.maxConnectionAgeMs,
+      'grpc.max_connection_age_grace_ms': options.maxConnectionAgeGraceMs,
+    }),
+    ...(options.maxConnectionIdleMs !== false && { 'grpc.max_connection_idle_ms': options.maxConnectionIdleMs }),
+    // The rapid-reset guard goes first: only the first interceptor sees grpc-js's HTTP/2 stream.
+    // grpc-js hides an incoming call's deadline from handlers; the deadline interceptor re-exposes it.
+    interceptors: [...(resetGuard ? [resetGuard.interceptor] : []), deadlineInterceptor],
   } as Parameters<typeof createServer>[0])
     .use(handlerErrorsMiddleware(logger))
     .use(prometheusServerMiddleware())
@@ -79,6 +96,8 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
     options.loadShedding === false
       ? undefined
       : createLoadShedder({
+          // ballast_shed_total and ballast_concurrency_limit on the registry /metrics serves.
+          registry: metricsRegistry,
           ...options.loadShedding,
           // Below ~20 concurrent calls a Node server is rarely queueing; and where several servers
           // share one event loop (the embedded demo, tests), each other's work reads as queueing.

@@ -189,6 +189,26 @@ describe('client core: the parts of connect() meet in process', () => {
     expect(closed).toBe(0);
   });
 
+  it('keepalive pings close the connection to a replica that stops answering, with no call and no health check', async () => {
+    const frozen = await child('k1');
+    const client = connect(EchoServiceDefinition, {
+      endpoints: [{ id: 'k1', address: frozen.address }],
+      keepalive: { timeMs: 1_000, timeoutMs: 1_000 },
+      healthCheck: false,
+      outlierDetection: false,
+    });
+    cleanup.push(() => disconnect(client));
+    await client.echo({ message: 'connect' });
+    const channel = connection(client)!.channels[0]!;
+    expect(channel.stats()[0]!.connectivity).toBe('READY');
+    frozen.freeze();
+    cleanup.push(() => frozen.thaw());
+    await vi.waitFor(() => expect(channel.stats()[0]!.connectivity).not.toBe('READY'), {
+      timeout: 8_000,
+      interval: 50,
+    });
+  });
+
   it('checks every option at connect(), naming the field', () => {
     const endpoints = ['127.0.0.1:1'];
     expect(() => connect(EchoServiceDefinition, { endpoints, circuitBreaker: { breaker: { openMs: -1 } } })).toThrow(
@@ -201,5 +221,6 @@ describe('client core: the parts of connect() meet in process', () => {
       connect(EchoServiceDefinition, { endpoints, outlierDetection: { failureCodes: [Status.RESOURCE_EXHAUSTED] } }),
     ).toThrow(/RESOURCE_EXHAUSTED/);
     expect(() => connect(EchoServiceDefinition, { endpoints, retires: {} } as never)).toThrow(RpcOptionsError);
+    expect(() => connect(EchoServiceDefinition, { endpoints, keepalive: { timeMs: 10 } })).toThrow(/keepalive\.timeMs/);
   });
 });
