@@ -14,6 +14,15 @@ function run(command, args) {
   }
 }
 
+function isExecutable(file) {
+  try {
+    accessSync(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function onPath(name) {
   return (process.env.PATH ?? '').split(delimiter).some((dir) => {
     try {
@@ -30,14 +39,17 @@ function onPath(name) {
 run('npm', ['install', '--no-audit', '--no-fund']);
 
 // Debian packages the tests need: etcd (the Raft-backed store's tests), Chromium (the shop
-// dashboard's browser test) and Prometheus for its promtool (the alert rules' unit tests).
+// dashboard's browser test), Prometheus for its promtool (the alert rules' unit tests) and dnsmasq
+// (DNS discovery's tests run a real DNS server). dnsmasq-base is the binary alone: the `dnsmasq`
+// package would also start a system DNS service on port 53.
 const needed = [];
 if (!(process.env.ETCD_BIN || onPath('etcd'))) needed.push('etcd-server', 'etcd-client');
 if (!onPath('chromium')) needed.push('chromium');
 if (!onPath('promtool')) needed.push('prometheus');
+if (!(process.env.DNSMASQ_BIN || onPath('dnsmasq') || isExecutable('/usr/sbin/dnsmasq'))) needed.push('dnsmasq-base');
 
 if (needed.length === 0) {
-  console.log('setup: etcd, chromium and promtool are installed.');
+  console.log('setup: etcd, chromium, promtool and dnsmasq are installed.');
 } else if (process.platform === 'linux' && onPath('apt-get')) {
   const root = process.getuid?.() === 0;
   if (!root && !onPath('sudo')) {
@@ -50,8 +62,8 @@ if (needed.length === 0) {
 } else {
   console.error(
     `setup: missing ${needed.join(', ')} and this is not a Debian/Ubuntu system. Install etcd 3.4+ ` +
-      '(macOS: "brew install etcd"), Chromium and Prometheus (for promtool), or set ETCD_BIN to the ' +
-      'etcd binary.',
+      '(macOS: "brew install etcd dnsmasq"), Chromium, Prometheus (for promtool) and dnsmasq, or set ' +
+      'ETCD_BIN / DNSMASQ_BIN to their binaries.',
   );
   process.exit(1);
 }

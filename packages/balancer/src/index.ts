@@ -4,6 +4,7 @@ export type { BalancedChannelOptions } from './channel-options.js';
 export { EndpointEntry, EndpointTable } from './endpoint-table.js';
 export type { EndpointStats, EndpointTableOptions, MovableAttempt } from './endpoint-table.js';
 export { balancedUnary } from './balanced-unary.js';
+export { balancedStreams } from './balanced-streams.js';
 export { createPolicy } from './create-policy.js';
 export type { CreatePolicyOptions } from './create-policy.js';
 export { BUILT_IN_POLICIES, DEFAULT_POLICY, policyNames, registerPolicy, resolvePolicy } from './policy-registry.js';

@@ -67,3 +67,7 @@ export { acquireLock } from './lock.js';
 export type { LockHandle, LockOptions } from './lock.js';
 export { runCli, USAGE } from './cli.js';
 export type { CliIo } from './cli.js';
+export { DnsSource } from './dns-source.js';
+export type { DnsResolution, DnsResolver, DnsSourceOptions, DnsTimers } from './dns-source.js';
+export { isDnsTarget, parseDnsTarget } from './dns-target.js';
+export type { DnsTarget } from './dns-target.js';

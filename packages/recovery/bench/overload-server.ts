@@ -30,7 +30,7 @@ export async function startSaturableServer(
   };
   const base = createServer();
   const server: Server = middleware ? base.use(middleware) : base;
-  server.add(EchoServiceDefinition, { echo, write: unused, count: unused as never });
+  server.add(EchoServiceDefinition, { echo, write: unused, count: unused as never, chat: unused as never });
   const port = await server.listen('127.0.0.1:0');
   return { address: `127.0.0.1:${port}`, close: () => server.forceShutdown() };
 }

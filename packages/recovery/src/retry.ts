@@ -26,6 +26,7 @@ import { chainMiddleware } from './compose.js';
 import { BreakerOpenError, RetryBudgetExhaustedError, RetryPushbackError } from './errors.js';
 import { parseOptions } from './parse-options.js';
 import { RetryBudget, type RetryBudgetOptions } from './retry-budget.js';
+import { retryStream } from './retry-stream.js';
 
 // The signal taxonomy's choice: the endpoint failed or is overloaded, so another may do better.
 // RESOURCE_EXHAUSTED is there because a shedding server refuses before doing any work, with a
@@ -60,6 +61,11 @@ export const retryOptionsSchema = z.object({
    * briefly at the client instead of failing.
    */
   maxOverloadRetries: z.number().int().min(0).max(20).default(10),
+  /**
+   * Request messages a client-streaming or bidi call keeps, until its first response, so that a
+   * retry can send them again; a call that sent more before any response is not retried.
+   */
+  maxReplayMessages: z.number().int().min(0).max(10_000).default(64),
   /** Upper bound on a server pushback wait; longer requests are honoured as "do not retry". */
   maxPushbackMs: z.number().finite().min(0).default(30_000),
   logger: z.custom<Logger>().optional(),
@@ -75,6 +81,7 @@ const ALLOWED = {
   readTrailers: 'true or false',
   maxPushbackMs: 'a number of milliseconds ≥ 0',
   maxOverloadRetries: 'an integer in [0, 20]',
+  maxReplayMessages: 'an integer in [0, 10000]',
 };
 
 /** What a caller may pass per call. `retry: true` opts a non-idempotent method in. */
@@ -131,68 +138,98 @@ export function createRetry(options: RetryMiddlewareOptions = {}): Retry {
     return yield* call.next(call.request, options);
   }
 
-  // Above the library's loop, once per call. It only prepares what goes down, so it hands back
-  // the library's generator rather than wrapping it in one of its own.
-  const gate: ClientMiddleware<RetryCallOptions> = (call, options) => {
-    if (call.requestStream || call.responseStream) return call.next(call.request, options);
+  /**
+   * Sets up one call's retries: its CallContext and the decision on each retryable failure (the
+   * attempt limits, the budget, pushback), shared by the unary path (the library's loop) and the
+   * streaming one. `decide` throws the error to give up, or returns to retry.
+   */
+  function prepare(call: ClientMiddlewareCall<unknown, unknown>, options: CallOptions & RetryCallOptions) {
     budget?.recordFirstAttempt();
     const started = clock.now();
     const idempotency = call.method.options.idempotencyLevel;
     const allowed = options.retry ?? (idempotency === 'IDEMPOTENT' || idempotency === 'NO_SIDE_EFFECTS');
     const maxAttempts = options.retryMaxAttempts ?? o.maxRetries;
-    let context = callContextOf(options);
+    const existing = callContextOf(options);
+    const context = existing ?? new CallContext(call.method.path);
     // Retries after a failure and retries after a paced refusal are counted apart (see below).
     let failureRetries = 0;
     let pacedRetries = 0;
+    const decide = (error: ClientError, attempt: number): void => {
+      // An open breaker refuses the same way on the next attempt: its refusal is final.
+      if (error instanceof BreakerOpenError) throw error;
+      const pushback = context.pushbackMs;
+      if (pushback !== undefined && (pushback < 0 || pushback > o.maxPushbackMs)) {
+        logger.info({ method: call.method.path, attempt, pushback }, 'retry refused: server pushback');
+        throw new RetryPushbackError(error);
+      }
+      // A shedding server refused before doing any work and said when to come back: following
+      // its pushback, elsewhere, is how shedding moves work, and it costs the server a cheap
+      // refusal. Such retries have their own limit (maxOverloadRetries) and no budget: the
+      // budget guards against failing backends, and pays only for the other retries.
+      const paced = error.code === Status.RESOURCE_EXHAUSTED && pushback !== undefined && pushback >= 0;
+      if (paced ? pacedRetries++ >= o.maxOverloadRetries : failureRetries++ >= maxAttempts) throw error;
+      if (!paced && budget && !budget.tryRetry()) {
+        // Logged on the transition only: under an outage every call would log it otherwise.
+        if (!exhausted) logger.warn({ method: call.method.path, code: error.code }, 'retry budget exhausted');
+        exhausted = true;
+        throw new RetryBudgetExhaustedError(error);
+      }
+      if (exhausted) logger.info({ method: call.method.path }, 'retry budget available again');
+      exhausted = false;
+      context.retries++;
+      logger.debug(
+        { method: call.method.path, attempt, code: error.code, elapsedMs: clock.now() - started },
+        'retrying',
+      );
+    };
+    // An attempt in flight on an endpoint that is taken out may be cancelled and sent elsewhere
+    // only if this layer will send it again.
+    context.movable = allowed && maxAttempts > 0;
+    context.avoidFailed = o.failover;
+    return { allowed, maxAttempts, context, created: existing === undefined, decide };
+  }
+
+  // Above the library's loop, once per call. It only prepares what goes down, so it hands back
+  // the library's generator rather than wrapping it in one of its own.
+  const gate: ClientMiddleware<RetryCallOptions> = (call, options) => {
+    const { allowed, maxAttempts, context, created, decide } = prepare(
+      call as ClientMiddlewareCall<unknown, unknown>,
+      options,
+    );
     const extra: Record<string | symbol, unknown> = {
       retryMaxAttempts: maxAttempts + o.maxOverloadRetries,
       // The per-attempt layer waits; the library's own Math.random backoff is switched off.
       retryBaseDelayMs: 0,
       retryMaxDelayMs: 0,
       retryableStatuses,
-      onRetryableError(error: ClientError, attempt: number) {
-        // An open breaker refuses the same way on the next attempt: its refusal is final.
-        if (error instanceof BreakerOpenError) throw error;
-        const pushback = context!.pushbackMs;
-        if (pushback !== undefined && (pushback < 0 || pushback > o.maxPushbackMs)) {
-          logger.info({ method: call.method.path, attempt, pushback }, 'retry refused: server pushback');
-          throw new RetryPushbackError(error);
-        }
-        // A shedding server refused before doing any work and said when to come back: following
-        // its pushback, elsewhere, is how shedding moves work, and it costs the server a cheap
-        // refusal. Such retries have their own limit (maxOverloadRetries) and no budget: the
-        // budget guards against failing backends, and pays only for the other retries.
-        const paced = error.code === Status.RESOURCE_EXHAUSTED && pushback !== undefined && pushback >= 0;
-        if (paced ? pacedRetries++ >= o.maxOverloadRetries : failureRetries++ >= maxAttempts) throw error;
-        if (!paced && budget && !budget.tryRetry()) {
-          // Logged on the transition only: under an outage every call would log it otherwise.
-          if (!exhausted) logger.warn({ method: call.method.path, code: error.code }, 'retry budget exhausted');
-          exhausted = true;
-          throw new RetryBudgetExhaustedError(error);
-        }
-        if (exhausted) logger.info({ method: call.method.path }, 'retry budget available again');
-        exhausted = false;
-        context!.retries++;
-        logger.debug(
-          { method: call.method.path, attempt, code: error.code, elapsedMs: clock.now() - started },
-          'retrying',
-        );
-      },
+      onRetryableError: decide,
     };
-    if (context === undefined) extra[CALL_CONTEXT] = context = new CallContext(call.method.path);
-    // An attempt in flight on an endpoint that is taken out may be cancelled and sent elsewhere
-    // only if this layer will send it again.
-    context.movable = allowed && maxAttempts > 0;
-    context.avoidFailed = o.failover;
+    if (created) extra[CALL_CONTEXT] = context;
     if (o.readTrailers) {
       const callerOnTrailer = options.onTrailer;
-      const state = context;
       extra.onTrailer = (trailer: Parameters<NonNullable<CallOptions['onTrailer']>>[0]) => {
-        state.pushbackMs = parsePushback(trailer.get(MetadataKeys.retryPushbackMs));
+        context.pushbackMs = parsePushback(trailer.get(MetadataKeys.retryPushbackMs));
         callerOnTrailer?.(trailer);
       };
     }
-    return call.next(call.request, extendOptions(options, extra) as CallOptions);
+    const next = extendOptions(options, extra) as CallOptions;
+    if (call.requestStream || call.responseStream) {
+      // The library's loop retries unary calls only; streams get their own (see retryStream). A
+      // stream is never moved off its endpoint: once a message has arrived it cannot be re-issued.
+      context.movable = false;
+      return retryStream(call, next, {
+        allowed,
+        retryableCodes: retryableStatuses,
+        maxReplayMessages: o.maxReplayMessages,
+        decide,
+        wait: (signal) => {
+          const wait = Math.max(backoff.delayMs(context.retries - 1), context.pushbackMs ?? 0);
+          context.pushbackMs = undefined;
+          return wait > 0 ? delay(signal ?? new AbortController().signal, wait) : undefined;
+        },
+      });
+    }
+    return call.next(call.request, next);
   };
 
   const middleware = chainMiddleware([

@@ -20,7 +20,7 @@ const unused = async () => {
 
 async function hop(impl: EchoServiceImplementation['echo']): Promise<string> {
   const server: Server = createServer({ interceptors: [deadlineInterceptor] }).use(deadlinePropagationServerMiddleware);
-  server.add(EchoServiceDefinition, { echo: impl, write: unused, count: unused as never });
+  server.add(EchoServiceDefinition, { echo: impl, write: unused, count: unused as never, chat: unused as never });
   const port = await server.listen('127.0.0.1:0');
   cleanups.push(() => server.forceShutdown());
   return `127.0.0.1:${port}`;

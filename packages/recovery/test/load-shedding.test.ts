@@ -37,7 +37,7 @@ async function saturableServer(workers: number, workMs: number, middleware?: Ret
   };
   const base = createServer();
   const server: Server = middleware ? base.use(middleware.middleware) : base;
-  server.add(EchoServiceDefinition, { echo, write: unused, count: unused as never });
+  server.add(EchoServiceDefinition, { echo, write: unused, count: unused as never, chat: unused as never });
   const port = await server.listen('127.0.0.1:0');
   cleanups.push(() => server.forceShutdown());
   return { address: `127.0.0.1:${port}`, maxQueued: () => maxQueued };

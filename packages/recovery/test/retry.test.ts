@@ -118,14 +118,14 @@ describe('createRetry (real server)', () => {
 });
 
 describe('createRetry on streams', () => {
-  it('passes a server-streaming call through untouched (streams are never retried)', async () => {
+  it('a server-streaming call draws on the budget like a unary one and streams unchanged', async () => {
     const server = await echoServer({ replica: 'a' });
     const retry = createRetry({ ...fast, maxRetries: 3 });
     const client = createClientFactory().use(retry.middleware).create(EchoServiceDefinition, channelTo(server.address));
     const seen: number[] = [];
     for await (const item of client.count({ count: 3, intervalMs: 0 })) seen.push(item.n);
     expect(seen).toEqual([1, 2, 3]);
-    expect(retry.budget!.stats().firstAttempts).toBe(0);
+    expect(retry.budget!.stats().firstAttempts).toBe(1);
   });
 });
 

@@ -1,5 +1,5 @@
 import type { PolicyFactory, PolicyName, PolicyOptionsInput } from '@ballast/balancer';
-import type { KvStore } from '@ballast/config';
+import type { DnsSourceOptions, KvStore } from '@ballast/config';
 import type { Clock, Endpoint, EndpointSource, Logger, Random } from '@ballast/core';
 import type { HeartbeatOptionsInput, OutlierOptionsInput } from '@ballast/detector';
 import type {
@@ -29,8 +29,14 @@ export interface MethodOverrides {
 export interface ConnectOptions {
   /** Fixed endpoints ("host:port" or Endpoint objects) or any EndpointSource. */
   endpoints?: readonly (Endpoint | string)[] | EndpointSource;
-  /** Find endpoints in the registry of `store` under this service name, and follow changes. */
+  /**
+   * Find endpoints in the registry of `store` under this service name, and follow changes; or,
+   * with a `dns:` target (`dns:///name:port`, `dns://server:53/name:port`,
+   * `dns:///_grpc._tcp.name` for SRV), in DNS, with no store.
+   */
   discover?: string;
+  /** DNS discovery's re-resolution interval, resolver and servers (with `discover: "dns:…"`). */
+  dns?: Omit<DnsSourceOptions, 'logger'>;
   store?: KvStore;
   /** Balancing policy (default 'peak-ewma'). */
   balancer?: PolicyName | PolicyFactory;

@@ -1,11 +1,12 @@
 import {
+  balancedStreams,
   balancedUnary,
   createBalancedChannel,
   EndpointTable,
   WAIT_FOR_READY_KEY,
   type BalancedChannel,
 } from '@ballast/balancer';
-import { discover } from '@ballast/config';
+import { discover, DnsSource, isDnsTarget } from '@ballast/config';
 import {
   allOfHealth,
   CALL_CONTEXT,
@@ -40,7 +41,8 @@ import type { DeadlineOptions } from 'nice-grpc-client-middleware-deadline';
 import { DeferredSource } from './deferred-source.js';
 import { RpcOptionsError } from './errors.js';
 import type { ConnectOptions, MethodOverrides } from './connect-options.js';
-import { clientCredentials } from './tls.js';
+import type { CertificateFiles } from './certificate-files.js';
+import { clientTls } from './tls.js';
 
 /** The parts behind a connected client, for dashboards and tests. */
 export interface Connection {
@@ -54,6 +56,8 @@ export interface Connection {
   readonly hedging?: Hedging;
   readonly breakers?: MethodBreakers;
   readonly endpointBreakers?: EndpointBreakers;
+  /** What re-reads the TLS files given as paths (`onReload` tells of rotations), when it does. */
+  readonly certificates?: CertificateFiles;
   close(): Promise<void>;
 }
 
@@ -69,6 +73,7 @@ export type BallastCallOptions = DeadlineOptions & RetryCallOptions & HedgingCal
 const KNOWN_OPTIONS = new Set([
   'endpoints',
   'discover',
+  'dns',
   'store',
   'balancer',
   'balancerOptions',
@@ -116,16 +121,26 @@ export function connect<D extends CompatServiceDefinition>(
   const logger = (options.logger ?? createLogger('@ballast/rpc')).child({ client: service });
   const source = endpointSource(service, options, logger);
   // Only what connect() made is connect()'s to close: a source the caller passed stays theirs.
-  const ownsSource = source instanceof DeferredSource || Array.isArray(options.endpoints);
+  const ownsSource =
+    source instanceof DeferredSource || source instanceof DnsSource || Array.isArray(options.endpoints);
   const closeOwnedSource = () => (ownsSource ? source.close?.() : undefined);
 
   // Everything below that can throw on a bad option runs before a connection or a timer exists,
   // or cleans up after itself: a throwing connect() leaves nothing running.
   let table: EndpointTable | undefined;
+  let certificates: CertificateFiles | undefined;
   try {
+    let credentials = options.credentials;
+    if (credentials === undefined) {
+      try {
+        ({ credentials, certificates } = clientTls(options.tls, logger));
+      } catch (error) {
+        throw new RpcOptionsError('connect', 'tls', (error as Error).message);
+      }
+    }
     table = new EndpointTable({
       source,
-      credentials: options.credentials ?? clientCredentials(options.tls),
+      credentials,
       channelOptions: {
         'grpc.max_receive_message_length': maxMessageBytes,
         'grpc.max_send_message_length': maxMessageBytes,
@@ -136,9 +151,19 @@ export function connect<D extends CompatServiceDefinition>(
       },
       logger,
     });
-    return build(definition, options, { service, logger, source, table, methodOptions, maxMessageBytes, ownsSource });
+    return build(definition, options, {
+      service,
+      logger,
+      source,
+      table,
+      methodOptions,
+      maxMessageBytes,
+      ownsSource,
+      certificates,
+    });
   } catch (error) {
     table?.close();
+    certificates?.close();
     void closeOwnedSource();
     throw error;
   }
@@ -152,12 +177,13 @@ interface Parts {
   methodOptions: Record<string, Record<string, unknown>>;
   maxMessageBytes: number;
   ownsSource: boolean;
+  certificates: CertificateFiles | undefined;
 }
 
 function build<D extends CompatServiceDefinition>(
   definition: D,
   options: ConnectOptions,
-  { service, logger, source, table, methodOptions, ownsSource }: Parts,
+  { service, logger, source, table, methodOptions, ownsSource, certificates }: Parts,
 ): Client<D, BallastCallOptions> {
   const detector =
     options.healthCheck === false && options.outlierDetection === false
@@ -182,7 +208,7 @@ function build<D extends CompatServiceDefinition>(
     return assemble(
       definition,
       options,
-      { service, logger, source, table, methodOptions, ownsSource },
+      { service, logger, source, table, methodOptions, ownsSource, certificates },
       detector,
       parts,
     );
@@ -195,17 +221,26 @@ function build<D extends CompatServiceDefinition>(
 function assemble<D extends CompatServiceDefinition>(
   definition: D,
   options: ConnectOptions,
-  { service, logger, source, table, methodOptions, ownsSource }: Omit<Parts, 'maxMessageBytes'>,
+  { service, logger, source, table, methodOptions, ownsSource, certificates }: Omit<Parts, 'maxMessageBytes'>,
   detector: Detector | undefined,
   parts: { close(): void }[],
 ): Client<D, BallastCallOptions> {
+  // A DNS answer may be stale when the detector takes an endpoint out (health checks fail on a
+  // pod that moved): ask again, as when a call fails on one.
+  if (source instanceof DnsSource && detector) {
+    detector.onEndpointStateChange((change) => {
+      if (change.current.kind !== 'up') source.refresh(`endpoint ${change.endpoint.id} is ${change.current.kind}`);
+    });
+  }
   const endpointBreakers = options.endpointBreakers ? createEndpointBreakers(options.endpointBreakers) : undefined;
   if (endpointBreakers) parts.push(endpointBreakers);
   // The detector goes last: its panic threshold then sees what the breakers left.
   const views: HealthView[] = [endpointBreakers, detector].filter((v): v is NonNullable<typeof v> => !!v);
-  const outcomes: OutcomeListener[] = [detector?.record, endpointBreakers?.record].filter(
-    (l): l is OutcomeListener => !!l,
-  );
+  const outcomes: OutcomeListener[] = [
+    detector?.record,
+    endpointBreakers?.record,
+    source instanceof DnsSource && refreshOnFailure(source),
+  ].filter((l): l is OutcomeListener => !!l);
 
   const channelFor = (overrides: Pick<MethodOverrides, 'balancer' | 'balancerOptions'> = {}) => {
     const channel = createBalancedChannel({
@@ -255,12 +290,12 @@ function assemble<D extends CompatServiceDefinition>(
     breakers?.middleware,
     retry?.middleware,
     hedging?.middleware,
-    source instanceof DeferredSource && waitUntilDiscovered(source),
+    (source instanceof DeferredSource || source instanceof DnsSource) && waitUntilDiscovered(source),
   ];
   const common = layers.filter((layer): layer is ClientMiddleware => !!layer);
   const clientOver = (channel: BalancedChannel) =>
     createClientFactory()
-      .use(chainMiddleware([...common, balancedUnary(channel, definition)]))
+      .use(chainMiddleware([...common, balancedStreams(channel, definition), balancedUnary(channel, definition)]))
       .create(definition, asChannel(channel), methodOptions) as Client<D, BallastCallOptions>;
 
   const mainChannel = channelFor();
@@ -285,6 +320,7 @@ function assemble<D extends CompatServiceDefinition>(
     hedging,
     breakers,
     endpointBreakers,
+    certificates,
     close: () =>
       (closing ??= (async () => {
         for (const channel of channels) channel.close();
@@ -292,6 +328,7 @@ function assemble<D extends CompatServiceDefinition>(
         endpointBreakers?.close();
         breakers?.close();
         table.close();
+        certificates?.close();
         if (ownsSource) await source.close?.();
       })()),
   };
@@ -328,6 +365,16 @@ function endpointSource(
 ): EndpointSource {
   if (options.endpoints && options.discover) {
     throw new RpcOptionsError('connect', 'endpoints', 'give either endpoints or discover, not both');
+  }
+  if (options.discover !== undefined && isDnsTarget(options.discover)) {
+    try {
+      return new DnsSource(options.discover, { ...options.dns, logger });
+    } catch (error) {
+      throw new RpcOptionsError('connect', 'discover', (error as Error).message);
+    }
+  }
+  if (options.dns !== undefined) {
+    throw new RpcOptionsError('connect', 'dns', 'dns options need discover: "dns:///host:port"');
   }
   if (options.discover !== undefined) {
     if (!options.store) {
@@ -402,16 +449,24 @@ function defaultCallOptions(definition: CompatServiceDefinition, options: Connec
   return result;
 }
 
-/** Gives each unary call its CallContext, which every layer under it shares. */
+/** Gives each call its CallContext, which every layer under it shares. */
 const callContextLayer: ClientMiddleware = (call, options) => {
-  if (call.requestStream || call.responseStream || callContextOf(options) !== undefined) {
-    return call.next(call.request, options);
-  }
+  if (callContextOf(options) !== undefined) return call.next(call.request, options);
   return call.next(call.request, extendOptions(options, { [CALL_CONTEXT]: new CallContext(call.method.path) }));
 };
 
+/**
+ * A pod that went away takes its address with it: a call failing on an endpoint asks DNS again
+ * (the source rate-limits how often), so a replacement is found before the next interval.
+ */
+function refreshOnFailure(source: DnsSource): OutcomeListener {
+  return (outcome) => {
+    if (outcome.signal === 'endpoint-failing') source.refresh(`a call failed on ${outcome.endpointId}`);
+  };
+}
+
 /** Until discovery has answered once, calls wait for an endpoint instead of failing "no endpoints". */
-function waitUntilDiscovered(source: DeferredSource): ClientMiddleware {
+function waitUntilDiscovered(source: { readonly ready: boolean }): ClientMiddleware {
   return (call, options) => {
     if (source.ready) return call.next(call.request, options);
     const context = callContextOf(options);
@@ -419,7 +474,7 @@ function waitUntilDiscovered(source: DeferredSource): ClientMiddleware {
       context.waitForReady = true;
       return call.next(call.request, options);
     }
-    // A streaming call has no context: the balanced channel reads this request key instead.
+    // A call with no context (one that skipped callContextLayer): the channel reads this key.
     const metadata = Metadata(options.metadata);
     metadata.set(WAIT_FOR_READY_KEY, '1');
     return call.next(call.request, extendOptions(options, { metadata }));

@@ -21,7 +21,8 @@ import { reflectionServices } from './reflection.js';
 import { RpcOptionsError } from './errors.js';
 import { serveOptionsSchema, type ServeOptionsInput } from './serve-options.js';
 import { streamLimit } from './stream-limit.js';
-import { serverCredentials } from './tls.js';
+import type { CertificateFiles } from './certificate-files.js';
+import { serverTls } from './tls.js';
 
 /** Where a served instance is in its life. */
 export type ServeState = 'serving' | 'draining' | 'closed';
@@ -37,6 +38,8 @@ export interface ServeHandle {
   readonly server: Server;
   /** The registry entry, when serve() was given a store. */
   readonly registration?: Registration;
+  /** What re-reads the TLS files given as paths (`onReload` tells of rotations), when it does. */
+  readonly certificates?: CertificateFiles;
   /**
    * Liveness and readiness as grpc.health.v1 reports them; `health.setDependency('db', false)`
    * takes the instance out of rotation without closing it.
@@ -116,7 +119,13 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
     }
   }
 
-  const port = await server.listen(`${options.host}:${options.port}`, serverCredentials(input.tls));
+  let tls: ReturnType<typeof serverTls>;
+  try {
+    tls = serverTls(input.tls, logger);
+  } catch (error) {
+    throw new RpcOptionsError('serve', 'tls', (error as Error).message);
+  }
+  const port = await server.listen(`${options.host}:${options.port}`, tls.credentials);
   const address = `${options.host}:${port}`;
 
   const advertised = options.advertiseAddress ?? address;
@@ -165,6 +174,7 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
       await server.shutdown();
       clearTimeout(forced);
       monitor.close();
+      tls.certificates?.close();
       await metrics?.close();
       removeSignalHandlers();
       setState('closed');
@@ -198,6 +208,7 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
     metricsUrl: metrics ? `http://${metrics.address}/metrics` : undefined,
     server,
     registration,
+    certificates: tls.certificates,
     health,
     get state() {
       return state;

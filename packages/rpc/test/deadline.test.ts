@@ -8,7 +8,7 @@ afterEach(async () => {
   while (cleanup.length) await cleanup.pop()!();
 });
 
-const noStream = { async *count() {} };
+const noStream = { async *count() {}, async *chat() {} };
 
 describe('deadline propagation through serve() and connect()', () => {
   it('a deadline set at the edge reaches the third hop, shortened on the way', async () => {

@@ -36,6 +36,7 @@ function countingEcho() {
       return { replica: 'r1' };
     },
     async *count() {},
+    async *chat() {},
   };
   return { counts, implementation };
 }

@@ -55,6 +55,13 @@ export function createEchoService(
         yield { n, replica };
       }
     },
+    async *chat(requests) {
+      // Answers after the request stream ends, so a failing replica can be made to fail after it
+      // read every request and before its first response.
+      const messages: string[] = [];
+      for await (const request of requests) messages.push(request.message);
+      for (const message of messages) yield { message, replica };
+    },
   };
 }
 

@@ -63,3 +63,46 @@ export function makeTlsFixtures(): TlsFixtures {
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
+
+/** One CA with a server certificate (127.0.0.1/localhost) and a client certificate it signed. */
+export interface CertificateSet {
+  ca: Buffer;
+  serverCert: Buffer;
+  serverKey: Buffer;
+  clientCert: Buffer;
+  clientKey: Buffer;
+}
+
+/**
+ * `count` independent certificate sets (each its own CA), for tests that rotate from one to the
+ * next. Made by openssl in a temp dir that is removed before this returns.
+ */
+export function makeCertificateSets(count: number): CertificateSet[] {
+  const dir = mkdtempSync(join(tmpdir(), 'ballast-tls-sets-'));
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  const key = (cn: string, file: string) => ['-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${cn}`, '-keyout', file];
+  const read = (file: string) => readFileSync(join(dir, file));
+  try {
+    return Array.from({ length: count }, (_, i) => {
+      const ca = `ca${i}`;
+      ssl('req', '-x509', ...key(`Ballast test CA ${i}`, `${ca}.key`), '-days', '2', '-out', `${ca}.crt`);
+      const leaf = (name: string, ext: string) => {
+        ssl('req', ...key(name, `${name}.key`), '-out', `${name}.csr`);
+        writeFileSync(join(dir, `${name}.ext`), `${ext}\n`);
+        const sign = ['-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-days', '2'];
+        ssl('x509', '-req', '-in', `${name}.csr`, ...sign, '-extfile', `${name}.ext`, '-out', `${name}.crt`);
+      };
+      leaf(`server${i}`, 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth');
+      leaf(`client${i}`, 'extendedKeyUsage=clientAuth');
+      return {
+        ca: read(`${ca}.crt`),
+        serverCert: read(`server${i}.crt`),
+        serverKey: read(`server${i}.key`),
+        clientCert: read(`client${i}.crt`),
+        clientKey: read(`client${i}.key`),
+      };
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

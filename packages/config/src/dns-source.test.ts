@@ -1,0 +1,177 @@
+import type { RecordWithTtl, SrvRecord } from 'node:dns';
+import { ManualClock } from '@ballast/core';
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { DnsSource, type DnsResolution, type DnsResolver, type DnsTimers } from './dns-source.js';
+import { parseDnsTarget } from './dns-target.js';
+
+/** Timers that fire only when the test runs them, on a manual clock. */
+class ManualTimers implements DnsTimers {
+  readonly pending = new Map<number, { at: number; callback: () => void }>();
+  #next = 0;
+  constructor(readonly clock: ManualClock) {}
+  setTimeout(callback: () => void, ms: number): unknown {
+    const id = ++this.#next;
+    this.pending.set(id, { at: this.clock.now() + ms, callback });
+    return id;
+  }
+  clearTimeout(handle: unknown): void {
+    this.pending.delete(handle as number);
+  }
+  /** When the next timer is due. */
+  nextAt(): number {
+    return Math.min(...[...this.pending.values()].map((t) => t.at));
+  }
+  /** Moves the clock to the next timer and fires it. */
+  fire(): void {
+    const [id, timer] = [...this.pending.entries()].sort((a, b) => a[1].at - b[1].at)[0]!;
+    this.pending.delete(id);
+    this.clock.set(timer.at);
+    timer.callback();
+  }
+}
+
+function fakeResolver() {
+  const state = {
+    a: new Map<string, RecordWithTtl[]>(),
+    srv: new Map<string, SrvRecord[]>(),
+    down: false,
+    lookups: 0,
+  };
+  const fail = (code: string) => Object.assign(new Error(code), { code });
+  const resolver: DnsResolver = {
+    async resolve4(host) {
+      state.lookups++;
+      if (state.down) throw fail('ETIMEOUT');
+      const records = state.a.get(host);
+      if (!records) throw fail('ENOTFOUND');
+      return records;
+    },
+    async resolve6() {
+      if (state.down) throw fail('ETIMEOUT');
+      throw fail('ENODATA');
+    },
+    async resolveSrv(name) {
+      if (state.down) throw fail('ETIMEOUT');
+      return state.srv.get(name) ?? [];
+    },
+  };
+  return { state, resolver };
+}
+
+function setup(target: string, options: { intervalMs?: number; minIntervalMs?: number } = {}) {
+  const clock = new ManualClock(0);
+  const timers = new ManualTimers(clock);
+  const { state, resolver } = fakeResolver();
+  const results: DnsResolution[] = [];
+  const make = () => {
+    const source = new DnsSource(target, { resolver, clock, timers, registry: new Registry(), ...options });
+    source.onResolution((r) => results.push(r));
+    return source;
+  };
+  /** Resolves at the next resolution result. */
+  const settled = async () => {
+    const count = results.length;
+    while (results.length === count) await Promise.resolve();
+    return results.at(-1)!;
+  };
+  return { clock, timers, state, make, settled, results };
+}
+
+describe('parseDnsTarget', () => {
+  it('reads gRPC dns: targets, their authority and SRV names', () => {
+    expect(parseDnsTarget('dns:///svc.ns:50051')).toEqual({ kind: 'address', host: 'svc.ns', port: 50051 });
+    expect(parseDnsTarget('dns://127.0.0.1:53/svc:1')).toEqual({
+      kind: 'address',
+      host: 'svc',
+      port: 1,
+      server: '127.0.0.1:53',
+    });
+    expect(parseDnsTarget('dns:svc')).toEqual({ kind: 'address', host: 'svc', port: 443 });
+    expect(parseDnsTarget('dns:///[::1]:7')).toEqual({ kind: 'address', host: '::1', port: 7 });
+    expect(parseDnsTarget('dns:///_grpc._tcp.svc.ns')).toEqual({ kind: 'srv', name: '_grpc._tcp.svc.ns' });
+    expect(() => parseDnsTarget('dns:///svc:99999')).toThrow(/port "99999"/);
+    expect(() => parseDnsTarget('dns:///')).toThrow(/names no host/);
+  });
+});
+
+describe('DnsSource', () => {
+  it('re-resolves when the TTL runs out, within [minIntervalMs, intervalMs]', async () => {
+    const t = setup('dns:///svc:80', { intervalMs: 30_000, minIntervalMs: 1_000 });
+    t.state.a.set('svc', [{ address: '10.0.0.1', ttl: 5 }]);
+    const source = t.make();
+    await t.settled();
+    expect(source.ready).toBe(true);
+    expect(source.current()).toEqual([{ id: '10.0.0.1:80', address: '10.0.0.1:80' }]);
+    expect(t.timers.nextAt()).toBe(5_000);
+    t.state.a.set('svc', [
+      { address: '10.0.0.2', ttl: 0 },
+      { address: '10.0.0.1', ttl: 0 },
+    ]);
+    t.timers.fire();
+    await t.settled();
+    expect(source.current().map((e) => e.id)).toEqual(['10.0.0.1:80', '10.0.0.2:80']);
+    // A TTL of 0 is clamped to the shortest interval.
+    expect(t.timers.nextAt()).toBe(6_000);
+    source.close();
+    expect(t.timers.pending.size).toBe(0);
+  });
+
+  it('keeps the last good answer while the resolver fails, counts it, and retries with backoff', async () => {
+    const t = setup('dns:///svc:80', { intervalMs: 30_000, minIntervalMs: 1_000 });
+    t.state.a.set('svc', [{ address: '10.0.0.1', ttl: 30 }]);
+    const source = t.make();
+    await t.settled();
+    t.state.down = true;
+    t.timers.fire();
+    const failed = await t.settled();
+    expect(failed.kind).toBe('failed');
+    expect(source.current().map((e) => e.id)).toEqual(['10.0.0.1:80']);
+    expect(t.timers.nextAt() - t.clock.now()).toBe(1_000);
+    t.timers.fire();
+    await t.settled();
+    expect(t.timers.nextAt() - t.clock.now()).toBe(2_000);
+    t.state.down = false;
+    t.timers.fire();
+    expect((await t.settled()).kind).toBe('answered');
+    source.close();
+  });
+
+  it('refresh() resolves at once, but never twice within minIntervalMs', async () => {
+    const t = setup('dns:///svc:80', { intervalMs: 30_000, minIntervalMs: 1_000 });
+    t.state.a.set('svc', [{ address: '10.0.0.1', ttl: 30 }]);
+    const source = t.make();
+    await t.settled();
+    expect(t.state.lookups).toBe(1);
+    source.refresh('a call failed');
+    source.refresh('another call failed');
+    expect(t.state.lookups).toBe(1);
+    expect(t.timers.nextAt()).toBe(1_000);
+    t.timers.fire();
+    await t.settled();
+    expect(t.state.lookups).toBe(2);
+    t.clock.advance(5_000);
+    source.refresh('a call failed');
+    expect(t.state.lookups).toBe(3);
+    await t.settled();
+    source.close();
+  });
+
+  it('follows SRV records: the preferred priority, their ports and weights', async () => {
+    const t = setup('dns:///_grpc._tcp.svc');
+    t.state.srv.set('_grpc._tcp.svc', [
+      { name: 'pod-a', port: 5001, priority: 10, weight: 3 },
+      { name: 'pod-b', port: 5002, priority: 10, weight: 0 },
+      { name: 'backup', port: 5003, priority: 20, weight: 1 },
+    ]);
+    t.state.a.set('pod-a', [{ address: '10.0.0.1', ttl: 10 }]);
+    t.state.a.set('pod-b', [{ address: '10.0.0.2', ttl: 10 }]);
+    const source = t.make();
+    await t.settled();
+    expect(source.current()).toEqual([
+      { id: '10.0.0.1:5001', address: '10.0.0.1:5001', weight: 3 },
+      { id: '10.0.0.2:5002', address: '10.0.0.2:5002', weight: 1 },
+    ]);
+    source.close();
+  });
+});
