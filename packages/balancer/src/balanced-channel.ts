@@ -5,7 +5,6 @@ import {
   allHealthy,
   classify,
   createLogger,
-  parseLoadReport,
   parsePushback,
   systemClock,
   type CallContext,
@@ -21,6 +20,7 @@ import { aggregateConnectivity, watchConnectivity } from './connectivity.js';
 import { createPolicy } from './create-policy.js';
 import { EndpointTable, type EndpointStats, type MovableAttempt } from './endpoint-table.js';
 import type { Pick, Picker } from './picker.js';
+import { readLoadReport } from './orca-trailer.js';
 import { pickMetadata, wantsWaitForReady, wireMetadata } from './request-metadata.js';
 
 const NOTHING_EXCLUDED: ReadonlySet<string> = new Set();
@@ -183,8 +183,7 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
   finish(attempt: Attempt, status: grpc.StatusObject, cancelledHere: boolean): void {
     const endpointId = attempt.entry.endpoint.id;
     const code = status.code;
-    const loadText = status.metadata.get(MetadataKeys.load)[0];
-    const load = typeof loadText === 'string' ? parseLoadReport(loadText) : undefined;
+    const load = readLoadReport(status.metadata);
     const latencyMs = Math.max(0, this.#clock.now() - attempt.startedAt);
     const signal = classify(code, cancelledHere);
     this.table.release(attempt.entry, attempt.movable);

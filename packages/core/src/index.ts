@@ -3,7 +3,6 @@ export type { Disposer, Endpoint, EndpointSource } from './endpoint.js';
 export { EndpointPublisher } from './endpoint-publisher.js';
 export type { CallOutcome, LoadReport, OutcomeListener } from './outcome.js';
 export { MetadataKeys } from './metadata-keys.js';
-export { formatLoadReport, parseLoadReport } from './load-report.js';
 export { ManualClock, seededRandom, systemClock, systemRandom } from './clock.js';
 export type { Clock, Random } from './clock.js';
 export { allHealthy, allOfHealth } from './health-view.js';

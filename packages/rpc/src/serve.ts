@@ -10,6 +10,7 @@ import { HealthDefinition } from 'nice-grpc-server-health';
 import { concurrencyCapMiddleware } from './concurrency-cap.js';
 import { handlerErrorsMiddleware } from './handler-errors.js';
 import { LoadMonitor, loadReportMiddleware } from './load-monitor.js';
+import { orcaService } from './orca-service.js';
 import { reflectionServices } from './reflection.js';
 import { RpcOptionsError } from './errors.js';
 import { serveOptionsSchema, type ServeOptionsInput } from './serve-options.js';
@@ -28,6 +29,11 @@ export interface ServeHandle {
   /** http://127.0.0.1:PORT/metrics, when metrics are on. */
   readonly metricsUrl?: string;
   readonly server: Server;
+  /**
+   * This instance's ORCA load reports (unless `loadReports: false`); its
+   * `setApplicationUtilization` states the application's own utilisation to balancers.
+   */
+  readonly load?: LoadMonitor;
   /** The registry entry, when serve() was given a store. */
   readonly registration?: Registration;
   /**
@@ -54,7 +60,9 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
   const logger: Logger = (input.logger ?? createLogger('@ballast/rpc')).child({ service: options.name });
   const instanceId = options.instanceId ?? `${options.name}-${randomUUID().slice(0, 8)}`;
 
-  const monitor = new LoadMonitor();
+  const loadReports = options.loadReports;
+  const monitor =
+    loadReports === false ? undefined : new LoadMonitor(loadReports === true ? undefined : loadReports.intervalMs);
   // Outer → inner: errors, metrics, stream bound, hard cap, load report, adaptive shedding, deadline
   // context. The cap, the load report and the shedder count unary work only: a stream or a health
   // check is never refused or counted by them, so idle streams cannot starve calls or liveness.
@@ -71,7 +79,7 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
         .middleware,
     )
     .use(concurrencyCapMiddleware(options.maxConcurrentCalls));
-  if (options.loadReports) server = server.use(loadReportMiddleware(monitor));
+  if (monitor) server = server.use(loadReportMiddleware(monitor));
   const shedder =
     options.loadShedding === false
       ? undefined
@@ -90,9 +98,16 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
   const serviceNames = input.services.map((entry) => fullName(entry.definition));
   const health = createServerHealth({ services: serviceNames, logger });
   server.add(HealthDefinition, health.implementation);
+  // Standard services besides health, for reflection too.
+  const served: string[] = [];
+  if (monitor) {
+    const orca = orcaService(monitor);
+    server.add(orca.definition, orca.implementation);
+    served.push(orca.definition.fullName);
+  }
   if (options.reflection) {
     const protoset = input.protoset ?? defaultProtoset;
-    for (const entry of reflectionServices({ services: serviceNames, protoset, logger })) {
+    for (const entry of reflectionServices({ services: [...serviceNames, ...served], protoset, logger })) {
       server.add(entry.definition, entry.implementation);
     }
   }
@@ -145,7 +160,7 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
       }, options.drainTimeoutMs);
       await server.shutdown();
       clearTimeout(forced);
-      monitor.close();
+      monitor?.close();
       await metrics?.close();
       removeSignalHandlers();
       setState('closed');
@@ -178,6 +193,7 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
     port,
     metricsUrl: metrics ? `http://${metrics.address}/metrics` : undefined,
     server,
+    load: monitor,
     registration,
     health,
     get state() {

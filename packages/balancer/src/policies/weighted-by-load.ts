@@ -43,8 +43,8 @@ export class LoadWeightState {
 }
 
 /**
- * Weighted by load (gRPC weighted_round_robin with ORCA-style reports in the `ballast-load`
- * trailer): weights from the servers' own reports, used only after `blackoutMs` of steady
+ * Weighted by load (gRPC's weighted_round_robin, gRFC A58, over the standard ORCA reports in the
+ * `endpoint-load-metrics-bin` trailer, from any ORCA-speaking server): weights from the servers' own reports, used only after `blackoutMs` of steady
  * reporting and dropped `expiryMs` after the last report, so a stale report cannot stick.
  * Endpoints without a usable weight get the mean of the others. The picker is rebuilt at most
  * every `weightUpdatePeriodMs`, driven by outcomes rather than timers.
