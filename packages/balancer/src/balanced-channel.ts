@@ -34,6 +34,14 @@ function pushbackText(trailers: grpc.Metadata): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+/** The attempt's own copy of the call's metadata when an observer adds headers to it. */
+function withHeaders(metadata: grpc.Metadata, headers: Readonly<Record<string, string>> | undefined): grpc.Metadata {
+  if (headers === undefined) return metadata;
+  const copy = metadata.clone();
+  for (const [key, value] of Object.entries(headers)) copy.set(key, value);
+  return copy;
+}
+
 /** What a balanced channel adds to a grpc-js channel. */
 export interface BalancedChannelControls {
   /** The endpoints the source publishes now (eligible or not). */
@@ -147,6 +155,7 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
       const admit = this.#health.admit;
       for (let tries = 1; admit !== undefined && !admit(pick.endpoint.id); tries++) {
         pick.done(NOT_SENT);
+        context?.note({ type: 'breaker-refused', scope: 'endpoint', name: pick.endpoint.id });
         if (tries >= ADMIT_TRIES) {
           return { type: 'failed', code: grpc.status.UNAVAILABLE, reason: `${this.#service}: ${REFUSED}` };
         }
@@ -172,7 +181,8 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
     this.table.acquire(entry, movable);
     const record = context?.begin(entry.endpoint.id);
     const attempt: Attempt = { entry, pick, method, startedAt: this.#clock.now(), context, record, movable };
-    return { type: 'picked', attempt, metadata: wireMetadata(metadata) };
+    const headers = record && context!.observer?.attemptStarted(record, entry.endpoint);
+    return { type: 'picked', attempt, metadata: withHeaders(wireMetadata(metadata), headers) };
   }
 
   onPickerChange(listener: () => void): Disposer {
@@ -193,6 +203,7 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
       record.signal = signal;
     }
     if (attempt.context && code !== 0) attempt.context.pushbackMs = parsePushback(pushbackText(status.metadata));
+    if (record) attempt.context!.observer?.attemptEnded(record);
     // One object serves as the policy's AttemptResult and the listeners' CallOutcome.
     const outcome: CallOutcome =
       load === undefined

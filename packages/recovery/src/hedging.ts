@@ -139,6 +139,7 @@ export function createHedging(options: HedgingOptions = {}): Hedging {
             if (done) return;
             if (o.budget && !o.budget.tryRetry()) {
               logger.debug({ method: call.method.path }, 'hedge skipped: retry budget exhausted');
+              context.note({ type: 'budget-refused', refused: 'hedge' });
               return;
             }
             hedges++;

@@ -41,6 +41,7 @@ import { DeferredSource } from './deferred-source.js';
 import { RpcOptionsError } from './errors.js';
 import type { ConnectOptions, MethodOverrides } from './connect-options.js';
 import { clientCredentials } from './tls.js';
+import { clientTracing } from './client-tracing.js';
 
 /** The parts behind a connected client, for dashboards and tests. */
 export interface Connection {
@@ -81,6 +82,7 @@ const KNOWN_OPTIONS = new Set([
   'endpointBreakers',
   'deadlineMs',
   'metrics',
+  'tracing',
   'tls',
   'credentials',
   'maxMessageBytes',
@@ -91,7 +93,7 @@ const KNOWN_OPTIONS = new Set([
 ]);
 
 /**
- * A nice-grpc client for `definition` whose calls go, outer to inner, through metrics →
+ * A nice-grpc client for `definition` whose calls go, outer to inner, through metrics → tracing →
  * deadline → circuit breaker → retry (budgeted, failover) → hedging → a balanced channel that
  * the failure detector steers. Every unary call has one CallContext that these layers share in
  * process. Close it with `disconnect(client)`. Every option is checked here: a bad one throws
@@ -249,6 +251,7 @@ function assemble<D extends CompatServiceDefinition>(
   const layers: (ClientMiddleware | undefined | false)[] = [
     options.metrics !== false && rpcClientMetrics().middleware,
     callContextLayer,
+    options.tracing !== false && clientTracing(),
     createDeadlineMiddleware(),
     breakers?.middleware,
     retry?.middleware,

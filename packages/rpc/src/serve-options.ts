@@ -69,6 +69,11 @@ export const serveOptionsSchema = z.object({
   loadReports: z
     .union([z.boolean(), z.object({ intervalMs: z.number().int().min(10).max(60_000).default(1_000) })])
     .default(true),
+  /**
+   * An OpenTelemetry span per call, under the caller's W3C trace context (default on; free until
+   * an OpenTelemetry SDK registers a TracerProvider).
+   */
+  tracing: z.boolean().default(true),
   /** Serve gRPC server reflection (grpcurl). */
   reflection: z.boolean().default(true),
 });

@@ -14,6 +14,7 @@ import { orcaService } from './orca-service.js';
 import { reflectionServices } from './reflection.js';
 import { RpcOptionsError } from './errors.js';
 import { serveOptionsSchema, type ServeOptionsInput } from './serve-options.js';
+import { serverTracing } from './server-tracing.js';
 import { streamLimit } from './stream-limit.js';
 import { serverCredentials } from './tls.js';
 
@@ -63,7 +64,7 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
   const loadReports = options.loadReports;
   const monitor =
     loadReports === false ? undefined : new LoadMonitor(loadReports === true ? undefined : loadReports.intervalMs);
-  // Outer → inner: errors, metrics, stream bound, hard cap, load report, adaptive shedding, deadline
+  // Outer → inner: tracing, errors, metrics, stream bound, hard cap, load report, adaptive shedding, deadline
   // context. The cap, the load report and the shedder count unary work only: a stream or a health
   // check is never refused or counted by them, so idle streams cannot starve calls or liveness.
   let server = createServer({
@@ -71,7 +72,9 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
     'grpc.max_send_message_length': options.maxMessageBytes,
     // grpc-js hides an incoming call's deadline from handlers; the interceptor re-exposes it.
     interceptors: [deadlineInterceptor],
-  } as Parameters<typeof createServer>[0])
+  } as Parameters<typeof createServer>[0]);
+  if (options.tracing) server = server.use(serverTracing());
+  server = server
     .use(handlerErrorsMiddleware(logger))
     .use(prometheusServerMiddleware())
     .use(
