@@ -12,6 +12,7 @@ import {
   type Disposer,
   type Endpoint,
   type EndpointSource,
+  type LoadReport,
   type OutcomeListener,
 } from '@ballast/core';
 import { BalancedCall, type Attempt, type CallHost, type ParentCall, type PickAnswer } from './balanced-call.js';
@@ -20,6 +21,7 @@ import { aggregateConnectivity, watchConnectivity } from './connectivity.js';
 import { createPolicy } from './create-policy.js';
 import { EndpointTable, type EndpointStats, type MovableAttempt } from './endpoint-table.js';
 import type { Pick, Picker } from './picker.js';
+import { subscribeLoadReports } from './oob-load-reports.js';
 import { readLoadReport } from './orca-trailer.js';
 import { pickMetadata, wantsWaitForReady, wireMetadata } from './request-metadata.js';
 
@@ -128,6 +130,11 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
     this.#disposers.push(this.#health.onChange(() => this.#setEndpoints(this.table.current(), 'health changed')));
     if (this.#policy.onStale) this.#disposers.push(this.#policy.onStale(() => this.#rebuild('policy state changed')));
     this.#disposers.push(this.table.subscribe((list) => this.#setEndpoints(list, 'endpoints changed')));
+    const { oobReportPeriodMs, onLoadReport } = this.#policy;
+    if (oobReportPeriodMs !== undefined && onLoadReport !== undefined) {
+      const onReport = (endpointId: string, report: LoadReport) => onLoadReport.call(this.#policy, endpointId, report);
+      this.#disposers.push(subscribeLoadReports(this.table, oobReportPeriodMs, onReport, this.#logger));
+    }
   }
 
   endpoints(): readonly Endpoint[] {

@@ -133,55 +133,60 @@ describe('ORCA load reports', () => {
     });
   }
 
-  it('a Ballast weighted-by-load client shifts traffic away from a plain grpc-js server reporting with its metric recorders', async () => {
-    const seen: Record<string, number> = {};
-    const utilisation: Record<string, number> = { idle: 0.1, busy: 0.9 };
-    const start = async (replica: string) => {
-      const server = new grpc.Server({ 'grpc.server_call_metric_recording': 1 });
-      // Out of band, for clients that subscribe; and per call, in each call's trailers.
-      const recorder = new grpc.ServerMetricRecorder();
-      recorder.setApplicationUtilizationMetric(utilisation[replica]!);
-      recorder.setQpsMetric(100);
-      recorder.addToServer(server);
-      server.addService(
-        {
-          echo: {
-            path: ECHO_PATH,
-            requestStream: false,
-            responseStream: false,
-            requestSerialize: (value: EchoRequest) => Buffer.from(EchoRequest.encode(value).finish()),
-            requestDeserialize: (bytes: Buffer) => EchoRequest.decode(bytes),
-            responseSerialize: (value: EchoResponse) => Buffer.from(EchoResponse.encode(value).finish()),
-            responseDeserialize: (bytes: Buffer) => EchoResponse.decode(bytes),
+  for (const oob of [false, true]) {
+    it(`a Ballast weighted-by-load client shifts traffic away from a plain grpc-js server reporting with ${oob ? 'its ServerMetricRecorder (out of band only)' : 'its per-call metric recorder'}`, async () => {
+      const seen: Record<string, number> = {};
+      const utilisation: Record<string, number> = { idle: 0.1, busy: 0.9 };
+      const start = async (replica: string) => {
+        // Out of band: grpc-js's ServerMetricRecorder serves OpenRcaService. Per call: each call's
+        // trailers, from the call's own recorder, which grpc-js sends only with this option.
+        const server = new grpc.Server(oob ? {} : { 'grpc.server_call_metric_recording': 1 });
+        const recorder = new grpc.ServerMetricRecorder();
+        recorder.setApplicationUtilizationMetric(utilisation[replica]!);
+        recorder.setQpsMetric(100);
+        recorder.addToServer(server);
+        server.addService(
+          {
+            echo: {
+              path: ECHO_PATH,
+              requestStream: false,
+              responseStream: false,
+              requestSerialize: (value: EchoRequest) => Buffer.from(EchoRequest.encode(value).finish()),
+              requestDeserialize: (bytes: Buffer) => EchoRequest.decode(bytes),
+              responseSerialize: (value: EchoResponse) => Buffer.from(EchoResponse.encode(value).finish()),
+              responseDeserialize: (bytes: Buffer) => EchoResponse.decode(bytes),
+            },
           },
-        },
-        {
-          echo(call: grpc.ServerUnaryCall<EchoRequest, EchoResponse>, callback: grpc.sendUnaryData<EchoResponse>) {
-            seen[replica] = (seen[replica] ?? 0) + 1;
-            const metrics = call.getMetricsRecorder();
-            metrics.recordApplicationUtilizationMetric(utilisation[replica]!);
-            metrics.recordQpsMetric(100);
-            callback(null, { message: call.request.message, replica, payload: Buffer.alloc(0) });
+          {
+            echo(call: grpc.ServerUnaryCall<EchoRequest, EchoResponse>, callback: grpc.sendUnaryData<EchoResponse>) {
+              seen[replica] = (seen[replica] ?? 0) + 1;
+              if (!oob) {
+                const metrics = call.getMetricsRecorder();
+                metrics.recordApplicationUtilizationMetric(utilisation[replica]!);
+                metrics.recordQpsMetric(100);
+              }
+              callback(null, { message: call.request.message, replica, payload: Buffer.alloc(0) });
+            },
           },
-        },
-      );
-      const port = await new Promise<number>((resolve, reject) =>
-        server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) =>
-          error ? reject(error) : resolve(bound),
-        ),
-      );
-      cleanup.push(() => server.forceShutdown());
-      return `127.0.0.1:${port}`;
-    };
-    const addresses = [await start('idle'), await start('busy')];
-    const client = connect(EchoServiceDefinition, {
-      endpoints: addresses,
-      balancer: 'weighted-by-load',
-      balancerOptions: { blackoutMs: 0, weightUpdatePeriodMs: 100 },
-      healthCheck: false,
+        );
+        const port = await new Promise<number>((resolve, reject) =>
+          server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) =>
+            error ? reject(error) : resolve(bound),
+          ),
+        );
+        cleanup.push(() => server.forceShutdown());
+        return `127.0.0.1:${port}`;
+      };
+      const addresses = [await start('idle'), await start('busy')];
+      const client = connect(EchoServiceDefinition, {
+        endpoints: addresses,
+        balancer: 'weighted-by-load',
+        balancerOptions: { blackoutMs: 0, weightUpdatePeriodMs: 100, ...(oob && { oobReportPeriodMs: 100 }) },
+        healthCheck: false,
+      });
+      cleanup.push(() => disconnect(client));
+      // Weights 100/0.1 : 100/0.9 once the first reports are in: about 1 call in 10 to the busy one.
+      expect(await shareUntil(() => client.echo({ message: 'x' }), seen, 'busy', 0.25)).toBeLessThanOrEqual(0.25);
     });
-    cleanup.push(() => disconnect(client));
-    // Weights 100/0.1 : 100/0.9 once the first reports are in: about 1 call in 10 to the busy one.
-    expect(await shareUntil(() => client.echo({ message: 'x' }), seen, 'busy', 0.25)).toBeLessThanOrEqual(0.25);
-  });
+  }
 });

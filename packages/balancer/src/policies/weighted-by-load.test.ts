@@ -96,4 +96,18 @@ describe('weighted-by-load', () => {
     expect(seen.e2).toBeGreaterThanOrEqual(332);
     expect(seen.e2).toBeLessThanOrEqual(335);
   });
+
+  it('takes out-of-band reports as it takes those in trailers', () => {
+    const clock = new ManualClock(0);
+    const policyOptions = { ...options, blackoutMs: 0, oobReportPeriodMs: 500 };
+    const policy = createPolicy({ policy: 'weighted-by-load', clock, policyOptions });
+    expect(policy.oobReportPeriodMs).toBe(500);
+    const list = endpoints(2);
+    policy.picker(list);
+    policy.onLoadReport!('e0', { applicationUtilization: 0.8, rpsFractional: 100 });
+    policy.onLoadReport!('e1', { applicationUtilization: 0.2, rpsFractional: 100 });
+    policy.onLoadReport!('gone', { applicationUtilization: 0.2, rpsFractional: 100 });
+    clock.advance(1);
+    expect(serve(policy.picker(list), 1_000).e1).toBe(800);
+  });
 });
