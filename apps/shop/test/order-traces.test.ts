@@ -1,7 +1,12 @@
+import { mkdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { MemoryStore } from '@ballast/config';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Waterfall } from '../src/recent-orders.js';
 import { startTelemetry } from '../src/telemetry.js';
+
+const ARTIFACTS = new URL('../test-artifacts/', import.meta.url);
 
 // As the shop's entry points do: the SDK first, then everything that loads @ballast/rpc.
 const telemetry = startTelemetry('shop', {}, { dashboard: true });
@@ -53,5 +58,23 @@ describe('order traces (embedded shop)', () => {
       expect(bar.startMs).toBeGreaterThanOrEqual(0);
       expect(bar.startMs + bar.durationMs).toBeLessThanOrEqual(waterfall.durationMs + 1);
     }
-  });
+
+    // The dashboard draws it: one row per span, the order first.
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      await page.goto(gateway.url);
+      const rows = page.locator('#waterfall .span-row');
+      await expect.poll(() => rows.count(), { timeout: 20_000 }).toBe(waterfall.bars.length);
+      expect(await rows.first().locator('.span-name').textContent()).toBe('shop.order');
+      expect(await page.locator('#waterfall-summary').textContent()).toContain(waterfall.traceId);
+      await mkdir(ARTIFACTS, { recursive: true });
+      await page.locator('#waterfall').screenshot({ path: fileURLToPath(new URL('waterfall.png', ARTIFACTS)) });
+    } finally {
+      await browser.close();
+    }
+  }, 60_000);
 });
