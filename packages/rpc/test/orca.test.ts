@@ -16,14 +16,22 @@ const ECHO_PATH = '/ballast.testing.v1.EchoService/Echo';
 const BATCH = 40;
 const MAX_BATCHES = 50;
 
-async function startReplica(replica: string, seen: Record<string, number>): Promise<ServeHandle> {
-  const handle = await serve({
+/**
+ * A serve() replica that counts its calls in `seen`. With `capacity` (calls per second) it reports
+ * the utilisation a server of that capacity would have at the rate it serves: the same traffic
+ * makes a replica with a tenth of the capacity ten times busier.
+ */
+async function startReplica(replica: string, seen: Record<string, number>, capacity?: number): Promise<ServeHandle> {
+  const handle: ServeHandle = await serve({
     name: 'echo',
     services: [
       service(EchoServiceDefinition, {
         ...createEchoService(replica, defaultBehaviour(), { echo: 0, write: 0, count: 0 }),
         async echo(request) {
           seen[replica] = (seen[replica] ?? 0) + 1;
+          if (capacity !== undefined) {
+            handle.load!.setApplicationUtilization(Math.max(0.01, handle.load!.report.rpsFractional / capacity));
+          }
           return { message: request.message, replica, payload: request.payload };
         },
       }),
@@ -31,7 +39,7 @@ async function startReplica(replica: string, seen: Record<string, number>): Prom
     handleSignals: false,
     metrics: false,
     loadShedding: false,
-    loadReports: { intervalMs: 20 },
+    loadReports: { intervalMs: 50 },
   });
   cleanup.push(() => handle.close());
   return handle;
@@ -79,7 +87,7 @@ describe('ORCA load reports', () => {
     const echo = createClient(EchoServiceDefinition, channel);
     const orca = createClient(OpenRcaServiceDefinition, channel);
     let report: OrcaLoadReport | undefined;
-    // The monitor samples every 20 ms: the first calls may come before its first sample.
+    // The monitor samples every 50 ms: the first calls may come before its first sample.
     while (report === undefined || report.applicationUtilization !== 0.7) {
       await echo.echo(
         { message: 'x' },
@@ -96,7 +104,7 @@ describe('ORCA load reports', () => {
 
     const controller = new AbortController();
     const stream = orca.streamCoreMetrics(
-      { reportInterval: { seconds: 0, nanos: 20e6 } },
+      { reportInterval: { seconds: 0, nanos: 50e6 } },
       { signal: controller.signal },
     );
     const reports: OrcaLoadReport[] = [];
@@ -110,12 +118,10 @@ describe('ORCA load reports', () => {
   });
 
   for (const oob of [false, true]) {
-    it(`a plain grpc-js weighted_round_robin client (${oob ? 'out-of-band' : 'per-call'} reports) shifts traffic away from a busy serve() replica`, async () => {
+    it(`a plain grpc-js weighted_round_robin client (${oob ? 'out-of-band' : 'per-call'} reports) shifts traffic away from a serve() replica busier for the same traffic`, async () => {
       const seen: Record<string, number> = {};
-      const idle = await startReplica('idle', seen);
-      const busy = await startReplica('busy', seen);
-      idle.load!.setApplicationUtilization(0.1);
-      busy.load!.setApplicationUtilization(0.9);
+      const idle = await startReplica('idle', seen, 1_000);
+      const busy = await startReplica('busy', seen, 100);
       const call = grpcJsEcho([idle.address, busy.address], {
         loadBalancingConfig: [
           {
@@ -128,7 +134,8 @@ describe('ORCA load reports', () => {
           },
         ],
       });
-      // Equal shares until the weights land; then about 1 call in 10 (weights qps/0.9 : qps/0.1).
+      // Equal shares until the weights land; then about 1 call in 11 (weights qps / utilisation,
+      // that is the capacities: 1 000 : 100).
       expect(await shareUntil(call, seen, 'busy', 0.25)).toBeLessThanOrEqual(0.25);
     });
   }
