@@ -2,7 +2,7 @@
 // npm run codegen: proto/ → typed nice-grpc stubs (buf + the local ts-proto plugin), plus modules
 // holding compiled descriptor sets, which gRPC server reflection serves (so grpcurl needs no .proto):
 // protoset.ts for proto/, grpc-protoset.ts for the standard gRPC services every server exposes
-// (third_party/proto: health, reflection), which get no stubs.
+// (third_party/proto: health, reflection, ORCA); of those only ORCA gets stubs.
 // Runs from the repository root: buf.gen.yaml's output paths are relative to it.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,6 +17,10 @@ function buf(args) {
 }
 
 buf(['generate', '--template', 'proto/buf.gen.yaml', 'proto']);
+// Stubs for the standard ORCA load-report contract (xds.data/service.orca.v3), with the same
+// options; the first run already cleaned the output directory, so this one adds to it.
+const template = readFileSync('proto/buf.gen.yaml', 'utf8').replace('clean: true', 'clean: false');
+buf(['generate', '--template', template, 'third_party/proto', '--path', 'third_party/proto/xds']);
 
 function writeProtoset(input, name, exportName, doc) {
   const binary = `${out}/${name}.binpb`;

@@ -163,6 +163,42 @@ $('#payments').onsubmit = (event) => {
   );
 };
 
+// The slowest of the recent orders, as a trace waterfall: one bar per span (the order, each call,
+// each attempt of it, each server span), placed and sized on the order's own time line.
+function renderWaterfall(waterfall) {
+  const box = $('#waterfall');
+  if (!waterfall) return;
+  $('#waterfall-summary').textContent =
+    `${waterfall.durationMs.toFixed(1)} ms, ${waterfall.bars.length} spans, trace ${waterfall.traceId}`;
+  const total = Math.max(waterfall.durationMs, 0.001);
+  box.replaceChildren(
+    ...waterfall.bars.map((bar) =>
+      h(
+        'div',
+        { className: `span-row ${bar.kind}${bar.error ? ' error' : ''}` },
+        h('span', { className: 'span-name', title: bar.detail }, `${'  '.repeat(bar.depth)}${bar.name}`),
+        h(
+          'span',
+          { className: 'span-track' },
+          h('span', {
+            className: 'span-bar',
+            title: `${bar.durationMs.toFixed(2)} ms ${bar.detail}`,
+            style: `left: ${(100 * bar.startMs) / total}%; width: ${Math.max(0.5, (100 * bar.durationMs) / total)}%`,
+          }),
+        ),
+        h('span', { className: 'span-detail' }, `${bar.durationMs.toFixed(1)} ms ${bar.detail}`),
+      ),
+    ),
+  );
+}
+const refreshWaterfall = () =>
+  fetch('/api/slowest-order')
+    .then((response) => response.json())
+    .then((body) => renderWaterfall(body.waterfall))
+    .catch(() => undefined);
+refreshWaterfall();
+setInterval(refreshWaterfall, 3000);
+
 const events = new EventSource('/api/events');
 events.onmessage = (message) => render(JSON.parse(message.data));
 events.onerror = () => ($('#mode').textContent = 'reconnecting…');

@@ -1,5 +1,10 @@
 // `npm run demo` — see DEMO_USAGE in demo.ts.
-import { runDemo } from './demo.js';
+import { startTelemetry } from './telemetry.js';
+
+// Before anything loads @ballast/rpc: the dashboard shows the slowest recent order's trace, and
+// OTEL_EXPORTER_OTLP_ENDPOINT sends every span to a collector as well.
+const telemetry = startTelemetry('shop', process.env, { dashboard: true });
+const { runDemo } = await import('./demo.js');
 
 // The dashboard shows every transition; the terminal keeps to errors unless asked.
 process.env.BALLAST_LOG_LEVEL ??= 'error';
@@ -21,4 +26,5 @@ const code = await runDemo(process.argv.slice(2), {
   env: process.env,
   stopRequested,
 });
+await telemetry.shutdown();
 process.exit(code);

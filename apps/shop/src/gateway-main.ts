@@ -7,11 +7,16 @@ import { EtcdStore } from '@ballast/config';
 import { createLogger } from '@ballast/core';
 import { collectDefaultMetrics } from 'prom-client';
 import { ShopOptionsError } from './errors.js';
-import { requireTokenBeyondLoopback, startGateway } from './gateway.js';
-import { seedStock } from './inventory-service.js';
-import { uniformStock } from './order-workload.js';
 import { DEPLOY_PORTS } from './deploy-ports.js';
-import { watchRegistryCluster } from './registry-cluster.js';
+import { startTelemetry } from './telemetry.js';
+
+// Before @ballast/rpc loads: the dashboard shows the slowest recent order's trace (the gateway's
+// spans), and OTEL_EXPORTER_OTLP_ENDPOINT sends every span to a collector as well.
+const telemetry = startTelemetry('shop-gateway', process.env, { dashboard: true });
+const { requireTokenBeyondLoopback, startGateway } = await import('./gateway.js');
+const { seedStock } = await import('./inventory-service.js');
+const { uniformStock } = await import('./order-workload.js');
+const { watchRegistryCluster } = await import('./registry-cluster.js');
 
 const endpoints = process.env.ETCD_ENDPOINTS?.split(',').filter(Boolean) ?? [];
 if (endpoints.length === 0) {
@@ -49,6 +54,7 @@ const stop = async () => {
   await gateway.close();
   await cluster.close();
   await store.close();
+  await telemetry.shutdown();
   process.exit(0);
 };
 process.once('SIGTERM', () => void stop());

@@ -8,11 +8,13 @@ import type { EventStreams } from './event-streams.js';
 import { METRICS_CONTENT_TYPE, metricsText } from './gateway-metrics.js';
 import { decodeSegment, HttpError, readJson, sendJson } from './http-util.js';
 import type { LoadGenerator } from './load-generator.js';
+import { inOrderSpan } from './order-runner.js';
 import type { ShopClients } from './shop-clients.js';
 import type { ShopCluster } from './shop-cluster.js';
 import { paymentsConfigSchema } from './shop-config.js';
 import { shopKeys } from './shop-keys.js';
 import { orderStateOf } from './stored-order.js';
+import { currentTelemetry } from './telemetry.js';
 
 /** Method, path pattern, handler (given the pattern's groups, still percent-encoded). */
 export type Route = [string, RegExp, (req: IncomingMessage, res: ServerResponse, groups: string[]) => Promise<void>];
@@ -59,7 +61,7 @@ export function gatewayRoutes({ cluster, clients, load, live, dashboard, streams
           throw new HttpError(400, 'the Idempotency-Key header is required: 1–128 of letters, digits, . _ : -');
         }
         const body = parse(orderBodySchema, await readJson(req));
-        const { order } = await clients.orders.placeOrder({ idempotencyKey: key, ...body });
+        const { order } = await inOrderSpan(key, () => clients.orders.placeOrder({ idempotencyKey: key, ...body }));
         const json = orderJson(order!);
         sendJson(
           res,
@@ -93,6 +95,11 @@ export function gatewayRoutes({ cluster, clients, load, live, dashboard, streams
         res.writeHead(200, { 'content-type': METRICS_CONTENT_TYPE });
         res.end(text);
       },
+    ],
+    [
+      'GET',
+      /^\/api\/slowest-order$/,
+      async (_req, res) => sendJson(res, 200, { waterfall: currentTelemetry()?.recentOrders?.slowest() ?? null }),
     ],
     ['GET', /^\/api\/state$/, async (_req, res) => sendJson(res, 200, await dashboard.build())],
     ['GET', /^\/api\/events$/, async (req, res) => streams.open(req, res, JSON.stringify(await dashboard.build()))],

@@ -1,5 +1,7 @@
 import type { OrderServiceDefinition } from '@ballast/stubs/shop/v1/orders';
+import { SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { ClientError, Status, type Client } from 'nice-grpc';
+import { ORDER_SPAN } from './recent-orders.js';
 import { sleep } from './sleep.js';
 import { orderStateOf } from './stored-order.js';
 
@@ -11,15 +13,45 @@ export type OrderAttempt =
 /** Codes after which the same request (same idempotency key) may succeed. */
 const TRANSIENT = new Set([Status.UNAVAILABLE, Status.DEADLINE_EXCEEDED, Status.RESOURCE_EXHAUSTED, Status.INTERNAL]);
 
+type OrderRequest = { idempotencyKey: string; customerId: string; lines: { sku: string; quantity: number }[] };
+type OrderOptions = { attempts?: number; pauseMs?: number; signal?: AbortSignal };
+
 /**
  * Places one order as a careful client does: on a transient error it sends the same request with
  * the same idempotency key again (up to `attempts` times), so a retry resumes the order rather
- * than creating a second one.
+ * than creating a second one. The whole order is one `shop.order` span (when tracing is on).
  */
-export async function placeOrderResiliently(
+export function placeOrderResiliently(
   orders: Client<typeof OrderServiceDefinition>,
-  request: { idempotencyKey: string; customerId: string; lines: { sku: string; quantity: number }[] },
-  options: { attempts?: number; pauseMs?: number; signal?: AbortSignal } = {},
+  request: OrderRequest,
+  options: OrderOptions = {},
+): Promise<OrderAttempt> {
+  return inOrderSpan(request.idempotencyKey, async (span) => {
+    const outcome = await placeOrder(orders, request, options);
+    span.setAttribute('shop.order.outcome', outcome.kind);
+    return outcome;
+  });
+}
+
+/** Runs `place` in a `shop.order` span, the root of the order's trace. */
+export function inOrderSpan<T>(idempotencyKey: string, place: (span: Span) => Promise<T>): Promise<T> {
+  const attributes = { 'shop.order.idempotency_key': idempotencyKey };
+  return trace.getTracer('@ballast/shop').startActiveSpan(ORDER_SPAN, { attributes }, async (span) => {
+    try {
+      return await place(span);
+    } catch (error) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
+      throw error;
+    } finally {
+      span.end();
+    }
+  });
+}
+
+async function placeOrder(
+  orders: Client<typeof OrderServiceDefinition>,
+  request: OrderRequest,
+  options: OrderOptions,
 ): Promise<OrderAttempt> {
   const started = performance.now();
   const attempts = options.attempts ?? 5;

@@ -2,10 +2,14 @@
 // ETCD_ENDPOINTS naming the cluster. SIGTERM drains it; the supervisor restarts it when it dies.
 import { EtcdStore } from '@ballast/config';
 import { createLogger } from '@ballast/core';
-import { startReplica } from './replica.js';
-import { SHOP_SERVICES, type ShopServiceName } from './shop-clients.js';
+import type { ShopServiceName } from './shop-clients.js';
+import { startTelemetry } from './telemetry.js';
 
 const [service, name] = process.argv.slice(2);
+// Before @ballast/rpc loads: spans go to OTEL_EXPORTER_OTLP_ENDPOINT when it is set.
+startTelemetry(`shop-${service}`, process.env);
+const { startReplica } = await import('./replica.js');
+const { SHOP_SERVICES } = await import('./shop-clients.js');
 const endpoints = process.env.ETCD_ENDPOINTS?.split(',').filter(Boolean) ?? [];
 if (!service || !SHOP_SERVICES.includes(service as ShopServiceName) || !name || endpoints.length === 0) {
   console.error(`usage: ETCD_ENDPOINTS=URL[,URL] replica-main.ts <${SHOP_SERVICES.join('|')}> <replica-name>`);

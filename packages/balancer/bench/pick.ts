@@ -32,7 +32,7 @@ function runOnce(policyName: string, n: number, picks: number): { rebuildMs: num
   const built = process.hrtime.bigint();
   const picker = policy.picker(list);
   const rebuildMs = Number(process.hrtime.bigint() - built) / 1e6;
-  const result = { code: 0, latencyMs: 2, load: { cpu: 0.5, qps: 100 } };
+  const result = { code: 0, latencyMs: 2, load: { cpuUtilization: 0.5, rpsFractional: 100 } };
   for (let i = 0; i < 10_000; i++) picker.pick(requests[i & (KEYS - 1)]!).done(result);
   const start = process.hrtime.bigint();
   for (let i = 0; i < picks; i++) picker.pick(requests[i & (KEYS - 1)]!).done(result);

@@ -123,6 +123,7 @@ export class BalancedCall implements GrpcCall, grpc.InterceptingListener, Movabl
     if (this.#state !== 'active') return;
     const attempt = this.#attempt!;
     if (attempt.record) attempt.record.movedBecause = reason;
+    attempt.context?.note({ type: 'moved', endpointId: attempt.entry.endpoint.id, reason });
     // The move is the balancer's own protective act: the endpoint's failure was already counted
     // by whatever took it out, so the cancelled attempt carries no further signal.
     this.#cancelledHere = true;

@@ -5,7 +5,6 @@ import {
   allHealthy,
   classify,
   createLogger,
-  parseLoadReport,
   parsePushback,
   systemClock,
   type CallContext,
@@ -13,6 +12,7 @@ import {
   type Disposer,
   type Endpoint,
   type EndpointSource,
+  type LoadReport,
   type OutcomeListener,
 } from '@ballast/core';
 import { BalancedCall, type Attempt, type CallHost, type ParentCall, type PickAnswer } from './balanced-call.js';
@@ -21,6 +21,8 @@ import { aggregateConnectivity, watchConnectivity } from './connectivity.js';
 import { createPolicy } from './create-policy.js';
 import { EndpointTable, type EndpointStats, type MovableAttempt } from './endpoint-table.js';
 import type { Pick, Picker } from './picker.js';
+import { subscribeLoadReports } from './oob-load-reports.js';
+import { readLoadReport } from './orca-trailer.js';
 import { pickMetadata, wantsWaitForReady, wireMetadata } from './request-metadata.js';
 
 const NOTHING_EXCLUDED: ReadonlySet<string> = new Set();
@@ -32,6 +34,14 @@ const REFUSED = 'the endpoints chosen are not admitting attempts now (half-open 
 function pushbackText(trailers: grpc.Metadata): string | undefined {
   const value = trailers.get(MetadataKeys.retryPushbackMs)[0];
   return typeof value === 'string' ? value : undefined;
+}
+
+/** The attempt's own copy of the call's metadata when an observer adds headers to it. */
+function withHeaders(metadata: grpc.Metadata, headers: Readonly<Record<string, string>> | undefined): grpc.Metadata {
+  if (headers === undefined) return metadata;
+  const copy = metadata.clone();
+  for (const [key, value] of Object.entries(headers)) copy.set(key, value);
+  return copy;
 }
 
 /** What a balanced channel adds to a grpc-js channel. */
@@ -120,6 +130,11 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
     this.#disposers.push(this.#health.onChange(() => this.#setEndpoints(this.table.current(), 'health changed')));
     if (this.#policy.onStale) this.#disposers.push(this.#policy.onStale(() => this.#rebuild('policy state changed')));
     this.#disposers.push(this.table.subscribe((list) => this.#setEndpoints(list, 'endpoints changed')));
+    const { oobReportPeriodMs, onLoadReport } = this.#policy;
+    if (oobReportPeriodMs !== undefined && onLoadReport !== undefined) {
+      const onReport = (endpointId: string, report: LoadReport) => onLoadReport.call(this.#policy, endpointId, report);
+      this.#disposers.push(subscribeLoadReports(this.table, oobReportPeriodMs, onReport, this.#logger));
+    }
   }
 
   endpoints(): readonly Endpoint[] {
@@ -147,6 +162,7 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
       const admit = this.#health.admit;
       for (let tries = 1; admit !== undefined && !admit(pick.endpoint.id); tries++) {
         pick.done(NOT_SENT);
+        context?.note({ type: 'breaker-refused', scope: 'endpoint', name: pick.endpoint.id });
         if (tries >= ADMIT_TRIES) {
           return { type: 'failed', code: grpc.status.UNAVAILABLE, reason: `${this.#service}: ${REFUSED}` };
         }
@@ -173,7 +189,8 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
     this.table.acquire(entry, movable);
     const record = context?.begin(entry.endpoint.id);
     const attempt: Attempt = { entry, pick, method, startedAt: this.#clock.now(), context, record, movable };
-    return { type: 'picked', attempt, metadata: wireMetadata(metadata) };
+    const headers = record && context!.observer?.attemptStarted(record, entry.endpoint);
+    return { type: 'picked', attempt, metadata: withHeaders(wireMetadata(metadata), headers) };
   }
 
   onPickerChange(listener: () => void): Disposer {
@@ -184,8 +201,7 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
   finish(attempt: Attempt, status: grpc.StatusObject, cancelledHere: boolean): void {
     const endpointId = attempt.entry.endpoint.id;
     const code = status.code;
-    const loadText = status.metadata.get(MetadataKeys.load)[0];
-    const load = typeof loadText === 'string' ? parseLoadReport(loadText) : undefined;
+    const load = readLoadReport(status.metadata);
     const latencyMs = Math.max(0, this.#clock.now() - attempt.startedAt);
     const signal = classify(code, cancelledHere);
     this.table.release(attempt.entry, attempt.movable);
@@ -195,6 +211,7 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
       record.signal = signal;
     }
     if (attempt.context && code !== 0) attempt.context.pushbackMs = parsePushback(pushbackText(status.metadata));
+    if (record) attempt.context!.observer?.attemptEnded(record);
     // One object serves as the policy's AttemptResult and the listeners' CallOutcome.
     const outcome: CallOutcome =
       load === undefined

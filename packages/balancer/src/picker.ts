@@ -53,6 +53,14 @@ export interface Policy {
    * the owner builds a new one. Policies whose pickers never go stale omit it.
    */
   onStale?(listener: () => void): Disposer;
+  /**
+   * Load reports wanted out of band (ORCA's OpenRcaService), every this many ms: the balanced
+   * channel then subscribes on each endpoint's connection and hands each report to
+   * `onLoadReport`. Policies that read no load omit both.
+   */
+  readonly oobReportPeriodMs?: number;
+  /** A load report that came outside any call. */
+  onLoadReport?(endpointId: string, report: LoadReport): void;
 }
 
 /** How many attempts are in flight on one endpoint. */

@@ -27,6 +27,7 @@ const schema = z
     blackoutMs: z.number().finite().nonnegative().default(10_000),
     expiryMs: positiveMs.default(180_000),
     weightUpdatePeriodMs: z.number().finite().min(100).default(1_000),
+    oobReportPeriodMs: z.number().finite().min(100).optional(),
   })
   .strict()
   .refine((o) => o.minRingSize <= o.maxRingSize, { path: ['maxRingSize'], message: 'must be >= minRingSize' });
@@ -49,7 +50,8 @@ const ALLOWED: Record<string, string> = {
   blackoutMs: 'a finite number of milliseconds >= 0 (default 10000)',
   expiryMs: 'a finite number of milliseconds > 0 (default 180000)',
   weightUpdatePeriodMs: 'a finite number of milliseconds >= 100 (default 1000)',
-  '': `the keys ${['hashKey', 'defaultRttMs', 'decayMs', 'failurePenaltyMs', 'slowFactor', 'slowMarginMs', 'probeIntervalMs', 'minRingSize', 'maxRingSize', 'tableSize', 'blackoutMs', 'expiryMs', 'weightUpdatePeriodMs'].join(', ')}`,
+  oobReportPeriodMs: 'a finite number of milliseconds >= 100 (default: no out-of-band reports)',
+  '': `the keys ${['hashKey', 'defaultRttMs', 'decayMs', 'failurePenaltyMs', 'slowFactor', 'slowMarginMs', 'probeIntervalMs', 'minRingSize', 'maxRingSize', 'tableSize', 'blackoutMs', 'expiryMs', 'weightUpdatePeriodMs', 'oobReportPeriodMs'].join(', ')}`,
 };
 
 /** Validates policy options; throws InvalidBalancerOptionError naming the field. */

@@ -168,7 +168,7 @@ describe('balanced channel over 3 real servers', () => {
   });
 
   it('reports every attempt with its code, signal, latency, method and parsed load', async () => {
-    servers[1]!.load = { cpu: 0.5, qps: 20 };
+    servers[1]!.load = { cpuUtilization: 0.5, rpsFractional: 20 };
     servers[1]!.behaviour.failRate = 1;
     const outcomes: CallOutcome[] = [];
     const client = createClient(
@@ -184,17 +184,17 @@ describe('balanced channel over 3 real servers', () => {
       code: Status.UNAVAILABLE,
       signal: 'endpoint-failing',
       method: '/ballast.testing.v1.EchoService/Echo',
-      load: { cpu: 0.5, qps: 20 },
+      load: { cpuUtilization: 0.5, rpsFractional: 20 },
     });
     expect(b.latencyMs).toBeGreaterThanOrEqual(0);
     expect(outcomes.filter((o) => o.code === 0)).toHaveLength(2);
   });
 
-  it('weighted-by-load follows the load reports servers send in trailers', async () => {
+  it('weighted-by-load follows the ORCA load reports servers send in trailers', async () => {
     const clock = new ManualClock(0);
-    servers[0]!.load = { cpu: 0.9, qps: 90 };
-    servers[1]!.load = { cpu: 0.1, qps: 90 };
-    servers[2]!.load = { cpu: 0.1, qps: 90 };
+    servers[0]!.load = { cpuUtilization: 0.9, rpsFractional: 90 };
+    servers[1]!.load = { cpuUtilization: 0.1, rpsFractional: 90 };
+    servers[2]!.load = { cpuUtilization: 0.1, rpsFractional: 90 };
     const channel = open({
       policy: 'weighted-by-load',
       clock,

@@ -1,4 +1,5 @@
-import { MetadataKeys, formatLoadReport, type LoadReport } from '@ballast/core';
+import { MetadataKeys, type LoadReport } from '@ballast/core';
+import { OrcaLoadReport } from '@ballast/stubs/xds/data/orca/v3/orca_load_report';
 import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
 import { createEchoService, defaultBehaviour, type EchoBehaviour, type EchoCounters } from '@ballast/testing';
 import { createServer, type CallContext, type ServerMiddleware } from 'nice-grpc';
@@ -11,7 +12,7 @@ export interface RecordingServer {
   counters: EchoCounters;
   /** Request metadata keys of every call, in arrival order. */
   seenKeys: string[][];
-  /** Sent as the `ballast-load` trailer of every call when set. */
+  /** Sent as the ORCA `endpoint-load-metrics-bin` trailer of every call when set. */
   load: LoadReport | undefined;
   close(): Promise<void>;
   kill(): void;
@@ -26,7 +27,8 @@ export async function startRecordingServer(replica: string): Promise<RecordingSe
     try {
       return yield* call.next(call.request, context);
     } finally {
-      if (state.load) context.trailer.set(MetadataKeys.load, formatLoadReport(state.load));
+      if (state.load)
+        context.trailer.set(MetadataKeys.load, OrcaLoadReport.encode(OrcaLoadReport.fromPartial(state.load)).finish());
     }
   };
   const server = createServer().use(record);

@@ -36,6 +36,33 @@ describe('CallContext', () => {
     expect([...context.avoid()]).toEqual(['busy']);
   });
 
+  it('numbers attempts and names each first, retry or hedge from what the layers above counted', () => {
+    const context = new CallContext('/s/M');
+    const first = context.begin('a');
+    context.hedges++;
+    const hedge = context.begin('b');
+    context.retries++;
+    const retry = context.begin('c');
+    expect([first, hedge, retry].map((a) => [a.number, a.kind])).toEqual([
+      [1, 'first'],
+      [2, 'hedge'],
+      [3, 'retry'],
+    ]);
+  });
+
+  it('tells its observer of events', () => {
+    const context = new CallContext('/s/M');
+    const seen: unknown[] = [];
+    context.note({ type: 'budget-refused', refused: 'retry' });
+    context.observer = {
+      attemptStarted: () => undefined,
+      attemptEnded: () => undefined,
+      event: (event) => seen.push(event),
+    };
+    context.note({ type: 'moved', endpointId: 'a', reason: 'taken out' });
+    expect(seen).toEqual([{ type: 'moved', endpointId: 'a', reason: 'taken out' }]);
+  });
+
   it('travels in call options under a symbol', () => {
     const context = new CallContext('/s/M');
     const options = { deadline: 5, [CALL_CONTEXT]: context };

@@ -1,8 +1,18 @@
+import type { AttemptObserver, CallEvent } from './attempt-observer.js';
 import type { Signal } from './signal.js';
+
+/**
+ * Why an attempt was sent: the call's first, a retry after a failure (or a move), or a hedge sent
+ * while an earlier attempt was still working.
+ */
+export type AttemptKind = 'first' | 'retry' | 'hedge';
 
 /** One attempt of a call: the endpoint it went to and, once ended, how. */
 export interface AttemptRecord {
   readonly endpointId: string;
+  /** 1 for the call's first attempt, then 2, 3… in the order they were sent. */
+  readonly number: number;
+  readonly kind: AttemptKind;
   /** gRPC status once the attempt ended; undefined while it is in flight. */
   code: number | undefined;
   signal: Signal | undefined;
@@ -44,22 +54,48 @@ export class CallContext {
   eligibleEndpoints: number | undefined = undefined;
   /** The server's `grpc-retry-pushback-ms` on the latest failed attempt (negative: do not retry). */
   pushbackMs: number | undefined = undefined;
+  /** Sees each attempt begin and end and each event (tracing installs one); none by default. */
+  observer: AttemptObserver | undefined = undefined;
+  /** Retries and hedges already matched to an attempt (see begin). */
+  #retriesSent = 0;
+  #hedgesSent = 0;
 
   constructor(
     /** Full method path, "/package.Service/Method". */
     readonly method: string,
   ) {}
 
-  /** Starts an attempt on `endpointId`. */
+  /**
+   * Starts an attempt on `endpointId`. Its kind follows what the layers above counted: a hedge
+   * or retry they decided on and no attempt has taken yet.
+   */
   begin(endpointId: string): AttemptRecord {
+    let kind: AttemptKind = 'first';
+    if (this.hedges > this.#hedgesSent) {
+      kind = 'hedge';
+      this.#hedgesSent++;
+    } else if (this.retries > this.#retriesSent) {
+      kind = 'retry';
+      this.#retriesSent++;
+    } else if (this.attempts.length > 0) {
+      // Sent again by a layer that did not count it (a retry middleware of the caller's own).
+      kind = 'retry';
+    }
     const record: AttemptRecord = {
       endpointId,
+      number: this.attempts.length + 1,
+      kind,
       code: undefined,
       signal: undefined,
       movedBecause: undefined,
     };
     this.attempts.push(record);
     return record;
+  }
+
+  /** Tells the observer, if any, of something a layer decided about this call. */
+  note(event: CallEvent): void {
+    this.observer?.event(event);
   }
 
   /** The latest attempt to have ended, if any. */

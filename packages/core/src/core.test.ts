@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   allOfHealth,
-  formatLoadReport,
   optionProblem,
-  parseLoadReport,
   seededRandom,
   StaticEndpointSource,
   validateEndpoints,
@@ -30,17 +28,6 @@ describe('endpoints', () => {
     stop();
     source.set([]);
     expect(seen).toEqual([['127.0.0.1:1'], ['127.0.0.1:1', '127.0.0.1:2']]);
-  });
-});
-
-describe('load reports', () => {
-  it('round-trips and ignores garbage', () => {
-    expect(parseLoadReport(formatLoadReport({ cpu: 0.5, inFlight: 3, qps: 10 }))).toEqual({
-      cpu: 0.5,
-      inFlight: 3,
-      qps: 10,
-    });
-    expect(parseLoadReport('cpu=abc,inflight=-1,zzz=3')).toBeUndefined();
   });
 });
 

@@ -14,19 +14,28 @@ export interface CallOutcome {
   readonly latencyMs: number;
   /** Full method path, "/package.Service/Method". */
   readonly method: string;
-  /** The server's utilisation report from the trailers, when it sent one. */
+  /** The server's ORCA load report from the trailers, when it sent one. */
   readonly load?: LoadReport;
 }
 
 export type OutcomeListener = (outcome: CallOutcome) => void;
 
-/** A server's own view of how loaded it is, sent in trailers for load-aware balancing. */
+/**
+ * A server's ORCA load report (`xds.data.orca.v3.OrcaLoadReport`, the `endpoint-load-metrics-bin`
+ * trailer or the OpenRcaService stream), with the field names of its generated stub. Any gRPC
+ * server that speaks ORCA sends one; a missing field reads as 0, as in protobuf.
+ */
 export interface LoadReport {
-  /** CPU utilisation of the process, 0..1 (may exceed 1 on several cores). */
-  readonly cpu?: number;
-  /** Event-loop delay, milliseconds. */
-  readonly eventLoopDelayMs?: number;
-  readonly inFlight?: number;
-  /** Calls per second the server is completing. */
-  readonly qps?: number;
+  /** CPU utilisation, a fraction of the available CPU (may exceed 1). */
+  readonly cpuUtilization?: number;
+  /** Memory utilisation, 0..1. */
+  readonly memUtilization?: number;
+  /** The application's own utilisation (may exceed 1); balancers prefer it to cpuUtilization. */
+  readonly applicationUtilization?: number;
+  /** Requests per second the server is completing. */
+  readonly rpsFractional?: number;
+  /** Errors per second. */
+  readonly eps?: number;
+  readonly utilization?: Readonly<Record<string, number>>;
+  readonly namedMetrics?: Readonly<Record<string, number>>;
 }

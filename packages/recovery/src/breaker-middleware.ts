@@ -1,4 +1,4 @@
-import { ENDPOINT_FAILURE_CODES, observeEnd } from '@ballast/core';
+import { callContextOf, ENDPOINT_FAILURE_CODES, observeEnd } from '@ballast/core';
 import { isAbortError } from 'abort-controller-x';
 import { ClientError, type CallOptions, type ClientMiddleware, type ClientMiddlewareCall } from 'nice-grpc-common';
 import type { Registry } from 'prom-client';
@@ -65,7 +65,10 @@ export function createMethodBreakers(options: BreakerMiddlewareOptions = {}): Me
   ) => {
     const b = breaker(call.method.path);
     const permit = b.tryAcquire();
-    if (!permit.allowed) return failed(new BreakerOpenError(call.method.path, b.name, permit.retryInMs));
+    if (!permit.allowed) {
+      callContextOf(options)?.note({ type: 'breaker-refused', scope: 'method', name: b.name });
+      return failed(new BreakerOpenError(call.method.path, b.name, permit.retryInMs));
+    }
     const inner: AsyncGenerator<Response, Response | void, undefined> = call.next(call.request as never, options);
     return observeEnd(inner, (end) => {
       // A consumer that stops reading a stream early, or a caller that gives up: neither a

@@ -189,8 +189,14 @@ export function createHedging(options: HedgingOptions = {}): Hedging {
             // The primary's endpoint takes the cancel when the backup wins: do not hedge into a spent rate.
             const primary = context.attempts[first]?.endpointId;
             if (primary !== undefined && !cancels.available(primary)) return skip('cancellation rate spent');
-            if (!share.tryHedge()) return skip('hedge share spent');
-            if (o.budget && !o.budget.tryRetry()) return skip('retry budget exhausted');
+            if (!share.tryHedge()) {
+              context.note({ type: 'budget-refused', refused: 'hedge' });
+              return skip('hedge share spent');
+            }
+            if (o.budget && !o.budget.tryRetry()) {
+              context.note({ type: 'budget-refused', refused: 'hedge' });
+              return skip('retry budget exhausted');
+            }
             hedges++;
             counts.hedges++;
             context.hedges++;

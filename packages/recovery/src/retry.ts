@@ -172,6 +172,7 @@ export function createRetry(options: RetryMiddlewareOptions = {}): Retry {
         // Logged on the transition only: under an outage every call would log it otherwise.
         if (!exhausted) logger.warn({ method: call.method.path, code: error.code }, 'retry budget exhausted');
         exhausted = true;
+        context.note({ type: 'budget-refused', refused: 'retry' });
         throw new RetryBudgetExhaustedError(error);
       }
       if (exhausted) logger.info({ method: call.method.path }, 'retry budget available again');

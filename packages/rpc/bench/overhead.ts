@@ -5,10 +5,11 @@ import { createChannel, createClient, createClientFactory, type Client } from 'n
 import type { EchoReplica } from '@ballast/testing';
 import { deadlineMiddleware } from 'nice-grpc-client-middleware-deadline';
 import { retryMiddleware } from 'nice-grpc-client-middleware-retry';
+import { createRequire } from 'node:module';
 import { connect, disconnect } from '../src/index.js';
 
 export type Echo = Client<typeof EchoServiceDefinition>;
-const VARIANTS = ['plain', 'libraries', 'grpcjs', 'connect'] as const;
+const VARIANTS = ['plain', 'libraries', 'grpcjs', 'connect', 'connect-traced'] as const;
 type Variant = (typeof VARIANTS)[number];
 
 /**
@@ -31,7 +32,7 @@ export async function drive(client: Echo, concurrency: number, durationMs: numbe
 export const scenario: Scenario = {
   name: 'overhead',
   description:
-    "plain nice-grpc on one channel vs the same with only the deadline and retry libraries vs grpc-js's own service config (round_robin + retryPolicy over 3 replicas) vs connect() with the full default stack over the same 3; same run",
+    "plain nice-grpc on one channel vs the same with only the deadline and retry libraries vs grpc-js's own service config (round_robin + retryPolicy over 3 replicas) vs connect() with the full default stack over the same 3, tracing off and on (an OpenTelemetry SDK recording every span, exporting to nowhere); same run",
   async run({ quick, progress, signal }) {
     const runs = quick ? 1 : 7;
     const durationMs = quick ? 1_000 : 3_000;
@@ -69,11 +70,14 @@ export const scenario: Scenario = {
       .use(retryMiddleware)
       .use(deadlineMiddleware)
       .create(EchoServiceDefinition, channel, { '*': { deadline: 5_000 } });
+    const stopTracing = registerTracing();
+    const endpoints = replicas.map((r) => r.address);
     const clients: Record<Variant, Echo> = {
       plain: createClient(EchoServiceDefinition, channel),
       libraries,
       grpcjs,
-      connect: connect(EchoServiceDefinition, { endpoints: replicas.map((r) => r.address) }),
+      connect: connect(EchoServiceDefinition, { endpoints, tracing: false }),
+      'connect-traced': connect(EchoServiceDefinition, { endpoints }),
     };
     const results: BenchRecord[] = [];
     try {
@@ -84,6 +88,7 @@ export const scenario: Scenario = {
           libraries: [],
           grpcjs: [],
           connect: [],
+          'connect-traced': [],
         };
         for (let run = 0; run < runs && !signal.aborted; run++) {
           // Rotate which goes first so drift on a shared machine hits all alike.
@@ -121,7 +126,7 @@ export const scenario: Scenario = {
         }
         // Ratios and differences pair each run with the plain run beside it.
         const plain = samples.plain;
-        for (const variant of ['libraries', 'grpcjs', 'connect'] as const) {
+        for (const variant of ['libraries', 'grpcjs', 'connect', 'connect-traced'] as const) {
           const s = samples[variant];
           results.push({
             variant,
@@ -160,6 +165,8 @@ export const scenario: Scenario = {
       }
     } finally {
       await disconnect(clients.connect);
+      await disconnect(clients['connect-traced']);
+      await stopTracing();
       channel.close();
       grpcjsChannel.close();
       await Promise.all(replicas.map((r) => r.stop()));
@@ -176,6 +183,7 @@ export const scenario: Scenario = {
         'plain nice-grpc on one channel, same run = 1.0; targets: ≥ 0.90× at concurrency 64, ≤ 10 µs added client CPU per call, ≤ 25 µs added p50 at concurrency 1',
         "grpcjs = grpc-js's round_robin + retryPolicy service config over the same 3 replicas; target: connect() ≥ 1.0× its calls/s",
         'libraries = plain + nice-grpc-client-middleware-deadline + nice-grpc-client-middleware-retry, the floor under connect()',
+        'connect = tracing: false; connect-traced = tracing on, a call span and an attempt span per call recorded (client side only: the replicas run no SDK)',
       ],
     };
   },
@@ -188,5 +196,36 @@ function summary(run: { callsPerS: number; latencies: number[]; failed: number; 
     p99: quantile(run.latencies, 0.99),
     failed: run.failed,
     cpuUsPerCall: run.cpuUsPerCall,
+  };
+}
+
+/**
+ * Registers an OpenTelemetry SDK that records every span and exports none, through the CommonJS
+ * build of the API: the one nice-grpc-opentelemetry took its tracer from when it loaded (an SDK
+ * registered through the ES module build after that would leave its tracer a no-op).
+ */
+function registerTracing(): () => Promise<void> {
+  const require = createRequire(import.meta.url);
+  const api = require('@opentelemetry/api') as typeof import('@opentelemetry/api');
+  const { AsyncLocalStorageContextManager } =
+    require('@opentelemetry/context-async-hooks') as typeof import('@opentelemetry/context-async-hooks');
+  const { W3CTraceContextPropagator } = require('@opentelemetry/core') as typeof import('@opentelemetry/core');
+  const { BatchSpanProcessor, TracerProvider } =
+    require('@opentelemetry/sdk-trace') as typeof import('@opentelemetry/sdk-trace');
+  const provider = new TracerProvider({
+    spanProcessors: [
+      new BatchSpanProcessor({
+        exporter: { export: (_spans, done) => done({ code: 0 }), shutdown: async () => undefined },
+      }),
+    ],
+  });
+  api.trace.setGlobalTracerProvider(provider);
+  api.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  api.propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  return async () => {
+    await provider.shutdown();
+    api.trace.disable();
+    api.context.disable();
+    api.propagation.disable();
   };
 }

@@ -59,6 +59,11 @@ export interface ConnectOptions {
   deadlineMs?: number;
   /** Client-side RPC metrics (nice-grpc-prometheus names; default on). */
   metrics?: boolean;
+  /**
+   * OpenTelemetry spans per call and per attempt, with W3C trace context on the wire (default on;
+   * free until an OpenTelemetry SDK registers a TracerProvider).
+   */
+  tracing?: boolean;
   /** TLS or mTLS to the servers; or pass `credentials` directly. */
   tls?: ClientTlsOptions;
   credentials?: ChannelCredentials;

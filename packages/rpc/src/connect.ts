@@ -43,6 +43,7 @@ import { RpcOptionsError } from './errors.js';
 import type { ConnectOptions, MethodOverrides } from './connect-options.js';
 import type { CertificateFiles } from './certificate-files.js';
 import { clientTls } from './tls.js';
+import { clientTracing } from './client-tracing.js';
 
 /** The parts behind a connected client, for dashboards and tests. */
 export interface Connection {
@@ -86,6 +87,7 @@ const KNOWN_OPTIONS = new Set([
   'endpointBreakers',
   'deadlineMs',
   'metrics',
+  'tracing',
   'tls',
   'credentials',
   'maxMessageBytes',
@@ -97,7 +99,7 @@ const KNOWN_OPTIONS = new Set([
 ]);
 
 /**
- * A nice-grpc client for `definition` whose calls go, outer to inner, through metrics →
+ * A nice-grpc client for `definition` whose calls go, outer to inner, through metrics → tracing →
  * deadline → circuit breaker → retry (budgeted, failover) → hedging → a balanced channel that
  * the failure detector steers. Every unary call has one CallContext that these layers share in
  * process. Close it with `disconnect(client)`. Every option is checked here: a bad one throws
@@ -286,6 +288,7 @@ function assemble<D extends CompatServiceDefinition>(
   const layers: (ClientMiddleware | undefined | false)[] = [
     options.metrics !== false && rpcClientMetrics().middleware,
     callContextLayer,
+    options.tracing !== false && clientTracing(),
     createDeadlineMiddleware(),
     breakers?.middleware,
     retry?.middleware,

@@ -16,3 +16,8 @@ export type { StreamLimit, StreamLimits } from './stream-limit.js';
 export { connect, connection, disconnect } from './connect.js';
 export type { BallastCallOptions, Connection } from './connect.js';
 export type { ConnectOptions, MethodOverrides } from './connect-options.js';
+export { orcaService } from './orca-service.js';
+export { clientTracing } from './client-tracing.js';
+export { serverTracing } from './server-tracing.js';
+export { AttemptAttributes, AttemptSpans, CallEventNames } from './attempt-spans.js';
+export { tracingActive } from './tracing-active.js';

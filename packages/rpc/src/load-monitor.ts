@@ -1,23 +1,39 @@
+import { totalmem } from 'node:os';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
-import { formatLoadReport, MetadataKeys, type LoadReport } from '@ballast/core';
+import { MetadataKeys, type LoadReport } from '@ballast/core';
 import { isUnaryWork } from '@ballast/recovery';
+import { OrcaLoadReport } from '@ballast/stubs/xds/data/orca/v3/orca_load_report';
 import type { ServerMiddleware } from 'nice-grpc-common';
 
+/** An event loop this late counts as a fully busy process. */
+export const EVENT_LOOP_SATURATION_MS = 100;
+
 /**
- * Measures how loaded this process is — CPU share, event-loop delay, calls in flight and
- * completed per second — refreshed once per `intervalMs`, so reading it on every call is free.
+ * Measures how loaded this process is and states it as an ORCA load report
+ * (`xds.data.orca.v3.OrcaLoadReport`), refreshed once per `intervalMs` and encoded then, so
+ * sending it with every call costs a trailer and nothing more:
+ *
+ * - `cpu_utilization`: the process's CPU time over wall time since the last sample;
+ * - `mem_utilization`: resident memory over the machine's memory;
+ * - `application_utilization`: the busier of CPU and event-loop delay (a Node server that waits on
+ *   its event loop is busy whatever its CPU says), unless the application states its own figure
+ *   with `setApplicationUtilization`; this is what weighted_round_robin balancers read first;
+ * - `rps_fractional`, `eps`: unary calls completed, and those that failed, per second;
+ * - `named_metrics`: `event_loop_delay_ms` and `in_flight`.
  */
 export class LoadMonitor {
   #inFlight = 0;
   #completed = 0;
-  #report: LoadReport = {};
-  #encoded = '';
+  #failed = 0;
+  #application: number | undefined;
+  #report: OrcaLoadReport = OrcaLoadReport.fromPartial({});
+  #encoded: Uint8Array = new Uint8Array(0);
   readonly #histogram: IntervalHistogram;
   readonly #timer: NodeJS.Timeout;
   #lastCpu = process.cpuUsage();
   #lastTime = performance.now();
 
-  constructor(intervalMs = 1000) {
+  constructor(readonly intervalMs = 1000) {
     this.#histogram = monitorEventLoopDelay({ resolution: 10 });
     this.#histogram.enable();
     this.#timer = setInterval(() => this.#sample(), intervalMs);
@@ -28,23 +44,36 @@ export class LoadMonitor {
     return this.#inFlight;
   }
 
-  /** The latest report, with the in-flight count as of now. */
-  get report(): LoadReport {
-    return { ...this.#report, inFlight: this.#inFlight };
+  /** The latest report. */
+  get report(): LoadReport & OrcaLoadReport {
+    return this.#report;
   }
 
-  /** The latest report as trailer text (see formatLoadReport). */
-  get encoded(): string {
+  /** The latest report in its wire form, as sent in the `endpoint-load-metrics-bin` trailer. */
+  get encoded(): Uint8Array {
     return this.#encoded;
+  }
+
+  /**
+   * States this server's utilisation in the application's own terms (a pool, a queue, a quota),
+   * as a fraction of capacity that may exceed 1; `undefined` goes back to the measured figure.
+   * Takes effect from the next sample.
+   */
+  setApplicationUtilization(value: number | undefined): void {
+    if (value !== undefined && !(Number.isFinite(value) && value >= 0)) {
+      throw new RangeError(`application utilisation must be a finite number ≥ 0, got ${value}`);
+    }
+    this.#application = value;
   }
 
   started(): void {
     this.#inFlight++;
   }
 
-  finished(): void {
+  finished(ok: boolean): void {
     this.#inFlight--;
     this.#completed++;
+    if (!ok) this.#failed++;
   }
 
   close(): void {
@@ -54,16 +83,22 @@ export class LoadMonitor {
 
   #sample(): void {
     const now = performance.now();
-    const elapsedMs = now - this.#lastTime;
-    const cpu = process.cpuUsage(this.#lastCpu);
-    this.#report = {
-      cpu: (cpu.user + cpu.system) / 1000 / elapsedMs,
-      eventLoopDelayMs: this.#histogram.mean / 1e6,
-      qps: (this.#completed * 1000) / elapsedMs,
-    };
-    this.#encoded = formatLoadReport({ ...this.#report, inFlight: this.#inFlight });
+    const seconds = (now - this.#lastTime) / 1000;
+    const cpuUsage = process.cpuUsage(this.#lastCpu);
+    const cpu = (cpuUsage.user + cpuUsage.system) / 1e6 / seconds;
+    const eventLoopDelayMs = Number.isFinite(this.#histogram.mean) ? this.#histogram.mean / 1e6 : 0;
+    this.#report = OrcaLoadReport.fromPartial({
+      cpuUtilization: cpu,
+      memUtilization: Math.min(1, process.memoryUsage.rss() / totalmem()),
+      applicationUtilization: this.#application ?? Math.max(cpu, eventLoopDelayMs / EVENT_LOOP_SATURATION_MS),
+      rpsFractional: this.#completed / seconds,
+      eps: this.#failed / seconds,
+      namedMetrics: { event_loop_delay_ms: eventLoopDelayMs, in_flight: this.#inFlight },
+    });
+    this.#encoded = OrcaLoadReport.encode(this.#report).finish();
     this.#histogram.reset();
     this.#completed = 0;
+    this.#failed = 0;
     this.#lastCpu = process.cpuUsage();
     this.#lastTime = now;
   }
@@ -71,18 +106,21 @@ export class LoadMonitor {
 
 /**
  * Counts unary calls for the monitor (streams and health checks are not load; see isUnaryWork)
- * and sends its report in every response's trailers.
+ * and sends its latest ORCA report in every response's trailers, once it has one.
  */
 export function loadReportMiddleware(monitor: LoadMonitor): ServerMiddleware {
   return async function* loadReport(call, context) {
     const counted = isUnaryWork(call.method);
     if (counted) monitor.started();
+    let ok = false;
     try {
-      return yield* call.next(call.request, context);
+      const result = yield* call.next(call.request, context);
+      ok = true;
+      return result;
     } finally {
-      if (counted) monitor.finished();
-      const encoded = monitor.encoded || formatLoadReport(monitor.report);
-      if (encoded) context.trailer.set(MetadataKeys.load, encoded);
+      if (counted) monitor.finished(ok);
+      const encoded = monitor.encoded;
+      if (encoded.length > 0) context.trailer.set(MetadataKeys.load, encoded);
     }
   };
 }

@@ -114,8 +114,19 @@ export const serveOptionsSchema = z.object({
   drainDelayMs: z.number().int().nonnegative().default(0),
   /** Close gracefully and exit on SIGTERM/SIGINT. */
   handleSignals: z.boolean().default(true),
-  /** Send a load report in every response's trailers (for the weighted-by-load policy). */
-  loadReports: z.boolean().default(true),
+  /**
+   * ORCA load reports: an `endpoint-load-metrics-bin` trailer on every call and the out-of-band
+   * `xds.service.orca.v3.OpenRcaService`, for weighted-by-load and any weighted_round_robin client.
+   * `{ intervalMs }` sets how often the report is measured; false turns both off.
+   */
+  loadReports: z
+    .union([z.boolean(), z.object({ intervalMs: z.number().int().min(10).max(60_000).default(1_000) })])
+    .default(true),
+  /**
+   * An OpenTelemetry span per call, under the caller's W3C trace context (default on; free until
+   * an OpenTelemetry SDK registers a TracerProvider).
+   */
+  tracing: z.boolean().default(true),
   /** Serve gRPC server reflection (grpcurl). */
   reflection: z.boolean().default(true),
 });

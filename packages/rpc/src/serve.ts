@@ -17,9 +17,11 @@ import { concurrencyCapMiddleware } from './concurrency-cap.js';
 import { handlerErrorsMiddleware } from './handler-errors.js';
 import { LoadMonitor, loadReportMiddleware } from './load-monitor.js';
 import { rapidResetGuard } from './rapid-reset-guard.js';
+import { orcaService } from './orca-service.js';
 import { reflectionServices } from './reflection.js';
 import { RpcOptionsError } from './errors.js';
 import { serveOptionsSchema, type ServeOptionsInput } from './serve-options.js';
+import { serverTracing } from './server-tracing.js';
 import { streamLimit } from './stream-limit.js';
 import type { CertificateFiles } from './certificate-files.js';
 import { serverTls } from './tls.js';
@@ -36,6 +38,11 @@ export interface ServeHandle {
   /** http://127.0.0.1:PORT/metrics, when metrics are on. */
   readonly metricsUrl?: string;
   readonly server: Server;
+  /**
+   * This instance's ORCA load reports (unless `loadReports: false`); its
+   * `setApplicationUtilization` states the application's own utilisation to balancers.
+   */
+  readonly load?: LoadMonitor;
   /** The registry entry, when serve() was given a store. */
   readonly registration?: Registration;
   /** What re-reads the TLS files given as paths (`onReload` tells of rotations), when it does. */
@@ -64,8 +71,10 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
   const logger: Logger = (input.logger ?? createLogger('@ballast/rpc')).child({ service: options.name });
   const instanceId = options.instanceId ?? `${options.name}-${randomUUID().slice(0, 8)}`;
 
-  const monitor = new LoadMonitor();
-  // Outer → inner: errors, metrics, stream bound, hard cap, load report, adaptive shedding, deadline
+  const loadReports = options.loadReports;
+  const monitor =
+    loadReports === false ? undefined : new LoadMonitor(loadReports === true ? undefined : loadReports.intervalMs);
+  // Outer → inner: tracing, errors, metrics, stream bound, hard cap, load report, adaptive shedding, deadline
   // context. The cap, the load report and the shedder count unary work only: a stream or a health
   // check is never refused or counted by them, so idle streams cannot starve calls or liveness.
   const resetGuard = options.rapidReset ? rapidResetGuard({ limit: options.rapidReset, logger }) : undefined;
@@ -83,7 +92,9 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
     // The rapid-reset guard goes first: only the first interceptor sees grpc-js's HTTP/2 stream.
     // grpc-js hides an incoming call's deadline from handlers; the deadline interceptor re-exposes it.
     interceptors: [...(resetGuard ? [resetGuard.interceptor] : []), deadlineInterceptor],
-  } as Parameters<typeof createServer>[0])
+  } as Parameters<typeof createServer>[0]);
+  if (options.tracing) server = server.use(serverTracing());
+  server = server
     .use(handlerErrorsMiddleware(logger))
     .use(prometheusServerMiddleware())
     .use(
@@ -91,7 +102,7 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
         .middleware,
     )
     .use(concurrencyCapMiddleware(options.maxConcurrentCalls));
-  if (options.loadReports) server = server.use(loadReportMiddleware(monitor));
+  if (monitor) server = server.use(loadReportMiddleware(monitor));
   const shedder =
     options.loadShedding === false
       ? undefined
@@ -112,9 +123,16 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
   const serviceNames = input.services.map((entry) => fullName(entry.definition));
   const health = createServerHealth({ services: serviceNames, logger });
   server.add(HealthDefinition, health.implementation);
+  // Standard services besides health, for reflection too.
+  const served: string[] = [];
+  if (monitor) {
+    const orca = orcaService(monitor);
+    server.add(orca.definition, orca.implementation);
+    served.push(orca.definition.fullName);
+  }
   if (options.reflection) {
     const protoset = input.protoset ?? defaultProtoset;
-    for (const entry of reflectionServices({ services: serviceNames, protoset, logger })) {
+    for (const entry of reflectionServices({ services: [...serviceNames, ...served], protoset, logger })) {
       server.add(entry.definition, entry.implementation);
     }
   }
@@ -173,7 +191,7 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
       }, options.drainTimeoutMs);
       await server.shutdown();
       clearTimeout(forced);
-      monitor.close();
+      monitor?.close();
       tls.certificates?.close();
       await metrics?.close();
       removeSignalHandlers();
@@ -207,6 +225,7 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
     port,
     metricsUrl: metrics ? `http://${metrics.address}/metrics` : undefined,
     server,
+    load: monitor,
     registration,
     certificates: tls.certificates,
     health,

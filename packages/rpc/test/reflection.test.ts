@@ -74,13 +74,14 @@ describe('serve(): reflection', () => {
     ['v1', REFLECTION_V1],
     ['v1alpha', REFLECTION_V1ALPHA],
   ] as const) {
-    it(`${version} lists every service served, health and reflection included, and describes each`, async () => {
+    it(`${version} lists every service served, health, reflection and ORCA included, and describes each`, async () => {
       const client = await startEcho();
       expect((await listServices(client, path)).sort()).toEqual([
         'ballast.testing.v1.EchoService',
         'grpc.health.v1.Health',
         'grpc.reflection.v1.ServerReflection',
         'grpc.reflection.v1alpha.ServerReflection',
+        'xds.service.orca.v3.OpenRcaService',
       ]);
       expect(await files(client, path, bySymbol('grpc.health.v1.Health'))).toEqual({
         files: [{ name: 'grpc/health/v1/health.proto', package: 'grpc.health.v1', services: ['Health'] }],

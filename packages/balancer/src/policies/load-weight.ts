@@ -1,22 +1,21 @@
 import type { LoadReport } from '@ballast/core';
 
-/** An event loop this late is treated as a fully busy process. */
-export const EVENT_LOOP_SATURATION_MS = 100;
-/** Floor on utilisation so an idle server does not get an infinite weight. */
-const MIN_UTILISATION = 0.01;
+/**
+ * How much a server's error rate adds to its utilisation (gRFC A58's error_utilization_penalty):
+ * a replica that answers fast with errors must not attract traffic.
+ */
+export const ERROR_UTILISATION_PENALTY = 1;
 
 /**
- * The weight a load report earns, as gRPC's weighted_round_robin computes it from ORCA:
- * qps / utilisation, where utilisation is the busier of CPU and event-loop delay. Without qps the
- * weight is 1 / utilisation; with only an in-flight count, 1 / (in-flight + 1). A report with
- * nothing usable gives undefined (no weight yet).
+ * The weight an ORCA report earns, as gRPC's weighted_round_robin computes it (gRFC A58):
+ * qps / (utilisation + penalty · eps / qps), where utilisation is the application's own figure
+ * when it reports one and CPU otherwise. A report without qps or utilisation gives undefined
+ * (no weight yet), so the endpoint gets the mean weight of the others.
  */
 export function loadWeight(report: LoadReport): number | undefined {
-  const utilisation = Math.max(report.cpu ?? 0, (report.eventLoopDelayMs ?? 0) / EVENT_LOOP_SATURATION_MS);
-  if (utilisation > 0 || report.cpu !== undefined) {
-    const u = Math.max(utilisation, MIN_UTILISATION);
-    return report.qps !== undefined && report.qps > 0 ? report.qps / u : 1 / u;
-  }
-  if (report.inFlight !== undefined) return 1 / (report.inFlight + 1);
-  return undefined;
+  const qps = report.rpsFractional ?? 0;
+  const application = report.applicationUtilization ?? 0;
+  const utilisation = application > 0 ? application : (report.cpuUtilization ?? 0);
+  if (!(qps > 0 && utilisation > 0)) return undefined;
+  return qps / (utilisation + (ERROR_UTILISATION_PENALTY * (report.eps ?? 0)) / qps);
 }

@@ -1,4 +1,4 @@
-import { ManualClock, formatLoadReport } from '@ballast/core';
+import { ManualClock } from '@ballast/core';
 import { describe, expect, it } from 'vitest';
 import { createPolicy } from '../create-policy.js';
 import { pickRequest, type Picker, type Policy } from '../picker.js';
@@ -13,7 +13,7 @@ function serve(picker: Picker, count: number, cpu?: Record<string, number>) {
   for (let i = 0; i < count; i++) {
     const pick = picker.pick(pickRequest());
     seen[pick.endpoint.id] = (seen[pick.endpoint.id] ?? 0) + 1;
-    const load = cpu ? { cpu: cpu[pick.endpoint.id]!, qps: 100 } : undefined;
+    const load = cpu ? { cpuUtilization: cpu[pick.endpoint.id]!, rpsFractional: 100 } : undefined;
     pick.done({ code: 0, latencyMs: 1, ...(load && { load }) });
   }
   return seen;
@@ -33,11 +33,14 @@ function setup(): { clock: ManualClock; policy: Policy; current: () => Picker; r
 }
 
 describe('weighted-by-load', () => {
-  it('turns reports into weights: qps / utilisation, the busier of CPU and event-loop delay', () => {
-    expect(loadWeight({ cpu: 0.5, qps: 100 })).toBe(200);
-    expect(loadWeight({ cpu: 0.1, eventLoopDelayMs: 50, qps: 100 })).toBe(200);
-    expect(loadWeight({ cpu: 0.25 })).toBe(4);
-    expect(loadWeight({ inFlight: 3 })).toBe(0.25);
+  it('turns ORCA reports into weights as gRFC A58 does: qps / (utilisation + eps / qps)', () => {
+    expect(loadWeight({ cpuUtilization: 0.5, rpsFractional: 100 })).toBe(200);
+    // The application's own utilisation, when reported, wins over CPU.
+    expect(loadWeight({ cpuUtilization: 0.1, applicationUtilization: 0.5, rpsFractional: 100 })).toBe(200);
+    expect(loadWeight({ applicationUtilization: 0.5, rpsFractional: 100, eps: 50 })).toBe(100);
+    // Without qps or utilisation there is no weight (protobuf's missing fields read as 0).
+    expect(loadWeight({ cpuUtilization: 0.25 })).toBeUndefined();
+    expect(loadWeight({ cpuUtilization: 0, rpsFractional: 10 })).toBeUndefined();
     expect(loadWeight({})).toBeUndefined();
   });
 
@@ -75,14 +78,16 @@ describe('weighted-by-load', () => {
     const picker = policy.picker(list);
     for (let i = 0; i < 30; i++) {
       const pick = picker.pick(pickRequest());
-      const cpu = pick.endpoint.id === 'e0' ? 0.25 : 0.5;
-      pick.done({ code: 0, latencyMs: 1, ...(pick.endpoint.id !== 'e2' && { load: { cpu } }) });
+      const cpuUtilization = pick.endpoint.id === 'e0' ? 0.25 : 0.5;
+      const load = { cpuUtilization, rpsFractional: 1 };
+      pick.done({ code: 0, latencyMs: 1, ...(pick.endpoint.id !== 'e2' && { load }) });
     }
     clock.advance(11_000);
     for (let i = 0; i < 30; i++) {
       const pick = picker.pick(pickRequest());
-      const cpu = pick.endpoint.id === 'e0' ? 0.25 : 0.5;
-      pick.done({ code: 0, latencyMs: 1, ...(pick.endpoint.id !== 'e2' && { load: { cpu } }) });
+      const cpuUtilization = pick.endpoint.id === 'e0' ? 0.25 : 0.5;
+      const load = { cpuUtilization, rpsFractional: 1 };
+      pick.done({ code: 0, latencyMs: 1, ...(pick.endpoint.id !== 'e2' && { load }) });
     }
     const seen = serve(policy.picker(list), 1_000);
     // weights 4, 2 and mean 3: shares 4/9, 2/9, 3/9.
@@ -92,8 +97,17 @@ describe('weighted-by-load', () => {
     expect(seen.e2).toBeLessThanOrEqual(335);
   });
 
-  it('load reports round-trip through the trailer format', () => {
-    expect(loadWeight({ cpu: 0.5, qps: 10 })).toBe(20);
-    expect(formatLoadReport({ cpu: 0.5, qps: 10 })).toBe('cpu=0.5,qps=10');
+  it('takes out-of-band reports as it takes those in trailers', () => {
+    const clock = new ManualClock(0);
+    const policyOptions = { ...options, blackoutMs: 0, oobReportPeriodMs: 500 };
+    const policy = createPolicy({ policy: 'weighted-by-load', clock, policyOptions });
+    expect(policy.oobReportPeriodMs).toBe(500);
+    const list = endpoints(2);
+    policy.picker(list);
+    policy.onLoadReport!('e0', { applicationUtilization: 0.8, rpsFractional: 100 });
+    policy.onLoadReport!('e1', { applicationUtilization: 0.2, rpsFractional: 100 });
+    policy.onLoadReport!('gone', { applicationUtilization: 0.2, rpsFractional: 100 });
+    clock.advance(1);
+    expect(serve(policy.picker(list), 1_000).e1).toBe(800);
   });
 });

@@ -43,11 +43,13 @@ export class LoadWeightState {
 }
 
 /**
- * Weighted by load (gRPC weighted_round_robin with ORCA-style reports in the `ballast-load`
- * trailer): weights from the servers' own reports, used only after `blackoutMs` of steady
+ * Weighted by load (gRPC's weighted_round_robin, gRFC A58, over the standard ORCA reports in the
+ * `endpoint-load-metrics-bin` trailer, from any ORCA-speaking server): weights from the servers' own reports, used only after `blackoutMs` of steady
  * reporting and dropped `expiryMs` after the last report, so a stale report cannot stick.
  * Endpoints without a usable weight get the mean of the others. The picker is rebuilt at most
- * every `weightUpdatePeriodMs`, driven by outcomes rather than timers.
+ * every `weightUpdatePeriodMs`, driven by reports rather than timers. With `oobReportPeriodMs` the
+ * reports also come out of band (ORCA's OpenRcaService stream on each endpoint), as gRPC's
+ * `enable_oob_load_report` does: for servers that report only so, and for endpoints between calls.
  */
 export const weightedByLoad: PolicyFactory = ({ clock, options }): Policy => {
   const states = new EndpointStates(() => new LoadWeightState(options.blackoutMs, options.expiryMs));
@@ -84,6 +86,11 @@ export const weightedByLoad: PolicyFactory = ({ clock, options }): Policy => {
     onStale(listener): Disposer {
       listeners.add(listener);
       return () => listeners.delete(listener);
+    },
+    oobReportPeriodMs: options.oobReportPeriodMs,
+    onLoadReport(endpointId, load) {
+      const state = states.get(endpointId);
+      if (state) onOutcome(state, { code: 0, latencyMs: 0, load });
     },
   };
 };
