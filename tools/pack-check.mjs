@@ -45,6 +45,7 @@ const server = await serve({
     echo: async (request) => ({ message: request.message, replica: 'packed', payload: Buffer.alloc(0) }),
     write: async () => ({ replica: 'packed', sequence: 1 }),
     async *count() {},
+    async *chat() {},
   })],
   store,
   handleSignals: false,
