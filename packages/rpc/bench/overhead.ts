@@ -9,7 +9,9 @@ import { createRequire } from 'node:module';
 import { connect, disconnect } from '../src/index.js';
 
 export type Echo = Client<typeof EchoServiceDefinition>;
-const VARIANTS = ['plain', 'libraries', 'grpcjs', 'connect', 'connect-traced'] as const;
+const VARIANTS = ['plain', 'libraries', 'connect', 'connect-traced', 'grpcjs', 'connect-3'] as const;
+/** Variants over all 3 replicas: grpc-js's balancing and connect() side by side. */
+const OVER_THREE: ReadonlySet<string> = new Set(['grpcjs', 'connect-3']);
 type Variant = (typeof VARIANTS)[number];
 
 /**
@@ -32,7 +34,7 @@ export async function drive(client: Echo, concurrency: number, durationMs: numbe
 export const scenario: Scenario = {
   name: 'overhead',
   description:
-    "plain nice-grpc on one channel vs the same with only the deadline and retry libraries vs grpc-js's own service config (round_robin + retryPolicy over 3 replicas) vs connect() with the full default stack over the same 3, tracing off and on (an OpenTelemetry SDK recording every span, exporting to nowhere); same run",
+    "plain nice-grpc on one channel vs the same with only the deadline and retry libraries vs connect() with the full default stack on the same server, tracing off and on (an OpenTelemetry SDK recording every span, exporting to nowhere); and grpc-js's own service config (round_robin + retryPolicy) vs connect() over the same 3 replicas; same run",
   async run({ quick, progress, signal }) {
     const runs = quick ? 1 : 7;
     const durationMs = quick ? 1_000 : 3_000;
@@ -71,13 +73,15 @@ export const scenario: Scenario = {
       .use(deadlineMiddleware)
       .create(EchoServiceDefinition, channel, { '*': { deadline: 5_000 } });
     const stopTracing = registerTracing();
-    const endpoints = replicas.map((r) => r.address);
+    // Against plain nice-grpc, connect() talks to the same single server; against grpc-js's own
+    // balancing, both spread over the same 3.
     const clients: Record<Variant, Echo> = {
       plain: createClient(EchoServiceDefinition, channel),
       libraries,
+      connect: connect(EchoServiceDefinition, { endpoints: [server.address], tracing: false }),
+      'connect-traced': connect(EchoServiceDefinition, { endpoints: [server.address] }),
       grpcjs,
-      connect: connect(EchoServiceDefinition, { endpoints, tracing: false }),
-      'connect-traced': connect(EchoServiceDefinition, { endpoints }),
+      'connect-3': connect(EchoServiceDefinition, { endpoints: replicas.map((r) => r.address), tracing: false }),
     };
     const results: BenchRecord[] = [];
     try {
@@ -86,9 +90,10 @@ export const scenario: Scenario = {
         const samples: Record<Variant, ReturnType<typeof summary>[]> = {
           plain: [],
           libraries: [],
-          grpcjs: [],
           connect: [],
           'connect-traced': [],
+          grpcjs: [],
+          'connect-3': [],
         };
         for (let run = 0; run < runs && !signal.aborted; run++) {
           // Rotate which goes first so drift on a shared machine hits all alike.
@@ -101,8 +106,9 @@ export const scenario: Scenario = {
         for (const variant of VARIANTS) {
           const s = samples[variant];
           results.push({
-            variant,
+            variant: variant === 'connect-3' ? 'connect' : variant,
             concurrency,
+            ...(OVER_THREE.has(variant) && { replicas: 3 }),
             ...spread(
               'calls_per_s',
               s.map((x) => x.callsPerS),
@@ -126,7 +132,7 @@ export const scenario: Scenario = {
         }
         // Ratios and differences pair each run with the plain run beside it.
         const plain = samples.plain;
-        for (const variant of ['libraries', 'grpcjs', 'connect', 'connect-traced'] as const) {
+        for (const variant of ['libraries', 'connect', 'connect-traced'] as const) {
           const s = samples[variant];
           results.push({
             variant,
@@ -151,14 +157,20 @@ export const scenario: Scenario = {
         results.push({
           variant: 'connect',
           versus: 'grpcjs',
+          replicas: 3,
           concurrency,
           ...spread(
             'ratio',
-            samples.connect.map((x, i) => x.callsPerS / samples.grpcjs[i]!.callsPerS),
+            samples['connect-3'].map((x, i) => x.callsPerS / samples.grpcjs[i]!.callsPerS),
+          ),
+          ...spread(
+            'added_p50_us',
+            samples['connect-3'].map((x, i) => (x.p50 - samples.grpcjs[i]!.p50) * 1000),
+            0,
           ),
           ...spread(
             'added_cpu_us_per_call',
-            samples.connect.map((x, i) => x.cpuUsPerCall - samples.grpcjs[i]!.cpuUsPerCall),
+            samples['connect-3'].map((x, i) => x.cpuUsPerCall - samples.grpcjs[i]!.cpuUsPerCall),
             1,
           ),
         });
@@ -166,6 +178,7 @@ export const scenario: Scenario = {
     } finally {
       await disconnect(clients.connect);
       await disconnect(clients['connect-traced']);
+      await disconnect(clients['connect-3']);
       await stopTracing();
       channel.close();
       grpcjsChannel.close();
@@ -176,7 +189,8 @@ export const scenario: Scenario = {
         runs,
         durationS: durationMs / 1000,
         concurrency: levels,
-        servers: '3 echo replicas, child processes on loopback; plain and libraries use the first',
+        servers:
+          '3 echo replicas, child processes on loopback; plain, libraries, connect and connect-traced use the first; grpcjs and connect (replicas: 3) use all 3',
       },
       results,
       anchors: [
