@@ -166,6 +166,27 @@ describe('tracing with an OpenTelemetry SDK registered', () => {
     expect(serverSpanUnder(first!)!.attributes['rpc.grpc.status_code']).toBe(Status.UNAVAILABLE);
   });
 
+  it('gives a streaming call an attempt span too, under its call span', async () => {
+    const replica = await startReplica('streaming');
+    const c = client([replica], { healthCheck: false, outlierDetection: false });
+    const seen: number[] = [];
+    await inSpan('stream', async () => {
+      for await (const item of c.count({ count: 3 })) seen.push(item.n);
+    });
+    await provider.forceFlush();
+    expect(seen).toEqual([1, 2, 3]);
+    const count = 'ballast.testing.v1.EchoService/Count';
+    const call = spans().find((s) => s.name === count && s.kind === SpanKind.CLIENT)!;
+    const attempts = spans().filter((s) => s.name === `Attempt.${count}` && parentOf(s) === call.spanContext().spanId);
+    expect(attempts).toHaveLength(1);
+    expect(attempts[0]!.attributes).toMatchObject({
+      [AttemptAttributes.number]: 1,
+      [AttemptAttributes.kind]: 'first',
+      [AttemptAttributes.endpointId]: replica.handle.address,
+      [AttemptAttributes.signal]: 'ok',
+    });
+  });
+
   it('names a hedge, and ends the attempt that lost the race as cancelled, not failed', async () => {
     const slow = await startReplica('slow');
     const fast = await startReplica('fast');
