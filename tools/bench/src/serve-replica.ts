@@ -12,6 +12,8 @@ export interface ServeReplicaOptions {
   readonly workMs?: number;
   /** Serve serve()'s /metrics endpoint (default off); find it with `replicaMetricsUrl()`. */
   readonly metrics?: boolean;
+  /** serve()'s ORCA load reports (default on, as serve()'s own default). */
+  readonly loadReports?: boolean;
 }
 
 /** Starts an EchoService replica served by serve() (no registry) as a child process. */
@@ -23,6 +25,7 @@ export function spawnServeReplica(name: string, options: ServeReplicaOptions = {
     String(options.workers ?? 4),
     String(options.workMs ?? 20),
     options.metrics ? 'metrics' : 'nometrics',
+    options.loadReports === false ? 'noorca' : 'orca',
   ];
   return spawnReplica(main, args, { replica: name, startTimeoutMs: 30_000 });
 }
