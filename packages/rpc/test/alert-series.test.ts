@@ -3,7 +3,7 @@ import { LiveConfig, MemoryStore } from '@ballast/config';
 import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
 import { createEchoService, defaultBehaviour } from '@ballast/testing';
 import { ClientError, Status } from 'nice-grpc';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { connect, disconnect, serve, service } from '../src/index.js';
 
@@ -126,10 +126,13 @@ describe('every series an alert or dashboard panel reads is on a serve() replica
     for (let i = 0; i < 8; i++) await client.echo({ message: 'fail' }).catch(() => undefined);
     const scrape = async () => samples(await (await fetch(handle.metricsUrl!)).text());
     let exported = await scrape();
-    for (let i = 0; i < 100 && !exported.some((s) => s.name === 'ballast_endpoint_ejections_total'); i++) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      exported = await scrape();
-    }
+    await vi.waitFor(
+      async () => {
+        exported = await scrape();
+        expect(exported.some((s) => s.name === 'ballast_endpoint_ejections_total')).toBe(true);
+      },
+      { timeout: 5_000, interval: 50 },
+    );
 
     const one = (name: string, labels: Record<string, string>) =>
       exported.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v));

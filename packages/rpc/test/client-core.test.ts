@@ -86,7 +86,9 @@ describe('client core: the parts of connect() meet in process', () => {
     const calls = Array.from({ length: 12 }, () =>
       client.echo({ message: 'slow', delayMs: 400 }).then(() => performance.now() - started),
     );
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Freeze once calls are in flight on the replica, so the freeze strands them.
+    const entry = connection(client)!.table.get(frozen.replica)!;
+    await vi.waitFor(() => expect(entry.inFlight).toBeGreaterThan(0), { timeout: 5_000, interval: 5 });
     frozen.freeze();
     cleanup.push(() => frozen.thaw());
     const durations = await Promise.all(calls);

@@ -1,7 +1,7 @@
 import http2 from 'node:http2';
 import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
 import { createEchoService, defaultBehaviour } from '@ballast/testing';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RpcOptionsError, serve, service, type ServeHandle } from '../src/index.js';
 import { ECHO, echoRequest } from './raw-grpc.js';
 import { RawHttp2Connection } from './raw-http2.js';
@@ -120,9 +120,8 @@ describe('serve(): HTTP/2 connection options', () => {
     expect(stuck).not.toBe('0');
     // Cut at age + grace (age has ±10 % jitter), long before the call's 5 s.
     expect(Date.now() - opened).toBeLessThan(2000);
-    await sleep(50);
+    await vi.waitFor(() => expect(seen.closedAt).toBeDefined(), { timeout: 2_000, interval: 10 });
     expect(seen.goAway).toBe(http2.constants.NGHTTP2_NO_ERROR);
-    expect(seen.closedAt).toBeDefined();
   });
 
   it('closes a connection idle for maxConnectionIdleMs', async () => {
@@ -130,7 +129,7 @@ describe('serve(): HTTP/2 connection options', () => {
     const { client, seen } = await session(handle);
     expect(await echo(client)).toBe('0');
     const idleFrom = Date.now();
-    for (let i = 0; i < 100 && seen.closedAt === undefined; i++) await sleep(20);
+    await vi.waitFor(() => expect(seen.closedAt).toBeDefined(), { timeout: 2_000, interval: 10 });
     expect(seen.goAway).toBe(http2.constants.NGHTTP2_NO_ERROR);
     expect(seen.closedAt! - idleFrom).toBeGreaterThanOrEqual(250);
   });
