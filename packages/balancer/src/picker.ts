@@ -11,7 +11,7 @@ export interface PickRequest {
   /** Full method path, "/package.Service/Method". */
   readonly method: string;
   readonly metadata: PickMetadata;
-  /** Endpoint ids to avoid when any other endpoint can take the attempt (from `ballast-exclude`). */
+  /** Endpoint ids to avoid when any other endpoint can take the attempt (from the call's CallContext). */
   readonly exclude: ReadonlySet<string>;
 }
 
