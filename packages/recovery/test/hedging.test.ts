@@ -132,12 +132,14 @@ describe('hedging (real servers, one slow replica of 3)', () => {
   it('draws each backup from the retry budget, and sends none when it is spent', async () => {
     const servers = await replicas(100);
     for (const s of servers) s.behaviour.delayMs = 50;
-    const budget = new RetryBudget({ ratio: 0, minPerSecond: 0 });
-    const hedging = createHedging({ delayMs: 5, budget });
+    // Room for exactly one retry in the window (0.1/s × 10 s), on a clock that stands still.
+    const budget = new RetryBudget({ ratio: 0, minPerSecond: 0.1, clock: { now: () => 0 } });
+    const hedging = createHedging({ delayMs: 5, maxShare: 1, burst: 100, budget });
     const client = hedgedClient(hedging, channelOver(servers));
     for (let i = 0; i < 3; i++) await client.echo({ message: 'x' });
-    expect(hedging.stats().hedges).toBe(0);
-    expect(servers.reduce((sum, s) => sum + s.counters.echo, 0)).toBe(3);
+    expect(hedging.stats().hedges).toBe(1);
+    expect(budget.stats()).toMatchObject({ retries: 1, available: 0 });
+    expect(servers.reduce((sum, s) => sum + s.counters.echo, 0)).toBe(4);
   });
 });
 
