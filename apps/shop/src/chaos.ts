@@ -17,6 +17,8 @@ export interface ChaosSummary {
   readonly succeeded: number;
   /** Refused with a final answer: out of stock or payment declined. */
   readonly failed: number;
+  /** Of `failed`, those refused because the stock ran out (the rest were declined or broken). */
+  readonly outOfStock: number;
   /** No final answer, even after a later retry with the same key. */
   readonly errors: number;
   /** Orders without a final answer during the run that a later retry with the same key completed. */
@@ -107,6 +109,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary> {
     attempted: result.attempts.length,
     succeeded: count('confirmed'),
     failed: count('failed'),
+    outOfStock: result.attempts.filter(
+      (a) => a.outcome.kind === 'failed' && a.outcome.reason.startsWith('out of stock'),
+    ).length,
     errors: count('error'),
     resumed,
     duplicated: audit.duplicated,
