@@ -1,19 +1,12 @@
+import { BallastError, markInvalidOption } from '@ballast/core';
+
 /** Base class of the shop's own errors; `code` is stable. */
-export class ShopError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ShopError';
-  }
-}
+export class ShopError extends BallastError {}
 
 /** A bad command-line argument or option: the launcher prints usage and exits 2. */
 export class ShopUsageError extends ShopError {
   constructor(message: string) {
     super('SHOP_USAGE', message);
-    this.name = 'ShopUsageError';
   }
 }
 
@@ -21,7 +14,6 @@ export class ShopUsageError extends ShopError {
 export class UnknownReplicaError extends ShopError {
   constructor(name: string, known: readonly string[]) {
     super('SHOP_UNKNOWN_REPLICA', `no replica "${name}": expected one of ${known.join(', ')}`);
-    this.name = 'UnknownReplicaError';
   }
 }
 
@@ -29,7 +21,6 @@ export class UnknownReplicaError extends ShopError {
 export class UnsupportedActionError extends ShopError {
   constructor(action: string, reason: string) {
     super('SHOP_UNSUPPORTED', `${action} is not available: ${reason}`);
-    this.name = 'UnsupportedActionError';
   }
 }
 
@@ -41,6 +32,6 @@ export class ShopOptionsError extends ShopError {
     reason: string,
   ) {
     super('SHOP_INVALID_OPTION', `${owner}: option "${field}" ${reason}`);
-    this.name = 'ShopOptionsError';
+    markInvalidOption(this, field, reason, undefined);
   }
 }

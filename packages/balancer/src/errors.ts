@@ -1,22 +1,15 @@
+import { BallastError, markInvalidOption } from '@ballast/core';
+
 /** Base class of every error the balancer throws; `code` is stable across releases. */
-export class BalancerError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.code = code;
-    this.name = 'BalancerError';
-  }
-}
+export class BalancerError extends BallastError {}
 
 /** An option failed validation at construction; names the option and what it accepts. */
 export class InvalidBalancerOptionError extends BalancerError {
-  readonly option: string;
-  readonly allowed: string;
+  declare readonly option: string;
+  declare readonly allowed: string;
   constructor(option: string, problem: string, allowed: string) {
     super('INVALID_BALANCER_OPTION', `balancer option "${option}" ${problem}: allowed values are ${allowed}`);
-    this.name = 'InvalidBalancerOptionError';
-    this.option = option;
-    this.allowed = allowed;
+    markInvalidOption(this, option, problem, allowed);
   }
 }
 
@@ -24,6 +17,5 @@ export class InvalidBalancerOptionError extends BalancerError {
 export class PickerBuildError extends BalancerError {
   constructor(message: string) {
     super('PICKER_BUILD', message);
-    this.name = 'PickerBuildError';
   }
 }

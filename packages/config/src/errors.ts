@@ -1,13 +1,17 @@
+import { BallastError, markInvalidOption } from '@ballast/core';
+import {
+  EtcdAuthenticationFailedError,
+  EtcdError,
+  EtcdInvalidAuthTokenError,
+  EtcdLeaseInvalidError,
+  EtcdPermissionDeniedError,
+  GRPCInvalidArgumentError,
+  GRPCOutOfRangeError,
+  isRecoverableError,
+} from 'etcd3';
+
 /** Base class of every error @ballast/config throws; `code` is stable across versions. */
-export class ConfigError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = new.target.name;
-  }
-}
+export class ConfigError extends BallastError {}
 
 /** An option or argument failed validation; names the field and what is allowed. */
 export class InvalidOptionError extends ConfigError {
@@ -16,6 +20,7 @@ export class InvalidOptionError extends ConfigError {
     message: string,
   ) {
     super('INVALID_OPTION', `${field}: ${message}`);
+    markInvalidOption(this, field, message, undefined);
   }
 }
 
@@ -133,4 +138,41 @@ export class StoreAuthError extends ConfigError {
         'and that the user has a role with access to these keys',
     );
   }
+}
+
+// etcd3 turns gRPC failures into typed classes (castGrpcError); the mapping below reads those. Two
+// conditions have no class of their own and are told apart within theirs by etcd's fixed error
+// text (etcd's rpctypes): compaction (OUT_OF_RANGE on a read; EtcdError when a watch is cancelled)
+// and an empty user name (INVALID_ARGUMENT).
+const COMPACTED = 'required revision has been compacted';
+const USER_EMPTY = 'user name is empty';
+
+/** The revision asked for was compacted: re-read, then watch from the new revision. */
+export function isCompactedError(error: unknown): boolean {
+  return (error instanceof GRPCOutOfRangeError || error instanceof EtcdError) && error.message.includes(COMPACTED);
+}
+
+/** The credentials were refused: retrying cannot help. */
+export function isAuthError(error: unknown): boolean {
+  return (
+    error instanceof EtcdAuthenticationFailedError ||
+    error instanceof EtcdInvalidAuthTokenError ||
+    error instanceof EtcdPermissionDeniedError ||
+    (error instanceof GRPCInvalidArgumentError && error.message.includes(USER_EMPTY))
+  );
+}
+
+/**
+ * A network or server failure that etcd3's own fault handling (and a later retry) can get past:
+ * a member down or restarting, a deadline, a leader change. Everything else is an answer.
+ */
+export function isTransientEtcdError(error: unknown): boolean {
+  return error instanceof Error && !isAuthError(error) && isRecoverableError(error);
+}
+
+/** Maps etcd3's errors to ours where the caller can act on the difference; others pass through. */
+export function mapEtcdError(error: unknown, context: { lease?: string; revision?: number } = {}): unknown {
+  if (error instanceof EtcdLeaseInvalidError) return new LeaseNotFoundError(context.lease ?? 'unknown');
+  if (isCompactedError(error)) return new CompactedError(context.revision ?? 0, 0);
+  return error;
 }

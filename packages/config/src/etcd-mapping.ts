@@ -1,5 +1,4 @@
 import type { ICompare, IKeyValue, IRequestOp } from 'etcd3';
-import { CompactedError, LeaseNotFoundError } from './errors.js';
 import type { Compare, KeyValue, TxnOp } from './kv-store.js';
 
 /** The range end that selects every key starting with `prefix` (etcd's clientv3.GetPrefixRangeEnd). */
@@ -54,12 +53,4 @@ export function toRequestOp(op: TxnOp): IRequestOp {
     case 'get':
       return { request_range: { key } };
   }
-}
-
-/** Maps etcd3's errors to ours where the caller can act on the difference; others pass through. */
-export function mapEtcdError(error: unknown, context: { lease?: string; revision?: number } = {}): unknown {
-  const message = error instanceof Error ? error.message : String(error);
-  if (/lease not found/i.test(message)) return new LeaseNotFoundError(context.lease ?? 'unknown');
-  if (/compacted/i.test(message)) return new CompactedError(context.revision ?? 0, 0);
-  return error;
 }

@@ -1,8 +1,17 @@
 import { createLogger, type Logger } from '@ballast/core';
 import { circuitBreaker, ConsecutiveBreaker, handleWhen, isBrokenCircuitError } from 'cockatiel';
-import { Etcd3, isRecoverableError, type IOptions, type IResponseOp } from 'etcd3';
-import { LeaseNotFoundError, StoreAuthError, StoreClosedError, StoreUnavailableError } from './errors.js';
-import { mapEtcdError, prefixEnd, toCompare, toKeyValue, toRequestOp } from './etcd-mapping.js';
+import { Etcd3, type IOptions, type IResponseOp } from 'etcd3';
+import {
+  isAuthError,
+  isCompactedError,
+  isTransientEtcdError,
+  LeaseNotFoundError,
+  mapEtcdError,
+  StoreAuthError,
+  StoreClosedError,
+  StoreUnavailableError,
+} from './errors.js';
+import { prefixEnd, toCompare, toKeyValue, toRequestOp } from './etcd-mapping.js';
 import { parseEtcdStoreOptions, type EtcdStoreConfig, type EtcdStoreOptions } from './etcd-options.js';
 import { GuardedWatch } from './etcd-watch.js';
 import type {
@@ -57,7 +66,7 @@ export class EtcdStore implements KvStore {
       } catch (err) {
         if (!isBrokenCircuitError(err) || cause === undefined) cause = err;
         const reason = (err as Error).message;
-        if (/authentication failed|permission denied|user name is empty|invalid auth token/i.test(reason)) {
+        if (isAuthError(err)) {
           await store.close();
           throw new StoreAuthError(endpoints, reason);
         }
@@ -228,7 +237,7 @@ export class EtcdStore implements KvStore {
       await this.#client.kv.range({ key: Buffer.from(target.key), revision, keys_only: true, limit: 1 });
       return false;
     } catch (err) {
-      return /compacted/i.test((err as Error).message);
+      return isCompactedError(err);
     }
   }
 
@@ -262,7 +271,7 @@ function clientOptions(config: EtcdStoreConfig): IOptions {
       : {}),
     faultHandling: {
       host: () =>
-        circuitBreaker(handleWhen(isRecoverableError), {
+        circuitBreaker(handleWhen(isTransientEtcdError), {
           halfOpenAfter: config.memberRetryMs,
           breaker: new ConsecutiveBreaker(3),
         }),

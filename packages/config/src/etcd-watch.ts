@@ -1,5 +1,6 @@
 import type { Logger } from '@ballast/core';
 import type { Etcd3, IEvent, IWatchResponse, Watcher } from 'etcd3';
+import { isCompactedError } from './errors.js';
 import { prefixEnd, toKeyValue } from './etcd-mapping.js';
 import type { WatchBatch, WatchEvent, WatchHandlers, WatchTarget } from './kv-store.js';
 
@@ -89,7 +90,7 @@ export class GuardedWatch {
       watcher.once('connected', () => resolve());
       watcher.once('error', reject);
     }).catch((err: Error) => {
-      if (!/compacted/i.test(err.message)) throw err;
+      if (!isCompactedError(err)) throw err;
     });
   }
 
@@ -133,7 +134,7 @@ export class GuardedWatch {
 
   async #recover(err: Error): Promise<void> {
     const from = this.#last + 1;
-    const compacted = /compacted/i.test(err.message) || (await this.deps.isCompacted(from).catch(() => false));
+    const compacted = isCompactedError(err) || (await this.deps.isCompacted(from).catch(() => false));
     if (this.#closed) return;
     if (compacted) {
       this.deps.logger.warn({ key: this.target.key, revision: from }, 'watch revision compacted; caller re-syncs');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BallastError } from './ballast-error.js';
-import { InvalidOptionError } from './invalid-option-error.js';
+import { InvalidOptionError, markInvalidOption } from './invalid-option-error.js';
 
 class ShopError extends BallastError {}
 class OutOfStockError extends ShopError {
@@ -42,7 +42,27 @@ describe('InvalidOptionError', () => {
     }
     const error = new InvalidThingOptionError('size', 'is 0');
     expect(error).toBeInstanceOf(InvalidOptionError);
+    expect(error).toBeInstanceOf(InvalidThingOptionError);
+    expect(new InvalidOptionError('size', 'is 0')).not.toBeInstanceOf(InvalidThingOptionError);
     expect(error).toMatchObject({ name: 'InvalidThingOptionError', code: 'INVALID_THING_OPTION', option: 'size' });
     expect(error.message).toBe('thing option size is 0');
+  });
+});
+
+describe('markInvalidOption', () => {
+  it("gives an error of a package's own hierarchy the shape, and instanceof InvalidOptionError", () => {
+    class PumpError extends BallastError {}
+    class InvalidPumpOptionError extends PumpError {
+      constructor(option: string, problem: string) {
+        super('INVALID_PUMP_OPTION', `pump option ${option} ${problem}`);
+        markInvalidOption(this, option, problem, 'a positive integer');
+      }
+    }
+    const error = new InvalidPumpOptionError('intervalMs', 'is 0');
+    expect(error).toBeInstanceOf(PumpError);
+    expect(error).toBeInstanceOf(InvalidOptionError);
+    expect(error).toMatchObject({ option: 'intervalMs', problem: 'is 0', allowed: 'a positive integer' });
+    expect(new PumpError('X', 'x')).not.toBeInstanceOf(InvalidOptionError);
+    expect(new Error('x')).not.toBeInstanceOf(InvalidOptionError);
   });
 });

@@ -1,3 +1,4 @@
+import { BallastError } from './ballast-error.js';
 import { EndpointPublisher } from './endpoint-publisher.js';
 
 /** One process instance that serves calls. `id` is stable for the life of that instance. */
@@ -24,11 +25,10 @@ export interface EndpointSource {
   close?(): void | Promise<void>;
 }
 
-export class InvalidEndpointError extends Error {
-  readonly code = 'INVALID_ENDPOINT';
+/** An endpoint list a source or a caller gave is unusable; the message names the bad entry. */
+export class InvalidEndpointError extends BallastError {
   constructor(message: string) {
-    super(message);
-    this.name = 'InvalidEndpointError';
+    super('INVALID_ENDPOINT', message);
   }
 }
 

@@ -1,13 +1,7 @@
+import { BallastError, markInvalidOption } from '@ballast/core';
+
 /** Base class of every error @ballast/detector throws; `code` is stable across releases. */
-export class DetectorError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = new.target.name;
-  }
-}
+export class DetectorError extends BallastError {}
 
 /** An option failed validation at construction; `field` is its dotted path, e.g. "outlier.maxEjectionPercent". */
 export class InvalidDetectorOptionsError extends DetectorError {
@@ -19,6 +13,7 @@ export class InvalidDetectorOptionsError extends DetectorError {
       'INVALID_DETECTOR_OPTIONS',
       `invalid detector option "${field}": ${detail}. Fix the value and construct again.`,
     );
+    markInvalidOption(this, field, detail, undefined);
   }
 }
 

@@ -1,24 +1,20 @@
+import { BallastError, markInvalidOption } from '@ballast/core';
 import { ClientError, Status } from 'nice-grpc-common';
 
-/** Base class of every error the recovery package throws itself; `code` is stable across releases. */
-export class RecoveryError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.code = code;
-    this.name = 'RecoveryError';
-  }
-}
+/**
+ * Base class of every error the recovery package throws itself; `code` is stable across releases.
+ * The errors a client middleware hands back in place of a ClientError stay ClientErrors (their
+ * `code` is the gRPC status callers switch on) and carry their stable code as `recoveryCode`.
+ */
+export class RecoveryError extends BallastError {}
 
 /** An option failed validation at construction; names the option and what it accepts. */
 export class InvalidRecoveryOptionError extends RecoveryError {
-  readonly option: string;
-  readonly allowed: string;
+  declare readonly option: string;
+  declare readonly allowed: string;
   constructor(option: string, problem: string, allowed: string) {
     super('INVALID_RECOVERY_OPTION', `recovery option "${option}" ${problem}: allowed values are ${allowed}`);
-    this.name = 'InvalidRecoveryOptionError';
-    this.option = option;
-    this.allowed = allowed;
+    markInvalidOption(this, option, problem, allowed);
   }
 }
 
@@ -76,7 +72,6 @@ export class FallbackFailedError extends RecoveryError {
         'fix the fallback: it must not fail',
       { cause: fallbackError },
     );
-    this.name = 'FallbackFailedError';
     this.callError = callError;
   }
 }
@@ -85,7 +80,6 @@ export class FallbackFailedError extends RecoveryError {
 export class SupervisorError extends RecoveryError {
   constructor(code: 'SPAWN_FAILED' | 'CRASH_LOOP', message: string) {
     super(code, message);
-    this.name = 'SupervisorError';
   }
 }
 

@@ -1,20 +1,18 @@
+import { BallastError, markInvalidOption } from '@ballast/core';
 import type { z } from 'zod';
 
-/** Base of every error @ballast/rpc throws. */
-export class RpcError extends Error {
-  readonly code: string = 'RPC_ERROR';
-}
+/** Base of every error @ballast/rpc throws; `code` is stable across releases. */
+export class RpcError extends BallastError {}
 
 /** An option passed to serve() or connect() is invalid; names the field and what it accepts. */
 export class RpcOptionsError extends RpcError {
-  override readonly code = 'INVALID_OPTIONS';
   constructor(
     readonly fn: 'serve' | 'connect',
     readonly field: string,
     detail: string,
   ) {
-    super(`${fn}(): option "${field}" is invalid: ${detail}`);
-    this.name = 'RpcOptionsError';
+    super('INVALID_OPTIONS', `${fn}(): option "${field}" is invalid: ${detail}`);
+    markInvalidOption(this, field, detail, undefined);
   }
 
   static fromZod(fn: 'serve' | 'connect', error: z.ZodError): RpcOptionsError {
