@@ -1,4 +1,4 @@
-import type { Disposer, Logger } from '@ballast/core';
+import { Emitter, type Disposer, type Logger } from '@ballast/core';
 import { NotLeaderError } from './errors.js';
 import type { KeyValue, KvStore, TxnRequest, TxnResult } from './kv-store.js';
 import { LeaseKeeper } from './lease-keeper.js';
@@ -22,7 +22,7 @@ export interface CandidacyOptions {
  */
 export class Candidacy {
   #state: CandidacyState = { type: 'waiting' };
-  readonly #lost = new Set<(reason: string) => void>();
+  readonly #lost: Emitter<string>;
   readonly #changed = new Set<() => void>();
 
   private constructor(
@@ -35,6 +35,7 @@ export class Candidacy {
     private readonly mirror: Mirror,
     private readonly logger: Logger,
   ) {
+    this.#lost = new Emitter('candidacy lost', logger);
     keeper.onLost((reason) => this.#lose(`lease lost (${reason})`));
     mirror.onChange(() => this.#evaluate());
     this.#evaluate();
@@ -79,8 +80,7 @@ export class Candidacy {
   }
 
   onLost(listener: (reason: string) => void): Disposer {
-    this.#lost.add(listener);
-    return () => this.#lost.delete(listener);
+    return this.#lost.on(listener);
   }
 
   /** Resolves once this candidate holds; rejects if it is lost, released or `signal` aborts. */
@@ -142,7 +142,7 @@ export class Candidacy {
     // Best effort: take the key away now rather than when the lease runs out on the server.
     void this.store.revokeLease(this.keeper.id).catch(() => {});
     this.keeper.release();
-    for (const listener of [...this.#lost]) listener(reason);
+    this.#lost.emit(reason);
   }
 
   #reason(): string {

@@ -1,4 +1,4 @@
-import type { Disposer, Logger } from '@ballast/core';
+import { Emitter, type Disposer, type Logger } from '@ballast/core';
 import type { Counter } from 'prom-client';
 import type { z } from 'zod';
 import { decodeConfig } from './decode-config.js';
@@ -31,8 +31,8 @@ export interface ConfigRejection {
 export class ConfigValue<T> {
   #value: T;
   #revision = 0;
-  readonly #changes = new Set<(change: ConfigChange<T>) => void>();
-  readonly #rejects = new Set<(rejection: ConfigRejection) => void>();
+  readonly #changes: Emitter<ConfigChange<T>>;
+  readonly #rejects: Emitter<ConfigRejection>;
 
   /** @internal created by LiveConfig.watch */
   constructor(
@@ -44,6 +44,8 @@ export class ConfigValue<T> {
     private readonly rejected: Counter<'key'>,
     private readonly maxValueBytes: number,
   ) {
+    this.#changes = new Emitter('config change', logger);
+    this.#rejects = new Emitter('config rejection', logger);
     this.#value = fallback;
     this.#take(mirror.kvs.get(key));
     mirror.onChange(() => this.#take(mirror.kvs.get(key)));
@@ -59,13 +61,11 @@ export class ConfigValue<T> {
   }
 
   onChange(listener: (change: ConfigChange<T>) => void): Disposer {
-    this.#changes.add(listener);
-    return () => this.#changes.delete(listener);
+    return this.#changes.on(listener);
   }
 
   onReject(listener: (rejection: ConfigRejection) => void): Disposer {
-    this.#rejects.add(listener);
-    return () => this.#rejects.delete(listener);
+    return this.#rejects.on(listener);
   }
 
   async close(): Promise<void> {
@@ -85,7 +85,7 @@ export class ConfigValue<T> {
       const rejection = { key: this.key, field: decoded.field, reason: decoded.reason, revision: kv.modRevision };
       this.rejected.inc({ key: this.key });
       this.logger.warn(rejection, `config "${this.key}" rejected: field "${decoded.field}" ${decoded.reason}`);
-      for (const listener of [...this.#rejects]) listener(rejection);
+      this.#rejects.emit(rejection);
       return;
     }
     this.#apply(decoded.value, kv.modRevision, 'new value');
@@ -96,6 +96,6 @@ export class ConfigValue<T> {
     this.#value = value;
     this.#revision = revision;
     this.logger.info({ key: this.key, revision, reason }, 'config applied');
-    for (const listener of [...this.#changes]) listener({ value, previous, revision });
+    this.#changes.emit({ value, previous, revision });
   }
 }

@@ -3,6 +3,7 @@ import type { RecordWithTtl, SrvRecord } from 'node:dns';
 import { isIP } from 'node:net';
 import {
   createLogger,
+  Emitter,
   EndpointPublisher,
   systemClock,
   type Clock,
@@ -86,7 +87,7 @@ export class DnsSource implements EndpointSource {
   readonly target: DnsTarget;
   readonly #text: string;
   readonly #publisher = new EndpointPublisher();
-  readonly #resultListeners = new Set<(result: DnsResolution) => void>();
+  readonly #resultListeners: Emitter<DnsResolution>;
   readonly #resolver: DnsResolver;
   readonly #intervalMs: number;
   readonly #minIntervalMs: number;
@@ -111,6 +112,7 @@ export class DnsSource implements EndpointSource {
     this.#clock = options.clock ?? systemClock;
     this.#timers = options.timers ?? systemTimers;
     this.#logger = (options.logger ?? createLogger('ballast.config.dns')).child({ target });
+    this.#resultListeners = new Emitter('DNS resolution', this.#logger);
     this.#failures = failureCounter(options.registry ?? defaultRegistry);
     this.#resolver = options.resolver ?? defaultResolver(this.target.server, options.servers);
     this.#resolve('first resolution');
@@ -131,8 +133,7 @@ export class DnsSource implements EndpointSource {
 
   /** Hears every resolution's result, answered or failed. */
   onResolution(listener: (result: DnsResolution) => void): Disposer {
-    this.#resultListeners.add(listener);
-    return () => this.#resultListeners.delete(listener);
+    return this.#resultListeners.on(listener);
   }
 
   /**
@@ -232,13 +233,7 @@ export class DnsSource implements EndpointSource {
   }
 
   #emit(result: DnsResolution): void {
-    for (const listener of [...this.#resultListeners]) {
-      try {
-        listener(result);
-      } catch (error) {
-        this.#logger.error({ err: error }, 'resolution listener threw');
-      }
-    }
+    this.#resultListeners.emit(result);
   }
 
   async #lookup(): Promise<{ endpoints: Endpoint[]; ttlMs: number | undefined }> {

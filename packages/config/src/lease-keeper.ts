@@ -1,4 +1,13 @@
-import { createLogger, systemClock, type Clock, type Disposer, type Logger } from '@ballast/core';
+import {
+  createLogger,
+  Emitter,
+  systemScheduler,
+  type Clock,
+  type Disposer,
+  type Logger,
+  type Scheduler,
+  type TimerHandle,
+} from '@ballast/core';
 import { LeaseNotFoundError } from './errors.js';
 import type { KvStore } from './kv-store.js';
 
@@ -9,6 +18,9 @@ export type LeaseState =
 
 export interface LeaseKeeperOptions {
   readonly ttlSeconds: number;
+  /** Time and timers; a VirtualScheduler in tests. */
+  readonly scheduler?: Scheduler;
+  /** Time alone, with real timers (kept for callers that inject only a clock). */
   readonly clock?: Clock;
   readonly logger?: Logger;
   /** Declare the lease lost this long before it could have expired on the server. Default ttl/5, at least 250 ms. */
@@ -22,31 +34,34 @@ export interface LeaseKeeperOptions {
  */
 export class LeaseKeeper {
   #state: LeaseState;
-  readonly #lost = new Set<(reason: string) => void>();
-  #timer?: ReturnType<typeof setTimeout>;
-  #watchdog?: ReturnType<typeof setTimeout>;
+  readonly #lost: Emitter<string>;
+  #timer?: TimerHandle;
+  #watchdog?: TimerHandle;
 
   private constructor(
     private readonly store: KvStore,
     readonly id: string,
     private readonly ttlMs: number,
     private readonly clock: Clock,
+    private readonly scheduler: Scheduler,
     private readonly logger: Logger,
     private readonly marginMs: number,
     grantedAt: number,
   ) {
+    this.#lost = new Emitter('lease lost', logger);
     this.#state = { type: 'alive', id, safeUntil: grantedAt + ttlMs - marginMs };
     this.#schedule();
   }
 
   static async grant(store: KvStore, options: LeaseKeeperOptions): Promise<LeaseKeeper> {
-    const clock = options.clock ?? systemClock;
+    const scheduler = options.scheduler ?? systemScheduler;
+    const clock = options.scheduler ?? options.clock ?? systemScheduler;
     const ttlMs = options.ttlSeconds * 1000;
     const sentAt = clock.now();
     const id = await store.grantLease(options.ttlSeconds);
     const marginMs = options.marginMs ?? Math.max(250, ttlMs / 5);
     const logger = options.logger ?? createLogger('ballast.config.lease');
-    return new LeaseKeeper(store, id, ttlMs, clock, logger, marginMs, sentAt);
+    return new LeaseKeeper(store, id, ttlMs, clock, scheduler, logger, marginMs, sentAt);
   }
 
   get state(): LeaseState {
@@ -59,8 +74,7 @@ export class LeaseKeeper {
 
   /** Called once when the lease is lost (not on revoke). */
   onLost(listener: (reason: string) => void): Disposer {
-    this.#lost.add(listener);
-    return () => this.#lost.delete(listener);
+    return this.#lost.on(listener);
   }
 
   async revoke(): Promise<void> {
@@ -78,15 +92,18 @@ export class LeaseKeeper {
   }
 
   #schedule(): void {
-    this.#timer = setTimeout(() => void this.#renew(), Math.max(50, this.ttlMs / 3));
+    this.#timer = this.scheduler.setTimeout(() => void this.#renew(), Math.max(50, this.ttlMs / 3));
     this.#armWatchdog();
   }
 
   #armWatchdog(): void {
     if (this.#state.type !== 'alive') return;
-    if (this.#watchdog) clearTimeout(this.#watchdog);
+    this.scheduler.clearTimeout(this.#watchdog);
     const wait = Math.max(0, this.#state.safeUntil - this.clock.now());
-    this.#watchdog = setTimeout(() => this.#lose('no successful keepalive before the safety deadline'), wait);
+    this.#watchdog = this.scheduler.setTimeout(
+      () => this.#lose('no successful keepalive before the safety deadline'),
+      wait,
+    );
   }
 
   async #renew(): Promise<void> {
@@ -97,12 +114,12 @@ export class LeaseKeeper {
       if (this.#state.type !== 'alive') return;
       this.#state = { type: 'alive', id: this.id, safeUntil: sentAt + ttlSeconds * 1000 - this.marginMs };
       this.#armWatchdog();
-      this.#timer = setTimeout(() => void this.#renew(), Math.max(50, this.ttlMs / 3));
+      this.#timer = this.scheduler.setTimeout(() => void this.#renew(), Math.max(50, this.ttlMs / 3));
     } catch (err) {
       if (err instanceof LeaseNotFoundError) return this.#lose('etcd reports the lease expired');
       if (this.#state.type !== 'alive') return;
       this.logger.warn({ lease: this.id, reason: (err as Error).message }, 'keepalive failed; retrying');
-      this.#timer = setTimeout(() => void this.#renew(), Math.max(50, Math.min(500, this.ttlMs / 10)));
+      this.#timer = this.scheduler.setTimeout(() => void this.#renew(), Math.max(50, Math.min(500, this.ttlMs / 10)));
     }
   }
 
@@ -111,11 +128,11 @@ export class LeaseKeeper {
     this.#state = { type: 'lost', id: this.id, reason };
     this.#stop();
     this.logger.warn({ lease: this.id, reason }, 'lease lost');
-    for (const listener of [...this.#lost]) listener(reason);
+    this.#lost.emit(reason);
   }
 
   #stop(): void {
-    if (this.#timer) clearTimeout(this.#timer);
-    if (this.#watchdog) clearTimeout(this.#watchdog);
+    this.scheduler.clearTimeout(this.#timer);
+    this.scheduler.clearTimeout(this.#watchdog);
   }
 }

@@ -1,4 +1,4 @@
-import { createLogger, type Disposer, type Logger } from '@ballast/core';
+import { createLogger, Emitter, type Disposer, type Logger } from '@ballast/core';
 import type { KeyValue, KvStore, WatchBatch, WatchHandle } from './kv-store.js';
 
 export type MirrorChange = { readonly reason: 'events'; readonly batch: WatchBatch } | { readonly reason: 'resync' };
@@ -13,7 +13,7 @@ export class Mirror {
   #revision = 0;
   #watch?: WatchHandle;
   #closed = false;
-  readonly #listeners = new Set<(change: MirrorChange) => void>();
+  readonly #listeners: Emitter<MirrorChange>;
   #resyncs = 0;
 
   private constructor(
@@ -21,14 +21,21 @@ export class Mirror {
     readonly key: string,
     readonly prefix: boolean,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.#listeners = new Emitter('mirror change', logger);
+  }
 
   static async start(
     store: KvStore,
     key: string,
     options: { prefix?: boolean; logger?: Logger } = {},
   ): Promise<Mirror> {
-    const mirror = new Mirror(store, key, options.prefix ?? true, options.logger ?? createLogger('ballast.config'));
+    const mirror = new Mirror(
+      store,
+      key,
+      options.prefix ?? true,
+      options.logger ?? createLogger('ballast.config.mirror'),
+    );
     await mirror.#sync();
     return mirror;
   }
@@ -48,8 +55,7 @@ export class Mirror {
   }
 
   onChange(listener: (change: MirrorChange) => void): Disposer {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#listeners.on(listener);
   }
 
   async close(): Promise<void> {
@@ -97,6 +103,6 @@ export class Mirror {
   }
 
   #emit(change: MirrorChange): void {
-    for (const listener of [...this.#listeners]) listener(change);
+    this.#listeners.emit(change);
   }
 }

@@ -1,4 +1,4 @@
-import { createLogger, type Disposer, type Logger } from '@ballast/core';
+import { createLogger, Emitter, type Disposer, type Logger } from '@ballast/core';
 import { z } from 'zod';
 import { parseOrThrow } from './parse-options.js';
 import type { KvStore } from './kv-store.js';
@@ -35,7 +35,7 @@ export class Registration {
   #keeper?: LeaseKeeper;
   #mirror?: Mirror;
   #repairing = false;
-  readonly #listeners = new Set<(state: RegistrationState) => void>();
+  readonly #listeners: Emitter<RegistrationState>;
 
   private constructor(
     private readonly store: KvStore,
@@ -43,7 +43,9 @@ export class Registration {
     private readonly value: string,
     private readonly ttlSeconds: number,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.#listeners = new Emitter('registration state', logger);
+  }
 
   static async register(
     store: KvStore,
@@ -70,8 +72,7 @@ export class Registration {
   }
 
   onStateChange(listener: (state: RegistrationState) => void): Disposer {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#listeners.on(listener);
   }
 
   /** Removes the entry (revokes its lease) and stops keeping it alive. */
@@ -125,7 +126,7 @@ export class Registration {
   #set(state: RegistrationState): void {
     this.#state = state;
     this.logger.info({ key: this.key, ...state }, `registration ${state.type}`);
-    for (const listener of [...this.#listeners]) listener(state);
+    this.#listeners.emit(state);
   }
 }
 
