@@ -107,7 +107,7 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
   constructor(options: BalancedChannelOptions) {
     this.#service = options.service;
     this.#ref.name = `ballast:///${options.service}`;
-    this.#logger = (options.logger ?? createLogger('ballast.balancer')).child({ service: options.service });
+    this.#logger = (options.logger ?? createLogger('ballast.balancer.channel')).child({ service: options.service });
     this.#clock = options.clock ?? systemClock;
     this.#health = options.health ?? allHealthy;
     this.#listeners = options.onOutcome === undefined ? [] : [options.onOutcome].flat();

@@ -20,7 +20,7 @@ export function createPolicy(options: CreatePolicyOptions = {}): Policy {
     clock: options.clock ?? systemClock,
     random: options.random ?? systemRandom,
     options: parsePolicyOptions(options.policyOptions),
-    logger: options.logger ?? createLogger('ballast.balancer'),
+    logger: options.logger ?? createLogger('ballast.balancer.policy'),
     inFlight: options.inFlight ?? ownInFlight,
   });
 }

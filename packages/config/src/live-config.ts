@@ -56,7 +56,7 @@ export class LiveConfig {
       );
     }
     this.#maxValueBytes = maxValueBytes;
-    this.#logger = options.logger ?? createLogger('ballast.config');
+    this.#logger = options.logger ?? createLogger('ballast.config.live-config');
     this.#rejected = rejectedCounter(options.registry ?? defaultRegistry);
   }
 

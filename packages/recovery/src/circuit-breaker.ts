@@ -1,5 +1,6 @@
 import {
   createLogger,
+  Emitter,
   systemClock,
   systemRandom,
   type Clock,
@@ -68,14 +69,18 @@ export class CircuitBreaker {
   private readonly policy: BreakerPolicy;
   private readonly logger: Logger;
   private current: BreakerState = { kind: 'closed' };
-  private readonly listeners = new Set<(transition: BreakerTransition) => void>();
-  private readonly rejectListeners = new Set<() => void>();
+  // Transitions happen inside record() and tryAcquire(), on the call path: a throwing listener is
+  // logged, never thrown into the call.
+  private readonly transitions: Emitter<BreakerTransition>;
+  private readonly rejections: Emitter<void>;
 
   constructor(options: CircuitBreakerOptions) {
     this.options = parseOptions(circuitBreakerOptionsSchema, options, 'breaker', ALLOWED);
     this.name = this.options.name;
     this.policy = createBreakerPolicy(this.options.policy);
     this.logger = this.options.logger ?? createLogger('ballast.recovery.breaker');
+    this.transitions = new Emitter('breaker transition', this.logger);
+    this.rejections = new Emitter('breaker rejection', this.logger);
   }
 
   /** The state now (an expired open state reads as half-open). */
@@ -142,17 +147,15 @@ export class CircuitBreaker {
   }
 
   onStateChange(listener: (transition: BreakerTransition) => void): Disposer {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.transitions.on(listener);
   }
 
   onReject(listener: () => void): Disposer {
-    this.rejectListeners.add(listener);
-    return () => this.rejectListeners.delete(listener);
+    return this.rejections.on(listener);
   }
 
   private reject(retryInMs: number | undefined): BreakerPermit {
-    for (const listener of this.rejectListeners) listener();
+    this.rejections.emit();
     return { allowed: false, retryInMs: retryInMs === undefined ? undefined : Math.max(0, retryInMs) };
   }
 
@@ -173,7 +176,7 @@ export class CircuitBreaker {
     this.current = next;
     const event: BreakerTransition = { breaker: this.name, from, to: next.kind, reason };
     this.logger.info(event, `breaker ${this.name}: ${from} → ${next.kind}`);
-    for (const listener of this.listeners) listener(event);
+    this.transitions.emit(event);
   }
 }
 

@@ -1,10 +1,15 @@
 import {
+  createLogger,
+  Emitter,
   ENDPOINT_FAILURE_CODES,
+  systemScheduler,
   type CallOutcome,
   type Disposer,
   type Endpoint,
   type HealthView,
   type OutcomeListener,
+  type Scheduler,
+  type TimerHandle,
 } from '@ballast/core';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
@@ -16,6 +21,8 @@ export const endpointBreakersOptionsSchema = z.object({
   breaker: z.custom<Omit<CircuitBreakerOptions, 'name'>>((v) => typeof v === 'object' && v !== null).optional(),
   failureCodes: failureCodesSchema.default([...ENDPOINT_FAILURE_CODES]),
   registry: z.union([z.custom<Registry>((v) => typeof v === 'object' && v !== null), z.literal(false)]).optional(),
+  /** Time and timers: the breakers' clock (unless `breaker.clock` is given) and the half-open wake-ups. */
+  scheduler: z.custom<Scheduler>((v) => typeof v === 'object' && v !== null && 'setTimeout' in v).optional(),
 });
 export type EndpointBreakersOptions = z.input<typeof endpointBreakersOptionsSchema>;
 
@@ -23,6 +30,7 @@ const ALLOWED = {
   breaker: 'CircuitBreaker options without name',
   failureCodes: 'gRPC status codes 0–16, without RESOURCE_EXHAUSTED (8): shedding is never a failure',
   registry: 'a prom-client Registry or false',
+  scheduler: 'a Scheduler',
 };
 
 /**
@@ -44,44 +52,49 @@ export interface EndpointBreakers extends HealthView {
 export function createEndpointBreakers(options: EndpointBreakersOptions = {}): EndpointBreakers {
   const o = parseOptions(endpointBreakersOptionsSchema, options, 'endpointBreakers', ALLOWED);
   const breakers = new Map<string, CircuitBreaker>();
-  const changeListeners = new Set<() => void>();
-  const stateListeners = new Set<(transition: BreakerTransition & { endpointId: string }) => void>();
-  const timers = new Set<NodeJS.Timeout>();
+  const scheduler = o.scheduler ?? systemScheduler;
+  // One logger for the set; each endpoint's breaker logs through a child of it.
+  const logger = o.breaker?.logger ?? createLogger('ballast.recovery.breaker');
+  const breakerOptions = { clock: scheduler, ...o.breaker };
+  // Listeners run inside record(), on the call path: one that throws must not fail the call.
+  const changes = new Emitter<void>('endpoint breakers change', logger);
+  const transitions = new Emitter<BreakerTransition & { endpointId: string }>('endpoint breaker transition', logger);
+  const timers = new Set<TimerHandle>();
   /** Probes admitted and not yet ended, per endpoint. */
   const probing = new Map<string, number>();
   // Breakers are made per endpoint on first outcome; their options are checked now.
-  new CircuitBreaker({ ...o.breaker, name: 'endpoint:(options check)' });
+  new CircuitBreaker({ ...breakerOptions, logger, name: 'endpoint:(options check)' });
   const disposers: Disposer[] = [];
   let closed = false;
-
-  const notify = () => {
-    for (const listener of changeListeners) listener();
-  };
 
   // The balancer rebuilds its picker only on onChange, so half-opening needs a wake-up. Timers may
   // fire a little early by the breaker's clock: then sleep again for the rest.
   const wakeWhenHalfOpen = (b: CircuitBreaker) => {
     if (closed) return;
-    const timer = setTimeout(
+    const timer = scheduler.setTimeout(
       () => {
         timers.delete(timer);
         // Reading the state half-opens it; the transition notifies (once, even if read earlier).
         if (b.state.kind === 'open') wakeWhenHalfOpen(b);
       },
       Math.max(1, Math.ceil(b.msUntilHalfOpen() ?? 0)),
+      { unref: true },
     );
-    timer.unref();
     timers.add(timer);
   };
 
   const breaker = (endpointId: string) => {
     let existing = breakers.get(endpointId);
     if (existing) return existing;
-    const created = new CircuitBreaker({ ...o.breaker, name: `endpoint:${endpointId}` });
+    const created = new CircuitBreaker({
+      ...breakerOptions,
+      logger: logger.child({ endpoint: endpointId }),
+      name: `endpoint:${endpointId}`,
+    });
     if (o.registry !== false) disposers.push(instrumentBreaker(created, o.registry));
     created.onStateChange((transition) => {
-      for (const listener of stateListeners) listener({ ...transition, endpointId });
-      notify();
+      transitions.emit({ ...transition, endpointId });
+      changes.emit();
       if (transition.to === 'open') wakeWhenHalfOpen(created);
     });
     breakers.set(endpointId, created);
@@ -94,8 +107,7 @@ export function createEndpointBreakers(options: EndpointBreakersOptions = {}): E
       return endpoints.filter((endpoint) => breakers.get(endpoint.id)?.state.kind !== 'open');
     },
     onChange(listener) {
-      changeListeners.add(listener);
-      return () => changeListeners.delete(listener);
+      return changes.on(listener);
     },
     admit(endpointId: string) {
       const b = breakers.get(endpointId);
@@ -123,12 +135,11 @@ export function createEndpointBreakers(options: EndpointBreakersOptions = {}): E
     },
     breaker,
     onStateChange(listener) {
-      stateListeners.add(listener);
-      return () => stateListeners.delete(listener);
+      return transitions.on(listener);
     },
     close() {
       closed = true;
-      for (const timer of timers) clearTimeout(timer);
+      for (const timer of timers) scheduler.clearTimeout(timer);
       timers.clear();
       disposers.splice(0).forEach((dispose) => dispose());
     },

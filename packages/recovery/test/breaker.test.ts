@@ -1,10 +1,10 @@
-import { classify } from '@ballast/core';
+import { classify, VirtualScheduler } from '@ballast/core';
 import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
 import { startEchoServer } from '@ballast/testing';
 import { createChannel, createClientFactory } from 'nice-grpc';
 import { Status } from 'nice-grpc-common';
 import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import {
   BreakerOpenError,
   createEndpointBreakers,
@@ -24,8 +24,9 @@ describe('per-method circuit breaker (real server)', () => {
     const channel = createChannel(server.address);
     cleanups.push(() => channel.close());
     const registry = new Registry();
+    const scheduler = new VirtualScheduler();
     const breakers = createMethodBreakers({
-      breaker: { policy: { kind: 'consecutive', failures: 3 }, openMs: 300 },
+      breaker: { policy: { kind: 'consecutive', failures: 3 }, openMs: 300, clock: scheduler },
       namePrefix: 'echo-client:',
       registry,
     });
@@ -59,7 +60,10 @@ describe('per-method circuit breaker (real server)', () => {
     );
     expect(server.counters.echo).toBe(served); // failed fast: never reached the server
 
-    await vi.waitFor(() => expect(breaker.state.kind).toBe('half-open'), { timeout: 5_000, interval: 20 });
+    scheduler.advance(299);
+    expect(breaker.state.kind).toBe('open');
+    scheduler.advance(1);
+    expect(breaker.state.kind).toBe('half-open');
     await expect(client.echo({ message: 'probe' })).resolves.toMatchObject({ message: 'probe' });
     expect(breaker.state.kind).toBe('closed');
     expect(events.map((e) => e.to)).toEqual(['open', 'half-open', 'closed']);
@@ -71,9 +75,11 @@ describe('per-method circuit breaker (real server)', () => {
 
 describe('per-endpoint breakers as a HealthView', () => {
   it('an endpoint whose breaker opens is no longer eligible, and comes back half-open', async () => {
+    const scheduler = new VirtualScheduler();
     const breakers = createEndpointBreakers({
       breaker: { policy: { kind: 'consecutive', failures: 2 }, openMs: 200 },
       registry: false,
+      scheduler,
     });
     cleanups.push(() => breakers.close());
     const endpoints = [
@@ -90,8 +96,11 @@ describe('per-endpoint breakers as a HealthView', () => {
     outcome('a', Status.DEADLINE_EXCEEDED);
     expect(breakers.eligible(endpoints).map((e) => e.id)).toEqual(['b']);
     expect(changes).toBe(1);
-    // The balancer is told when the endpoint may take probes again.
-    await vi.waitFor(() => expect(changes).toBe(2), { timeout: 5_000, interval: 20 });
+    // The balancer is told when the endpoint may take probes again: at openMs, not before.
+    scheduler.advance(199);
+    expect(changes).toBe(1);
+    scheduler.advance(1);
+    expect(changes).toBe(2);
     expect(breakers.eligible(endpoints).map((e) => e.id)).toEqual(['a', 'b']);
     // Half-open lets one probe through at a time (halfOpenProbes: 1); the balancer asks at pick time.
     expect(breakers.admit!('a')).toBe(true);
@@ -101,5 +110,29 @@ describe('per-endpoint breakers as a HealthView', () => {
     outcome('b', Status.RESOURCE_EXHAUSTED);
     outcome('a', Status.OK);
     expect(breakers.breaker('a').state.kind).toBe('closed');
+  });
+
+  it('a listener that throws does not fail the outcome that opened the breaker; the others still hear it', () => {
+    const breakers = createEndpointBreakers({
+      breaker: { policy: { kind: 'consecutive', failures: 1 } },
+      registry: false,
+      scheduler: new VirtualScheduler(),
+    });
+    cleanups.push(() => breakers.close());
+    const heard: string[] = [];
+    breakers.onStateChange(() => {
+      throw new Error('a broken subscriber');
+    });
+    breakers.onStateChange((t) => heard.push(`${t.endpointId}:${t.to}`));
+    const record = () =>
+      breakers.record({
+        endpointId: 'a',
+        code: Status.UNAVAILABLE,
+        signal: 'endpoint-failing',
+        latencyMs: 1,
+        method: '/s/M',
+      });
+    expect(record).not.toThrow();
+    expect(heard).toEqual(['a:open']);
   });
 });

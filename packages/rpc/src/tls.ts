@@ -56,7 +56,7 @@ function files(tls: ServerTlsOptions | ClientTlsOptions, logger: Logger | undefi
     key: tls.key,
     ca: tls.ca,
     reloadIntervalMs: tls.reloadIntervalMs ?? DEFAULT_RELOAD_MS,
-    logger: logger ?? createLogger('@ballast/rpc.tls'),
+    logger: logger ?? createLogger('ballast.rpc.tls'),
   });
 }
 
