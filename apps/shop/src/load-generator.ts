@@ -3,7 +3,7 @@ import type { OrderServiceDefinition } from '@ballast/stubs/shop/v1/orders';
 import type { Client } from 'nice-grpc';
 import { placeOrderResiliently } from './order-runner.js';
 import { orderWorkload } from './order-workload.js';
-import { sleep } from './sleep.js';
+import { delay } from 'abort-controller-x';
 
 export interface LoadStats {
   readonly running: boolean;
@@ -57,7 +57,7 @@ export class LoadGenerator {
         const outcome = await placeOrderResiliently(this.orders, request!, { attempts: 3, signal: abort.signal });
         if (abort.signal.aborted) return;
         this.#record(outcome.kind, outcome.latencyMs);
-        await sleep(pauseMs, abort.signal).catch(() => undefined);
+        await delay(abort.signal, pauseMs).catch(() => undefined);
       }
     };
     this.#workers = Promise.all(Array.from({ length: concurrency }, worker)).then(() => undefined);

@@ -2,7 +2,7 @@ import type { OrderServiceDefinition } from '@ballast/stubs/shop/v1/orders';
 import { SpanStatusCode, trace, type Span } from '@opentelemetry/api';
 import { ClientError, Status, type Client } from 'nice-grpc';
 import { ORDER_SPAN } from './recent-orders.js';
-import { sleep } from './sleep.js';
+import { delay } from 'abort-controller-x';
 import { orderStateOf } from './stored-order.js';
 
 export type OrderAttempt =
@@ -69,7 +69,9 @@ async function placeOrder(
         const message = error instanceof Error ? error.message : String(error);
         return { kind: 'error', code, message, latencyMs: performance.now() - started };
       }
-      await sleep(options.pauseMs ?? 300 * attempt, options.signal).catch(() => undefined);
+      await delay(options.signal ?? new AbortController().signal, options.pauseMs ?? 300 * attempt).catch(
+        () => undefined,
+      );
     }
   }
 }

@@ -4,7 +4,7 @@ import type { Payment, PaymentServiceDefinition } from '@ballast/stubs/shop/v1/p
 import { ServerError, Status, type ServiceImplementation } from 'nice-grpc';
 import { z } from 'zod';
 import type { PaymentsConfig } from './shop-config.js';
-import { sleep } from './sleep.js';
+import { delay } from 'abort-controller-x';
 import { shopKeys } from './shop-keys.js';
 
 const chargeSchema = z.object({
@@ -40,7 +40,7 @@ export function createPaymentsService(
       }
       const { paymentId, customerId, amountCents } = parsed.data;
       const settings = config.value;
-      if (settings.latencyMs > 0) await sleep(settings.latencyMs, context.signal);
+      if (settings.latencyMs > 0) await delay(context.signal, settings.latencyMs);
       if (random() < settings.failureRate) {
         throw new ServerError(Status.UNAVAILABLE, 'payment processor unavailable (simulated outage): retry');
       }

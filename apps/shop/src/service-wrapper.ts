@@ -1,7 +1,7 @@
 import type { Logger } from '@ballast/core';
 import { ClientError, ServerError, Status } from 'nice-grpc';
 import type { ReplicaFaults } from './shop-config.js';
-import { sleep } from './sleep.js';
+import { delay } from 'abort-controller-x';
 
 /** Codes a downstream answer keeps when passed up: they describe the request, not the replica. */
 const PASS_THROUGH = new Set([Status.INVALID_ARGUMENT, Status.NOT_FOUND, Status.FAILED_PRECONDITION]);
@@ -42,7 +42,7 @@ export function wrapService<T extends object>(
 
 async function injectDelay(faults: { readonly value: ReplicaFaults }, signal: AbortSignal): Promise<void> {
   const { delayMs } = faults.value;
-  if (delayMs > 0) await sleep(delayMs, signal);
+  if (delayMs > 0) await delay(signal, delayMs);
 }
 
 /** abort-controller-x's AbortError, by name: a cancelled call is never remapped. */

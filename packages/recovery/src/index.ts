@@ -42,9 +42,10 @@ export {
   DEADLINE_METADATA_KEY,
   TIMEOUT_METADATA_KEY,
   deadlineInterceptor,
+  createDeadlineServerMiddleware,
   deadlinePropagationServerMiddleware,
 } from './deadline-propagation.js';
-export type { DeadlinePropagationOptions, IncomingDeadline } from './deadline-propagation.js';
+export type { DeadlinePropagationOptions, DeadlineServerOptions, IncomingDeadline } from './deadline-propagation.js';
 export { VegasLimit } from './vegas-limit.js';
 export type { LimitSample, VegasOptions } from './vegas-limit.js';
 export { createLoadShedder } from './load-shedder.js';

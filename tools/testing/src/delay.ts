@@ -1,15 +1,8 @@
-/** A timer that rejects with the signal's reason when the call is cancelled. */
-export function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+import { delay as abortableDelay } from 'abort-controller-x';
+
+const never = new AbortController().signal;
+
+/** A timer that rejects with an AbortError (abort-controller-x's) when the call is cancelled. */
+export async function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  await abortableDelay(signal ?? never, ms);
 }
