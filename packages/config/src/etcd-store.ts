@@ -14,6 +14,7 @@ import {
 import { prefixEnd, toCompare, toKeyValue, toRequestOp } from './etcd-mapping.js';
 import { parseEtcdStoreOptions, type EtcdStoreConfig, type EtcdStoreOptions } from './etcd-options.js';
 import { GuardedWatch } from './etcd-watch.js';
+import { ReconnectBackoff } from './reconnect-backoff.js';
 import type {
   GetResult,
   KvStore,
@@ -55,7 +56,7 @@ export class EtcdStore implements KvStore {
     const store = new EtcdStore(parseEtcdStoreOptions(options), logger);
     const { endpoints, startupTimeoutMs } = store.config;
     const started = Date.now();
-    let delay = 100;
+    const backoff = new ReconnectBackoff();
     // The member breaker's "circuit is open" hides why the member failed; report that instead.
     let cause: unknown;
     for (let attempt = 1; ; attempt++) {
@@ -71,6 +72,7 @@ export class EtcdStore implements KvStore {
           throw new StoreAuthError(endpoints, reason);
         }
         const waited = Date.now() - started;
+        const delay = backoff.next();
         if (waited + delay > startupTimeoutMs) {
           await store.close();
           throw new StoreUnavailableError(endpoints, waited, cause);
@@ -80,7 +82,6 @@ export class EtcdStore implements KvStore {
           'etcd unreachable; retrying',
         );
         await new Promise((resolve) => setTimeout(resolve, delay));
-        delay = Math.min(delay * 2, 2000);
       }
     }
   }

@@ -1,6 +1,7 @@
 import type { Logger } from '@ballast/core';
 import type { Etcd3, IEvent, IWatchResponse, Watcher } from 'etcd3';
 import { isCompactedError } from './errors.js';
+import { ReconnectBackoff } from './reconnect-backoff.js';
 import { prefixEnd, toKeyValue } from './etcd-mapping.js';
 import type { WatchBatch, WatchEvent, WatchHandlers, WatchTarget } from './kv-store.js';
 
@@ -29,7 +30,7 @@ export class GuardedWatch {
   #pendingSeenAt?: number;
   #closed = false;
   #restarts = 0;
-  #backoffMs = 100;
+  readonly #backoff = new ReconnectBackoff();
 
   constructor(
     private readonly target: WatchTarget,
@@ -121,7 +122,7 @@ export class GuardedWatch {
       if (this.#closed) return;
       this.#last = revision;
       this.#pendingSeenAt = undefined;
-      this.#backoffMs = 100;
+      this.#backoff.reset();
       const batch: WatchBatch = { revision, events };
       this.handlers.onEvents(batch);
     }
@@ -142,12 +143,9 @@ export class GuardedWatch {
       this.handlers.onCompacted?.(from);
       return;
     }
-    this.deps.logger.warn(
-      { key: this.target.key, reason: err.message, retryInMs: this.#backoffMs },
-      'watch failed; reopening',
-    );
-    await new Promise((resolve) => setTimeout(resolve, this.#backoffMs));
-    this.#backoffMs = Math.min(this.#backoffMs * 2, 2000);
+    const delay = this.#backoff.next();
+    this.deps.logger.warn({ key: this.target.key, reason: err.message, retryInMs: delay }, 'watch failed; reopening');
+    await new Promise((resolve) => setTimeout(resolve, delay));
     await this.#restart();
   }
 

@@ -1,5 +1,6 @@
 import { createLogger, Emitter, type Disposer, type Logger } from '@ballast/core';
 import type { KeyValue, KvStore, WatchBatch, WatchHandle } from './kv-store.js';
+import { ReconnectBackoff } from './reconnect-backoff.js';
 
 export type MirrorChange = { readonly reason: 'events'; readonly batch: WatchBatch } | { readonly reason: 'resync' };
 
@@ -89,7 +90,8 @@ export class Mirror {
     if (this.#closed) return;
     this.#resyncs += 1;
     this.logger.warn({ key: this.key, revision }, 'history compacted under the watch; re-reading');
-    for (let delay = 100; !this.#closed; delay = Math.min(delay * 2, 2000)) {
+    const backoff = new ReconnectBackoff();
+    while (!this.#closed) {
       try {
         await this.#watch?.close();
         await this.#sync();
@@ -97,7 +99,7 @@ export class Mirror {
         return;
       } catch (err) {
         this.logger.warn({ key: this.key, reason: (err as Error).message }, 're-read failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        await new Promise((resolve) => setTimeout(resolve, backoff.next()));
       }
     }
   }

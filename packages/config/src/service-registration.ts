@@ -4,6 +4,7 @@ import { parseOrThrow } from './parse-options.js';
 import type { KvStore } from './kv-store.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { Mirror } from './mirror.js';
+import { ReconnectBackoff } from './reconnect-backoff.js';
 import { DEFAULT_REGISTRY_ROOT, RegistryEntrySchema, isValidName, registryKey } from './registry-entry.js';
 
 const InstanceSchema = RegistryEntrySchema.extend({
@@ -107,11 +108,13 @@ export class Registration {
     const old = this.#keeper;
     this.#keeper = undefined;
     void old?.revoke();
-    for (let delay = 100; !this.#isClosed(); delay = Math.min(delay * 2, 2000)) {
+    const backoff = new ReconnectBackoff();
+    while (!this.#isClosed()) {
       try {
         await this.#establish();
         break;
       } catch (err) {
+        const delay = backoff.next();
         this.logger.warn({ key: this.key, reason: (err as Error).message, retryInMs: delay }, 're-register failed');
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
