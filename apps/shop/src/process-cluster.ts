@@ -30,6 +30,9 @@ export interface ProcessClusterOptions {
   logger?: Logger;
 }
 
+/** A member slower than this to say its status counts as down (a busy machine answers in tens of ms). */
+const STATUS_TIMEOUT_MS = 1000;
+
 /** How long a killed etcd leader stays down before it rejoins, ms. */
 const ETCD_REJOIN_MS = 3000;
 
@@ -174,7 +177,7 @@ export async function etcdStatus(
   const members = options.etcdCluster
     ? options.etcdCluster.members.map((m) => ({ name: m.name, clientUrl: m.clientUrl }))
     : options.endpoints.map((url, i) => ({ name: `member-${i + 1}`, clientUrl: url }));
-  const statuses = await Promise.all(members.map((m) => memberStatus(m.clientUrl, 300).catch(() => undefined)));
+  const statuses = await Promise.all(members.map((m) => memberStatus(m.clientUrl, STATUS_TIMEOUT_MS).catch(() => undefined)));
   return etcdMembers(members, statuses);
 }
 
