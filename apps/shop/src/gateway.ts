@@ -26,6 +26,8 @@ export interface GatewayOptions {
   port?: number;
   /** How often the dashboard's event stream sends a snapshot, ms. */
   snapshotIntervalMs?: number;
+  /** How often the system is gathered (every replica's report) for the charts and the timeline, ms. */
+  sampleIntervalMs?: number;
   /**
    * Host names (no port) the gateway answers to; default the loopback names and the bound
    * address. Any other Host header gets 421, so a DNS name rebound to this address is refused.
@@ -59,6 +61,7 @@ const gatewayOptionsSchema = z.object({
   host: z.string().min(1).default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(0),
   snapshotIntervalMs: z.number().int().min(1).max(60_000).default(1000),
+  sampleIntervalMs: z.number().int().min(100).max(600_000).default(1000),
   allowedHosts: z
     .array(
       z
@@ -107,7 +110,7 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
   // Followed like the payments replicas follow it, so the panel shows the last valid value: the
   // one in force, even while the store holds a value the replicas rejected.
   const payments = await live.watch(shopKeys.paymentsConfig, paymentsConfigSchema, { default: defaultPaymentsConfig });
-  const monitor = new SystemMonitor({ cluster, clients, load, intervalMs: options.snapshotIntervalMs, logger });
+  const monitor = new SystemMonitor({ cluster, clients, load, intervalMs: options.sampleIntervalMs, logger });
   const dashboard = new DashboardStateBuilder(cluster, clients, load, monitor, payments);
   const streams = new EventStreams({ maxBufferedBytes: options.maxEventBufferBytes, logger });
 
@@ -148,9 +151,10 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
       .catch((error: unknown) => logger.warn({ err: error }, 'dashboard snapshot failed'))
       .finally(() => (building = false));
   };
+  const ticker = setInterval(push, options.snapshotIntervalMs);
   // Each point of the system's history is pushed as it is taken.
   const stopSamples = monitor.onSample(push);
-  // A replica going down or coming back shows at once, not at the next point.
+  // A replica going down or coming back shows at once, not at the next tick.
   const stopEvents = cluster.onReplicaEvent(push);
   monitor.start();
 
@@ -158,6 +162,7 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
   }).catch(async (error: unknown) => {
+    clearInterval(ticker);
     stopSamples();
     stopEvents();
     await monitor.close();
@@ -176,6 +181,7 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
     monitor,
     whenServing: (timeoutMs, progress) => whenServing(dashboard, monitor, timeoutMs, progress),
     async close() {
+      clearInterval(ticker);
       stopSamples();
       stopEvents();
       await monitor.close();

@@ -77,7 +77,8 @@ export async function startReplica(input: ReplicaOptions): Promise<Replica> {
     owned.push({ close: async () => reporter.close() });
     let reportServer: ReportServer | undefined;
     if (options.report !== false) {
-      reportServer = await serveReport(reporter, options.metricsHost ?? '127.0.0.1');
+      const advertisedHost = options.advertiseAddress?.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+      reportServer = await serveReport(reporter, options.metricsHost ?? '127.0.0.1', advertisedHost);
       owned.push(reportServer);
     }
     // A unique instance id per start: a restarted replica is a new endpoint with a new address.
