@@ -101,7 +101,16 @@ export function createCharts(root) {
         height: 200,
         plugins: [faultMarks(() => faults, box)],
         scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] } },
-        series: [{}, ...series.map(([label, , stroke]) => ({ label, stroke, width: 1.5, spanGaps: false }))],
+        series: [
+          {},
+          ...series.map(([label, , stroke]) => ({
+            label,
+            stroke,
+            width: 1.5,
+            spanGaps: false,
+            points: { show: false },
+          })),
+        ],
         axes: [{}, { size: 50 }],
         legend: { live: false },
       },

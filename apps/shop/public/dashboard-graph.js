@@ -24,6 +24,7 @@ export function renderGraph(root, state) {
     const top = (height - column.length * rowHeight) / 2 + rowHeight / 2;
     column.forEach((name, ri) => pos.set(name, { x, y: top + ri * rowHeight }));
   });
+  const callerRank = new Map(columns.flatMap((column) => column.map((name, i) => [name, i % 2])));
   const reached = new Map(state.callers.map((c) => [c.caller, c.reached]));
   const replicaState = new Map(state.replicas.map((r) => [r.name, r.state]));
   const root$ = svg('svg', { viewBox: `0 0 ${width} ${height}`, width: '100%', role: 'img' });
@@ -44,7 +45,8 @@ export function renderGraph(root, state) {
     // Labelled near the callee, where the hops fanning out of one caller have room; an idle
     // healthy hop is drawn but not labelled.
     if (edge.callsPerSecond > 0 || edge.state !== 'up') {
-      const t = 0.78;
+      // Callers of one column label their hops at different distances, so labels do not collide.
+      const t = 0.5 + 0.25 * (callerRank.get(edge.from) ?? 0);
       g.append(
         svg(
           'text',

@@ -97,17 +97,19 @@ window.shopCharts = charts;
 const time = (at) => new Date(at).toISOString().slice(11, 21);
 
 function renderTimeline(events) {
-  const items = [...events].reverse().map((e) =>
-    h(
-      'li',
-      { className: `event event-${e.kind}`, 'data-kind': e.kind, 'data-subject': e.subject },
-      h('time', {}, time(e.at)),
-      ' ',
-      h('span', { className: 'kind' }, e.kind),
-      ' ',
-      e.text,
-    ),
-  );
+  const items = [...events]
+    .reverse()
+    .map((e) =>
+      h(
+        'li',
+        { className: `event event-${e.kind}`, 'data-kind': e.kind, 'data-subject': e.subject },
+        h('time', {}, time(e.at)),
+        ' ',
+        h('span', { className: 'kind' }, e.kind),
+        ' ',
+        e.text,
+      ),
+    );
   $('#timeline').replaceChildren(...(items.length ? items : [h('li', { className: 'muted' }, 'nothing yet')]));
 }
 

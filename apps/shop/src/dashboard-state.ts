@@ -101,7 +101,6 @@ export class DashboardStateBuilder {
 
   async build(): Promise<DashboardState> {
     const store: KvStore = this.cluster.store;
-    const now = performance.now();
     const endpoints = new Map<string, { state: string; detail: string; rttMs: number | null; address: string }>();
     for (const name of CLIENTS) {
       for (const snap of connection(this.clients[name])?.detector?.states() ?? []) {

@@ -177,7 +177,9 @@ export async function etcdStatus(
   const members = options.etcdCluster
     ? options.etcdCluster.members.map((m) => ({ name: m.name, clientUrl: m.clientUrl }))
     : options.endpoints.map((url, i) => ({ name: `member-${i + 1}`, clientUrl: url }));
-  const statuses = await Promise.all(members.map((m) => memberStatus(m.clientUrl, STATUS_TIMEOUT_MS).catch(() => undefined)));
+  const statuses = await Promise.all(
+    members.map((m) => memberStatus(m.clientUrl, STATUS_TIMEOUT_MS).catch(() => undefined)),
+  );
   return etcdMembers(members, statuses);
 }
 

@@ -72,8 +72,9 @@ export async function startReplica(input: ReplicaOptions): Promise<Replica> {
   let clients: ShopClients | undefined;
   try {
     const entry = await serviceEntry(options, live, logger, faults, owned, (c) => (clients = c));
-    let handle: ServeHandle | undefined;
-    const reporter = new ReplicaReporter(options.name, outbound(clients), () => handle?.shedding());
+    // The server starts after the report server (its address goes into the registry entry).
+    const server: { handle?: ServeHandle } = {};
+    const reporter = new ReplicaReporter(options.name, outbound(clients), () => server.handle?.shedding());
     owned.push({ close: async () => reporter.close() });
     let reportServer: ReportServer | undefined;
     if (options.report !== false) {
@@ -83,7 +84,7 @@ export async function startReplica(input: ReplicaOptions): Promise<Replica> {
     }
     // A unique instance id per start: a restarted replica is a new endpoint with a new address.
     const instanceId = `${options.name}.${process.pid.toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
-    handle = await serve({
+    const handle = await serve({
       name: options.service,
       instanceId,
       services: [entry],
@@ -104,7 +105,7 @@ export async function startReplica(input: ReplicaOptions): Promise<Replica> {
       await clients?.close();
       await Promise.all(owned.map((o) => o.close().catch(() => undefined)));
     };
-    const served = handle;
+    server.handle = handle;
     return {
       service: options.service,
       name: options.name,
@@ -112,12 +113,12 @@ export async function startReplica(input: ReplicaOptions): Promise<Replica> {
       reporter,
       reportUrl: reportServer?.url,
       async close() {
-        await served.close();
+        await handle.close();
         await release();
       },
       async kill() {
-        served.server.forceShutdown();
-        await served.registration?.deregister().catch(() => undefined);
+        handle.server.forceShutdown();
+        await handle.registration?.deregister().catch(() => undefined);
         await release();
       },
     };

@@ -20,7 +20,7 @@ export async function serveReport(
 ): Promise<ReportServer> {
   const server = createServer((req, res) => {
     if (req.method !== 'GET' || req.url !== '/report') {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: GET /report serves this replica\'s report\n');
+      res.writeHead(404, { 'content-type': 'text/plain' }).end("not found: GET /report serves this replica's report\n");
       return;
     }
     res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });

@@ -73,8 +73,10 @@ export class SystemHistory {
           };
           edges.set(key, edge);
         }
-        if (client.budget) retries += this.#rate(`retries|${report.caller}|${client.service}`, client.budget.retries, report.at);
-        if (client.hedges) hedges += this.#rate(`hedges|${report.caller}|${client.service}`, client.hedges.hedges, report.at);
+        if (client.budget)
+          retries += this.#rate(`retries|${report.caller}|${client.service}`, client.budget.retries, report.at);
+        if (client.hedges)
+          hedges += this.#rate(`hedges|${report.caller}|${client.service}`, client.hedges.hedges, report.at);
       }
       if (report.served) shed += this.#rate(`shed|${report.caller}`, report.served.rejected, report.at);
     }

@@ -174,7 +174,9 @@ export class SystemMonitor {
     }
     const [before, after] = [leaderOf(previous), leaderOf(next)];
     if (before === after) return;
-    const text = after ? `etcd leader: ${after}${before ? ` (was ${before})` : ''}` : `etcd has no leader (was ${before})`;
+    const text = after
+      ? `etcd leader: ${after}${before ? ` (was ${before})` : ''}`
+      : `etcd has no leader (was ${before})`;
     this.timeline.add({ at, kind: 'etcd', subject: after ?? 'etcd', text });
   }
 
@@ -187,7 +189,12 @@ export class SystemMonitor {
         const parsed = event.kv ? replicaFaultsSchema.safeParse(safeJson(event.kv.value)) : undefined;
         const delayMs = parsed?.success ? parsed.data.delayMs : 0;
         if (delayMs > 0) {
-          this.timeline.add({ at, kind: 'fault', subject: replica, text: `${replica} slowed: +${delayMs} ms per call` });
+          this.timeline.add({
+            at,
+            kind: 'fault',
+            subject: replica,
+            text: `${replica} slowed: +${delayMs} ms per call`,
+          });
         } else {
           this.timeline.add({ at, kind: 'config', subject: replica, text: `${replica} delay cleared` });
         }

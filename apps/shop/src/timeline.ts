@@ -71,7 +71,8 @@ export class Timeline {
           ? undefined
           : this.add({ at, kind: 'process', subject: replica, text: `${replica} restarting` });
       case 'running':
-        if (previous === 'frozen') return this.add({ at, kind: 'recovery', subject: replica, text: `${replica} thawed` });
+        if (previous === 'frozen')
+          return this.add({ at, kind: 'recovery', subject: replica, text: `${replica} thawed` });
         if (previous === undefined) return;
         return this.add({ at, kind: 'recovery', subject: replica, text: `${replica} serving again` });
     }

@@ -190,6 +190,9 @@ describe('dashboard in headless Chromium', () => {
       .toEqual({ hadTraffic: true, nowNone: true, marked: true });
     await mkdir(ARTIFACTS, { recursive: true });
     await page.screenshot({ fullPage: true, path: fileURLToPath(new URL('dashboard-etcd-frozen.png', ARTIFACTS)) });
+    // The top of the page (replicas, call graph, charts, timeline): the README's picture.
+    const clip = { x: 0, y: 0, width: 1280, height: 1720 };
+    await page.screenshot({ fullPage: true, clip, path: fileURLToPath(new URL('dashboard-readme.png', ARTIFACTS)) });
 
     await page.locator('tr[data-replica="inventory-1"] button[data-action="heal"]').click();
     await expect.poll(() => state('inventory-1'), { timeout: 10_000 }).toBe('serving');
