@@ -43,7 +43,8 @@ describe('Timeline', () => {
     const timeline = new Timeline({ reactionWindowMs: 1000 });
     timeline.processState(T0, 'inventory-2', { kind: 'running' });
     timeline.processState(T0 + 10, 'inventory-2', { kind: 'down', reason: 'killed' });
-    timeline.transitions([down(T0 + 5000, 'orders-1', 'inventory-2'), down(T0 + 20, 'orders-1', 'inventory-1')]);
+    timeline.transitions([down(T0 + 5000, 'orders-1', 'inventory-2')]);
+    timeline.transitions([down(T0 + 20, 'orders-2', 'inventory-1')]);
     expect(timeline.events().map((e) => [e.at - T0, e.kind, e.reactionMs])).toEqual([
       [10, 'fault', undefined],
       [20, 'reaction', undefined],

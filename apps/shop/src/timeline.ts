@@ -30,7 +30,8 @@ export interface TimelineOptions {
  */
 export class Timeline {
   readonly #events: TimelineEvent[] = [];
-  readonly #seen = new Set<string>();
+  /** Per caller, the moment of the newest transition taken and the keys taken at that moment. */
+  readonly #taken = new Map<string, { at: number; keys: Set<string> }>();
   readonly #lastState = new Map<string, ProcessState['kind']>();
   readonly #keep: number;
   readonly #window: number;
@@ -78,15 +79,19 @@ export class Timeline {
     }
   }
 
-  /** The callers' transitions (each report repeats the recent ones: each is taken once). */
+  /**
+   * The callers' transitions. Each report repeats a caller's recent ones, oldest first: each is
+   * taken once, by remembering per caller only the newest moment taken.
+   */
   transitions(transitions: readonly Transition[]): void {
     for (const t of transitions) {
-      const key = `${t.caller}|${t.at}|${t.kind}|${t.subject}|${t.to}`;
-      if (this.#seen.has(key)) continue;
-      this.#seen.add(key);
+      const key = `${t.kind}|${t.subject}|${t.to}`;
+      const taken = this.#taken.get(t.caller);
+      if (taken && (t.at < taken.at || (t.at === taken.at && taken.keys.has(key)))) continue;
+      if (taken?.at === t.at) taken.keys.add(key);
+      else this.#taken.set(t.caller, { at: t.at, keys: new Set([key]) });
       this.#transition(t);
     }
-    if (this.#seen.size > 10 * this.#keep) this.#seen.clear();
   }
 
   #transition(t: Transition): void {
