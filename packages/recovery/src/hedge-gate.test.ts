@@ -5,7 +5,7 @@ import { HedgeGate, type BackupDue, type HedgeGateOptions } from './hedge-gate.j
 // The decision alone, with an injected clock, event-loop lag and balancer estimates.
 
 function gate(options: Partial<HedgeGateOptions> = {}) {
-  const lag = { ms: 0 };
+  const lag = { ms: 0, busy: 0.5 };
   const g = new HedgeGate({
     maxShare: 1,
     burst: 10,
@@ -13,8 +13,9 @@ function gate(options: Partial<HedgeGateOptions> = {}) {
     cancelBurst: 200,
     budget: undefined,
     clock: new ManualClock(0),
-    loopLag: { lagMs: () => lag.ms, close: () => {} },
+    loopLoad: { lagMs: () => lag.ms, utilization: () => lag.busy, close: () => {} },
     maxLoopLagRatio: 0.25,
+    maxLoopUtilization: 0.9,
     minWinRate: 0.2,
     winWindow: 20,
     probeShare: 0.05,
@@ -68,9 +69,18 @@ describe('HedgeGate: a saturated client', () => {
     expect(g.decide(due({ delayMs: 40 }))).toEqual({ send: true, likely: false });
   });
 
+  it('holds backups back while the event loop is busy 90 % of the time or more', () => {
+    const { g, lag } = gate();
+    lag.busy = 0.89;
+    expect(g.decide(due()).send).toBe(true);
+    lag.busy = 0.95;
+    expect(g.decide(due())).toEqual({ send: false, why: 'client-saturated' });
+  });
+
   it('never reads the loop when told not to', () => {
-    const { g, lag } = gate({ maxLoopLagRatio: 0 });
+    const { g, lag } = gate({ maxLoopLagRatio: 0, maxLoopUtilization: 0 });
     lag.ms = 1_000;
+    lag.busy = 1;
     expect(g.decide(due()).send).toBe(true);
   });
 });

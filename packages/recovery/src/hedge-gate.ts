@@ -2,7 +2,7 @@ import type { Clock, LatencyEstimates } from '@ballast/core';
 import { CancelRate } from './cancel-rate.js';
 import { HedgeBudget } from './hedge-budget.js';
 import { HedgeWins } from './hedge-wins.js';
-import type { LoopLag } from './loop-lag.js';
+import type { LoopLoad } from './loop-load.js';
 import type { RetryBudget } from './retry-budget.js';
 
 /** Why a backup that was due was not sent. */
@@ -25,9 +25,10 @@ export interface HedgeGateOptions {
   readonly cancelBurst: number;
   readonly budget: RetryBudget | undefined;
   readonly clock: Clock;
-  /** The client's event-loop delay; undefined: never measured, never suspends. */
-  readonly loopLag: LoopLag | undefined;
+  /** The client's event loop; undefined: never measured, never holds a backup back. */
+  readonly loopLoad: LoopLoad | undefined;
   readonly maxLoopLagRatio: number;
+  readonly maxLoopUtilization: number;
   readonly minWinRate: number;
   readonly winWindow: number;
   readonly probeShare: number;
@@ -109,19 +110,21 @@ export class HedgeGate {
     return primary >= best * this.o.likelyWinFactor && primary - best > due.delayMs;
   }
 
-  /** Whether the client's event loop is so far behind that the delay may be its own queue. */
+  /**
+   * Whether the client has no room for a backup: its event loop so far behind that the delay may
+   * be its own queue, or so busy that a backup's work would come out of the primaries' time.
+   */
   saturated(delayMs: number): boolean {
-    if (this.o.loopLag === undefined || this.o.maxLoopLagRatio <= 0) return false;
-    const lag = this.o.loopLag.lagMs();
+    const load = this.o.loopLoad;
+    if (load === undefined) return false;
+    if (this.o.maxLoopUtilization > 0 && load.utilization() >= this.o.maxLoopUtilization) return true;
+    if (this.o.maxLoopLagRatio <= 0) return false;
+    const lag = load.lagMs();
     return lag > 0 && lag >= this.o.maxLoopLagRatio * delayMs;
   }
 
   winRate(method: string): number {
     return this.#wins.winRate(method);
-  }
-
-  lagMs(): number {
-    return this.o.loopLag?.lagMs() ?? 0;
   }
 }
 

@@ -1,6 +1,6 @@
 import { systemClock, type Logger } from '@ballast/core';
 import { z } from 'zod';
-import type { LoopLag } from './loop-lag.js';
+import type { LoopLoad } from './loop-load.js';
 import { clockSchema } from './parse-options.js';
 import { RetryBudget } from './retry-budget.js';
 
@@ -34,13 +34,15 @@ export const hedgingOptionsSchema = z.object({
   /** Cancelled attempts per second each endpoint may take from this client, and their burst. */
   maxCancelsPerSecond: z.number().finite().min(0).default(20),
   cancelBurst: z.number().finite().min(1).default(200),
-  /** Suspend backups the balancer does not expect to win while the client's event-loop delay is ≥ this × the hedge delay (0: never). */
+  /** Hold back backups the balancer does not expect to win while the client's event-loop delay is ≥ this × the hedge delay (0: never)… */
   maxLoopLagRatio: z.number().finite().min(0).default(0.25),
-  /** Where the event-loop delay is read; `false` never reads it. Default: this process's, measured while hedging is used. */
-  loopLag: z
+  /** … or while its event loop is busy at least this share of the time (0: never). */
+  maxLoopUtilization: z.number().finite().min(0).max(1).default(0.9),
+  /** Where the event loop's delay and utilization are read; `false` never reads them. Default: this process's, measured once hedging is used. */
+  loopLoad: z
     .union([
       z.literal(false),
-      z.custom<LoopLag>((v) => typeof (v as LoopLag | undefined)?.lagMs === 'function', 'expected a LoopLag'),
+      z.custom<LoopLoad>((v) => typeof (v as LoopLoad | undefined)?.utilization === 'function', 'expected a LoopLoad'),
     ])
     .optional(),
   /** Below this share of a method's recent backups winning, only `probeShare` of its backups are sent (0: all). */
@@ -73,7 +75,8 @@ export const HEDGING_ALLOWED = {
   maxCancelsPerSecond: 'a number ≥ 0',
   cancelBurst: 'a number ≥ 1',
   maxLoopLagRatio: 'a number ≥ 0',
-  loopLag: 'false or { lagMs(), close() }',
+  maxLoopUtilization: 'a number in [0, 1]',
+  loopLoad: 'false or { lagMs(), utilization(), close() }',
   minWinRate: 'a number in [0, 1]',
   winWindow: 'an integer in [1, 100000]',
   probeShare: 'a number in (0, 1]',

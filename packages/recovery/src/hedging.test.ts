@@ -85,11 +85,11 @@ function setup(endpoints: readonly string[], options: HedgingOptions = {}) {
   const time = new FakeTime();
   const host = fakeHost(endpoints);
   // An idle event loop unless a test says otherwise: the real one depends on the machine.
-  const lag = { ms: 0 };
+  const lag = { ms: 0, busy: 0.5 };
   const hedging = createHedging({
     clock: time.clock,
     timers: time,
-    loopLag: { lagMs: () => lag.ms, close: () => {} },
+    loopLoad: { lagMs: () => lag.ms, utilization: () => lag.busy, close: () => {} },
     ...options,
   });
   const start = (path = '/test.Service/Get') => {

@@ -7,7 +7,7 @@ import {
   type HedgingCallOptions,
   type HedgingOptions,
 } from './hedging-options.js';
-import { monitorLoopLag, type LoopLag } from './loop-lag.js';
+import { monitorLoopLoad, type LoopLoad } from './loop-load.js';
 import { MethodDelays } from './method-delays.js';
 import { parseOptions } from './parse-options.js';
 
@@ -26,8 +26,9 @@ export interface HedgingStats {
   lossesLeftRunning: number;
   /** The delay a call of the method that finished last would wait now before hedging. */
   currentDelayMs: number;
-  /** The client's recent event-loop delay as hedging last read it, ms. */
+  /** The client's recent event-loop delay, ms, and busy share, as hedging reads them (0 before it does). */
   loopLagMs: number;
+  loopUtilization: number;
 }
 
 export interface Hedging {
@@ -57,13 +58,14 @@ export function createHedging(options: HedgingOptions = {}): Hedging {
   const logger = o.logger ?? createLogger('ballast.recovery.hedging');
   const delays = new MethodDelays(o.percentile, o.initialDelayMs, o.minDelayMs, o.windowSize);
   // Measured only once a call may be hedged: a client that never hedges runs no monitor.
-  let ownLag: LoopLag | undefined;
-  const lazyLag: LoopLag = {
-    lagMs: () => (ownLag ??= monitorLoopLag()).lagMs(),
-    close: () => ownLag?.close(),
+  let own: LoopLoad | undefined;
+  const lazy: LoopLoad = {
+    lagMs: () => (own ??= monitorLoopLoad()).lagMs(),
+    utilization: () => (own ??= monitorLoopLoad()).utilization(),
+    close: () => own?.close(),
   };
-  const loopLag = o.loopLag === false ? undefined : (o.loopLag ?? lazyLag);
-  const gate = new HedgeGate({ ...o, budget: o.budget, loopLag });
+  const loopLoad = o.loopLoad === false ? undefined : (o.loopLoad ?? lazy);
+  const gate = new HedgeGate({ ...o, budget: o.budget, loopLoad });
   const cancels = gate.cancels;
   const timers = o.timers;
   const counts = { calls: 0, hedges: 0, hedgeWins: 0, hedgesLikely: 0, skipped: 0, lossesLeftRunning: 0 };
@@ -193,11 +195,13 @@ export function createHedging(options: HedgingOptions = {}): Hedging {
       skippedBecause: { ...skippedBecause },
       currentDelayMs: o.delayMs === 'adaptive' ? delays.lastDelayMs : o.delayMs,
       // Read only where measured already: stats alone start no monitor.
-      loopLagMs: ownLag !== undefined || o.loopLag ? gate.lagMs() : 0,
+      ...(own !== undefined || o.loopLoad
+        ? { loopLagMs: loopLoad!.lagMs(), loopUtilization: loopLoad!.utilization() }
+        : { loopLagMs: 0, loopUtilization: 0 }),
     }),
     delayFor,
     winRate: (method) => gate.winRate(method),
-    close: () => loopLag?.close(),
+    close: () => loopLoad?.close(),
   };
 }
 

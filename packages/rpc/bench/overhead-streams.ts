@@ -1,4 +1,5 @@
 import { spread, type BenchRecord, type Scenario } from '@ballast/bench-kit';
+import { createLogger } from '@ballast/core';
 import { EchoServiceDefinition, type ChatRequest } from '@ballast/stubs/ballast/testing/v1/echo';
 import { spawnEchoReplica } from '@ballast/testing';
 import { createChannel, createClient } from 'nice-grpc';
@@ -40,9 +41,11 @@ export const scenario: Scenario = {
     const levels = [64, 1];
     const server = await spawnEchoReplica('overhead-streams');
     const channel = createChannel(server.address);
+    const logger = createLogger('overhead-streams');
+    logger.level = 'warn'; // the client's lifecycle logs would drown the table
     const clients: Record<Variant, Echo> = {
       plain: createClient(EchoServiceDefinition, channel),
-      connect: connect(EchoServiceDefinition, { endpoints: [server.address], tracing: false }),
+      connect: connect(EchoServiceDefinition, { endpoints: [server.address], tracing: false, logger }),
     };
     const results: BenchRecord[] = [];
     try {

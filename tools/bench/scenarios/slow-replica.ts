@@ -1,5 +1,6 @@
 import { loadavg } from 'node:os';
 import { connect, connection, disconnect, type ConnectOptions } from '@ballast/rpc';
+import { monitorLoopLoad } from '@ballast/recovery';
 import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
 import type { BenchRecord, Scenario } from '@ballast/bench-kit';
 import { silentLogger } from '../src/fault-run.js';
@@ -31,7 +32,7 @@ const SPARE_VARIANTS: readonly Variant[] = ['healthy', 'peak-ewma', 'peak-ewma+h
  * Hedging's own gates off: every backup that is due goes, whether the client is saturated or the
  * backups keep losing (hedging as it was before it decided each backup), beside the default.
  */
-const UNGATED = { minWinRate: 0, maxLoopLagRatio: 0 } as const;
+const UNGATED = { minWinRate: 0, maxLoopLagRatio: 0, maxLoopUtilization: 0 } as const;
 
 function options(variant: Variant): Omit<ConnectOptions, 'endpoints'> {
   switch (variant) {
@@ -65,8 +66,10 @@ interface Measure {
     likelyShare: number;
     heldSaturated: number;
     heldLosing: number;
-    loopLagMs: number;
   };
+  /** The client's event loop over the measured run: mean delay and busy share. */
+  loopLagMs: number;
+  loopUtilization: number;
 }
 
 async function measure(
@@ -93,9 +96,13 @@ async function measure(
     await closedLoop(call, { concurrency, durationMs: 500, signal });
     const [slowBefore, allBefore] = picks();
     const hedgedBefore = hedging?.stats();
+    const loop = monitorLoopLoad(durationMs);
     const samples = await closedLoop(call, { concurrency, durationMs, signal });
     const [slowAfter, allAfter] = picks();
     const hedgedAfter = hedging?.stats();
+    const loopLagMs = loop.lagMs();
+    const loopUtilization = loop.utilization();
+    loop.close();
     const latencies = samples.filter((s) => s.ok).map((s) => s.latencyMs);
     return {
       p50: quantile(latencies, 0.5),
@@ -107,6 +114,8 @@ async function measure(
       slowShare: (slowAfter - slowBefore) / Math.max(1, allAfter - allBefore),
       // Attempts per call: 1 plus the backups and retries.
       amplification: (allAfter - allBefore) / Math.max(1, samples.length),
+      loopLagMs,
+      loopUtilization,
       ...(hedgedBefore &&
         hedgedAfter && {
           hedging: {
@@ -119,7 +128,6 @@ async function measure(
             heldSaturated:
               hedgedAfter.skippedBecause['client-saturated'] - hedgedBefore.skippedBecause['client-saturated'],
             heldLosing: hedgedAfter.skippedBecause['backups-losing'] - hedgedBefore.skippedBecause['backups-losing'],
-            loopLagMs: hedgedAfter.loopLagMs,
           },
         }),
     };
@@ -241,6 +249,16 @@ export const scenario: Scenario = {
             3,
           ),
           failed_calls: s.reduce((sum, x) => sum + x.failed, 0),
+          ...spread(
+            'loop_lag_ms',
+            s.map((x) => x.loopLagMs),
+            1,
+          ),
+          ...spread(
+            'loop_utilization',
+            s.map((x) => x.loopUtilization),
+            2,
+          ),
           ...hedgingFigures(s),
         });
       }
@@ -255,7 +273,7 @@ export const scenario: Scenario = {
         'hedging: backups_per_call = backups ÷ calls; backup_win_share = backups that answered first ÷ backups; ' +
           "likely_share = backups sent because the balancer's estimate said the primary's endpoint is the slow one; " +
           'held_saturated / held_losing = backups due but held back per run (client event loop behind / the ' +
-          "method's backups losing); loop_lag_ms = the client's mean event-loop delay; -ungated = those two holds off",
+          "method's backups losing); loop_lag_ms / loop_utilization = the client's mean event-loop delay and busy share; -ungated = those two holds off",
         'targets (issue 18): peak-ewma p99 ≤ 1.2× and p99.9 ≤ 2× the all-healthy run, slow_share ≤ 0.1 %; ' +
           'with hedging p99 ≤ 1.1× at ≤ 1.05 attempts per call and never above peak-ewma alone; delayMs 1: 0 failed calls',
         `quiet: load average ${params.load_avg_before} before${busy(params.load_avg_before)}, ${params.load_avg_after} after`,
@@ -293,11 +311,6 @@ function hedgingFigures(s: readonly Measure[]): BenchRecord {
       'held_losing',
       h.map((x) => x.heldLosing),
       0,
-    ),
-    ...spread(
-      'loop_lag_ms',
-      h.map((x) => x.loopLagMs),
-      1,
     ),
   };
 }
