@@ -95,13 +95,12 @@ export function createHedging(options: HedgingOptions = {}): Hedging {
     let winner = -1;
     // Whether every backup sent was a bet (none expected to win): its outcome teaches the win rate.
     let bet = true;
-    let backups = 0;
+    let hedges = 0;
     const onOuterAbort = () => controllers.forEach((c) => c.abort());
     outer?.addEventListener('abort', onOuterAbort);
     try {
       const value = await new Promise<unknown>((resolve, reject) => {
         let live = 0;
-        let hedges = 0;
         let done = false;
         let timer: unknown;
         const errors: unknown[] = [];
@@ -163,7 +162,6 @@ export function createHedging(options: HedgingOptions = {}): Hedging {
             hedges++;
             counts.hedges++;
             context.hedges++;
-            backups++;
             launch(hedges);
             schedule();
           }, wait);
@@ -172,7 +170,7 @@ export function createHedging(options: HedgingOptions = {}): Hedging {
         schedule();
       });
       delays.record(method, o.clock.now() - started);
-      if (backups > 0 && winner >= 0 && bet) gate.betEnded(method, winner > 0);
+      if (hedges > 0 && winner >= 0 && bet) gate.betEnded(method, winner > 0);
       return value as never;
     } finally {
       outer?.removeEventListener('abort', onOuterAbort);
