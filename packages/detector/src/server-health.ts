@@ -39,7 +39,9 @@ export interface ServerHealth {
  * not draining and every dependency is up: the detector and load balancers then route elsewhere.
  */
 export function createServerHealth(options: ServerHealthOptions = {}): ServerHealth {
-  const logger = (options.logger ?? createLogger('ballast.detector.server-health')).child({ component: 'server-health' });
+  const logger = (options.logger ?? createLogger('ballast.detector.server-health')).child({
+    component: 'server-health',
+  });
   const state = HealthState();
   const services = new Map<string, boolean>((options.services ?? []).map((s) => [s, true]));
   const dependencies = new Map<string, boolean>();
