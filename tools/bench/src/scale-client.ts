@@ -166,4 +166,3 @@ export class SimClient {
     if (this.#outlier && this.#outlier.sweep(this.fleet.clock.now()).length > 0) this.rebuild();
   }
 }
-

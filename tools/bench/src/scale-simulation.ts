@@ -72,7 +72,11 @@ export function simulateScale(options: ScaleOptions): ScaleFigures {
   };
   const clock = new ManualClock(0);
   const zoneName = (i: number) => ZONES[i % o.zones]!;
-  const endpoint = (id: string, i: number): Endpoint => ({ id, address: `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}:50051`, zone: zoneName(i) });
+  const endpoint = (id: string, i: number): Endpoint => ({
+    id,
+    address: `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}:50051`,
+    zone: zoneName(i),
+  });
   const fleet: SimFleet = { replicas: new Map(), list: [], clock, baseLatencyMs: BASE_LATENCY_MS };
   const addReplica = (e: Endpoint) =>
     fleet.replicas.set(e.id, { endpoint: e, alive: true, load: 0, measured: 0, utilisation: o.utilisation });
@@ -97,6 +101,8 @@ export function simulateScale(options: ScaleOptions): ScaleFigures {
       }),
   );
 
+  // The zone that died (set in the last phase); calls whose first attempt goes there are counted.
+  const failure: { zone?: string } = {};
   const step = (measure: boolean) => {
     let local = 0;
     let calls = 0;
@@ -110,7 +116,7 @@ export function simulateScale(options: ScaleOptions): ScaleFigures {
         if (call.firstZone === client.options.zone) local++;
         if (!call.ok) failed++;
         if (call.attempts > 1) retried++;
-        if (call.firstZone !== undefined && deadZone === call.firstZone) toDead++;
+        if (call.firstZone !== undefined && failure.zone === call.firstZone) toDead++;
       }
     }
     for (const replica of fleet.replicas.values()) {
@@ -123,7 +129,6 @@ export function simulateScale(options: ScaleOptions): ScaleFigures {
     for (const client of clients) client.sweep();
     return { local, calls, failed, retried, toDead };
   };
-  let deadZone: string | undefined;
 
   o.progress('all healthy: warm-up');
   for (let t = 0; t < o.warmupTicks; t++) step(false);
@@ -145,7 +150,8 @@ export function simulateScale(options: ScaleOptions): ScaleFigures {
   const churnRatio = churn(fleet, clients, o.churnShare, o.seed, endpoint, addReplica);
 
   o.progress(`zone ${zoneName(o.zones - 1)} dies under load`);
-  deadZone = zoneName(o.zones - 1);
+  const deadZone = zoneName(o.zones - 1);
+  failure.zone = deadZone;
   const diedAt = clock.now();
   const random = seededRandom(o.seed + 7);
   const detections: { at: number; client: SimClient; id: string }[] = [];
@@ -239,4 +245,3 @@ function round(value: number, digits: number): number {
   const scale = 10 ** digits;
   return Math.round(value * scale) / scale;
 }
-

@@ -39,8 +39,8 @@ export class SlowStartPicker implements Picker {
 
 /**
  * Which endpoints are ramping: keeps, per endpoint id, when it last became eligible, and forgets
- * it once its window has passed. The first list seen starts no ramp (a client starting up has
- * nothing to protect its endpoints from but itself).
+ * it once its window has passed. The first non-empty list seen starts no ramp (a client starting
+ * up has nothing to protect its endpoints from but itself).
  */
 export class SlowStartTracker {
   readonly #since = new Map<string, number>();
@@ -55,7 +55,7 @@ export class SlowStartTracker {
   update(eligible: readonly Endpoint[]): ReadonlyMap<string, number> {
     const now = this.clock.now();
     const ids = new Set(eligible.map((e) => e.id));
-    if (this.#eligible !== undefined) {
+    if (this.#eligible !== undefined && this.#eligible.size > 0) {
       for (const id of ids) if (!this.#eligible.has(id)) this.#since.set(id, now);
     }
     for (const [id, start] of this.#since) {
