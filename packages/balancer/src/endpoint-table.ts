@@ -8,7 +8,7 @@ import {
   type Logger,
 } from '@ballast/core';
 import type { InFlightCounts } from './picker.js';
-import { rendezvousSubset, type SubsetOptions } from './subset/rendezvous-subset.js';
+import { chooseSubset, rankEndpoints, type Ranking, type SubsetOptions } from './subset/rendezvous-subset.js';
 
 /** One endpoint's connection and counters, as the introspection API reports them. */
 export interface EndpointStats {
@@ -91,6 +91,8 @@ export class EndpointTable implements EndpointSource {
   readonly #subset: SubsetOptions | undefined;
   /** Every usable endpoint the source publishes; the table publishes its subset of them. */
   #all: readonly Endpoint[] = [];
+  /** This client's rendezvous order over `#all`, ranked once per list. */
+  #ranking: { readonly of: readonly Endpoint[]; readonly ranking: Ranking } | undefined;
   #usableNow: (id: string) => boolean = () => true;
   /**
    * Endpoints seen down while still in the source's list. Kept after the subset drops them, so a
@@ -147,8 +149,10 @@ export class EndpointTable implements EndpointSource {
   }
 
   #members(): readonly Endpoint[] {
-    if (this.#subset === undefined) return this.#all;
-    return rendezvousSubset(this.#all, this.#usableNow, this.#subset);
+    if (this.#subset === undefined || this.#all.length <= this.#subset.size) return this.#all;
+    if (this.#ranking?.of !== this.#all)
+      this.#ranking = { of: this.#all, ranking: rankEndpoints(this.#all, this.#subset) };
+    return chooseSubset(this.#ranking.ranking, this.#usableNow, this.#subset);
   }
 
   /** Publishes `list`; a health change that leaves the membership as it was publishes nothing. */

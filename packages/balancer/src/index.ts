@@ -34,8 +34,14 @@ export { ringHash } from './policies/ring-hash.js';
 export { maglev } from './policies/maglev.js';
 export { weightedByLoad } from './policies/weighted-by-load.js';
 export { loadWeight } from './policies/load-weight.js';
-export { DEFAULT_STANDBY_SHARE, DEFAULT_SUBSET_SIZE, rendezvousSubset } from './subset/rendezvous-subset.js';
-export type { SubsetOptions } from './subset/rendezvous-subset.js';
+export {
+  chooseSubset,
+  DEFAULT_STANDBY_SHARE,
+  DEFAULT_SUBSET_SIZE,
+  rankEndpoints,
+  rendezvousSubset,
+} from './subset/rendezvous-subset.js';
+export type { Ranking, SubsetOptions } from './subset/rendezvous-subset.js';
 export { localZoneShare, OVERPROVISIONING_FACTOR, zoneOf } from './zone/zone-share.js';
 export { splitByZone, ZonePicker, zonePicker } from './zone/zone-picker.js';
 export type { ZoneSplit } from './zone/zone-picker.js';

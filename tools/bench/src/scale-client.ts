@@ -1,7 +1,9 @@
 import {
+  chooseSubset,
   createPolicy,
+  rankEndpoints,
   pickRequest,
-  rendezvousSubset,
+  type Ranking,
   SlowStartPicker,
   SlowStartTracker,
   zonePicker,
@@ -71,6 +73,7 @@ export class SimClient {
   readonly #down = new Set<string>();
   #subset: readonly Endpoint[] = [];
   #members: ReadonlySet<string> = new Set();
+  #ranking: { readonly of: readonly Endpoint[]; readonly ranking: Ranking } | undefined;
   #picker: Picker | undefined;
 
   constructor(
@@ -102,11 +105,12 @@ export class SimClient {
   /** Recomputes the subset from the registry's list and this client's verdicts, and the picker over it. */
   rebuild(): void {
     const usable = (id: string) => !this.#down.has(id) && this.#outlier?.ejection(id) === undefined;
-    this.#subset = rendezvousSubset(this.fleet.list, usable, {
-      size: this.options.subsetSize,
-      clientId: this.options.id,
-      zone: this.options.zone,
-    });
+    const subset = { size: this.options.subsetSize, clientId: this.options.id, zone: this.options.zone };
+    // As the endpoint table does: rank once per registry list, choose again on every health change.
+    if (this.#ranking?.of !== this.fleet.list) {
+      this.#ranking = { of: this.fleet.list, ranking: rankEndpoints(this.fleet.list, subset) };
+    }
+    this.#subset = chooseSubset(this.#ranking.ranking, usable, subset);
     const previous = this.#members;
     const members = new Set(this.#subset.map((e) => e.id));
     this.#members = members;

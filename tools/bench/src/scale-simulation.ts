@@ -84,6 +84,7 @@ export function simulateScale(options: ScaleOptions): ScaleFigures {
   fleet.list = [...fleet.replicas.values()].map((r) => r.endpoint);
   const capacityPerTick = (o.clients * o.callsPerTick) / o.replicas / o.utilisation;
   const detector = parseDetectorSettings({});
+  const sweepEvery = detector.outlier ? Math.max(1, Math.round(detector.outlier.intervalMs / o.tickMs)) : 0;
   const slowStart = slowStartSchema.parse({});
   o.progress(`building ${o.clients} clients over ${o.replicas} replicas`);
   const clients = Array.from(
@@ -126,7 +127,9 @@ export function simulateScale(options: ScaleOptions): ScaleFigures {
       replica.load = 0;
     }
     clock.advance(o.tickMs);
-    for (const client of clients) client.sweep();
+    // The detector judges outliers once per interval, as its timer does.
+    if (sweepEvery > 0 && Math.round(clock.now() / o.tickMs) % sweepEvery === 0)
+      for (const client of clients) client.sweep();
     return { local, calls, failed, retried, toDead };
   };
 

@@ -42,8 +42,24 @@ export function rendezvousSubset(
   usable: (id: string) => boolean,
   options: SubsetOptions,
 ): readonly Endpoint[] {
-  const size = options.size;
-  if (endpoints.length <= size) return endpoints;
+  if (endpoints.length <= options.size) return endpoints;
+  return chooseSubset(rankEndpoints(endpoints, options), usable, options);
+}
+
+/** Each zone part of the endpoints in this client's rendezvous order (best first). */
+export interface Ranking {
+  readonly local: readonly Endpoint[];
+  readonly remote: readonly Endpoint[];
+}
+
+/**
+ * The client's order over `endpoints`: depends only on the list, the client id and its zone, so
+ * a caller that re-chooses on every health change ranks once per list.
+ */
+export function rankEndpoints(
+  endpoints: readonly Endpoint[],
+  options: Pick<SubsetOptions, 'clientId' | 'zone'>,
+): Ranking {
   const seed = murmur3(options.clientId);
   const zone = options.zone;
   const local: Ranked[] = [];
@@ -52,6 +68,18 @@ export function rendezvousSubset(
     const ranked = { endpoint, score: murmur3(endpoint.id, seed) };
     (zone !== undefined && zoneOf(endpoint) === zone ? local : remote).push(ranked);
   }
+  return { local: sorted(local), remote: sorted(remote) };
+}
+
+/** The subset for a ranking: see `rendezvousSubset`. */
+export function chooseSubset(
+  ranking: Ranking,
+  usable: (id: string) => boolean,
+  options: SubsetOptions,
+): readonly Endpoint[] {
+  const size = options.size;
+  const { local, remote } = ranking;
+  if (local.length + remote.length <= size) return [...local, ...remote];
   if (local.length === 0) return take(remote, size, usable).members;
   const standby = Math.max(1, Math.ceil(size * (options.standbyShare ?? DEFAULT_STANDBY_SHARE)));
   const localPart = take(local, Math.max(1, size - standby), usable);
@@ -69,18 +97,22 @@ interface Ranked {
   readonly score: number;
 }
 
+function sorted(ranked: Ranked[]): Endpoint[] {
+  // Ties (a 32-bit collision) fall back to the id, so every client orders them alike.
+  ranked.sort((a, b) => b.score - a.score || (a.endpoint.id < b.endpoint.id ? -1 : 1));
+  return ranked.map((r) => r.endpoint);
+}
+
 /** The best-ranked `wanted` usable endpoints, with the unusable ones ranked among them (at most `wanted`). */
 function take(
-  ranked: Ranked[],
+  ranked: readonly Endpoint[],
   wanted: number,
   usable: (id: string) => boolean,
 ): { members: Endpoint[]; healthy: number } {
-  // Ties (a 32-bit collision) fall back to the id, so every client orders them alike.
-  ranked.sort((a, b) => b.score - a.score || (a.endpoint.id < b.endpoint.id ? -1 : 1));
   const members: Endpoint[] = [];
   let healthy = 0;
   let unhealthy = 0;
-  for (const { endpoint } of ranked) {
+  for (const endpoint of ranked) {
     if (healthy >= wanted || unhealthy >= wanted) break;
     members.push(endpoint);
     if (usable(endpoint.id)) healthy++;
