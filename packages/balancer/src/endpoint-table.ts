@@ -1,13 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
-import {
-  EndpointPublisher,
-  validateEndpoints,
-  type Disposer,
-  type Endpoint,
-  type EndpointSource,
-  type Logger,
-} from '@ballast/core';
+import { EndpointPublisher, type Disposer, type Endpoint, type EndpointSource, type Logger } from '@ballast/core';
 import type { InFlightCounts } from './picker.js';
+import { UsableEndpoints } from './usable-endpoints.js';
 import { chooseSubset, rankEndpoints, type Ranking, type SubsetOptions } from './subset/rendezvous-subset.js';
 
 /** One endpoint's connection and counters, as the introspection API reports them. */
@@ -100,8 +94,7 @@ export class EndpointTable implements EndpointSource {
    */
   readonly #down = new Set<string>();
   #healthDisposer: Disposer | undefined;
-  /** Problems already logged, so a bad entry is said once and not at every update. */
-  #reported = new Set<string>();
+  readonly #filter: UsableEndpoints;
   #closed = false;
 
   constructor(options: EndpointTableOptions) {
@@ -111,13 +104,14 @@ export class EndpointTable implements EndpointSource {
     this.#options = { 'grpc.enable_retries': 0, ...options.channelOptions };
     this.#logger = options.logger;
     this.#subset = options.subset;
-    this.#all = this.#usable(options.source.current());
+    this.#filter = new UsableEndpoints(this.#logger);
+    this.#all = this.#filter.usable(options.source.current());
     const first = this.#members();
     this.#publisher = new EndpointPublisher(first);
     this.#update(first);
     this.#unsubscribe = options.source.subscribe((list) => {
       if (this.#closed) return;
-      this.#all = this.#usable(list);
+      this.#all = this.#filter.usable(list);
       const ids = new Set(this.#all.map((e) => e.id));
       for (const id of this.#down) if (!ids.has(id)) this.#down.delete(id);
       this.#publish(this.#members(), true);
@@ -257,39 +251,6 @@ export class EndpointTable implements EndpointSource {
     for (const entry of this.#retired) entry.close();
     this.#entries.clear();
     this.#retired.clear();
-  }
-
-  #usable(list: readonly Endpoint[]): readonly Endpoint[] {
-    try {
-      return validateEndpoints(list);
-    } catch {
-      // Some entry is bad: keep every good one, say what was dropped once.
-    }
-    const seen = new Set<string>();
-    const usable: Endpoint[] = [];
-    const reported = new Set<string>();
-    for (const endpoint of list) {
-      let problem: string | undefined;
-      if (seen.has(endpoint.id)) problem = `duplicate endpoint id "${endpoint.id}"; the first one is used`;
-      else {
-        try {
-          validateEndpoints([endpoint]);
-        } catch (error) {
-          problem = (error as Error).message;
-        }
-      }
-      if (problem === undefined) {
-        seen.add(endpoint.id);
-        usable.push(endpoint);
-        continue;
-      }
-      const key = `${endpoint.id}|${endpoint.address}|${problem}`;
-      reported.add(key);
-      if (!this.#reported.has(key))
-        this.#logger.error({ endpoint: endpoint.id, problem }, 'dropped an unusable endpoint');
-    }
-    this.#reported = reported;
-    return usable;
   }
 
   #update(endpoints: readonly Endpoint[]): void {

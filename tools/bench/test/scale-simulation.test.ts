@@ -4,7 +4,7 @@ import { simulateScale } from '../src/scale-simulation.js';
 // The simulation is deterministic (seeded, virtual clock): the figures of one small fleet are
 // exact, so the targets are asserted as they are, not within a tolerance.
 describe('scale simulation of 100 clients × 100 replicas in 3 zones', () => {
-  const figures = simulateScale({ clients: 100, replicas: 100, zones: 3, callsPerTick: 10, measureTicks: 200 });
+  const figures = simulateScale({ clients: 100, replicas: 100, zones: 3, callsPerTick: 10, measureTicks: 500 });
 
   it('connects each client to its subset only', () => {
     expect(figures.connections_per_client).toBe(32);
