@@ -6,7 +6,7 @@ const HEALTH = { silenceCheckMs: 400, idleCheckMs: 2_000, checkTimeoutMs: 450, k
 const TICK_MS = 100;
 
 const FULL: readonly Pick<ScaleOptions, 'clients' | 'replicas' | 'callsPerTick' | 'measureTicks'>[] = [
-  { clients: 1_000, replicas: 1_000, callsPerTick: 10, measureTicks: 600 },
+  { clients: 1_000, replicas: 1_000, callsPerTick: 10, measureTicks: 1_000 },
   { clients: 10_000, replicas: 1_000, callsPerTick: 1, measureTicks: 600 },
 ];
 const QUICK: typeof FULL = [
