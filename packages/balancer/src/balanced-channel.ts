@@ -22,6 +22,7 @@ import { aggregateConnectivity, watchConnectivity } from './connectivity.js';
 import { createPolicy } from './create-policy.js';
 import { EndpointTable, type EndpointStats, type MovableAttempt } from './endpoint-table.js';
 import type { Pick, Picker, Policy } from './picker.js';
+import { PickerLayers } from './picker-layers.js';
 import { subscribeLoadReports } from './oob-load-reports.js';
 import { readLoadReport } from './orca-trailer.js';
 import { pickMetadata, wantsWaitForReady, wireMetadata } from './request-metadata.js';
@@ -94,6 +95,7 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
   readonly #health;
   readonly #listeners: readonly OutcomeListener[];
   readonly #waitForReady: boolean;
+  readonly #layers: PickerLayers;
   readonly table: EndpointTable;
   readonly #ownsTable: boolean;
   readonly #disposers: Disposer[] = [];
@@ -127,6 +129,13 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
         logger: this.#logger,
       });
     this.#policy = createPolicy({ ...options, logger: this.#logger, inFlight: this.table.inFlight });
+    this.#layers = new PickerLayers(
+      this.#policy,
+      options.zone,
+      options.slowStart,
+      this.#clock,
+      options.random ?? Math.random,
+    );
     this.#estimates = this.#policy.latencyMs && latencyEstimates(this.#policy, () => this.#state);
     // The detector may hear of a new endpoint list before this channel does, and tell of a health
     // change at once: read the table's list then, so the picker is built once, over the new list.
@@ -311,7 +320,7 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
       this.#state = { kind: 'empty', reason: why };
     } else {
       try {
-        this.#state = { kind: 'ready', picker: this.#policy.picker(eligible) };
+        this.#state = { kind: 'ready', picker: this.#layers.build(all, eligible) };
       } catch (error) {
         this.#logger.error({ err: error, reason }, 'picker build failed; keeping the previous picker');
         return;

@@ -1,13 +1,17 @@
 import * as grpc from '@grpc/grpc-js';
 import {
   EndpointPublisher,
-  validateEndpoints,
+  systemClock,
+  type Clock,
   type Disposer,
   type Endpoint,
   type EndpointSource,
   type Logger,
 } from '@ballast/core';
 import type { InFlightCounts } from './picker.js';
+import { UsableEndpoints } from './usable-endpoints.js';
+import type { SubsetOptions } from './subset/rendezvous-subset.js';
+import { SubsetMembership } from './subset/subset-membership.js';
 
 /** One endpoint's connection and counters, as the introspection API reports them. */
 export interface EndpointStats {
@@ -63,6 +67,13 @@ export class EndpointEntry {
 
 export interface EndpointTableOptions {
   readonly source: EndpointSource;
+  /**
+   * Connect to (and publish, so health-check) only this client's subset of the source's endpoints
+   * (see `rendezvousSubset`); without it, every endpoint.
+   */
+  readonly subset?: SubsetOptions;
+  /** For how long a member that shed load counts as overloaded. */
+  readonly clock?: Clock;
   readonly credentials?: grpc.ChannelCredentials;
   readonly channelOptions?: grpc.ChannelOptions;
   readonly logger: Logger;
@@ -82,8 +93,11 @@ export class EndpointTable implements EndpointSource {
   readonly #options: grpc.ChannelOptions;
   readonly #logger: Logger;
   readonly #unsubscribe: Disposer;
-  /** Problems already logged, so a bad entry is said once and not at every update. */
-  #reported = new Set<string>();
+  readonly #subset: SubsetMembership | undefined;
+  /** Every usable endpoint the source publishes; the table publishes its subset of them. */
+  #all: readonly Endpoint[] = [];
+  #healthDisposer: Disposer | undefined;
+  readonly #filter: UsableEndpoints;
   #closed = false;
 
   constructor(options: EndpointTableOptions) {
@@ -92,15 +106,61 @@ export class EndpointTable implements EndpointSource {
     // under it would retry again, unbudgeted, and hide each attempt's outcome.
     this.#options = { 'grpc.enable_retries': 0, ...options.channelOptions };
     this.#logger = options.logger;
-    const first = this.#usable(options.source.current());
+    this.#subset = options.subset && new SubsetMembership(options.subset, options.clock ?? systemClock);
+    this.#filter = new UsableEndpoints(this.#logger);
+    this.#all = this.#filter.usable(options.source.current());
+    this.#subset?.setEndpoints(this.#all);
+    const first = this.#members();
     this.#publisher = new EndpointPublisher(first);
     this.#update(first);
     this.#unsubscribe = options.source.subscribe((list) => {
       if (this.#closed) return;
-      const usable = this.#usable(list);
-      this.#update(usable);
-      this.#publisher.publish(usable);
+      this.#all = this.#filter.usable(list);
+      this.#subset?.setEndpoints(this.#all);
+      this.#publish(this.#members(), true);
     });
+  }
+
+  /**
+   * Lets the subset grow past members that `isUp` says are down or ejected (and shrink back when
+   * they recover): connect() passes its detector. Without a subset this does nothing.
+   */
+  followHealth(isUp: (id: string) => boolean, onChange: (listener: () => void) => Disposer): void {
+    if (this.#subset === undefined || this.#closed) return;
+    this.#healthDisposer?.();
+    this.#subset.followHealth(isUp);
+    this.#healthDisposer = onChange(() => this.#refresh());
+  }
+
+  /**
+   * An attempt's outcome (connect() passes every one): a member that sheds load counts as
+   * overloaded for a while, so the subset takes one more member beside it.
+   */
+  readonly noteOutcome = (outcome: { readonly endpointId: string; readonly signal?: string }): void => {
+    const subset = this.#subset;
+    if (subset === undefined) return;
+    const changed = outcome.signal === 'endpoint-overloaded' && subset.noteOverloaded(outcome.endpointId);
+    if (subset.expire() || changed) this.#refresh();
+  };
+
+  #refresh(): void {
+    if (!this.#closed) this.#publish(this.#members(), false);
+  }
+
+  /** Every usable endpoint the source publishes, subset members or not. */
+  available(): readonly Endpoint[] {
+    return this.#all;
+  }
+
+  #members(): readonly Endpoint[] {
+    return this.#subset === undefined ? this.#all : this.#subset.members((id) => this.#entries.has(id));
+  }
+
+  /** Publishes `list`; a health change that leaves the membership as it was publishes nothing. */
+  #publish(list: readonly Endpoint[], sourceChanged: boolean): void {
+    if (!sourceChanged && sameIds(list, this.#publisher.current())) return;
+    this.#update(list);
+    this.#publisher.publish(list);
   }
 
   current(): readonly Endpoint[] {
@@ -193,43 +253,11 @@ export class EndpointTable implements EndpointSource {
     if (this.#closed) return;
     this.#closed = true;
     this.#unsubscribe();
+    this.#healthDisposer?.();
     for (const entry of this.#entries.values()) entry.close();
     for (const entry of this.#retired) entry.close();
     this.#entries.clear();
     this.#retired.clear();
-  }
-
-  #usable(list: readonly Endpoint[]): readonly Endpoint[] {
-    try {
-      return validateEndpoints(list);
-    } catch {
-      // Some entry is bad: keep every good one, say what was dropped once.
-    }
-    const seen = new Set<string>();
-    const usable: Endpoint[] = [];
-    const reported = new Set<string>();
-    for (const endpoint of list) {
-      let problem: string | undefined;
-      if (seen.has(endpoint.id)) problem = `duplicate endpoint id "${endpoint.id}"; the first one is used`;
-      else {
-        try {
-          validateEndpoints([endpoint]);
-        } catch (error) {
-          problem = (error as Error).message;
-        }
-      }
-      if (problem === undefined) {
-        seen.add(endpoint.id);
-        usable.push(endpoint);
-        continue;
-      }
-      const key = `${endpoint.id}|${endpoint.address}|${problem}`;
-      reported.add(key);
-      if (!this.#reported.has(key))
-        this.#logger.error({ endpoint: endpoint.id, problem }, 'dropped an unusable endpoint');
-    }
-    this.#reported = reported;
-    return usable;
   }
 
   #update(endpoints: readonly Endpoint[]): void {
@@ -253,4 +281,10 @@ export class EndpointTable implements EndpointSource {
     if (entry.inFlight === 0) entry.close();
     else this.#retired.add(entry);
   }
+}
+
+function sameIds(a: readonly Endpoint[], b: readonly Endpoint[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i]!.id !== b[i]!.id || a[i]!.address !== b[i]!.address) return false;
+  return true;
 }
