@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { Emitter } from './emitter.js';
+import { EndpointPublisher } from './endpoint-publisher.js';
 
 function capture() {
   const lines: Record<string, unknown>[] = [];
@@ -55,5 +56,18 @@ describe('Emitter', () => {
     emitter.emit(2);
     expect(seen).toEqual([1]);
     expect(emitter.size).toBe(0);
+  });
+});
+
+describe('EndpointPublisher', () => {
+  it('tells every subscriber of a change even when one of them throws', () => {
+    const publisher = new EndpointPublisher();
+    const heard: number[] = [];
+    publisher.subscribe((endpoints) => {
+      if (endpoints.length > 0) throw new Error('a broken subscriber');
+    });
+    publisher.subscribe((endpoints) => heard.push(endpoints.length));
+    expect(() => publisher.publish([{ id: 'a', address: '127.0.0.1:1' }])).not.toThrow();
+    expect(heard).toEqual([0, 1]);
   });
 });

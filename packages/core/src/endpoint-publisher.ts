@@ -1,3 +1,4 @@
+import { Emitter } from './emitter.js';
 import type { Disposer, Endpoint } from './endpoint.js';
 
 /**
@@ -6,7 +7,9 @@ import type { Disposer, Endpoint } from './endpoint.js';
  */
 export class EndpointPublisher {
   #endpoints: readonly Endpoint[];
-  readonly #listeners = new Set<(endpoints: readonly Endpoint[]) => void>();
+  // A balancer, a detector and a metrics hook may all follow one source: one that throws must not
+  // keep the others from hearing of the change.
+  readonly #listeners = new Emitter<readonly Endpoint[]>('endpoints change');
 
   constructor(initial: readonly Endpoint[] = []) {
     this.#endpoints = initial;
@@ -17,15 +20,15 @@ export class EndpointPublisher {
   }
 
   subscribe(listener: (endpoints: readonly Endpoint[]) => void): Disposer {
-    this.#listeners.add(listener);
+    const dispose = this.#listeners.on(listener);
     listener(this.#endpoints);
-    return () => this.#listeners.delete(listener);
+    return dispose;
   }
 
   /** Replaces the list and tells every listener (a listener may unsubscribe while being told). */
   publish(endpoints: readonly Endpoint[]): void {
     this.#endpoints = endpoints;
-    for (const listener of [...this.#listeners]) listener(endpoints);
+    this.#listeners.emit(endpoints);
   }
 
   /** Forgets every listener, e.g. when the source closes. */

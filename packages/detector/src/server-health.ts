@@ -1,5 +1,5 @@
 import type { Disposer, Logger } from '@ballast/core';
-import { createLogger } from '@ballast/core';
+import { createLogger, Emitter } from '@ballast/core';
 import { HealthServiceImpl, HealthState } from 'nice-grpc-server-health';
 
 /** grpc.health.v1 service names for the two probes (Kubernetes: `grpc: { port, service: liveness }`). */
@@ -45,7 +45,7 @@ export function createServerHealth(options: ServerHealthOptions = {}): ServerHea
   const state = HealthState();
   const services = new Map<string, boolean>((options.services ?? []).map((s) => [s, true]));
   const dependencies = new Map<string, boolean>();
-  const listeners = new Set<(readiness: Readiness) => void>();
+  const listeners = new Emitter<Readiness>('readiness change', logger);
   let draining = false;
   let current: Readiness = { kind: 'ready' };
 
@@ -67,7 +67,7 @@ export function createServerHealth(options: ServerHealthOptions = {}): ServerHea
     current = next;
     if (next.kind === 'ready') logger.info('readiness: SERVING');
     else logger.warn({ draining: next.draining, dependenciesDown: next.dependenciesDown }, 'readiness: NOT_SERVING');
-    for (const listener of listeners) listener(next);
+    listeners.emit(next);
   };
   apply();
 
@@ -88,8 +88,7 @@ export function createServerHealth(options: ServerHealthOptions = {}): ServerHea
     },
     readiness: () => current,
     onReadinessChange(listener) {
-      listeners.add(listener);
-      return () => void listeners.delete(listener);
+      return listeners.on(listener);
     },
   };
 }

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { Disposer } from '@ballast/core';
+import { Emitter, type Disposer } from '@ballast/core';
 import { pino, type Logger } from 'pino';
 import { z } from 'zod';
 import { SupervisorError } from './errors.js';
@@ -64,8 +64,9 @@ export interface Supervisor {
  */
 export function startSupervisor(options: SupervisorOptions): Supervisor {
   const o = parseOptions(supervisorOptionsSchema, options, 'supervisor', ALLOWED);
-  const logger = o.logger ?? pino({ name: 'ballast.supervisor', level: process.env.BALLAST_LOG_LEVEL ?? 'info' });
-  const listeners = new Set<(event: ChildStateEvent) => void>();
+  const logger =
+    o.logger ?? pino({ name: 'ballast.recovery.supervisor', level: process.env.BALLAST_LOG_LEVEL ?? 'info' });
+  const listeners = new Emitter<ChildStateEvent>('child state', logger);
   const states: Record<string, ChildState> = {};
   let stopping = false;
   let resolveFinished: () => void = () => {};
@@ -77,7 +78,7 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
     states[name] = state;
     const level = state.kind === 'gave-up' ? 'error' : state.kind === 'backoff' ? 'warn' : 'info';
     logger[level]({ child: name, ...state }, `child ${name}: ${state.kind}`);
-    for (const listener of listeners) listener({ child: name, state });
+    listeners.emit({ child: name, state });
     const settled = Object.values(states).every((s) => s.kind === 'exited' || s.kind === 'gave-up');
     if (settled && Object.keys(states).length === o.children.length) resolveFinished();
   };
@@ -136,8 +137,7 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
   return {
     states: () => ({ ...states }),
     onState(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
+      return listeners.on(listener);
     },
     finished,
     async stop() {
