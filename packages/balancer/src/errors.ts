@@ -6,6 +6,7 @@ export class BalancerError extends BallastError {}
 /** An option failed validation at construction; names the option and what it accepts. */
 export class InvalidBalancerOptionError extends BalancerError {
   declare readonly option: string;
+  declare readonly problem: string;
   declare readonly allowed: string;
   constructor(option: string, problem: string, allowed: string) {
     super('INVALID_BALANCER_OPTION', `balancer option "${option}" ${problem}: allowed values are ${allowed}`);

@@ -3,7 +3,7 @@ import { InvalidOptionError } from './invalid-option-error.js';
 import { optionProblem } from './option-problem.js';
 
 /** Builds a package's own InvalidOptionError subclass from the option, problem and allowed values. */
-export type InvalidOptionFactory = (option: string, problem: string, allowed: string | undefined) => InvalidOptionError;
+export type InvalidOptionFactory = (option: string, problem: string, allowed: string | undefined) => Error;
 
 /**
  * Parses `input` (undefined counts as `{}`) with a zod `schema` into a frozen value with its

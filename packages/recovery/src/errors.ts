@@ -11,6 +11,7 @@ export class RecoveryError extends BallastError {}
 /** An option failed validation at construction; names the option and what it accepts. */
 export class InvalidRecoveryOptionError extends RecoveryError {
   declare readonly option: string;
+  declare readonly problem: string;
   declare readonly allowed: string;
   constructor(option: string, problem: string, allowed: string) {
     super('INVALID_RECOVERY_OPTION', `recovery option "${option}" ${problem}: allowed values are ${allowed}`);

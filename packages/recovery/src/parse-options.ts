@@ -1,10 +1,11 @@
-import { NEVER_ENDPOINT_FAILURE_CODES, optionProblem } from '@ballast/core';
+import { NEVER_ENDPOINT_FAILURE_CODES, parseOptions as parseWith } from '@ballast/core';
 import { z } from 'zod';
 import { InvalidRecoveryOptionError } from './errors.js';
 
 /**
- * Parses `input` with `schema` into a frozen value; the first problem becomes an
- * InvalidRecoveryOptionError naming the option (with `prefix`) and the values it accepts, from `allowed`.
+ * Parses `input` with `schema` into a frozen value (core's parseOptions); the first problem
+ * becomes an InvalidRecoveryOptionError naming the option (with `prefix`) and the values it
+ * accepts, from `allowed`.
  */
 export function parseOptions<S extends z.ZodType>(
   schema: S,
@@ -12,10 +13,10 @@ export function parseOptions<S extends z.ZodType>(
   prefix: string,
   allowed: Readonly<Record<string, string>>,
 ): Readonly<z.output<S>> {
-  const result = schema.safeParse(input ?? {});
-  if (result.success) return Object.freeze(result.data) as Readonly<z.output<S>>;
-  const problem = optionProblem(input, result.error.issues[0], prefix, allowed);
-  throw new InvalidRecoveryOptionError(problem.field, problem.detail, problem.allowed);
+  return parseWith(schema, input, prefix, {
+    allowed,
+    error: (option, problem, accepts) => new InvalidRecoveryOptionError(option, problem, accepts ?? 'see the README'),
+  });
 }
 
 /** Zod pieces shared by several option schemas. */
