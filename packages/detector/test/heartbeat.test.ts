@@ -1,7 +1,7 @@
 import { StaticEndpointSource } from '@ballast/core';
 import { spawnEchoReplica, type EchoReplica } from '@ballast/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createDetector, type Detector } from '../src/index.js';
+import { createDetector, ON_SILENCE_DEFAULTS, type Detector, type HeartbeatOptionsInput } from '../src/index.js';
 import { waitForChange } from './helpers.js';
 
 // Real child processes: SIGSTOP freezes one (sockets open, nothing answers), SIGKILL crashes one.
@@ -16,10 +16,13 @@ describe('heartbeats against real replicas', () => {
     replicas = [];
   });
 
-  async function start(count: number): Promise<{ source: StaticEndpointSource; detector: Detector }> {
+  async function start(
+    count: number,
+    heartbeat: HeartbeatOptionsInput = { mode: 'poll', intervalMs: 100 },
+  ): Promise<{ source: StaticEndpointSource; detector: Detector }> {
     replicas = await Promise.all(Array.from({ length: count }, (_, i) => spawnEchoReplica(`r${i}`)));
     const source = new StaticEndpointSource(replicas.map((r) => ({ id: r.replica, address: r.address })));
-    detector = createDetector({ source, heartbeat: { intervalMs: 100 }, outlier: false, metrics: false });
+    detector = createDetector({ source, heartbeat, outlier: false, metrics: false });
     await Promise.all(replicas.map((r) => waitForFirstHeartbeat(detector!, r.replica)));
     return { source, detector };
   }
@@ -37,6 +40,25 @@ describe('heartbeats against real replicas', () => {
     expect(detectMs).toBeLessThan(3000);
     expect(detector.eligible(detector.states().map((s) => s.endpoint)).map((e) => e.id)).toEqual(['r0', 'r2']);
 
+    const up = waitForChange(detector, frozen.replica, (s) => s.kind === 'up');
+    frozen.thaw();
+    expect((await up).reason).toBe('recovered');
+  });
+
+  it('on-silence (the default): a frozen replica is down once a probe goes unanswered for timeoutMs', async () => {
+    const { detector } = await start(2, {});
+    const frozen = replicas[1]!;
+    const down = waitForChange(detector, frozen.replica, (s) => s.kind === 'down');
+    const frozenAt = performance.now();
+    frozen.freeze();
+    const change = await down;
+    const detectMs = performance.now() - frozenAt;
+    expect(change.current).toMatchObject({ kind: 'down', reason: 'heartbeat-timeout' });
+    // Without an in-flight view every endpoint counts as busy: probed after 400 ms of silence,
+    // unanswered after 450 more (≈ 0.9 s); the bound leaves room for a loaded machine.
+    expect(detectMs).toBeGreaterThanOrEqual(ON_SILENCE_DEFAULTS.timeoutMs);
+    expect(detectMs).toBeLessThan(2500);
+    expect(detector.state('r0')).toEqual({ kind: 'up' });
     const up = waitForChange(detector, frozen.replica, (s) => s.kind === 'up');
     frozen.thaw();
     expect((await up).reason).toBe('recovered');
