@@ -28,7 +28,7 @@ class Fleet {
     const source = new StaticEndpointSource(replicas.map((r) => ({ id: r.replica, address: r.address })));
     const detector = createDetector({
       source,
-      heartbeat: { intervalMs: heartbeatMs },
+      heartbeat: { mode: 'poll', intervalMs: heartbeatMs },
       outlier: false,
       metrics: false,
       logger: pino({ level: 'silent' }),
