@@ -209,7 +209,7 @@ export class EndpointTracker {
       return this.#status === ServingStatus.NOT_SERVING ? 'not-serving' : 'unknown-status';
     }
     if (this.#probe) {
-      const verdict = this.#probe.verdict(now);
+      const verdict = this.#probe.verdict();
       return verdict === 'unresponsive' ? 'heartbeat-timeout' : verdict === 'failing' ? 'check-failed' : undefined;
     }
     if (this.#failedChecks >= this.options.heartbeat.unhealthyThreshold) return 'check-failed';

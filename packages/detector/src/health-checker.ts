@@ -90,10 +90,16 @@ export class HealthChecker {
     // One controller per Check, released in `finally`: nothing accumulates on the long-lived signal.
     const call = new AbortController();
     let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      call.abort();
-    }, timeoutMs);
+    // Judged after the event loop's I/O phase: an answer that arrived while this process was busy
+    // (a GC pause, a burst of work) is read before the Check is called unanswered.
+    const timer = setTimeout(
+      () =>
+        setImmediate(() => {
+          timedOut = true;
+          call.abort();
+        }),
+      timeoutMs,
+    );
     const cancel = () => call.abort();
     signal.addEventListener('abort', cancel, { once: true });
     try {

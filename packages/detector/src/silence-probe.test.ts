@@ -35,10 +35,9 @@ describe('SilenceProbe', () => {
     // Frozen after its last answer at 1 ms, with calls waiting: probed at 401, judged at 851.
     expect(probe.due(401, true)).toBe(true);
     probe.sent(401);
-    expect(probe.verdict(850)).toBe('alive');
-    expect(probe.verdict(851)).toBe('unresponsive');
-    probe.failed(true); // the Check's own timeout
-    expect(probe.verdict(900)).toBe('unresponsive');
+    expect(probe.verdict()).toBe('alive');
+    probe.failed(true); // no answer by 851: the caller times the probe
+    expect(probe.verdict()).toBe('unresponsive');
     // Re-asked at once (the last probe left 450 ms ago), then no more often than busyAfterMs.
     expect(probe.due(851, false)).toBe(true);
     probe.sent(851);
@@ -47,7 +46,29 @@ describe('SilenceProbe', () => {
     expect(probe.due(851 + 400, false)).toBe(true);
     probe.sent(1251);
     probe.answered(1260);
-    expect(probe.verdict(1260)).toBe('alive');
+    expect(probe.verdict()).toBe('alive');
+  });
+
+  it('before the first answer, a probe lost to a slow first connection is a failure, not a freeze', () => {
+    const probe = new SilenceProbe(options);
+    probe.sent(0);
+    probe.failed(true);
+    expect(probe.verdict()).toBe('alive');
+    expect(probe.due(399, true)).toBe(false);
+    probe.sent(400);
+    probe.failed(true);
+    expect(probe.verdict()).toBe('failing');
+  });
+
+  it('a probe outlived by an answered call says nothing', () => {
+    const probe = new SilenceProbe(options);
+    probe.sent(0);
+    probe.answered(1);
+    probe.sent(401);
+    probe.heard(600);
+    probe.failed(true);
+    expect(probe.verdict()).toBe('alive');
+    expect(probe.due(600 + 399, true)).toBe(false);
   });
 
   it('probes errors in a row make it failing; a suspect call asks at once; any answer clears both', () => {
@@ -58,14 +79,14 @@ describe('SilenceProbe', () => {
     expect(probe.due(2, false)).toBe(true);
     probe.sent(2);
     probe.failed(false);
-    expect(probe.verdict(3)).toBe('alive');
+    expect(probe.verdict()).toBe('alive');
     expect(probe.due(3, false)).toBe(false);
     expect(probe.due(402, false)).toBe(true);
     probe.sent(402);
     probe.failed(false);
-    expect(probe.verdict(403)).toBe('failing');
+    expect(probe.verdict()).toBe('failing');
     probe.heard(500);
-    expect(probe.verdict(500)).toBe('alive');
+    expect(probe.verdict()).toBe('alive');
   });
 
   it('costs one probe per idleAfterMs on a silent idle connection: the per-replica arithmetic', () => {

@@ -15,7 +15,7 @@ export interface SilenceProbeOptions {
   readonly busyAfterMs: number;
   /** Silence after which an endpoint with no calls waiting is probed. */
   readonly idleAfterMs: number;
-  /** A probe unanswered this long marks the endpoint unresponsive. */
+  /** A probe unanswered this long marks the endpoint unresponsive (the caller times it). */
   readonly timeoutMs: number;
   /** Probes answered with an error, in a row, that mark the endpoint failing. */
   readonly failureThreshold: number;
@@ -82,16 +82,23 @@ export class SilenceProbe {
     this.heard(now);
   }
 
-  /** The probe ended without an answer: an error from the path (refused, reset), or `timedOut`. */
+  /**
+   * The probe ended without an answer: an error from the path (refused, reset), or no answer
+   * within `timeoutMs` (`timedOut`; the caller times the probe). A probe outlived by a sign of
+   * life (a call answered after it left) says nothing. Silence only means frozen once the
+   * endpoint has been heard: before that, a probe lost to a slow first connection counts as one
+   * failure, as an error does.
+   */
   failed(timedOut: boolean): void {
+    const sentAt = this.#sentAt;
     this.#sentAt = undefined;
-    if (timedOut) this.#timedOut = true;
+    if (timedOut && this.#heardAt !== undefined && sentAt !== undefined && this.#heardAt >= sentAt) return;
+    if (timedOut && this.#heardAt !== undefined) this.#timedOut = true;
     else this.#failures++;
   }
 
-  verdict(now: number): ProbeVerdict {
+  verdict(): ProbeVerdict {
     if (this.#timedOut) return 'unresponsive';
-    if (this.#sentAt !== undefined && now - this.#sentAt >= this.#options.timeoutMs) return 'unresponsive';
     return this.#failures >= this.#options.failureThreshold ? 'failing' : 'alive';
   }
 
