@@ -72,7 +72,9 @@ describe('default health checking', () => {
     const handle = await serve({
       name: 'echo',
       instanceId: 'idle',
-      services: [service(EchoServiceDefinition, createEchoService('idle', defaultBehaviour(), { echo: 0, write: 0, count: 0 }))],
+      services: [
+        service(EchoServiceDefinition, createEchoService('idle', defaultBehaviour(), { echo: 0, write: 0, count: 0 })),
+      ],
       handleSignals: false,
       metrics: false,
     });
