@@ -6,6 +6,7 @@ import { parseOptions } from './parse-options.js';
 import type { PolicyFactory } from './picker.js';
 import type { PolicyOptionsInput } from './policy-options.js';
 import type { PolicyName } from './policy-registry.js';
+import { slowStartSchema, type SlowStartOptionsInput } from './slow-start/slow-start.js';
 
 export interface BalancedChannelOptions {
   /** Name of the service behind the endpoints; used in error messages and logs. */
@@ -19,6 +20,13 @@ export interface BalancedChannelOptions {
   health?: HealthView;
   /** Called once per attempt with its endpoint, code, latency, method and load report. */
   onOutcome?: OutcomeListener | readonly OutcomeListener[];
+  /**
+   * The client's zone: first attempts go to endpoints in it while enough of them are healthy
+   * (Envoy's overprovisioning factor 1.4), retries of a call that failed there go to other zones.
+   */
+  zone?: string;
+  /** Ramp a new or returning endpoint up to its share (Envoy's slow start); default off. */
+  slowStart?: SlowStartOptionsInput | false;
   /** Wait for an endpoint (up to the call's deadline) instead of failing fast, for every call. */
   waitForReady?: boolean;
   /**
@@ -50,6 +58,8 @@ const schema = z.object({
     .union([z.custom<OutcomeListener>(isFunction), z.array(z.custom<OutcomeListener>(isFunction))])
     .optional(),
   waitForReady: z.boolean().optional(),
+  zone: z.string().trim().min(1).optional(),
+  slowStart: z.union([z.literal(false), slowStartSchema]).optional(),
   table: z.custom<EndpointTable>((v) => v instanceof EndpointTable).optional(),
   credentials: z.custom<grpc.ChannelCredentials>((v) => v instanceof grpc.ChannelCredentials).optional(),
   channelOptions: z.record(z.string(), z.unknown()).optional(),
@@ -65,6 +75,11 @@ const ALLOWED: Record<string, string> = {
   health: 'a HealthView ({ eligible, onChange })',
   onOutcome: 'a function (outcome) => void or an array of them',
   waitForReady: 'true or false',
+  zone: 'a non-empty zone name (the topology.kubernetes.io/zone of the node)',
+  slowStart: 'false or { windowMs?: integer ms 1..3600000, aggression?: number > 0, minWeightPercent?: 0..100 }',
+  'slowStart.windowMs': 'an integer number of ms from 1 to 3600000 (default 10000)',
+  'slowStart.aggression': 'a number > 0 (default 1: linear)',
+  'slowStart.minWeightPercent': 'a percentage 0..100 (default 10)',
   table: 'an EndpointTable',
   credentials: 'a grpc.ChannelCredentials (grpc.credentials.createInsecure() by default)',
   channelOptions: 'a grpc.ChannelOptions object',

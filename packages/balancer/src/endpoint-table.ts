@@ -8,6 +8,7 @@ import {
   type Logger,
 } from '@ballast/core';
 import type { InFlightCounts } from './picker.js';
+import { chooseSubset, rankEndpoints, type Ranking, type SubsetOptions } from './subset/rendezvous-subset.js';
 
 /** One endpoint's connection and counters, as the introspection API reports them. */
 export interface EndpointStats {
@@ -63,6 +64,11 @@ export class EndpointEntry {
 
 export interface EndpointTableOptions {
   readonly source: EndpointSource;
+  /**
+   * Connect to (and publish, so health-check) only this client's subset of the source's endpoints
+   * (see `rendezvousSubset`); without it, every endpoint.
+   */
+  readonly subset?: SubsetOptions;
   readonly credentials?: grpc.ChannelCredentials;
   readonly channelOptions?: grpc.ChannelOptions;
   readonly logger: Logger;
@@ -82,6 +88,18 @@ export class EndpointTable implements EndpointSource {
   readonly #options: grpc.ChannelOptions;
   readonly #logger: Logger;
   readonly #unsubscribe: Disposer;
+  readonly #subset: SubsetOptions | undefined;
+  /** Every usable endpoint the source publishes; the table publishes its subset of them. */
+  #all: readonly Endpoint[] = [];
+  /** This client's rendezvous order over `#all`, ranked once per list. */
+  #ranking: { readonly of: readonly Endpoint[]; readonly ranking: Ranking } | undefined;
+  #usableNow: (id: string) => boolean = () => true;
+  /**
+   * Endpoints seen down while still in the source's list. Kept after the subset drops them, so a
+   * dead replica is not taken back as new (the detector forgets what leaves the table).
+   */
+  readonly #down = new Set<string>();
+  #healthDisposer: Disposer | undefined;
   /** Problems already logged, so a bad entry is said once and not at every update. */
   #reported = new Set<string>();
   #closed = false;
@@ -92,15 +110,56 @@ export class EndpointTable implements EndpointSource {
     // under it would retry again, unbudgeted, and hide each attempt's outcome.
     this.#options = { 'grpc.enable_retries': 0, ...options.channelOptions };
     this.#logger = options.logger;
-    const first = this.#usable(options.source.current());
+    this.#subset = options.subset;
+    this.#all = this.#usable(options.source.current());
+    const first = this.#members();
     this.#publisher = new EndpointPublisher(first);
     this.#update(first);
     this.#unsubscribe = options.source.subscribe((list) => {
       if (this.#closed) return;
-      const usable = this.#usable(list);
-      this.#update(usable);
-      this.#publisher.publish(usable);
+      this.#all = this.#usable(list);
+      const ids = new Set(this.#all.map((e) => e.id));
+      for (const id of this.#down) if (!ids.has(id)) this.#down.delete(id);
+      this.#publish(this.#members(), true);
     });
+  }
+
+  /**
+   * Lets the subset grow past members that `isUp` says are down or ejected (and shrink back when
+   * they recover): connect() passes its detector. Without a subset this does nothing.
+   */
+  followHealth(isUp: (id: string) => boolean, onChange: (listener: () => void) => Disposer): void {
+    if (this.#subset === undefined || this.#closed) return;
+    this.#healthDisposer?.();
+    this.#usableNow = (id) => {
+      if (!this.#entries.has(id)) return !this.#down.has(id);
+      const up = isUp(id);
+      if (up) this.#down.delete(id);
+      else this.#down.add(id);
+      return up;
+    };
+    this.#healthDisposer = onChange(() => {
+      if (!this.#closed) this.#publish(this.#members(), false);
+    });
+  }
+
+  /** Every usable endpoint the source publishes, subset members or not. */
+  available(): readonly Endpoint[] {
+    return this.#all;
+  }
+
+  #members(): readonly Endpoint[] {
+    if (this.#subset === undefined || this.#all.length <= this.#subset.size) return this.#all;
+    if (this.#ranking?.of !== this.#all)
+      this.#ranking = { of: this.#all, ranking: rankEndpoints(this.#all, this.#subset) };
+    return chooseSubset(this.#ranking.ranking, this.#usableNow, this.#subset);
+  }
+
+  /** Publishes `list`; a health change that leaves the membership as it was publishes nothing. */
+  #publish(list: readonly Endpoint[], sourceChanged: boolean): void {
+    if (!sourceChanged && sameIds(list, this.#publisher.current())) return;
+    this.#update(list);
+    this.#publisher.publish(list);
   }
 
   current(): readonly Endpoint[] {
@@ -193,6 +252,7 @@ export class EndpointTable implements EndpointSource {
     if (this.#closed) return;
     this.#closed = true;
     this.#unsubscribe();
+    this.#healthDisposer?.();
     for (const entry of this.#entries.values()) entry.close();
     for (const entry of this.#retired) entry.close();
     this.#entries.clear();
@@ -253,4 +313,10 @@ export class EndpointTable implements EndpointSource {
     if (entry.inFlight === 0) entry.close();
     else this.#retired.add(entry);
   }
+}
+
+function sameIds(a: readonly Endpoint[], b: readonly Endpoint[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i]!.id !== b[i]!.id || a[i]!.address !== b[i]!.address) return false;
+  return true;
 }

@@ -34,3 +34,17 @@ export { ringHash } from './policies/ring-hash.js';
 export { maglev } from './policies/maglev.js';
 export { weightedByLoad } from './policies/weighted-by-load.js';
 export { loadWeight } from './policies/load-weight.js';
+export {
+  chooseSubset,
+  DEFAULT_STANDBY_SHARE,
+  DEFAULT_SUBSET_SIZE,
+  rankEndpoints,
+  rendezvousSubset,
+} from './subset/rendezvous-subset.js';
+export type { Ranking, SubsetOptions } from './subset/rendezvous-subset.js';
+export { localZoneShare, OVERPROVISIONING_FACTOR, zoneOf } from './zone/zone-share.js';
+export { splitByZone, ZonePicker, zonePicker } from './zone/zone-picker.js';
+export type { ZoneSplit } from './zone/zone-picker.js';
+export { slowStartFactor, slowStartSchema } from './slow-start/slow-start.js';
+export type { SlowStartOptions, SlowStartOptionsInput } from './slow-start/slow-start.js';
+export { SlowStartPicker, SlowStartTracker } from './slow-start/slow-start-picker.js';

@@ -1,4 +1,4 @@
-import type { PolicyFactory, PolicyName, PolicyOptionsInput } from '@ballast/balancer';
+import type { PolicyFactory, PolicyName, PolicyOptionsInput, SlowStartOptionsInput } from '@ballast/balancer';
 import type { DnsSourceOptions, KvStore } from '@ballast/config';
 import type { Clock, Endpoint, EndpointSource, Logger, Random } from '@ballast/core';
 import type { HeartbeatOptionsInput, OutlierOptionsInput } from '@ballast/detector';
@@ -48,6 +48,21 @@ export interface ConnectOptions {
    * every interval instead. false turns them off.
    */
   healthCheck?: HeartbeatOptionsInput | false;
+  /**
+   * Connect to a subset of the replicas only (default on, 32 members; false: connect to all).
+   * `clientId` fixes which subset (default: random per process; rendezvous hashing keeps each
+   * client's subset stable and moves only what replica churn forces). Members that are down or
+   * ejected are replaced, so the healthy part keeps its size.
+   */
+  subset?: { size?: number; clientId?: string } | false;
+  /**
+   * This client's zone (default: the BALLAST_ZONE environment variable, which a Kubernetes pod
+   * takes from its node's topology.kubernetes.io/zone label). Calls stay in the zone while
+   * enough of it is healthy and spill to the others by Envoy's overprovisioning rule.
+   */
+  zone?: string;
+  /** Ramp new or returning replicas up to their share (Envoy's slow start; default on, 10 s window). */
+  slowStart?: SlowStartOptionsInput | false;
   /** Passive outlier ejection (default on); false turns it off. */
   outlierDetection?: OutlierOptionsInput | false;
   /** Healthy share below which all endpoints take calls (default 0.5). */

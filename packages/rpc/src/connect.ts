@@ -44,6 +44,7 @@ import type { ConnectOptions, MethodOverrides } from './connect-options.js';
 import type { CertificateFiles } from './certificate-files.js';
 import { clientTls } from './tls.js';
 import { clientTracing } from './client-tracing.js';
+import { parsePlacement, type Placement } from './placement-options.js';
 
 /** The parts behind a connected client, for dashboards and tests. */
 export interface Connection {
@@ -81,6 +82,9 @@ const KNOWN_OPTIONS = new Set([
   'healthCheck',
   'outlierDetection',
   'panicThreshold',
+  'subset',
+  'zone',
+  'slowStart',
   'retry',
   'hedging',
   'circuitBreaker',
@@ -120,6 +124,7 @@ export function connect<D extends CompatServiceDefinition>(
     throw new RpcOptionsError('connect', 'maxMessageBytes', `expected a positive integer, got ${maxMessageBytes}`);
   }
   const methodOptions = defaultCallOptions(definition, options);
+  const placement = parsePlacement(options);
   const logger = (options.logger ?? createLogger('@ballast/rpc')).child({ client: service });
   const source = endpointSource(service, options, logger);
   // Only what connect() made is connect()'s to close: a source the caller passed stays theirs.
@@ -142,6 +147,7 @@ export function connect<D extends CompatServiceDefinition>(
     }
     table = new EndpointTable({
       source,
+      subset: placement.subset,
       credentials,
       channelOptions: {
         'grpc.max_receive_message_length': maxMessageBytes,
@@ -162,6 +168,7 @@ export function connect<D extends CompatServiceDefinition>(
       maxMessageBytes,
       ownsSource,
       certificates,
+      placement,
     });
   } catch (error) {
     table?.close();
@@ -180,12 +187,13 @@ interface Parts {
   maxMessageBytes: number;
   ownsSource: boolean;
   certificates: CertificateFiles | undefined;
+  placement: Placement;
 }
 
 function build<D extends CompatServiceDefinition>(
   definition: D,
   options: ConnectOptions,
-  { service, logger, source, table, methodOptions, ownsSource, certificates }: Parts,
+  { service, logger, source, table, methodOptions, ownsSource, certificates, placement }: Parts,
 ): Client<D, BallastCallOptions> {
   const detector =
     options.healthCheck === false && options.outlierDetection === false
@@ -206,12 +214,19 @@ function build<D extends CompatServiceDefinition>(
           random: options.random,
           logger,
         });
+  // The subset replaces members the detector finds down or ejected, so its healthy part keeps its size.
+  if (detector) {
+    table.followHealth(
+      (id) => (detector.state(id)?.kind ?? 'up') === 'up',
+      (listener) => detector.onChange(listener),
+    );
+  }
   const parts: { close(): void }[] = detector ? [detector] : [];
   try {
     return assemble(
       definition,
       options,
-      { service, logger, source, table, methodOptions, ownsSource, certificates },
+      { service, logger, source, table, methodOptions, ownsSource, certificates, placement },
       detector,
       parts,
     );
@@ -224,7 +239,16 @@ function build<D extends CompatServiceDefinition>(
 function assemble<D extends CompatServiceDefinition>(
   definition: D,
   options: ConnectOptions,
-  { service, logger, source, table, methodOptions, ownsSource, certificates }: Omit<Parts, 'maxMessageBytes'>,
+  {
+    service,
+    logger,
+    source,
+    table,
+    methodOptions,
+    ownsSource,
+    certificates,
+    placement,
+  }: Omit<Parts, 'maxMessageBytes'>,
   detector: Detector | undefined,
   parts: { close(): void }[],
 ): Client<D, BallastCallOptions> {
@@ -253,6 +277,8 @@ function assemble<D extends CompatServiceDefinition>(
       policy: overrides.balancer ?? options.balancer ?? 'peak-ewma',
       policyOptions: overrides.balancerOptions ?? options.balancerOptions,
       health: allOfHealth(views),
+      zone: placement.zone,
+      slowStart: placement.slowStart,
       onOutcome: outcomes,
       clock: options.clock,
       random: options.random,

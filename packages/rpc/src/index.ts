@@ -14,6 +14,7 @@ export { concurrencyCapMiddleware } from './concurrency-cap.js';
 export { streamLimit } from './stream-limit.js';
 export type { StreamLimit, StreamLimits } from './stream-limit.js';
 export { connect, connection, disconnect } from './connect.js';
+export { ZONE_ENV } from './placement-options.js';
 export type { BallastCallOptions, Connection } from './connect.js';
 export type { ConnectOptions, MethodOverrides } from './connect-options.js';
 export { orcaService } from './orca-service.js';

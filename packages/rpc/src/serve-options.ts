@@ -29,7 +29,12 @@ export const serveOptionsSchema = z.object({
   advertiseAddress: z.string().optional(),
   instanceId: z.string().min(1).optional(),
   weight: z.number().finite().nonnegative().default(1),
-  zone: z.string().optional(),
+  /**
+   * The zone this instance runs in, registered with it so zone-aware clients prefer it (default:
+   * the BALLAST_ZONE environment variable; in Kubernetes set it from the node's
+   * topology.kubernetes.io/zone label).
+   */
+  zone: z.string().trim().min(1).max(200).optional(),
   metadata: z.record(z.string(), z.string()).default({}),
   /** Largest message accepted or sent; larger ones fail with RESOURCE_EXHAUSTED. */
   maxMessageBytes: z

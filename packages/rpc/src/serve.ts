@@ -19,6 +19,7 @@ import { LoadMonitor, loadReportMiddleware } from './load-monitor.js';
 import { rapidResetGuard } from './rapid-reset-guard.js';
 import { orcaService } from './orca-service.js';
 import { reflectionServices } from './reflection.js';
+import { ZONE_ENV } from './placement-options.js';
 import { RpcOptionsError } from './errors.js';
 import { serveOptionsSchema, type ServeOptionsInput } from './serve-options.js';
 import { serverTracing } from './server-tracing.js';
@@ -162,7 +163,7 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
         id: instanceId,
         address: advertised,
         weight: options.weight,
-        zone: options.zone,
+        zone: options.zone ?? (process.env[ZONE_ENV] || undefined),
         metadata: options.metadata,
       },
       { logger },
