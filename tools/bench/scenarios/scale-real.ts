@@ -4,11 +4,12 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { childAnswer } from '../src/child-answer.js';
 import { fleetFigures, idleHealthPerReplica, type ClientResult, type GroupStats } from '../src/fleet-figures.js';
+import { simulateScale } from '../src/scale-simulation.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
-/** connect() options every client process adds to its defaults. */
-const CLIENT_OPTIONS: Record<string, unknown> = {};
+/** The simulation's step: the real run's rate becomes calls per step. */
+const SIM_TICK_MS = 100;
 
 export const scenario: Scenario = {
   name: 'scale-real',
@@ -21,9 +22,10 @@ export const scenario: Scenario = {
       replicasPerGroup: context.quick ? 4 : 5,
       clients: context.quick ? 4 : 20,
       ratePerClientPerS: 40,
+      // The default subset (32) of 40; the quick fleet of 8 takes subsets of 4 so that subsetting shows.
+      subsetSize: context.quick ? 4 : 32,
       loadWindowMs: context.quick ? 4_000 : 60_000,
       idleWindowMs: context.quick ? 5_000 : 30_000,
-      clientOptions: CLIENT_OPTIONS,
       loadAverageBefore: round(loadavg()[0]!),
     };
     const replicas = params.replicaGroups * params.replicasPerGroup;
@@ -55,7 +57,8 @@ export const scenario: Scenario = {
       for (let c = 0; c < params.clients; c += 4) {
         const batch = Array.from({ length: Math.min(4, params.clients - c) }, async (_, k) => {
           const id = `client-${c + k}`;
-          const config = { id, endpoints, ratePerS: params.ratePerClientPerS, connect: CLIENT_OPTIONS };
+          const connect = { subset: { size: params.subsetSize } };
+          const config = { id, endpoints, ratePerS: params.ratePerClientPerS, connect };
           const child = await spawnReplica(fixture('scale-client.ts'), [JSON.stringify(config)], {
             replica: id,
             startTimeoutMs: 90_000,
@@ -83,13 +86,32 @@ export const scenario: Scenario = {
       );
       const loadAfter = await stats();
 
+      const real = fleetFigures(loadBefore, loadAfter, results, params.loadWindowMs);
+      context.progress('the simulation at the same size');
+      const sim = simulateScale({
+        clients: params.clients,
+        replicas,
+        zones: 1,
+        subsetSize: params.subsetSize,
+        tickMs: SIM_TICK_MS,
+        callsPerTick: Math.max(1, Math.round((params.ratePerClientPerS * SIM_TICK_MS) / 1000)),
+        measureTicks: Math.round(params.loadWindowMs / SIM_TICK_MS),
+      });
+      const connectionsRatio = ratio(real.connections_per_client, sim.connections_per_client);
+      const loadRatio = ratio(real.max_mean_load, sim.max_mean_load);
       const record: BenchRecord = {
         clients: params.clients,
         replicas,
         zones: 1,
-        ...fleetFigures(loadBefore, loadAfter, results, params.loadWindowMs),
+        ...real,
         health_msgs_per_replica_per_s_idle: idleHealthPerReplica(idleBefore, idleAfter, params.idleWindowMs),
         endpoints_per_client: round(results.reduce((sum, r) => sum + r.entries, 0) / results.length),
+        sim_connections_per_client: sim.connections_per_client,
+        sim_max_mean_load: sim.max_mean_load,
+        connections_ratio: connectionsRatio,
+        max_mean_load_ratio: loadRatio,
+        // The issue's check: the real fleet confirms the simulation's spread and connections within 10 %.
+        within_10_percent: Math.abs(connectionsRatio - 1) <= 0.1 && Math.abs(loadRatio - 1) <= 0.1,
       };
       return {
         params: { ...params, loadAverageAfter: round(loadavg()[0]!) },
@@ -117,6 +139,10 @@ function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
     const timer = setTimeout(done, ms);
     signal.addEventListener('abort', done, { once: true });
   });
+}
+
+function ratio(real: number, simulated: number): number {
+  return simulated > 0 ? Math.round((real / simulated) * 1000) / 1000 : 0;
 }
 
 function round(value: number): number {
