@@ -30,38 +30,25 @@ describe('heartbeats against real replicas', () => {
   it('marks a SIGSTOP-frozen replica down by phi-accrual, and up again after SIGCONT', async () => {
     const { detector } = await start(3);
     const frozen = replicas[1]!;
-    const down = waitForChange(detector, frozen.replica, (s) => s.kind === 'down');
-    const frozenAt = performance.now();
-    frozen.freeze();
-    const change = await down;
-    const detectMs = performance.now() - frozenAt;
+    const { change, detectMs } = await freezeUntilDown(detector, frozen);
     expect(change.current).toMatchObject({ kind: 'down', reason: 'heartbeat-timeout' });
     // Phi crosses at ~450 ms with 100 ms heartbeats; the bound leaves room for a loaded machine.
     expect(detectMs).toBeLessThan(3000);
     expect(detector.eligible(detector.states().map((s) => s.endpoint)).map((e) => e.id)).toEqual(['r0', 'r2']);
-
-    const up = waitForChange(detector, frozen.replica, (s) => s.kind === 'up');
-    frozen.thaw();
-    expect((await up).reason).toBe('recovered');
+    expect((await thawUntilUp(detector, frozen)).reason).toBe('recovered');
   });
 
   it('on-silence (the default): a frozen replica is down once a probe goes unanswered for timeoutMs', async () => {
     const { detector } = await start(2, {});
     const frozen = replicas[1]!;
-    const down = waitForChange(detector, frozen.replica, (s) => s.kind === 'down');
-    const frozenAt = performance.now();
-    frozen.freeze();
-    const change = await down;
-    const detectMs = performance.now() - frozenAt;
+    const { change, detectMs } = await freezeUntilDown(detector, frozen);
     expect(change.current).toMatchObject({ kind: 'down', reason: 'heartbeat-timeout' });
     // Without an in-flight view every endpoint counts as busy: probed after 400 ms of silence,
     // unanswered after 450 more (≈ 0.9 s); the bound leaves room for a loaded machine.
     expect(detectMs).toBeGreaterThanOrEqual(ON_SILENCE_DEFAULTS.timeoutMs);
     expect(detectMs).toBeLessThan(2500);
     expect(detector.state('r0')).toEqual({ kind: 'up' });
-    const up = waitForChange(detector, frozen.replica, (s) => s.kind === 'up');
-    frozen.thaw();
-    expect((await up).reason).toBe('recovered');
+    expect((await thawUntilUp(detector, frozen)).reason).toBe('recovered');
   });
 
   it('marks SIGKILLed replicas down on failed checks; with 2 of 3 down, panic makes all eligible', async () => {
@@ -81,6 +68,21 @@ describe('heartbeats against real replicas', () => {
     expect(detector.eligible(endpoints)).toEqual(endpoints);
   });
 });
+
+/** SIGSTOPs `replica` and resolves with its down verdict and the time it took. */
+async function freezeUntilDown(detector: Detector, replica: EchoReplica) {
+  const down = waitForChange(detector, replica.replica, (s) => s.kind === 'down');
+  const frozenAt = performance.now();
+  replica.freeze();
+  const change = await down;
+  return { change, detectMs: performance.now() - frozenAt };
+}
+
+function thawUntilUp(detector: Detector, replica: EchoReplica) {
+  const up = waitForChange(detector, replica.replica, (s) => s.kind === 'up');
+  replica.thaw();
+  return up;
+}
 
 async function waitForFirstHeartbeat(detector: Detector, id: string): Promise<void> {
   await vi.waitFor(

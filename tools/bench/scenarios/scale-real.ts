@@ -1,5 +1,5 @@
 import type { BenchRecord, Scenario } from '@ballast/bench-kit';
-import { spawnReplica, type EchoReplica } from '@ballast/testing';
+import { delay, spawnReplica, type EchoReplica } from '@ballast/testing';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { childAnswer } from '../src/child-answer.js';
@@ -72,7 +72,8 @@ export const scenario: Scenario = {
 
       context.progress(`idle window of ${params.idleWindowMs} ms`);
       const idleBefore = await stats();
-      await abortableDelay(params.idleWindowMs, context.signal);
+      // Cut short on Ctrl-C: `finally` then stops every process.
+      await delay(params.idleWindowMs, context.signal).catch(() => {});
       const idleAfter = await stats();
 
       context.progress(
@@ -128,18 +129,6 @@ export const scenario: Scenario = {
     }
   },
 };
-
-function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
 
 function ratio(real: number, simulated: number): number {
   return simulated > 0 ? Math.round((real / simulated) * 1000) / 1000 : 0;
