@@ -22,9 +22,7 @@ import { aggregateConnectivity, watchConnectivity } from './connectivity.js';
 import { createPolicy } from './create-policy.js';
 import { EndpointTable, type EndpointStats, type MovableAttempt } from './endpoint-table.js';
 import type { Pick, Picker, Policy } from './picker.js';
-import { slowStartSchema, type SlowStartOptions } from './slow-start/slow-start.js';
-import { SlowStartPicker, SlowStartTracker } from './slow-start/slow-start-picker.js';
-import { zonePicker } from './zone/zone-picker.js';
+import { PickerLayers } from './picker-layers.js';
 import { subscribeLoadReports } from './oob-load-reports.js';
 import { readLoadReport } from './orca-trailer.js';
 import { pickMetadata, wantsWaitForReady, wireMetadata } from './request-metadata.js';
@@ -97,9 +95,7 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
   readonly #health;
   readonly #listeners: readonly OutcomeListener[];
   readonly #waitForReady: boolean;
-  readonly #zone: string | undefined;
-  readonly #random;
-  readonly #slowStart: { readonly options: SlowStartOptions; readonly tracker: SlowStartTracker } | undefined;
+  readonly #layers: PickerLayers;
   readonly table: EndpointTable;
   readonly #ownsTable: boolean;
   readonly #disposers: Disposer[] = [];
@@ -120,12 +116,6 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
     this.#health = options.health ?? allHealthy;
     this.#listeners = options.onOutcome === undefined ? [] : [options.onOutcome].flat();
     this.#waitForReady = options.waitForReady ?? false;
-    this.#zone = options.zone;
-    this.#random = options.random ?? Math.random;
-    if (options.slowStart) {
-      const slowStart = slowStartSchema.parse(options.slowStart);
-      this.#slowStart = { options: slowStart, tracker: new SlowStartTracker(slowStart, this.#clock) };
-    }
     this.#ownsTable = options.table === undefined;
     this.table =
       options.table ??
@@ -139,6 +129,13 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
         logger: this.#logger,
       });
     this.#policy = createPolicy({ ...options, logger: this.#logger, inFlight: this.table.inFlight });
+    this.#layers = new PickerLayers(
+      this.#policy,
+      options.zone,
+      options.slowStart,
+      this.#clock,
+      options.random ?? Math.random,
+    );
     this.#estimates = this.#policy.latencyMs && latencyEstimates(this.#policy, () => this.#state);
     // The detector may hear of a new endpoint list before this channel does, and tell of a health
     // change at once: read the table's list then, so the picker is built once, over the new list.
@@ -323,7 +320,7 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
       this.#state = { kind: 'empty', reason: why };
     } else {
       try {
-        this.#state = { kind: 'ready', picker: this.#picker(all, eligible) };
+        this.#state = { kind: 'ready', picker: this.#layers.build(all, eligible) };
       } catch (error) {
         this.#logger.error({ err: error, reason }, 'picker build failed; keeping the previous picker');
         return;
@@ -335,21 +332,6 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
     // would wait for its deadline there: idempotent attempts go elsewhere now. Only when another
     // endpoint can take them: with nothing eligible they would only fail sooner.
     if (eligible.length > 0) for (const id of takenOut) this.table.moveOff(id, 'taken out of rotation');
-  }
-
-  /**
-   * The policy's picker, under slow start inside each zone (a turned-down pick of a ramping
-   * endpoint stays in its zone) and the zone layer over them when the client names its zone.
-   */
-  #picker(all: readonly Endpoint[], eligible: readonly Endpoint[]): Picker {
-    const slowStart = this.#slowStart;
-    const since = slowStart?.tracker.update(eligible);
-    const build = (list: readonly Endpoint[]): Picker => {
-      const picker = this.#policy.picker(list);
-      if (slowStart === undefined || since === undefined || since.size === 0) return picker;
-      return new SlowStartPicker(picker, since, slowStart.options, this.#clock, this.#random);
-    };
-    return this.#zone === undefined ? build(eligible) : zonePicker(all, eligible, this.#zone, build, this.#random);
   }
 
   #notifyPickerChange(): void {

@@ -68,4 +68,30 @@ describe('EndpointTable', () => {
     expect(moved).toEqual(['x: frozen', 'y: frozen']);
     table.close();
   });
+
+  it('with a subset, holds entries for and publishes only the members, and replaces down ones', () => {
+    const fleet = Array.from({ length: 20 }, (_, i) => ({ id: `r${i}`, address: `127.0.0.1:${100 + i}` }));
+    const source = looseSource(fleet);
+    const table = new EndpointTable({ source, subset: { size: 4, clientId: 'c1' }, logger });
+    const members = table.current().map((e) => e.id);
+    expect(members).toHaveLength(4);
+    expect([...table.entries()].map((e) => e.endpoint.id)).toEqual(members);
+    expect(table.available()).toHaveLength(20);
+
+    const down = new Set([members[0]!]);
+    const listeners = new Set<() => void>();
+    table.followHealth(
+      (id) => !down.has(id),
+      (listener) => (listeners.add(listener), () => listeners.delete(listener)),
+    );
+    for (const listener of listeners) listener();
+    const grown = table.current().map((e) => e.id);
+    expect(grown).toHaveLength(5);
+    expect(grown).toEqual(expect.arrayContaining(members));
+    // Recovered: the subset shrinks back to its four members.
+    down.clear();
+    for (const listener of listeners) listener();
+    expect(table.current().map((e) => e.id)).toEqual(members);
+    table.close();
+  });
 });

@@ -1,14 +1,17 @@
 import * as grpc from '@grpc/grpc-js';
 import {
   EndpointPublisher,
-  validateEndpoints,
+  systemClock,
+  type Clock,
   type Disposer,
   type Endpoint,
   type EndpointSource,
   type Logger,
 } from '@ballast/core';
 import type { InFlightCounts } from './picker.js';
-import { chooseSubset, rankEndpoints, type Ranking, type SubsetOptions } from './subset/rendezvous-subset.js';
+import { UsableEndpoints } from './usable-endpoints.js';
+import type { SubsetOptions } from './subset/rendezvous-subset.js';
+import { SubsetMembership } from './subset/subset-membership.js';
 
 /** One endpoint's connection and counters, as the introspection API reports them. */
 export interface EndpointStats {
@@ -69,6 +72,8 @@ export interface EndpointTableOptions {
    * (see `rendezvousSubset`); without it, every endpoint.
    */
   readonly subset?: SubsetOptions;
+  /** For how long a member that shed load counts as overloaded. */
+  readonly clock?: Clock;
   readonly credentials?: grpc.ChannelCredentials;
   readonly channelOptions?: grpc.ChannelOptions;
   readonly logger: Logger;
@@ -88,20 +93,11 @@ export class EndpointTable implements EndpointSource {
   readonly #options: grpc.ChannelOptions;
   readonly #logger: Logger;
   readonly #unsubscribe: Disposer;
-  readonly #subset: SubsetOptions | undefined;
+  readonly #subset: SubsetMembership | undefined;
   /** Every usable endpoint the source publishes; the table publishes its subset of them. */
   #all: readonly Endpoint[] = [];
-  /** This client's rendezvous order over `#all`, ranked once per list. */
-  #ranking: { readonly of: readonly Endpoint[]; readonly ranking: Ranking } | undefined;
-  #usableNow: (id: string) => boolean = () => true;
-  /**
-   * Endpoints seen down while still in the source's list. Kept after the subset drops them, so a
-   * dead replica is not taken back as new (the detector forgets what leaves the table).
-   */
-  readonly #down = new Set<string>();
   #healthDisposer: Disposer | undefined;
-  /** Problems already logged, so a bad entry is said once and not at every update. */
-  #reported = new Set<string>();
+  readonly #filter: UsableEndpoints;
   #closed = false;
 
   constructor(options: EndpointTableOptions) {
@@ -110,16 +106,17 @@ export class EndpointTable implements EndpointSource {
     // under it would retry again, unbudgeted, and hide each attempt's outcome.
     this.#options = { 'grpc.enable_retries': 0, ...options.channelOptions };
     this.#logger = options.logger;
-    this.#subset = options.subset;
-    this.#all = this.#usable(options.source.current());
+    this.#subset = options.subset && new SubsetMembership(options.subset, options.clock ?? systemClock);
+    this.#filter = new UsableEndpoints(this.#logger);
+    this.#all = this.#filter.usable(options.source.current());
+    this.#subset?.setEndpoints(this.#all);
     const first = this.#members();
     this.#publisher = new EndpointPublisher(first);
     this.#update(first);
     this.#unsubscribe = options.source.subscribe((list) => {
       if (this.#closed) return;
-      this.#all = this.#usable(list);
-      const ids = new Set(this.#all.map((e) => e.id));
-      for (const id of this.#down) if (!ids.has(id)) this.#down.delete(id);
+      this.#all = this.#filter.usable(list);
+      this.#subset?.setEndpoints(this.#all);
       this.#publish(this.#members(), true);
     });
   }
@@ -131,16 +128,23 @@ export class EndpointTable implements EndpointSource {
   followHealth(isUp: (id: string) => boolean, onChange: (listener: () => void) => Disposer): void {
     if (this.#subset === undefined || this.#closed) return;
     this.#healthDisposer?.();
-    this.#usableNow = (id) => {
-      if (!this.#entries.has(id)) return !this.#down.has(id);
-      const up = isUp(id);
-      if (up) this.#down.delete(id);
-      else this.#down.add(id);
-      return up;
-    };
-    this.#healthDisposer = onChange(() => {
-      if (!this.#closed) this.#publish(this.#members(), false);
-    });
+    this.#subset.followHealth(isUp);
+    this.#healthDisposer = onChange(() => this.#refresh());
+  }
+
+  /**
+   * An attempt's outcome (connect() passes every one): a member that sheds load counts as
+   * overloaded for a while, so the subset takes one more member beside it.
+   */
+  readonly noteOutcome = (outcome: { readonly endpointId: string; readonly signal?: string }): void => {
+    const subset = this.#subset;
+    if (subset === undefined) return;
+    const changed = outcome.signal === 'endpoint-overloaded' && subset.noteOverloaded(outcome.endpointId);
+    if (subset.expire() || changed) this.#refresh();
+  };
+
+  #refresh(): void {
+    if (!this.#closed) this.#publish(this.#members(), false);
   }
 
   /** Every usable endpoint the source publishes, subset members or not. */
@@ -149,10 +153,7 @@ export class EndpointTable implements EndpointSource {
   }
 
   #members(): readonly Endpoint[] {
-    if (this.#subset === undefined || this.#all.length <= this.#subset.size) return this.#all;
-    if (this.#ranking?.of !== this.#all)
-      this.#ranking = { of: this.#all, ranking: rankEndpoints(this.#all, this.#subset) };
-    return chooseSubset(this.#ranking.ranking, this.#usableNow, this.#subset);
+    return this.#subset === undefined ? this.#all : this.#subset.members((id) => this.#entries.has(id));
   }
 
   /** Publishes `list`; a health change that leaves the membership as it was publishes nothing. */
@@ -257,39 +258,6 @@ export class EndpointTable implements EndpointSource {
     for (const entry of this.#retired) entry.close();
     this.#entries.clear();
     this.#retired.clear();
-  }
-
-  #usable(list: readonly Endpoint[]): readonly Endpoint[] {
-    try {
-      return validateEndpoints(list);
-    } catch {
-      // Some entry is bad: keep every good one, say what was dropped once.
-    }
-    const seen = new Set<string>();
-    const usable: Endpoint[] = [];
-    const reported = new Set<string>();
-    for (const endpoint of list) {
-      let problem: string | undefined;
-      if (seen.has(endpoint.id)) problem = `duplicate endpoint id "${endpoint.id}"; the first one is used`;
-      else {
-        try {
-          validateEndpoints([endpoint]);
-        } catch (error) {
-          problem = (error as Error).message;
-        }
-      }
-      if (problem === undefined) {
-        seen.add(endpoint.id);
-        usable.push(endpoint);
-        continue;
-      }
-      const key = `${endpoint.id}|${endpoint.address}|${problem}`;
-      reported.add(key);
-      if (!this.#reported.has(key))
-        this.#logger.error({ endpoint: endpoint.id, problem }, 'dropped an unusable endpoint');
-    }
-    this.#reported = reported;
-    return usable;
   }
 
   #update(endpoints: readonly Endpoint[]): void {

@@ -148,6 +148,7 @@ export function connect<D extends CompatServiceDefinition>(
     table = new EndpointTable({
       source,
       subset: placement.subset,
+      clock: options.clock,
       credentials,
       channelOptions: {
         'grpc.max_receive_message_length': maxMessageBytes,
@@ -266,6 +267,8 @@ function assemble<D extends CompatServiceDefinition>(
   const outcomes: OutcomeListener[] = [
     detector?.record,
     endpointBreakers?.record,
+    // A subset member that sheds load counts as overloaded for a while: the subset takes one more beside it.
+    placement.subset && table.noteOutcome,
     source instanceof DnsSource && refreshOnFailure(source),
   ].filter((l): l is OutcomeListener => !!l);
 

@@ -74,6 +74,10 @@ export class SimClient {
   #subset: readonly Endpoint[] = [];
   #members: ReadonlySet<string> = new Set();
   #ranking: { readonly of: readonly Endpoint[]; readonly ranking: Ranking } | undefined;
+  /** When each member last answered (a call or a Check), while health traffic is counted. */
+  #heard: Map<string, number> | undefined;
+  /** Health Checks sent while counting: one per `idleCheckMs` of silence on a connection. */
+  checks = 0;
   #picker: Picker | undefined;
 
   constructor(
@@ -156,6 +160,7 @@ export class SimClient {
         continue;
       }
       replica.load++;
+      if (this.#heard) this.#heardFrom(replica.endpoint.id, now);
       const latencyMs = this.fleet.baseLatencyMs / (1 - Math.min(replica.utilisation, 0.95));
       pick.done({ code: 0, signal: 'ok', latencyMs });
       if (changed) this.rebuild();
@@ -163,6 +168,34 @@ export class SimClient {
     }
     if (changed) this.rebuild();
     return { firstZone, attempts: this.options.maxAttempts, ok: false };
+  }
+
+  /**
+   * Counts health traffic from now on, as the on-silence detector sends it: a connection that
+   * answers calls gets no Check; a silent one gets one every `idleCheckMs` of silence.
+   */
+  startHealthCount(idleCheckMs: number): void {
+    const now = this.fleet.clock.now();
+    this.#idleCheckMs = idleCheckMs;
+    this.#heard = new Map(this.#subset.map((e) => [e.id, now]));
+    this.checks = 0;
+  }
+
+  /** Stops counting: the silences still open count up to now. */
+  stopHealthCount(): void {
+    const now = this.fleet.clock.now();
+    for (const id of this.#heard?.keys() ?? []) this.#heardFrom(id, now);
+    this.#heard = undefined;
+  }
+
+  #idleCheckMs = Number.POSITIVE_INFINITY;
+
+  #heardFrom(id: string, now: number): void {
+    const last = this.#heard!.get(id);
+    if (last === undefined) return;
+    // The Checks of the silence that just ended; each answer ended a silence of its own.
+    this.checks += Math.floor((now - last) / this.#idleCheckMs);
+    this.#heard!.set(id, now);
   }
 
   /** Lets the outlier detector end ejections whose time is up. */

@@ -9,9 +9,16 @@ export interface ScaleOptions {
   readonly zones: number;
   readonly subsetSize?: number;
   readonly policy?: PolicyName;
-  /** One HTTP/2 keepalive ping per connection this often; a dead peer is found one timeout later. */
-  readonly pingIntervalMs?: number;
-  readonly pingTimeoutMs?: number;
+  /**
+   * Health traffic as connect()'s detector sends it (mode 'on-silence'): no Check on a connection
+   * that answers calls; a Check after `silenceCheckMs` of silence with calls waiting, after
+   * `idleCheckMs` without; unanswered within `checkTimeoutMs`, the replica is down. The Watch
+   * stream is silent while nothing changes. One HTTP/2 keepalive ping per `keepaliveMs`.
+   */
+  readonly silenceCheckMs?: number;
+  readonly idleCheckMs?: number;
+  readonly checkTimeoutMs?: number;
+  readonly keepaliveMs?: number;
   /** Virtual time per step; every client makes `callsPerTick` calls in each. */
   readonly tickMs?: number;
   readonly callsPerTick?: number;
@@ -57,8 +64,10 @@ export function simulateScale(options: ScaleOptions): ScaleFigures {
   const o = {
     subsetSize: DEFAULT_SUBSET_SIZE,
     policy: 'peak-ewma' as PolicyName,
-    pingIntervalMs: 1_000,
-    pingTimeoutMs: 1_000,
+    silenceCheckMs: 400,
+    idleCheckMs: 2_000,
+    checkTimeoutMs: 450,
+    keepaliveMs: 30_000,
     tickMs: 100,
     callsPerTick: 1,
     warmupTicks: 100,
@@ -138,16 +147,21 @@ export function simulateScale(options: ScaleOptions): ScaleFigures {
   o.progress('all healthy: counting load');
   let local = 0;
   let calls = 0;
+  for (const client of clients) client.startHealthCount(o.idleCheckMs);
   for (let t = 0; t < o.measureTicks; t++) {
     const figures = step(true);
     local += figures.local;
     calls += figures.calls;
   }
+  for (const client of clients) client.stopHealthCount();
+  const checks = clients.reduce((sum, c) => sum + c.checks, 0);
   const loads = [...fleet.replicas.values()].map((r) => r.measured);
   const meanLoad = loads.reduce((a, b) => a + b, 0) / loads.length;
   const subsetSizes = clients.map((c) => c.subset.length);
   const connections = subsetSizes.reduce((a, b) => a + b, 0);
-  const healthMsgs = (connections / o.replicas) * 2 * (1_000 / o.pingIntervalMs);
+  // Each Check and each keepalive PING is answered: two messages per replica each.
+  const windowS = (o.measureTicks * o.tickMs) / 1_000;
+  const healthMsgs = (2 * checks) / o.replicas / windowS + (connections / o.replicas) * 2 * (1_000 / o.keepaliveMs);
 
   o.progress(`replacing ${Math.round(o.churnShare * 100)} % of replicas`);
   const churnRatio = churn(fleet, clients, o.churnShare, o.seed, endpoint, addReplica);
@@ -162,13 +176,15 @@ export function simulateScale(options: ScaleOptions): ScaleFigures {
   for (const client of clients) {
     for (const member of client.subset) {
       if (member.zone !== deadZone) continue;
-      // The next keepalive ping on that connection goes unanswered for one timeout.
-      detections.push({ at: diedAt + random() * o.pingIntervalMs + o.pingTimeoutMs, client, id: member.id });
+      // A connection with calls waiting is probed after a short silence, an idle one within the
+      // idle interval; the Check goes unanswered for one timeout.
+      const silence = member.zone === client.options.zone ? o.silenceCheckMs : random() * o.idleCheckMs;
+      detections.push({ at: diedAt + silence + o.checkTimeoutMs, client, id: member.id });
     }
   }
   // A dead replica that joins a subset later is found when its connection attempt times out.
   fleet.onJoin = (client, id) => {
-    if (!fleet.replicas.get(id)!.alive) detections.push({ at: clock.now() + o.pingTimeoutMs, client, id });
+    if (!fleet.replicas.get(id)!.alive) detections.push({ at: clock.now() + o.checkTimeoutMs, client, id });
   };
   let next = 0;
   let failedCalls = 0;

@@ -222,7 +222,44 @@ const TARGETS: Target[] = [
         : { measured: `${median} ms (max ${max} ms)`, met: (max ?? median) <= 2500 };
     },
   },
+  ...scaleTargets(),
 ];
+
+/** The scale targets, checked on every simulated fleet (max ÷ mean load at 1 000 × 1 000 only). */
+function scaleTargets(): Target[] {
+  const fleets = (records: Records) => records('scale').filter((r) => typeof r.clients === 'number');
+  const each = (
+    target: string,
+    key: string,
+    met: (value: number) => boolean,
+    only: (r: BenchRecord) => boolean = () => true,
+  ): Target => ({
+    target,
+    scenario: 'scale',
+    check(_find, records) {
+      const rows = fleets(records).filter(only);
+      if (rows.length === 0) return undefined;
+      const values = rows.map((r) => ({ fleet: `${r.clients}×${r.replicas}`, value: num(r, key) }));
+      if (values.some((v) => v.value === undefined)) return undefined;
+      return {
+        measured: values.map((v) => `${v.value} (${v.fleet})`).join(', '),
+        met: values.every((v) => met(v.value!)),
+      };
+    },
+  });
+  return [
+    each('scale: ≤ 32 connections per client', 'connections_per_client_max', (v) => v <= 32),
+    each(
+      'scale: max ÷ mean load per replica ≤ 1.10 at 1 000 × 1 000',
+      'max_mean_load',
+      (v) => v <= 1.1,
+      (r) => r.clients === 1_000 && r.replicas === 1_000,
+    ),
+    each('scale: 1 % replica churn moves ≤ 2× the minimum connections', 'churn_moved_ratio', (v) => v <= 2),
+    each('scale: ≥ 95 % of calls in the client zone, all healthy', 'zone_local_share', (v) => v >= 0.95),
+    each('scale: 0 failed idempotent calls when one zone of three dies', 'failover_failed_calls', (v) => v === 0),
+  ];
+}
 
 /** Every target of issue 9 against the results, met or not; targets whose scenario did not run say so. */
 export function checkTargets(report: BenchReport): TargetCheck[] {

@@ -1,0 +1,43 @@
+import { ManualClock, type Endpoint } from '@ballast/core';
+import { describe, expect, it } from 'vitest';
+import { OVERLOAD_MEMORY_MS, SubsetMembership } from './subset-membership.js';
+
+const fleet: Endpoint[] = Array.from({ length: 20 }, (_, i) => ({ id: `r${i}`, address: `127.0.0.1:${100 + i}` }));
+const ids = (list: readonly Endpoint[]) => list.map((e) => e.id);
+
+describe('SubsetMembership', () => {
+  it('takes one more member beside one that shed load, and lets it go when the memory expires', () => {
+    const clock = new ManualClock(0);
+    const membership = new SubsetMembership({ size: 4, clientId: 'c' }, clock);
+    membership.setEndpoints(fleet);
+    const connected = () => true;
+    const first = ids(membership.members(connected));
+    expect(first).toHaveLength(4);
+    expect(membership.noteOverloaded(first[1]!)).toBe(true);
+    expect(membership.noteOverloaded(first[1]!)).toBe(false);
+    const grown = ids(membership.members(connected));
+    expect(grown).toHaveLength(5);
+    expect(grown.slice(0, 4)).toEqual(first);
+    clock.advance(OVERLOAD_MEMORY_MS - 1);
+    expect(membership.expire()).toBe(false);
+    clock.advance(1);
+    expect(membership.expire()).toBe(true);
+    expect(ids(membership.members(connected))).toEqual(first);
+  });
+
+  it('remembers a member seen down after the subset dropped it, until the source drops it too', () => {
+    const membership = new SubsetMembership({ size: 4, clientId: 'c' }, new ManualClock(0));
+    membership.setEndpoints(fleet);
+    const down = new Set<string>();
+    membership.followHealth((id) => !down.has(id));
+    const first = ids(membership.members(() => true));
+    down.add(first[0]!);
+    const connected = new Set(ids(membership.members(() => true)));
+    expect(connected.size).toBe(5);
+    // The detector no longer knows the endpoint once the table drops it: the memory answers.
+    connected.delete(first[0]!);
+    expect(ids(membership.members((id) => connected.has(id)))).toHaveLength(5);
+    membership.setEndpoints(fleet.filter((e) => e.id !== first[0]));
+    expect(ids(membership.members(() => true))).toHaveLength(4);
+  });
+});
