@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { fleetFigures, idleHealthPerReplica, type GroupStats } from './fleet-figures.js';
 
+const round = (value: number) => Math.round(value * 100) / 100;
+
 describe('fleetFigures', () => {
   it('takes load spread and health traffic from the counters of the window only', () => {
     const before: GroupStats[] = [
@@ -18,8 +20,8 @@ describe('fleetFigures', () => {
     const figures = fleetFigures(before, after, clients, 2_000);
     // Loads 100, 80, 120, 90: mean 97.5, max 120.
     expect(figures.max_mean_load).toBe(1.231);
-    // 20 + 10 Checks and 2 Watch messages over 4 replicas and 2 s.
-    expect(figures.health_msgs_per_replica_per_s).toBe(4);
+    // 2 × (20 + 10) Checks and 2 Watch messages over 2 s, plus 7 connections' pings (2 per 30 s), over 4 replicas.
+    expect(figures.health_msgs_per_replica_per_s).toBe(round((62 / 2 + (2 * 7) / 30) / 4));
     expect(figures).toMatchObject({
       connections_per_client: 3.5,
       connections_per_client_max: 4,
@@ -27,6 +29,6 @@ describe('fleetFigures', () => {
       failed_calls: 1,
       calls_per_s: 205,
     });
-    expect(idleHealthPerReplica(before, after, 2_000)).toBe(4);
+    expect(idleHealthPerReplica(before, after, 2_000, 7)).toBe(round((62 / 2 + (2 * 7) / 30) / 4));
   });
 });
