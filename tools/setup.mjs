@@ -62,7 +62,9 @@ if (needed.length === 0 && pods.length === 0) {
 } else if (process.platform === 'linux' && onPath('apt-get')) {
   const root = process.getuid?.() === 0;
   if (!root && !onPath('sudo')) {
-    console.error(`setup: missing ${[...needed, ...pods].join(', ')}; run as root: apt-get install -y ${[...needed, ...pods].join(' ')}`);
+    console.error(
+      `setup: missing ${[...needed, ...pods].join(', ')}; run as root: apt-get install -y ${[...needed, ...pods].join(' ')}`,
+    );
     process.exit(1);
   }
   const apt = (args) => (root ? run('apt-get', args) : run('sudo', ['apt-get', ...args]));

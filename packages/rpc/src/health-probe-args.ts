@@ -85,7 +85,8 @@ export function parseHealthProbeArgs(argv: readonly string[]): HealthProbeArgs {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const match = /^--?([a-z][a-z-]*)(?:=(.*))?$/s.exec(arg);
-    if (!match) throw new HealthProbeUsageError(`unexpected argument "${arg}": every option is a flag, e.g. -addr host:port`);
+    if (!match)
+      throw new HealthProbeUsageError(`unexpected argument "${arg}": every option is a flag, e.g. -addr host:port`);
     const [, name, inline] = match as unknown as [string, string, string | undefined];
     if (UNSUPPORTED.has(name)) throw new HealthProbeUsageError(`-${name} is not supported by ballast-health`);
     if (BOOLEAN.has(name)) {

@@ -47,7 +47,10 @@ function channelCredentials(tls: NonNullable<HealthProbeArgs['tls']>): ChannelCr
  * One grpc.health.v1 Check, as grpc_health_probe makes it: connect within connectTimeoutMs, then
  * the call within rpcTimeoutMs; SERVING is the only success. Never throws: every failure is a result.
  */
-export async function probeHealth(args: HealthProbeArgs, log: (line: string) => void = () => {}): Promise<HealthProbeResult> {
+export async function probeHealth(
+  args: HealthProbeArgs,
+  log: (line: string) => void = () => {},
+): Promise<HealthProbeResult> {
   const options: ChannelOptions = { 'grpc.primary_user_agent': args.userAgent, 'grpc.enable_retries': 0 };
   if (args.tls?.serverName) {
     options['grpc.ssl_target_name_override'] = args.tls.serverName;
@@ -92,7 +95,8 @@ function describeRpcError(error: unknown, rpcTimeoutMs: number): string {
   if (error instanceof ClientError) {
     if (error.code === Status.UNIMPLEMENTED)
       return `error: this server does not implement the grpc health protocol (grpc.health.v1.Health): ${error.details}`;
-    if (error.code === Status.NOT_FOUND) return `error: health rpc failed: NOT_FOUND: ${error.details || 'unknown service'}`;
+    if (error.code === Status.NOT_FOUND)
+      return `error: health rpc failed: NOT_FOUND: ${error.details || 'unknown service'}`;
     return `error: health rpc failed: ${Status[error.code]}: ${error.details}`;
   }
   if ((error as Error)?.name === 'AbortError' || (error as Error)?.name === 'TimeoutError')

@@ -15,7 +15,10 @@ afterEach(async () => {
 });
 
 async function start(options: Partial<Parameters<typeof serve>[0]> = {}): Promise<ServeHandle> {
-  const entry = service(EchoServiceDefinition, createEchoService('r1', defaultBehaviour(), { echo: 0, write: 0, count: 0 }));
+  const entry = service(
+    EchoServiceDefinition,
+    createEchoService('r1', defaultBehaviour(), { echo: 0, write: 0, count: 0 }),
+  );
   const handle = await serve({ name: 'echo', services: [entry], handleSignals: false, metrics: false, ...options });
   cleanup.push(() => handle.close());
   return handle;
@@ -104,7 +107,15 @@ describe('ballast-health (grpc_health_probe-compatible)', () => {
       ); // prettier-ignore
       expect(ok).toEqual({ exitCode: HealthProbeExit.serving, message: 'status: SERVING' });
       // Without a client certificate the server refuses the handshake; plaintext gets nowhere either.
-      const anonymous = await probe('-addr', handle.address, '-tls', '-tls-ca-cert', `${dir}/ca.crt`, '-connect-timeout', '500ms');
+      const anonymous = await probe(
+        '-addr',
+        handle.address,
+        '-tls',
+        '-tls-ca-cert',
+        `${dir}/ca.crt`,
+        '-connect-timeout',
+        '500ms',
+      );
       expect(anonymous.exitCode).toBe(HealthProbeExit.connectionFailed);
       const plain = await probe('-addr', handle.address, '-connect-timeout', '500ms');
       expect(plain.exitCode).toBe(HealthProbeExit.connectionFailed);

@@ -13,7 +13,10 @@ const optionsSchema = z.object({
   /** First loopback port of the pods; below the ephemeral range, so tests on port 0 never collide. */
   portBase: z.number().int().min(1024).max(32_000).default(23_000),
   /** Put before every pod name, so a second deployment (a test's) leaves the first alone. */
-  namePrefix: z.string().regex(/^([a-z][a-z0-9-]*-)?$/, 'lowercase letters, digits and dashes, ending in a dash').default(''),
+  namePrefix: z
+    .string()
+    .regex(/^([a-z][a-z0-9-]*-)?$/, 'lowercase letters, digits and dashes, ending in a dash')
+    .default(''),
   /** Where the played YAML is kept for `--down`. */
   stateDir: z.string().min(1).default(join(tmpdir(), 'ballast-deploy-local')),
   /** Bound on waiting for every pod to be ready. */

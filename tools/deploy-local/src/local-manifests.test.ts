@@ -56,7 +56,9 @@ describe('localPods()', () => {
     );
     // Volume names are global in podman: each member its own, or they would share one data dir.
     expect(etcd.manifest.spec.volumes).toEqual([{ name: 'etcd-2-data', emptyDir: {} }]);
-    expect(etcd.manifest.spec.containers[0].volumeMounts).toEqual([{ name: 'etcd-2-data', mountPath: '/var/lib/etcd' }]);
+    expect(etcd.manifest.spec.containers[0].volumeMounts).toEqual([
+      { name: 'etcd-2-data', mountPath: '/var/lib/etcd' },
+    ]);
     expect(etcd.manifest.spec.containers[0].image).toBe('localhost/ballast-etcd:bookworm');
   });
 
@@ -83,7 +85,10 @@ describe('localPods()', () => {
   });
 
   it('refuses what a local pod cannot provide, naming the pod and the field', () => {
-    const docs = readManifests() as { kind: string; spec: { template: { spec: { containers: { env: unknown[] }[] } } } }[];
+    const docs = readManifests() as {
+      kind: string;
+      spec: { template: { spec: { containers: { env: unknown[] }[] } } };
+    }[];
     const etcd = docs.find((d) => d.kind === 'StatefulSet')!;
     const deployment = docs.find((d) => d.kind === 'Deployment');
     deployment!.spec.template.spec.containers[0]!.env.push({

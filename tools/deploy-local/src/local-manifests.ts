@@ -78,8 +78,9 @@ export function localPods(docs: readonly Doc[], options: LocalManifestOptions): 
         .replace(/([=,])([a-z0-9-]+)=/g, (match, separator, pod) =>
           byName.has(pod) ? `${separator}${options.namePrefix ?? ''}${pod}=` : match,
         )
-        .replace(/\b([a-z0-9-]+)\.[a-z0-9-]+\.[a-z0-9-]+\.svc(?:\.cluster\.local)?:(\d+)/g, (_, pod, port) =>
-          `${LOOPBACK}:${hostPort(pod, Number(port))}`,
+        .replace(
+          /\b([a-z0-9-]+)\.[a-z0-9-]+\.[a-z0-9-]+\.svc(?:\.cluster\.local)?:(\d+)/g,
+          (_, pod, port) => `${LOOPBACK}:${hostPort(pod, Number(port))}`,
         );
     return { name, owner: owner.metadata.name, ports, manifest: podFor(owner, name, ports, rewrite, options) };
   });
@@ -112,7 +113,10 @@ function podFor(
   const volumes = [
     ...(template.spec.volumes ?? []).map((v: Doc) => ({ ...v, name: volumeName(v.name) })),
     // A claim per pod in Kubernetes; here the data lives and dies with the pod.
-    ...(owner.spec.volumeClaimTemplates ?? []).map((claim: Doc) => ({ name: volumeName(claim.metadata.name), emptyDir: {} })),
+    ...(owner.spec.volumeClaimTemplates ?? []).map((claim: Doc) => ({
+      name: volumeName(claim.metadata.name),
+      emptyDir: {},
+    })),
   ];
   const volumeMounts = container.volumeMounts?.map((m: Doc) => ({ ...m, name: volumeName(m.name) }));
   return {
@@ -166,7 +170,8 @@ function localEnv(
   const value = String(e.value);
   // Listen on loopback only; a port setting that names a container port takes the pod's host port.
   if (/_HOST$/.test(e.name) && value === '0.0.0.0') return { name: e.name, value: LOOPBACK };
-  if (/_PORT$/.test(e.name) && ports.has(Number(value))) return { name: e.name, value: String(ports.get(Number(value))) };
+  if (/_PORT$/.test(e.name) && ports.has(Number(value)))
+    return { name: e.name, value: String(ports.get(Number(value))) };
   return { name: e.name, value: rewrite(value) };
 }
 

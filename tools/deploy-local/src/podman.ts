@@ -43,7 +43,11 @@ export interface RunOptions {
 }
 
 /** Runs a command to its end; throws DeployLocalError with its output's tail when it fails. */
-export function run(command: string, args: readonly string[], options: RunOptions = {}): Promise<{ code: number; stdout: string }> {
+export function run(
+  command: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<{ code: number; stdout: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       stdio: ['pipe', 'pipe', 'pipe'],

@@ -22,8 +22,7 @@ const log = (line: string) => process.env.DEPLOY_LOCAL_VERBOSE && process.stderr
 let deployment: LocalDeployment;
 let store: EtcdStore | undefined;
 
-const names = async (args: string[]) =>
-  new Set((await podman(args)).stdout.split('\n').filter(Boolean));
+const names = async (args: string[]) => new Set((await podman(args)).stdout.split('\n').filter(Boolean));
 const snapshot = async () => ({
   containers: await names(['ps', '-a', '--format', '{{.Names}}']),
   pods: await names(['pod', 'ls', '--format', '{{.Name}}']),
