@@ -8,6 +8,7 @@ import {
   parsePushback,
   systemClock,
   type CallContext,
+  type LatencyEstimates,
   type CallOutcome,
   type Disposer,
   type Endpoint,
@@ -20,7 +21,7 @@ import { checkChannelOptions, type BalancedChannelOptions } from './channel-opti
 import { aggregateConnectivity, watchConnectivity } from './connectivity.js';
 import { createPolicy } from './create-policy.js';
 import { EndpointTable, type EndpointStats, type MovableAttempt } from './endpoint-table.js';
-import type { Pick, Picker } from './picker.js';
+import type { Pick, Picker, Policy } from './picker.js';
 import { subscribeLoadReports } from './oob-load-reports.js';
 import { readLoadReport } from './orca-trailer.js';
 import { pickMetadata, wantsWaitForReady, wireMetadata } from './request-metadata.js';
@@ -103,6 +104,7 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
   #endpoints: readonly Endpoint[] = [];
   #eligible: ReadonlySet<string> = new Set();
   #state: PickerState = { kind: 'empty', reason: 'no endpoints' };
+  readonly #estimates: LatencyEstimates | undefined;
 
   constructor(options: BalancedChannelOptions) {
     this.#service = options.service;
@@ -125,6 +127,7 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
         logger: this.#logger,
       });
     this.#policy = createPolicy({ ...options, logger: this.#logger, inFlight: this.table.inFlight });
+    this.#estimates = this.#policy.latencyMs && latencyEstimates(this.#policy, () => this.#state);
     // The detector may hear of a new endpoint list before this channel does, and tell of a health
     // change at once: read the table's list then, so the picker is built once, over the new list.
     this.#disposers.push(this.#health.onChange(() => this.#setEndpoints(this.table.current(), 'health changed')));
@@ -184,7 +187,10 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
         reason: `${this.#service}: the balancer picked unknown endpoint "${pick.endpoint.id}"`,
       };
     }
-    if (context) context.eligibleEndpoints = state.picker.endpoints.length;
+    if (context) {
+      context.eligibleEndpoints = state.picker.endpoints.length;
+      context.estimates = this.#estimates;
+    }
     const movable = context?.movable ? call : undefined;
     this.table.acquire(entry, movable);
     const record = context?.begin(entry.endpoint.id);
@@ -322,4 +328,23 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
   #notifyPickerChange(): void {
     for (const listener of [...this.#pickerListeners]) listener();
   }
+}
+
+/** The policy's latencies over the endpoints of the current picker. */
+function latencyEstimates(policy: Policy, state: () => PickerState): LatencyEstimates {
+  const of = (endpointId: string) => policy.latencyMs?.(endpointId);
+  return {
+    of,
+    bestExcept(avoid) {
+      const current = state();
+      if (current.kind !== 'ready') return undefined;
+      let best: number | undefined;
+      for (const endpoint of current.picker.endpoints) {
+        if (avoid.has(endpoint.id)) continue;
+        const ms = of(endpoint.id);
+        if (ms !== undefined && (best === undefined || ms < best)) best = ms;
+      }
+      return best;
+    },
+  };
 }

@@ -61,6 +61,11 @@ export interface Policy {
   readonly oobReportPeriodMs?: number;
   /** A load report that came outside any call. */
   onLoadReport?(endpointId: string, report: LoadReport): void;
+  /**
+   * The latency an attempt on the endpoint typically takes by this policy's own measure, ms
+   * (undefined until measured). Policies that keep no latency omit it.
+   */
+  latencyMs?(endpointId: string): number | undefined;
 }
 
 /** How many attempts are in flight on one endpoint. */

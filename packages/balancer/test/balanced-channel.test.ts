@@ -84,6 +84,31 @@ describe('balanced channel over 3 real servers', () => {
     expect(counts.b! + counts.c!).toBeGreaterThan(50);
   });
 
+  it("a call's context carries the policy's latency estimates: the slow replica reads slow", async () => {
+    servers[0]!.behaviour.delayMs = 50;
+    const channel = open();
+    const client = createClientFactory()
+      .use(balancedUnary(channel, EchoServiceDefinition))
+      .create(EchoServiceDefinition, channel);
+    let context = new CallContext('/ballast.testing.v1.EchoService/Echo');
+    for (let i = 0; i < 30; i++) {
+      context = new CallContext('/ballast.testing.v1.EchoService/Echo');
+      await client.echo({ message: `m${i}` }, { [CALL_CONTEXT]: context });
+    }
+    const estimates = context.estimates!;
+    expect(estimates.of('a')).toBeGreaterThanOrEqual(50);
+    expect(estimates.bestExcept(new Set(['a']))).toBeLessThan(25);
+    expect(estimates.bestExcept(new Set(['a', 'b', 'c']))).toBeUndefined();
+    // A policy that keeps no latency gives none.
+    const randomChannel = open({ policy: 'random' });
+    const random = createClientFactory()
+      .use(balancedUnary(randomChannel, EchoServiceDefinition))
+      .create(EchoServiceDefinition, randomChannel);
+    const other = new CallContext('/ballast.testing.v1.EchoService/Echo');
+    await random.echo({ message: 'x' }, { [CALL_CONTEXT]: other });
+    expect(other.estimates).toBeUndefined();
+  });
+
   it('ring-hash keeps a key on one endpoint and spreads different keys', async () => {
     const client = createClient(
       EchoServiceDefinition,

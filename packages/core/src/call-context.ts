@@ -23,6 +23,17 @@ export interface AttemptRecord {
 const NONE: ReadonlySet<string> = new Set();
 
 /**
+ * The balancer's own view of how fast its endpoints answer, as the call's layers may ask it when
+ * they decide on another attempt (hedging asks whether a backup is likely to beat the primary).
+ */
+export interface LatencyEstimates {
+  /** The latency an attempt on `endpointId` typically takes, ms; undefined when not known. */
+  of(endpointId: string): number | undefined;
+  /** The lowest such estimate among the endpoints a new attempt could go to, leaving out `avoid`. */
+  bestExcept(avoid: ReadonlySet<string>): number | undefined;
+}
+
+/**
  * Everything one logical call knows about itself, shared in process by the layers that act on
  * it: retry and hedging read it to decide on the next attempt, the balanced channel writes each
  * attempt's endpoint and outcome into it and reads it at pick time to keep attempts apart.
@@ -52,6 +63,8 @@ export class CallContext {
    * flight on it, or failed): a backup on the same replica only doubles its load.
    */
   eligibleEndpoints: number | undefined = undefined;
+  /** The balancer's latency estimates (set at each pick; undefined when its policy keeps none). */
+  estimates: LatencyEstimates | undefined = undefined;
   /** The server's `grpc-retry-pushback-ms` on the latest failed attempt (negative: do not retry). */
   pushbackMs: number | undefined = undefined;
   /** Sees each attempt begin and end and each event (tracing installs one); none by default. */

@@ -17,6 +17,6 @@ export { extendOptions } from './extend-options.js';
 export { classify, ENDPOINT_FAILURE_CODES, NEVER_ENDPOINT_FAILURE_CODES, RETRYABLE_CODES } from './signal.js';
 export type { Signal } from './signal.js';
 export { CALL_CONTEXT, CallContext, callContextOf } from './call-context.js';
-export type { AttemptKind, AttemptRecord, CallContextOptions } from './call-context.js';
+export type { AttemptKind, AttemptRecord, CallContextOptions, LatencyEstimates } from './call-context.js';
 export type { AttemptObserver, CallEvent } from './attempt-observer.js';
 export { parsePushback } from './pushback.js';

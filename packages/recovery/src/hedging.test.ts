@@ -84,7 +84,14 @@ function method(path: string) {
 function setup(endpoints: readonly string[], options: HedgingOptions = {}) {
   const time = new FakeTime();
   const host = fakeHost(endpoints);
-  const hedging = createHedging({ clock: time.clock, timers: time, ...options });
+  // An idle event loop unless a test says otherwise: the real one depends on the machine.
+  const lag = { ms: 0, busy: 0.5 };
+  const hedging = createHedging({
+    clock: time.clock,
+    timers: time,
+    loopLoad: { lagMs: () => lag.ms, utilization: () => lag.busy, close: () => {} },
+    ...options,
+  });
   const start = (path = '/test.Service/Get') => {
     const call = {
       method: method(path),
@@ -99,7 +106,7 @@ function setup(endpoints: readonly string[], options: HedgingOptions = {}) {
     result.catch(() => {});
     return { context, result };
   };
-  return { time, host, hedging, start };
+  return { time, host, hedging, start, lag };
 }
 
 describe('hedging delay per method', () => {
@@ -184,5 +191,72 @@ describe('hedging budget and limits', () => {
     expect(h.host.attempts[4]!.aborted).toBe(false);
     expect(h.hedging.stats().lossesLeftRunning).toBe(1);
     h.host.attempts[4]!.answer();
+  });
+});
+
+describe('hedging that only ever helps', () => {
+  /** `calls` calls whose primary answers just after the delay, before any backup could; backups sent. */
+  async function lateButFirst(h: ReturnType<typeof setup>, calls: number): Promise<number> {
+    const before = h.hedging.stats().hedges;
+    for (let i = 0; i < calls; i++) {
+      const first = h.host.attempts.length;
+      const { result } = h.start();
+      await settle();
+      await h.time.advance(6);
+      h.host.attempts[first]!.answer();
+      await result;
+      // The losing backup, if one went, was cancelled by the hedging layer.
+    }
+    return h.hedging.stats().hedges - before;
+  }
+
+  it('a backup that never wins stops being sent, but for rare probes', async () => {
+    const h = setup(['a', 'b'], { delayMs: 5, maxShare: 1 });
+    const early = await lateButFirst(h, 100);
+    const late = await lateButFirst(h, 200);
+    // Every backup goes until the method's win rate falls below 20 % (32 losses), then 1 in 20.
+    expect(early).toBeGreaterThanOrEqual(32);
+    expect(early).toBeLessThanOrEqual(32 + 0.05 * 68 + 1);
+    expect(late).toBeLessThanOrEqual(0.05 * 200 + 1);
+    expect(late).toBeGreaterThanOrEqual(1);
+    expect(h.hedging.winRate('/test.Service/Get')).toBeLessThan(0.2);
+    expect(h.hedging.stats().skippedBecause['backups-losing']).toBe(300 - early - late);
+  });
+
+  it('sends no bet while the client event loop is behind, and resumes when it catches up', async () => {
+    // Saturated: a callback waits ≥ a quarter of the 5 ms delay.
+    const h = setup(['a', 'b'], { delayMs: 5, maxShare: 1 });
+    h.lag.ms = 2;
+    expect(await lateButFirst(h, 10)).toBe(0);
+    expect(h.hedging.stats()).toMatchObject({ skippedBecause: { 'client-saturated': 10 }, loopLagMs: 2 });
+    h.lag.ms = 1;
+    expect(await lateButFirst(h, 10)).toBe(10);
+  });
+
+  it('sends a backup the balancer expects to win even then', async () => {
+    const h = setup(['slow', 'fast'], { delayMs: 8, maxShare: 1 });
+    h.lag.ms = 4;
+    const layer = h.host.layer;
+    // The balanced channel below hands every attempt its latency estimates.
+    const table: Record<string, number> = { slow: 50, fast: 1 };
+    h.host.layer = (call, options) => {
+      callContextOf(options)!.estimates = {
+        of: (id) => table[id],
+        bestExcept: (avoid) =>
+          Math.min(
+            ...Object.keys(table)
+              .filter((id) => !avoid.has(id))
+              .map((id) => table[id]!),
+          ),
+      };
+      return layer(call, options);
+    };
+    const { result } = h.start();
+    await settle();
+    await h.time.advance(10);
+    expect(h.host.attempts.map((a) => a.endpoint)).toEqual(['slow', 'fast']);
+    h.host.attempts[1]!.answer();
+    await expect(result).resolves.toBe('served by fast');
+    expect(h.hedging.stats()).toMatchObject({ hedges: 1, hedgesLikely: 1, hedgeWins: 1 });
   });
 });

@@ -1,89 +1,34 @@
-import {
-  CALL_CONTEXT,
-  CallContext,
-  callContextOf,
-  createLogger,
-  extendOptions,
-  systemClock,
-  type Logger,
-} from '@ballast/core';
+import { CALL_CONTEXT, CallContext, callContextOf, createLogger, extendOptions } from '@ballast/core';
 import type { CallOptions, ClientMiddleware } from 'nice-grpc-common';
-import { z } from 'zod';
-import { CancelRate } from './cancel-rate.js';
-import { HedgeBudget } from './hedge-budget.js';
+import { HEDGE_SKIPS, HedgeGate, type HedgeSkip } from './hedge-gate.js';
+import {
+  HEDGING_ALLOWED,
+  hedgingOptionsSchema,
+  type HedgingCallOptions,
+  type HedgingOptions,
+} from './hedging-options.js';
+import { monitorLoopLoad, type LoopLoad } from './loop-load.js';
 import { MethodDelays } from './method-delays.js';
-import { clockSchema, parseOptions } from './parse-options.js';
-import { RetryBudget } from './retry-budget.js';
+import { parseOptions } from './parse-options.js';
 
-/** Where hedging's timers come from; tests pass fake ones. */
-export interface Timers {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-const systemTimers: Timers = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
-
-export const hedgingOptionsSchema = z.object({
-  /** Wait before a backup attempt: a fixed number of ms, or "adaptive" = this method's observed percentile. */
-  delayMs: z.union([z.number().finite().min(0), z.literal('adaptive')]).default('adaptive'),
-  /** Percentile of the method's recent latencies used by the adaptive delay. */
-  percentile: z.number().gt(0).lt(1).default(0.95),
-  /** Adaptive delay before enough samples exist, and its floor. */
-  initialDelayMs: z.number().finite().min(0).default(50),
-  minDelayMs: z.number().finite().min(0).default(1),
-  /** Latencies kept per method for the percentile. */
-  windowSize: z.number().int().min(10).max(100_000).default(1_000),
-  /** Backup attempts per call. */
-  maxHedges: z.number().int().min(1).max(5).default(1),
-  /** Backups as a share of hedgeable calls, at most (plus `burst`). */
-  maxShare: z.number().finite().min(0).max(1).default(0.05),
-  /** Backups allowed at once above the share (a quiet client's first slow calls). */
-  burst: z.number().finite().min(1).max(10_000).default(10),
-  /** Cancelled attempts per second each endpoint may take from this client, and their burst. */
-  maxCancelsPerSecond: z.number().finite().min(0).default(20),
-  cancelBurst: z.number().finite().min(1).default(200),
-  /** Each backup also draws one retry from this budget; none when it is spent. */
-  budget: z.instanceof(RetryBudget).optional(),
-  clock: clockSchema.default(() => systemClock),
-  timers: z
-    .custom<Timers>((v) => typeof (v as Timers | undefined)?.setTimeout === 'function', 'expected Timers')
-    .default(() => systemTimers),
-  logger: z.custom<Logger>().optional(),
-});
-export type HedgingOptions = z.input<typeof hedgingOptionsSchema>;
-
-const ALLOWED = {
-  delayMs: 'a number of milliseconds ≥ 0 or "adaptive"',
-  percentile: 'a number in (0, 1)',
-  initialDelayMs: 'a number of milliseconds ≥ 0',
-  minDelayMs: 'a number of milliseconds ≥ 0',
-  windowSize: 'an integer in [10, 100000]',
-  maxHedges: 'an integer in [1, 5]',
-  maxShare: 'a number in [0, 1]',
-  burst: 'a number in [1, 10000]',
-  maxCancelsPerSecond: 'a number ≥ 0',
-  cancelBurst: 'a number ≥ 1',
-  budget: 'a RetryBudget',
-  clock: 'a Clock',
-  timers: '{ setTimeout, clearTimeout }',
-};
-
-/** Per call: `hedge: false` turns hedging off, `hedge: true` opts a non-idempotent method in. */
-export type HedgingCallOptions = { hedge?: boolean };
-
+export { hedgingOptionsSchema } from './hedging-options.js';
+export type { HedgingCallOptions, HedgingOptions, Timers } from './hedging-options.js';
 export interface HedgingStats {
   calls: number;
   hedges: number;
   hedgeWins: number;
-  /** Backups not sent: over the share budget, the retry budget, or no other endpoint to send to. */
+  /** Backups sent because the balancer expected them to win (the primary's endpoint is the slow one). */
+  hedgesLikely: number;
+  /** Backups due but not sent, in all and by reason. */
   skipped: number;
+  skippedBecause: Record<HedgeSkip, number>;
   /** Losers left to finish instead of cancelled, because their endpoint's cancellation rate was spent. */
   lossesLeftRunning: number;
   /** The delay a call of the method that finished last would wait now before hedging. */
   currentDelayMs: number;
+  /** The client's recent event-loop delay, ms, and busy share, as hedging reads them (0 before it does). */
+  loopLagMs: number;
+  loopUtilization: number;
 }
 
 export interface Hedging {
@@ -91,6 +36,10 @@ export interface Hedging {
   stats(): HedgingStats;
   /** The delay before a backup of a call to `method` (full path) starting now. */
   delayFor(method: string): number;
+  /** The share of `method`'s recent backups that won (1 before any). */
+  winRate(method: string): number;
+  /** Stops measuring the event loop. */
+  close(): void;
 }
 
 /**
@@ -99,17 +48,28 @@ export interface Hedging {
  * the balanced channel — and keep the first success. Backups are capped as a share of calls; none
  * is sent when no endpoint is left beside those already working on the call. A loser is cancelled
  * only while its endpoint's cancellation rate allows (each cancel is an RST_STREAM the server
- * counts), and otherwise left to finish, its answer dropped. Unary idempotent methods only,
+ * counts), and otherwise left to finish, its answer dropped. Each due backup is decided by
+ * HedgeGate: sent at once when the balancer expects it to win, held back otherwise while the
+ * client is saturated or the method's backups keep losing. Unary idempotent methods only,
  * unless the call opts in.
  */
 export function createHedging(options: HedgingOptions = {}): Hedging {
-  const o = parseOptions(hedgingOptionsSchema, options, 'hedging', ALLOWED);
+  const o = parseOptions(hedgingOptionsSchema, options, 'hedging', HEDGING_ALLOWED);
   const logger = o.logger ?? createLogger('ballast.recovery.hedging');
   const delays = new MethodDelays(o.percentile, o.initialDelayMs, o.minDelayMs, o.windowSize);
-  const share = new HedgeBudget(o.maxShare, o.burst);
-  const cancels = new CancelRate(o.maxCancelsPerSecond, o.cancelBurst, o.clock);
+  // Measured only once a call may be hedged: a client that never hedges runs no monitor.
+  let own: LoopLoad | undefined;
+  const lazy: LoopLoad = {
+    lagMs: () => (own ??= monitorLoopLoad()).lagMs(),
+    utilization: () => (own ??= monitorLoopLoad()).utilization(),
+    close: () => own?.close(),
+  };
+  const loopLoad = o.loopLoad === false ? undefined : (o.loopLoad ?? lazy);
+  const gate = new HedgeGate({ ...o, budget: o.budget, loopLoad });
+  const cancels = gate.cancels;
   const timers = o.timers;
-  const counts = { calls: 0, hedges: 0, hedgeWins: 0, skipped: 0, lossesLeftRunning: 0 };
+  const counts = { calls: 0, hedges: 0, hedgeWins: 0, hedgesLikely: 0, skipped: 0, lossesLeftRunning: 0 };
+  const skippedBecause = Object.fromEntries(HEDGE_SKIPS.map((why) => [why, 0])) as Record<HedgeSkip, number>;
   const delayFor = (method: string) => (o.delayMs === 'adaptive' ? delays.delayFor(method) : o.delayMs);
 
   const middleware: ClientMiddleware<HedgingCallOptions> = async function* hedging(call, options) {
@@ -121,7 +81,7 @@ export function createHedging(options: HedgingOptions = {}): Hedging {
     }
     const method = call.method.path;
     counts.calls++;
-    share.onCall();
+    gate.onCall();
     const started = o.clock.now();
     const outer = rest.signal;
     const wait = delayFor(method);
@@ -133,12 +93,14 @@ export function createHedging(options: HedgingOptions = {}): Hedging {
     const controllers: AbortController[] = [];
     const settled: boolean[] = [];
     let winner = -1;
+    // Whether every backup sent was a bet (none expected to win): its outcome teaches the win rate.
+    let bet = true;
+    let hedges = 0;
     const onOuterAbort = () => controllers.forEach((c) => c.abort());
     outer?.addEventListener('abort', onOuterAbort);
     try {
       const value = await new Promise<unknown>((resolve, reject) => {
         let live = 0;
-        let hedges = 0;
         let done = false;
         let timer: unknown;
         const errors: unknown[] = [];
@@ -172,8 +134,11 @@ export function createHedging(options: HedgingOptions = {}): Hedging {
             },
           );
         };
-        const skip = (why: string) => {
+        const skip = (why: HedgeSkip) => {
           counts.skipped++;
+          skippedBecause[why]++;
+          if (why === 'share-spent' || why === 'retry-budget')
+            context.note({ type: 'budget-refused', refused: 'hedge' });
           logger.debug({ method }, `hedge skipped: ${why}`);
         };
         const schedule = () => {
@@ -181,21 +146,18 @@ export function createHedging(options: HedgingOptions = {}): Hedging {
           timer = timers.setTimeout(() => {
             timer = undefined;
             if (done) return;
-            // The backup would land where the call already is (or already failed): no gain, double load.
-            const eligible = context.eligibleEndpoints;
-            if (eligible !== undefined && eligible <= context.avoid().size) {
-              return skip('no other endpoint to send it to');
-            }
-            // The primary's endpoint takes the cancel when the backup wins: do not hedge into a spent rate.
-            const primary = context.attempts[first]?.endpointId;
-            if (primary !== undefined && !cancels.available(primary)) return skip('cancellation rate spent');
-            if (!share.tryHedge()) {
-              context.note({ type: 'budget-refused', refused: 'hedge' });
-              return skip('hedge share spent');
-            }
-            if (o.budget && !o.budget.tryRetry()) {
-              context.note({ type: 'budget-refused', refused: 'hedge' });
-              return skip('retry budget exhausted');
+            const verdict = gate.decide({
+              method,
+              delayMs: wait,
+              primary: context.attempts[first]?.endpointId,
+              eligible: context.eligibleEndpoints,
+              avoid: context.avoid(),
+              estimates: context.estimates,
+            });
+            if (!verdict.send) return skip(verdict.why);
+            if (verdict.likely) {
+              bet = false;
+              counts.hedgesLikely++;
             }
             hedges++;
             counts.hedges++;
@@ -208,6 +170,7 @@ export function createHedging(options: HedgingOptions = {}): Hedging {
         schedule();
       });
       delays.record(method, o.clock.now() - started);
+      if (hedges > 0 && winner >= 0 && bet) gate.betEnded(method, winner > 0);
       return value as never;
     } finally {
       outer?.removeEventListener('abort', onOuterAbort);
@@ -227,9 +190,16 @@ export function createHedging(options: HedgingOptions = {}): Hedging {
     middleware,
     stats: () => ({
       ...counts,
+      skippedBecause: { ...skippedBecause },
       currentDelayMs: o.delayMs === 'adaptive' ? delays.lastDelayMs : o.delayMs,
+      // Read only where measured already: stats alone start no monitor.
+      ...(own !== undefined || o.loopLoad
+        ? { loopLagMs: loopLoad!.lagMs(), loopUtilization: loopLoad!.utilization() }
+        : { loopLagMs: 0, loopUtilization: 0 }),
     }),
     delayFor,
+    winRate: (method) => gate.winRate(method),
+    close: () => loopLoad?.close(),
   };
 }
 

@@ -153,7 +153,16 @@ describe("aggressive hedging and the server's rapid-reset limit", () => {
     cleanups.push(() => channel.close());
     // Only the cancellation rate stands between these backups and nghttp2's limit (1 000, then 33/s).
     // Without it (maxCancelsPerSecond: 1e9) this run failed 45 calls "Stream refused by server".
-    const hedging = createHedging({ delayMs: 1, maxShare: 1, burst: 10_000 });
+    // The gates that thin losing bets would send few backups here (they mostly lose): off, so
+    // every call is hedged and the cancellation rate alone is tested.
+    const hedging = createHedging({
+      delayMs: 1,
+      maxShare: 1,
+      burst: 10_000,
+      minWinRate: 0,
+      maxLoopLagRatio: 0,
+      maxLoopUtilization: 0,
+    });
     const client = hedgedClient(hedging, channel);
     const failures: unknown[] = [];
     // Enough calls that, every one hedged, the losers' resets pass nghttp2's burst of 1 000 on

@@ -18,9 +18,19 @@ type Variant = (typeof VARIANTS)[number];
  * Closed-loop echo calls from `concurrency` callers for `durationMs`: calls/s, latencies,
  * failures, and this process's CPU time per call (all threads, so GC work is counted).
  */
-export async function drive(client: Echo, concurrency: number, durationMs: number, signal: AbortSignal) {
+export function drive(client: Echo, concurrency: number, durationMs: number, signal: AbortSignal) {
+  return driveCalls(() => client.echo({ message: 'overhead' }), concurrency, durationMs, signal);
+}
+
+/** The same for any call: `call` starts one and settles when it is over (a stream fully read). */
+export async function driveCalls(
+  call: () => Promise<unknown>,
+  concurrency: number,
+  durationMs: number,
+  signal: AbortSignal,
+) {
   const cpuBefore = process.cpuUsage();
-  const samples = await closedLoop(() => client.echo({ message: 'overhead' }), { concurrency, durationMs, signal });
+  const samples = await closedLoop(call, { concurrency, durationMs, signal });
   const cpu = process.cpuUsage(cpuBefore);
   const ok = samples.filter((s) => s.ok);
   return {
@@ -203,7 +213,7 @@ export const scenario: Scenario = {
   },
 };
 
-function summary(run: { callsPerS: number; latencies: number[]; failed: number; cpuUsPerCall: number }) {
+export function summary(run: { callsPerS: number; latencies: number[]; failed: number; cpuUsPerCall: number }) {
   return {
     callsPerS: run.callsPerS,
     p50: quantile(run.latencies, 0.5),

@@ -330,6 +330,7 @@ function assemble<D extends CompatServiceDefinition>(
         detector?.close();
         endpointBreakers?.close();
         breakers?.close();
+        hedging?.close();
         table.close();
         certificates?.close();
         if (ownsSource) await source.close?.();

@@ -1,5 +1,6 @@
 import { loadavg } from 'node:os';
 import { connect, connection, disconnect, type ConnectOptions } from '@ballast/rpc';
+import { monitorLoopLoad } from '@ballast/recovery';
 import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
 import type { BenchRecord, Scenario } from '@ballast/bench-kit';
 import { silentLogger } from '../src/fault-run.js';
@@ -7,7 +8,14 @@ import { startFleet, type Fleet } from '../src/fleet.js';
 import { closedLoop } from '@ballast/bench-kit';
 import { quantile, spread } from '@ballast/bench-kit';
 
-const POLICIES = ['healthy', 'round-robin', 'least-request', 'peak-ewma', 'peak-ewma+hedging'] as const;
+const POLICIES = [
+  'healthy',
+  'round-robin',
+  'least-request',
+  'peak-ewma',
+  'peak-ewma+hedging',
+  'peak-ewma+hedging-ungated',
+] as const;
 /** `delayMs: 1` hedging: every call hedged, so the losers' resets would trip a server's rapid-reset limit. */
 const AGGRESSIVE = 'peak-ewma+hedging-1ms';
 type Variant = (typeof POLICIES)[number] | typeof AGGRESSIVE;
@@ -19,7 +27,12 @@ type Variant = (typeof POLICIES)[number] | typeof AGGRESSIVE;
  */
 const LOADS = { saturated: 32, spare: 4 } as const;
 type Load = keyof typeof LOADS;
-const SPARE_VARIANTS: readonly Variant[] = ['healthy', 'peak-ewma', 'peak-ewma+hedging'];
+const SPARE_VARIANTS: readonly Variant[] = ['healthy', 'peak-ewma', 'peak-ewma+hedging', 'peak-ewma+hedging-ungated'];
+/**
+ * Hedging's own gates off: every backup that is due goes, whether the client is saturated or the
+ * backups keep losing (hedging as it was before it decided each backup), beside the default.
+ */
+const UNGATED = { minWinRate: 0, maxLoopLagRatio: 0, maxLoopUtilization: 0 } as const;
 
 function options(variant: Variant): Omit<ConnectOptions, 'endpoints'> {
   switch (variant) {
@@ -28,8 +41,11 @@ function options(variant: Variant): Omit<ConnectOptions, 'endpoints'> {
       return { balancer: 'peak-ewma' };
     case 'peak-ewma+hedging':
       return { balancer: 'peak-ewma', hedging: { delayMs: 'adaptive' } };
+    case 'peak-ewma+hedging-ungated':
+      return { balancer: 'peak-ewma', hedging: { delayMs: 'adaptive', ...UNGATED } };
     case AGGRESSIVE:
-      return { balancer: 'peak-ewma', hedging: { delayMs: 1 } };
+      // A stress of the cancellation rate: every call hedged, so the gates are off.
+      return { balancer: 'peak-ewma', hedging: { delayMs: 1, ...UNGATED } };
     default:
       return { balancer: variant };
   }
@@ -43,6 +59,17 @@ interface Measure {
   failed: number;
   slowShare: number;
   amplification: number;
+  /** What hedging did, when on: backups sent and won, those sent on the balancer's estimate, those held back. */
+  hedging?: {
+    backupsPerCall: number;
+    winShare: number;
+    likelyShare: number;
+    heldSaturated: number;
+    heldLosing: number;
+  };
+  /** The client's event loop over the measured run: mean delay and busy share. */
+  loopLagMs: number;
+  loopUtilization: number;
 }
 
 async function measure(
@@ -65,10 +92,17 @@ async function measure(
       const stats = channel.stats();
       return [stats.find((s) => s.address === slow)?.picks ?? 0, stats.reduce((sum, s) => sum + s.picks, 0)] as const;
     };
+    const hedging = connection(client)!.hedging;
     await closedLoop(call, { concurrency, durationMs: 500, signal });
     const [slowBefore, allBefore] = picks();
+    const hedgedBefore = hedging?.stats();
+    const loop = monitorLoopLoad(durationMs);
     const samples = await closedLoop(call, { concurrency, durationMs, signal });
     const [slowAfter, allAfter] = picks();
+    const hedgedAfter = hedging?.stats();
+    const loopLagMs = loop.lagMs();
+    const loopUtilization = loop.utilization();
+    loop.close();
     const latencies = samples.filter((s) => s.ok).map((s) => s.latencyMs);
     return {
       p50: quantile(latencies, 0.5),
@@ -80,6 +114,22 @@ async function measure(
       slowShare: (slowAfter - slowBefore) / Math.max(1, allAfter - allBefore),
       // Attempts per call: 1 plus the backups and retries.
       amplification: (allAfter - allBefore) / Math.max(1, samples.length),
+      loopLagMs,
+      loopUtilization,
+      ...(hedgedBefore &&
+        hedgedAfter && {
+          hedging: {
+            backupsPerCall: (hedgedAfter.hedges - hedgedBefore.hedges) / Math.max(1, samples.length),
+            winShare:
+              (hedgedAfter.hedgeWins - hedgedBefore.hedgeWins) / Math.max(1, hedgedAfter.hedges - hedgedBefore.hedges),
+            likelyShare:
+              (hedgedAfter.hedgesLikely - hedgedBefore.hedgesLikely) /
+              Math.max(1, hedgedAfter.hedges - hedgedBefore.hedges),
+            heldSaturated:
+              hedgedAfter.skippedBecause['client-saturated'] - hedgedBefore.skippedBecause['client-saturated'],
+            heldLosing: hedgedAfter.skippedBecause['backups-losing'] - hedgedBefore.skippedBecause['backups-losing'],
+          },
+        }),
     };
   } finally {
     await disconnect(client);
@@ -199,6 +249,17 @@ export const scenario: Scenario = {
             3,
           ),
           failed_calls: s.reduce((sum, x) => sum + x.failed, 0),
+          ...spread(
+            'loop_lag_ms',
+            s.map((x) => x.loopLagMs),
+            1,
+          ),
+          ...spread(
+            'loop_utilization',
+            s.map((x) => x.loopUtilization),
+            2,
+          ),
+          ...hedgingFigures(s),
         });
       }
     }
@@ -209,6 +270,10 @@ export const scenario: Scenario = {
       anchors: [
         'slow-replica p99: Linkerd "Beyond Round Robin": round robin degrades above p95, peak-EWMA only above p99.9',
         '"The Tail at Scale": hedging after 10 ms cut p99.9 from 1 800 ms to 74 ms for about 2 % more requests',
+        'hedging: backups_per_call = backups ÷ calls; backup_win_share = backups that answered first ÷ backups; ' +
+          "likely_share = backups sent because the balancer's estimate said the primary's endpoint is the slow one; " +
+          'held_saturated / held_losing = backups due but held back per run (client event loop behind / the ' +
+          "method's backups losing); loop_lag_ms / loop_utilization = the client's mean event-loop delay and busy share; -ungated = those two holds off",
         'targets (issue 18): peak-ewma p99 ≤ 1.2× and p99.9 ≤ 2× the all-healthy run, slow_share ≤ 0.1 %; ' +
           'with hedging p99 ≤ 1.1× at ≤ 1.05 attempts per call and never above peak-ewma alone; delayMs 1: 0 failed calls',
         `quiet: load average ${params.load_avg_before} before${busy(params.load_avg_before)}, ${params.load_avg_after} after`,
@@ -216,3 +281,36 @@ export const scenario: Scenario = {
     };
   },
 };
+
+/** Hedging's figures over the runs of a hedged variant; none for the others. */
+function hedgingFigures(s: readonly Measure[]): BenchRecord {
+  const h = s.map((x) => x.hedging).filter((x): x is NonNullable<Measure['hedging']> => x !== undefined);
+  if (h.length === 0) return {};
+  return {
+    ...spread(
+      'backups_per_call',
+      h.map((x) => x.backupsPerCall),
+      4,
+    ),
+    ...spread(
+      'backup_win_share',
+      h.map((x) => x.winShare),
+      2,
+    ),
+    ...spread(
+      'likely_share',
+      h.map((x) => x.likelyShare),
+      2,
+    ),
+    ...spread(
+      'held_saturated',
+      h.map((x) => x.heldSaturated),
+      0,
+    ),
+    ...spread(
+      'held_losing',
+      h.map((x) => x.heldLosing),
+      0,
+    ),
+  };
+}

@@ -84,6 +84,9 @@ export const peakEwma: PolicyFactory = ({ clock, random, options, inFlight }): P
   );
   return {
     name: 'peak-ewma',
+    // The floor, not the peak estimate: a fast replica's stray slow answers (a GC pause, a stall
+    // of the client itself) barely move it, so it tells a consistently slow replica apart.
+    latencyMs: (endpointId) => states.get(endpointId)?.floor.value,
     picker: (endpoints) => {
       const snapshot = states.snapshot(endpoints);
       const slow = slowFactor > 0 ? new SlowBench(snapshot, bench) : undefined;
