@@ -11,8 +11,10 @@ if (unknown.length > 0) {
 const log = (line: string) => process.stderr.write(line.endsWith('\n') ? line : `${line}\n`);
 try {
   if (args.includes('--down')) {
-    await downLocal({ log });
-    console.log('deploy:local: removed every pod and container it started');
+    const removed = await downLocal({ log });
+    console.log(
+      removed ? 'deploy:local: removed every pod, container and volume it started' : 'deploy:local: nothing to remove',
+    );
   } else {
     const deployment = await deployLocal({ log });
     console.log(`gateway: ${deployment.gatewayUrl}#token=${deployment.token}`);
