@@ -1,5 +1,8 @@
 // The shop dashboard: renders the gateway's snapshots (Server-Sent Events from /api/events) and
-// sends the chaos controls. Plain DOM, no build step.
+// sends the chaos controls. Plain DOM and uPlot, no build step.
+import { createCharts } from './dashboard-charts.js';
+import { renderGraph } from './dashboard-graph.js';
+
 const $ = (selector) => document.querySelector(selector);
 const h = (tag, attrs = {}, ...children) => {
   const el = document.createElement(tag);
@@ -64,7 +67,7 @@ function renderReplicas(replicas) {
       h('td', {}, r.name),
       h('td', {}, h('span', { className: `state state-${r.state}`, title: r.detail }, r.state)),
       h('td', { className: 'muted' }, r.address),
-      h('td', { className: 'num' }, r.picksPerSecond.toFixed(1)),
+      h('td', { className: 'num' }, r.callsPerSecond.toFixed(1)),
       h('td', { className: 'num' }, String(r.inFlight)),
       h('td', { className: 'num' }, r.rttMs === null ? '–' : `${r.rttMs} ms`),
       h('td', { className: 'num' }, r.delayMs ? `${r.delayMs} ms` : ''),
@@ -88,10 +91,45 @@ function renderReplicas(replicas) {
   $('#replicas tbody').replaceChildren(...rows);
 }
 
+const charts = createCharts($('#charts'));
+// Exposed so that a test (or a curious reader in the console) can read what the charts draw.
+window.shopCharts = charts;
+const time = (at) => new Date(at).toISOString().slice(11, 21);
+
+function renderTimeline(events) {
+  const items = [...events]
+    .reverse()
+    .map((e) =>
+      h(
+        'li',
+        { className: `event event-${e.kind}`, 'data-kind': e.kind, 'data-subject': e.subject },
+        h('time', {}, time(e.at)),
+        ' ',
+        h('span', { className: 'kind' }, e.kind),
+        ' ',
+        e.text,
+      ),
+    );
+  $('#timeline').replaceChildren(...(items.length ? items : [h('li', { className: 'muted' }, 'nothing yet')]));
+}
+
+function renderStartup(startup) {
+  const el = $('#startup');
+  el.hidden = startup.serving === startup.total;
+  el.textContent = startup.ready
+    ? `${startup.total - startup.serving} of ${startup.total} replicas not serving`
+    : `starting: ${startup.serving} of ${startup.total} replicas serving`;
+}
+
 function render(state) {
   $('#mode').textContent = state.mode === 'etcd' ? 'etcd mode: one process per replica' : 'embedded mode (no etcd)';
   $('#updated').textContent = `updated ${new Date(state.at).toLocaleTimeString()}`;
+  renderStartup(state.startup);
   renderReplicas(state.replicas);
+  renderGraph($('#graph'), state);
+  charts.setFaults(state.timeline);
+  charts.add(state.sample);
+  renderTimeline(state.timeline);
   const load = state.load;
   $('#load').replaceChildren(
     ...[
@@ -119,7 +157,7 @@ function render(state) {
           h(
             'li',
             { className: m.leader ? 'leader' : '' },
-            `${m.name} ${m.running ? '' : '(down) '}${m.leader ? '★ leader' : ''}`,
+            `${m.name} ${m.running ? 'up' : 'down'}${m.leader ? ' ★ leader' : ''}`,
           ),
         )
       : [h('li', { className: 'muted' }, 'embedded mode: MemoryStore, no etcd')]),
@@ -127,7 +165,7 @@ function render(state) {
   $('#kill-leader').disabled = !state.etcd;
   $('#breakers').replaceChildren(
     ...(state.breakers.length
-      ? state.breakers.map((b) => h('li', {}, `${b.name}: `, h('b', {}, b.state)))
+      ? state.breakers.map((b) => h('li', {}, `${b.client} ${b.name.replace(/^.*\//, '')}: `, h('b', {}, b.state)))
       : [h('li', { className: 'muted' }, 'no calls yet')]),
   );
   $('#budgets').replaceChildren(
@@ -199,6 +237,13 @@ const refreshWaterfall = () =>
 refreshWaterfall();
 setInterval(refreshWaterfall, 3000);
 
+// The history first, then each new point as the snapshots bring it (again after a reconnect).
+const loadHistory = () =>
+  fetch('/api/history')
+    .then((response) => response.json())
+    .then((body) => charts.setHistory(body.samples))
+    .catch(() => undefined);
 const events = new EventSource('/api/events');
+events.onopen = loadHistory;
 events.onmessage = (message) => render(JSON.parse(message.data));
 events.onerror = () => ($('#mode').textContent = 'reconnecting…');

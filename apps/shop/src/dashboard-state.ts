@@ -1,5 +1,6 @@
 import { InvalidValueError, LiveConfig, type ConfigValue, type KvStore } from '@ballast/config';
 import { connection } from '@ballast/rpc';
+import { replicaOf } from './client-report.js';
 import { PRODUCTS } from './catalog-service.js';
 import type { StockLevel } from './inventory-service.js';
 import type { LoadGenerator, LoadStats } from './load-generator.js';
@@ -7,6 +8,9 @@ import type { ShopClients, ShopServiceName } from './shop-clients.js';
 import type { EtcdMemberStatus, ShopCluster } from './shop-cluster.js';
 import { paymentsConfigSchema, replicaFaultsSchema, type PaymentsConfig } from './shop-config.js';
 import { shopKeys } from './shop-keys.js';
+import type { Edge, SystemSample } from './system-history.js';
+import type { CallerStatus, SystemMonitor } from './system-monitor.js';
+import type { TimelineEvent } from './timeline.js';
 
 export type ReplicaView = 'serving' | 'ejected' | 'frozen' | 'down' | 'restarting' | 'draining' | 'starting';
 
@@ -17,7 +21,9 @@ export interface ReplicaRow {
   readonly detail: string;
   readonly restarts: number;
   readonly address: string;
-  readonly picksPerSecond: number;
+  /** Calls it received per second from every caller (the gateway and the orders replicas). */
+  readonly callsPerSecond: number;
+  /** Calls in flight to it, from every caller. */
   readonly inFlight: number;
   /** Round trip of the gateway's last health check to it, ms. */
   readonly rttMs: number | null;
@@ -27,7 +33,17 @@ export interface ReplicaRow {
 export interface DashboardState {
   readonly mode: 'embedded' | 'etcd';
   readonly at: number;
+  /** Replicas the gateway sees serving; `ready` once every one has served (the launcher's "ready"). */
+  readonly startup: { readonly serving: number; readonly total: number; readonly ready: boolean };
   readonly replicas: readonly ReplicaRow[];
+  /** The call graph: each caller's client → each replica it calls. */
+  readonly edges: readonly Edge[];
+  /** Whether each caller's report came in for the last point (a frozen orders replica's does not). */
+  readonly callers: readonly CallerStatus[];
+  /** The latest point of the charts (GET /api/history has the last few minutes). */
+  readonly sample: SystemSample | null;
+  /** The latest events, oldest first. */
+  readonly timeline: readonly TimelineEvent[];
   readonly breakers: readonly { client: string; name: string; state: string }[];
   readonly retryBudgets: readonly { client: string; firstAttempts: number; retries: number; refused: number }[];
   readonly etcd: readonly EtcdMemberStatus[] | null;
@@ -40,20 +56,22 @@ export interface DashboardState {
 }
 
 const CLIENTS: readonly ShopServiceName[] = ['catalog', 'inventory', 'orders', 'payments'];
+const TIMELINE_SHOWN = 120;
 
 /**
- * Builds dashboard snapshots from what the gateway's own Ballast clients know (detector verdicts,
- * picks, breakers, retry budgets), what the cluster runner knows (process states) and the store.
+ * Builds dashboard snapshots from what the gateway's own Ballast clients see (detector verdicts,
+ * health RTT), what every caller reports (the system monitor: traffic per hop, breakers, retry
+ * budgets, the timeline), what the cluster runner knows (process states) and the store.
  */
 export class DashboardStateBuilder {
-  /** Recent pick counts per endpoint: rates are measured over ~1–2 s, whatever triggered the snapshot. */
-  readonly #history = new Map<string, { picks: number; at: number }[]>();
   readonly #live: LiveConfig;
+  #ready = false;
 
   constructor(
     private readonly cluster: ShopCluster,
     private readonly clients: ShopClients,
     private readonly load: LoadGenerator,
+    private readonly monitor: SystemMonitor,
     /** Followed as the replicas follow it: its value is the one in force. */
     private readonly payments: ConfigValue<PaymentsConfig>,
   ) {
@@ -71,15 +89,6 @@ export class DashboardStateBuilder {
     }
   }
 
-  #rate(id: string, picks: number, now: number): number {
-    const samples = this.#history.get(id) ?? [];
-    samples.push({ picks, at: now });
-    while (samples.length > 2 && now - samples[1]!.at >= 1000) samples.shift();
-    this.#history.set(id, samples);
-    const base = samples[0]!;
-    return now - base.at < 100 ? 0 : ((picks - base.picks) * 1000) / (now - base.at);
-  }
-
   /**
    * Straight from the store: reading it through InventoryService would make the dashboard part of
    * the experiment (its calls would trip breakers and spend retry budget while a replica is frozen).
@@ -92,15 +101,9 @@ export class DashboardStateBuilder {
 
   async build(): Promise<DashboardState> {
     const store: KvStore = this.cluster.store;
-    const now = performance.now();
     const endpoints = new Map<string, { state: string; detail: string; rttMs: number | null; address: string }>();
-    const picks = new Map<string, { picksPerSecond: number; inFlight: number }>();
-    const breakers: { client: string; name: string; state: string }[] = [];
-    const retryBudgets: { client: string; firstAttempts: number; retries: number; refused: number }[] = [];
     for (const name of CLIENTS) {
-      const conn = connection(this.clients[name]);
-      if (!conn) continue;
-      for (const snap of conn.detector?.states() ?? []) {
+      for (const snap of connection(this.clients[name])?.detector?.states() ?? []) {
         const replica = replicaOf(snap.endpoint.id);
         const current = endpoints.get(replica);
         // An old incarnation lingers until its lease expires: the newest live one wins.
@@ -112,20 +115,19 @@ export class DashboardStateBuilder {
           address: snap.endpoint.address,
         });
       }
-      for (const channel of conn.channels) {
-        for (const stat of channel.stats()) {
-          const rate = this.#rate(stat.id, stat.picks, now);
-          const replica = replicaOf(stat.id);
-          const sum = picks.get(replica) ?? { picksPerSecond: 0, inFlight: 0 };
-          picks.set(replica, { picksPerSecond: sum.picksPerSecond + rate, inFlight: sum.inFlight + stat.inFlight });
-        }
-      }
-      for (const breaker of conn.breakers?.breakers() ?? []) {
-        breakers.push({ client: name, name: breaker.name, state: breaker.state.kind });
-      }
-      const budget = conn.retry?.budget?.stats();
-      if (budget) retryBudgets.push({ client: name, ...pick(budget, 'firstAttempts', 'retries', 'refused') });
     }
+    const reports = this.monitor.reports();
+    const breakers = reports.flatMap((r) =>
+      r.clients.flatMap((c) => c.breakers.map((b) => ({ client: `${r.caller} → ${c.service}`, ...b }))),
+    );
+    const retryBudgets = reports.flatMap((r) =>
+      r.clients.flatMap((c) => (c.budget ? [{ client: `${r.caller} → ${c.service}`, ...c.budget }] : [])),
+    );
+    const edges = this.monitor.edges();
+    const inFlight = new Map<string, number>();
+    for (const edge of edges) inFlight.set(edge.to, (inFlight.get(edge.to) ?? 0) + edge.inFlight);
+    const samples = this.monitor.history.samples();
+    const sample = samples.at(-1) ?? null;
 
     const faults = new Map(
       (await store.range('shop/config/faults/')).kvs.map((kv) => {
@@ -135,7 +137,6 @@ export class DashboardStateBuilder {
     );
     const replicas = this.cluster.replicas().map((r): ReplicaRow => {
       const seen = endpoints.get(r.name);
-      const rate = picks.get(r.name);
       let state: ReplicaView;
       let detail = '';
       if (r.state.kind === 'running') {
@@ -151,35 +152,32 @@ export class DashboardStateBuilder {
         detail,
         restarts: r.restarts,
         address: seen?.address ?? '',
-        picksPerSecond: Math.round((rate?.picksPerSecond ?? 0) * 10) / 10,
-        inFlight: rate?.inFlight ?? 0,
+        callsPerSecond: sample?.calls[r.name] ?? 0,
+        inFlight: inFlight.get(r.name) ?? 0,
         rttMs: seen?.rttMs ?? null,
         delayMs: faults.get(r.name) ?? 0,
       };
     });
 
     const stock = await Promise.all(PRODUCTS.map(({ sku }) => this.#stock(sku)));
+    const serving = replicas.filter((r) => r.state === 'serving').length;
+    this.#ready ||= serving === replicas.length;
     return {
       mode: this.cluster.mode,
       at: Date.now(),
+      startup: { serving, total: replicas.length, ready: this.#ready },
       replicas,
+      edges,
+      callers: this.monitor.callers(),
+      sample,
+      timeline: this.monitor.events().slice(-TIMELINE_SHOWN),
       breakers,
       retryBudgets,
-      etcd: (await this.cluster.etcd().catch(() => undefined)) ?? null,
+      etcd: this.monitor.etcd(),
       payments: this.payments.value,
       paymentsRejected: await this.#paymentsRejected(),
       stock,
       load: this.load.stats(),
     };
   }
-}
-
-/** Endpoint ids are `<replica>.<incarnation>` (see startReplica). */
-export function replicaOf(endpointId: string): string {
-  const dot = endpointId.indexOf('.');
-  return dot < 0 ? endpointId : endpointId.slice(0, dot);
-}
-
-function pick<T extends object, K extends keyof T>(value: T, ...keys: K[]): Pick<T, K> {
-  return Object.fromEntries(keys.map((k) => [k, value[k]])) as Pick<T, K>;
 }

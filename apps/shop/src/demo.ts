@@ -19,6 +19,9 @@ export const DEMO_USAGE = `usage: npm run demo -- [options]
   -h, --help         this text
 environment: ETCD_ENDPOINTS=URL[,URL] uses that etcd cluster instead of starting one`;
 
+/** How long the replicas may take to serve before the launcher gives up. */
+const READY_TIMEOUT_MS = 120_000;
+
 export interface DemoOptions {
   readonly chaos: boolean;
   readonly embedded: boolean;
@@ -110,6 +113,11 @@ export async function runDemo(argv: readonly string[], io: DemoIo): Promise<numb
     await seedStock(cluster.store, stock);
     gateway = await startGateway({ cluster, port: options.port, logger });
     io.out(`shop dashboard: ${gateway.url}  (API: ${gateway.url}api/products)`);
+    // The page says "starting: n of 8 replicas serving" meanwhile; the API answers once this prints.
+    const started = performance.now();
+    io.out('starting the replicas…');
+    await gateway.whenServing(READY_TIMEOUT_MS);
+    io.out(`ready: every replica serving (${((performance.now() - started) / 1000).toFixed(1)} s)`);
 
     if (options.chaos) {
       await waitForShop(cluster, 60_000);

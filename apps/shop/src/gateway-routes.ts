@@ -14,6 +14,7 @@ import type { ShopCluster } from './shop-cluster.js';
 import { paymentsConfigSchema } from './shop-config.js';
 import { shopKeys } from './shop-keys.js';
 import { orderStateOf } from './stored-order.js';
+import type { SystemMonitor } from './system-monitor.js';
 import { currentTelemetry } from './telemetry.js';
 
 /** Method, path pattern, handler (given the pattern's groups, still percent-encoded). */
@@ -25,6 +26,7 @@ export interface RouteDeps {
   readonly load: LoadGenerator;
   readonly live: LiveConfig;
   readonly dashboard: DashboardStateBuilder;
+  readonly monitor: SystemMonitor;
   readonly streams: EventStreams;
   readonly logger: Logger;
 }
@@ -40,7 +42,8 @@ const loadBodySchema = z.object({ concurrency: z.number().int().min(1).max(64).d
 const paymentsBodySchema = paymentsConfigSchema.strict();
 
 /** The gateway's API: the shop's services as JSON, the dashboard's state and its controls. */
-export function gatewayRoutes({ cluster, clients, load, live, dashboard, streams, logger }: RouteDeps): Route[] {
+export function gatewayRoutes(deps: RouteDeps): Route[] {
+  const { cluster, clients, load, live, dashboard, monitor, streams, logger } = deps;
   return [
     [
       'GET',
@@ -102,6 +105,7 @@ export function gatewayRoutes({ cluster, clients, load, live, dashboard, streams
       async (_req, res) => sendJson(res, 200, { waterfall: currentTelemetry()?.recentOrders?.slowest() ?? null }),
     ],
     ['GET', /^\/api\/state$/, async (_req, res) => sendJson(res, 200, await dashboard.build())],
+    ['GET', /^\/api\/history$/, async (_req, res) => sendJson(res, 200, { samples: monitor.history.samples() })],
     ['GET', /^\/api\/events$/, async (req, res) => streams.open(req, res, JSON.stringify(await dashboard.build()))],
     [
       'POST',
@@ -118,7 +122,10 @@ export function gatewayRoutes({ cluster, clients, load, live, dashboard, streams
       'POST',
       /^\/api\/etcd\/kill-leader$/,
       async (_req, res) => {
-        sendJson(res, 202, { killed: await cluster.killEtcdLeader() });
+        const at = Date.now();
+        const killed = await cluster.killEtcdLeader();
+        monitor.timeline.add({ at, kind: 'fault', subject: killed, text: `etcd leader ${killed} killed` });
+        sendJson(res, 202, { killed });
       },
     ],
     [

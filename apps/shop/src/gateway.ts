@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
 import { LiveConfig } from '@ballast/config';
 import { createLogger, type Logger } from '@ballast/core';
 import { z } from 'zod';
@@ -16,6 +18,7 @@ import { connectShop, type ShopClients } from './shop-clients.js';
 import type { ShopCluster } from './shop-cluster.js';
 import { defaultPaymentsConfig, paymentsConfigSchema } from './shop-config.js';
 import { shopKeys } from './shop-keys.js';
+import { SystemMonitor } from './system-monitor.js';
 
 export interface GatewayOptions {
   cluster: ShopCluster;
@@ -23,6 +26,8 @@ export interface GatewayOptions {
   port?: number;
   /** How often the dashboard's event stream sends a snapshot, ms. */
   snapshotIntervalMs?: number;
+  /** How often the system is gathered (every replica's report) for the charts and the timeline, ms. */
+  sampleIntervalMs?: number;
   /**
    * Host names (no port) the gateway answers to; default the loopback names and the bound
    * address. Any other Host header gets 421, so a DNS name rebound to this address is refused.
@@ -43,6 +48,12 @@ export interface Gateway {
   readonly url: string;
   readonly clients: ShopClients;
   readonly load: LoadGenerator;
+  readonly monitor: SystemMonitor;
+  /**
+   * Resolves once every replica serves (as the gateway's clients see it): the shop answers then.
+   * Calls `progress` with each change of the count; rejects after `timeoutMs`.
+   */
+  whenServing(timeoutMs: number, progress?: (serving: number, total: number) => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -50,6 +61,7 @@ const gatewayOptionsSchema = z.object({
   host: z.string().min(1).default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(0),
   snapshotIntervalMs: z.number().int().min(1).max(60_000).default(1000),
+  sampleIntervalMs: z.number().int().min(100).max(600_000).default(1000),
   allowedHosts: z
     .array(
       z
@@ -68,10 +80,16 @@ const gatewayOptionsSchema = z.object({
 });
 
 const PUBLIC = new URL('../public/', import.meta.url);
-const STATIC: Record<string, string> = {
-  '/': 'index.html',
-  '/dashboard.js': 'dashboard.js',
-  '/dashboard.css': 'dashboard.css',
+/** The chart library comes from node_modules: the page works offline, with no CDN. */
+const UPLOT = new URL('./', pathToFileURL(createRequire(import.meta.url).resolve('uplot')));
+const STATIC: Record<string, URL> = {
+  '/': new URL('index.html', PUBLIC),
+  '/dashboard.js': new URL('dashboard.js', PUBLIC),
+  '/dashboard-charts.js': new URL('dashboard-charts.js', PUBLIC),
+  '/dashboard-graph.js': new URL('dashboard-graph.js', PUBLIC),
+  '/dashboard.css': new URL('dashboard.css', PUBLIC),
+  '/vendor/uPlot.iife.min.js': new URL('uPlot.iife.min.js', UPLOT),
+  '/vendor/uPlot.min.css': new URL('uPlot.min.css', UPLOT),
 };
 const TYPES: Record<string, string> = { html: 'text/html', js: 'text/javascript', css: 'text/css' };
 
@@ -92,10 +110,11 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
   // Followed like the payments replicas follow it, so the panel shows the last valid value: the
   // one in force, even while the store holds a value the replicas rejected.
   const payments = await live.watch(shopKeys.paymentsConfig, paymentsConfigSchema, { default: defaultPaymentsConfig });
-  const dashboard = new DashboardStateBuilder(cluster, clients, load, payments);
+  const monitor = new SystemMonitor({ cluster, clients, load, intervalMs: options.sampleIntervalMs, logger });
+  const dashboard = new DashboardStateBuilder(cluster, clients, load, monitor, payments);
   const streams = new EventStreams({ maxBufferedBytes: options.maxEventBufferBytes, logger });
 
-  const routes = gatewayRoutes({ cluster, clients, load, live, dashboard, streams, logger });
+  const routes = gatewayRoutes({ cluster, clients, load, live, dashboard, monitor, streams, logger });
 
   const server = createServer((req, res) => {
     void handle(req, res).catch((error: unknown) => {
@@ -108,8 +127,8 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
     guardRequest(req, path, policy);
     const file = req.method === 'GET' ? STATIC[path] : undefined;
     if (file) {
-      const body = await readFile(new URL(file, PUBLIC));
-      res.writeHead(200, { 'content-type': `${TYPES[file.split('.').pop()!]}; charset=utf-8` });
+      const body = await readFile(file);
+      res.writeHead(200, { 'content-type': `${TYPES[file.pathname.split('.').pop()!]}; charset=utf-8` });
       return void res.end(body);
     }
     const matches = routes.filter(([, pattern]) => pattern.test(path));
@@ -133,12 +152,23 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
       .finally(() => (building = false));
   };
   const ticker = setInterval(push, options.snapshotIntervalMs);
+  // Each point of the system's history is pushed as it is taken.
+  const stopSamples = monitor.onSample(push);
   // A replica going down or coming back shows at once, not at the next tick.
   const stopEvents = cluster.onReplicaEvent(push);
+  monitor.start();
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => resolve());
+  }).catch(async (error: unknown) => {
+    clearInterval(ticker);
+    stopSamples();
+    stopEvents();
+    await monitor.close();
+    await payments.close();
+    await clients.close();
+    throw error;
   });
   const address = server.address() as AddressInfo;
   const url = `http://${options.host === '0.0.0.0' ? '127.0.0.1' : options.host}:${address.port}/`;
@@ -148,9 +178,13 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
     url,
     clients,
     load,
+    monitor,
+    whenServing: (timeoutMs, progress) => whenServing(dashboard, monitor, timeoutMs, progress),
     async close() {
       clearInterval(ticker);
+      stopSamples();
       stopEvents();
+      await monitor.close();
       await load.stop();
       streams.close();
       server.closeAllConnections();
@@ -159,6 +193,39 @@ export async function startGateway(input: GatewayOptions): Promise<Gateway> {
       await clients.close();
     },
   };
+}
+
+async function whenServing(
+  dashboard: DashboardStateBuilder,
+  monitor: SystemMonitor,
+  timeoutMs: number,
+  progress?: (serving: number, total: number) => void,
+): Promise<void> {
+  let last = -1;
+  const check = async () => {
+    const { startup } = await dashboard.build();
+    if (startup.serving !== last) progress?.(startup.serving, startup.total);
+    last = startup.serving;
+    return startup.serving === startup.total;
+  };
+  if (await check()) return;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      stop();
+      reject(new Error(`only ${last} replicas were serving after ${timeoutMs} ms`));
+    }, timeoutMs);
+    const stop = monitor.onSample(() => {
+      check().then(
+        (done) => {
+          if (!done) return;
+          clearTimeout(timer);
+          stop();
+          resolve();
+        },
+        () => undefined,
+      );
+    });
+  });
 }
 
 /**

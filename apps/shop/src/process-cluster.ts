@@ -30,6 +30,9 @@ export interface ProcessClusterOptions {
   logger?: Logger;
 }
 
+/** A member slower than this to say its status counts as down (a busy machine answers in tens of ms). */
+const STATUS_TIMEOUT_MS = 1000;
+
 /** How long a killed etcd leader stays down before it rejoins, ms. */
 const ETCD_REJOIN_MS = 3000;
 
@@ -164,20 +167,35 @@ export async function startProcessCluster(options: ProcessClusterOptions): Promi
   };
 }
 
-/** Each member's view from etcd's JSON gateway: which answer, and which one they agree leads. */
+/**
+ * Each member's state as it answers etcd's JSON gateway, whoever started or restarted it: a member
+ * restarted outside this process answers and is up; only a member that answers is ever leader.
+ */
 export async function etcdStatus(
   options: Pick<ProcessClusterOptions, 'endpoints' | 'etcdCluster'>,
 ): Promise<EtcdMemberStatus[]> {
   const members = options.etcdCluster
-    ? options.etcdCluster.members.map((m) => ({ name: m.name, clientUrl: m.clientUrl, running: m.running }))
-    : options.endpoints.map((url, i) => ({ name: `member-${i + 1}`, clientUrl: url, running: true }));
-  const statuses = await Promise.all(members.map((m) => memberStatus(m.clientUrl, 300).catch(() => undefined)));
-  const leaderId = statuses.find((s) => s && s.leaderId !== '0')?.leaderId;
-  return members.map((m, i) => ({
-    ...m,
-    running: m.running && statuses[i] !== undefined,
-    leader: statuses[i] !== undefined && statuses[i]!.memberId === leaderId,
-  }));
+    ? options.etcdCluster.members.map((m) => ({ name: m.name, clientUrl: m.clientUrl }))
+    : options.endpoints.map((url, i) => ({ name: `member-${i + 1}`, clientUrl: url }));
+  const statuses = await Promise.all(
+    members.map((m) => memberStatus(m.clientUrl, STATUS_TIMEOUT_MS).catch(() => undefined)),
+  );
+  return etcdMembers(members, statuses);
+}
+
+/** Pure: the members' rows from their status answers (undefined = no answer). */
+export function etcdMembers(
+  members: readonly { name: string; clientUrl: string }[],
+  statuses: readonly ({ memberId: string; leaderId: string } | undefined)[],
+): EtcdMemberStatus[] {
+  // The leader the answering members name most often (they disagree only for a moment).
+  const votes = new Map<string, number>();
+  for (const s of statuses) if (s && s.leaderId !== '0') votes.set(s.leaderId, (votes.get(s.leaderId) ?? 0) + 1);
+  const leaderId = [...votes].sort((a, b) => b[1] - a[1])[0]?.[0];
+  return members.map((m, i) => {
+    const status = statuses[i];
+    return { ...m, running: status !== undefined, leader: status !== undefined && status.memberId === leaderId };
+  });
 }
 
 function isAlive(pid: number): boolean {

@@ -11,6 +11,8 @@ import { createInventoryService } from './inventory-service.js';
 import { createOrdersService } from './orders-service.js';
 import { createPaymentsService } from './payments-service.js';
 import { parseOptions } from './parse-options.js';
+import { ReplicaReporter } from './replica-reporter.js';
+import { serveReport, type ReportServer } from './report-server.js';
 import { wrapService } from './service-wrapper.js';
 import { connectShop, type ShopClients, type ShopServiceName } from './shop-clients.js';
 import {
@@ -36,6 +38,8 @@ export interface ReplicaOptions {
   handleSignals?: boolean;
   /** Serve Prometheus /metrics (port 0 = any). */
   metricsPort?: number | false;
+  /** Serve GET /report (on `metricsHost`) and name it in the registry entry; default true. */
+  report?: boolean;
   logger?: Logger;
 }
 
@@ -43,6 +47,9 @@ export interface Replica {
   readonly service: ShopServiceName;
   readonly name: string;
   readonly handle: ServeHandle;
+  /** Its outbound clients and served calls, as the gateway gathers them (GET `reportUrl`). */
+  readonly reporter: ReplicaReporter;
+  readonly reportUrl?: string;
   /** Graceful: NOT_SERVING → deregister → drain → close, then its clients and config watches. */
   close(): Promise<void>;
   /** Abrupt, for in-process chaos: connections reset and in-flight calls fail; nothing drains. */
@@ -58,6 +65,7 @@ const replicaOptionsSchema = z.object({
   metricsHost: z.string().min(1).optional(),
   metricsPort: z.union([z.literal(false), z.number().int().min(0).max(65535)]).optional(),
   handleSignals: z.boolean().optional(),
+  report: z.boolean().optional(),
 });
 
 /** Starts one replica of a shop service under serve(), registered in `store` for discovery. */
@@ -70,6 +78,16 @@ export async function startReplica(input: ReplicaOptions): Promise<Replica> {
   let clients: ShopClients | undefined;
   try {
     const entry = await serviceEntry(options, live, logger, faults, owned, (c) => (clients = c));
+    // The server starts after the report server (its address goes into the registry entry).
+    const server: { handle?: ServeHandle } = {};
+    const reporter = new ReplicaReporter(options.name, outbound(clients), () => server.handle?.shedding());
+    owned.push({ close: async () => reporter.close() });
+    let reportServer: ReportServer | undefined;
+    if (options.report !== false) {
+      const advertisedHost = options.advertiseAddress?.replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1');
+      reportServer = await serveReport(reporter, options.metricsHost ?? '127.0.0.1', advertisedHost);
+      owned.push(reportServer);
+    }
     // A unique instance id per start: a restarted replica is a new endpoint with a new address.
     const instanceId = `${options.name}.${process.pid.toString(36)}${Math.floor(Math.random() * 1e6).toString(36)}`;
     const handle = await serve({
@@ -85,7 +103,7 @@ export async function startReplica(input: ReplicaOptions): Promise<Replica> {
         options.metricsPort === false
           ? false
           : { host: options.metricsHost ?? '127.0.0.1', port: options.metricsPort ?? 0 },
-      metadata: { replica: options.name },
+      metadata: { replica: options.name, ...(reportServer ? { report: reportServer.url } : {}) },
       drainTimeoutMs: 3000,
       logger,
     });
@@ -97,10 +115,13 @@ export async function startReplica(input: ReplicaOptions): Promise<Replica> {
       await clients?.close();
       await Promise.all(owned.map((o) => o.close().catch(() => undefined)));
     };
+    server.handle = handle;
     return {
       service: options.service,
       name: options.name,
       handle,
+      reporter,
+      reportUrl: reportServer?.url,
       async close() {
         await handle.close();
         await release();
@@ -145,4 +166,10 @@ async function serviceEntry(
       return service(OrderServiceDefinition, wrap(createOrdersService({ ...clients, store: options.store, logger })));
     }
   }
+}
+
+/** The hops a replica calls (an orders replica's own orders client stays idle). */
+function outbound(clients: ShopClients | undefined): Partial<Record<ShopServiceName, object>> {
+  if (!clients) return {};
+  return { catalog: clients.catalog, inventory: clients.inventory, payments: clients.payments };
 }

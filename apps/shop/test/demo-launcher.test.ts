@@ -10,22 +10,33 @@ const MAIN = fileURLToPath(new URL('../src/demo-main.ts', import.meta.url));
 const TSX = createRequire(import.meta.url).resolve('tsx');
 
 /** The launcher in its own process group, as a terminal runs it: Ctrl-C is SIGINT to the group. */
-function launch(env: NodeJS.ProcessEnv = {}): { child: ChildProcess; lines: string[]; url: Promise<string> } {
+function launch(env: NodeJS.ProcessEnv = {}): {
+  child: ChildProcess;
+  lines: string[];
+  url: Promise<string>;
+  ready: Promise<void>;
+} {
   const child = spawn(process.execPath, ['--conditions=@ballast/source', '--import', TSX, MAIN, '--port', '0'], {
     detached: true,
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, BALLAST_LOG_LEVEL: 'error', ...env },
   });
   const lines: string[] = [];
+  const output = createInterface({ input: child.stdout! });
   const url = new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    output.on('line', (line) => {
       lines.push(line);
       const match = /shop dashboard: (http:\/\/\S+)/.exec(line);
       if (match) resolve(match[1]!);
     });
     child.once('exit', (code) => reject(new Error(`the launcher exited (${code}) before printing the URL`)));
   });
-  return { child, lines, url };
+  const ready = new Promise<void>((resolve, reject) => {
+    output.on('line', (line) => /^ready: every replica serving/.test(line) && resolve());
+    child.once('exit', (code) => reject(new Error(`the launcher exited (${code}) before saying it is ready`)));
+  });
+  ready.catch(() => undefined);
+  return { child, lines, url, ready };
 }
 
 function groupMembers(pgid: number): string[] {
@@ -47,6 +58,10 @@ describe('npm run demo', () => {
     const url = await run.url;
     expect(performance.now() - started).toBeLessThan(30_000);
     expect(run.lines.join('\n')).toMatch(/3-member etcd cluster/);
+    // "ready" is said once the shop answers: no 503 behind it while the replicas start.
+    await run.ready;
+    expect((await fetch(new URL('api/products', url))).status).toBe(200);
+    expect(((await (await fetch(new URL('api/state', url))).json()) as DashboardState).startup.ready).toBe(true);
 
     await vi.waitFor(
       async () => {
@@ -71,6 +86,8 @@ describe('npm run demo', () => {
     const url = await run.url;
     expect(run.lines.filter((l) => /etcd not found/.test(l))).toHaveLength(1);
     expect(run.lines.join('\n')).toMatch(/apt-get install -y etcd-server/);
+    await run.ready;
+    expect((await fetch(new URL('api/products', url))).status).toBe(200);
     await vi.waitFor(
       async () => {
         const state = (await (await fetch(new URL('api/state', url))).json()) as DashboardState;

@@ -33,7 +33,8 @@ describe('gateway HTTP API (embedded shop)', () => {
     await seedStock(store, initial);
     // Stopped replicas stay down for this suite: the 503 test needs a service with no replica.
     cluster = await startEmbeddedCluster({ store, restartDelayMs: 600_000 });
-    gateway = await startGateway({ cluster });
+    // The system's points are taken by the tests themselves (monitor.sample()), so rates are exact.
+    gateway = await startGateway({ cluster, sampleIntervalMs: 600_000 });
   });
   afterAll(async () => {
     await gateway?.close();
@@ -64,6 +65,46 @@ describe('gateway HTTP API (embedded shop)', () => {
     const audit = await auditShop(store, initial);
     expect(audit.orders.confirmed).toBe(1);
     expect(audit.duplicated).toBe(0);
+  });
+
+  it('shows every hop: the orders replicas report their own clients, and the charts get a point per interval', async () => {
+    await gateway.monitor.sample();
+    const placed = await order('hop-1', { customerId: 'c-hop', lines: [{ sku: 'ANCHOR-01', quantity: 1 }] });
+    expect(placed.status).toBe(201);
+    await gateway.monitor.sample();
+    const state = (await api('/api/state')).body;
+    expect(state.callers).toEqual(
+      expect.arrayContaining([
+        { caller: 'gateway', reached: true },
+        { caller: 'orders-1', reached: true },
+        { caller: 'orders-2', reached: true },
+      ]),
+    );
+    const hops = (from: RegExp, to: RegExp) =>
+      state.edges.filter((e: { from: string; to: string }) => from.test(e.from) && to.test(e.to));
+    // What each caller's clients sent so far (counters; the rates on the graph are their differences).
+    const picks = (from: RegExp, to: RegExp) =>
+      gateway.monitor
+        .reports()
+        .filter((r) => from.test(r.caller))
+        .flatMap((r) => r.clients.flatMap((c) => c.endpoints))
+        .filter((e) => to.test(e.replica))
+        .reduce((sum, e) => sum + e.picks, 0);
+    // The order went gateway → orders → catalog, inventory and payments: each of those hops carried it.
+    expect(hops(/^gateway$/, /^orders-/)).toHaveLength(2);
+    expect(picks(/^gateway$/, /^orders-/)).toBeGreaterThan(0);
+    for (const service of [/^catalog-/, /^inventory-/, /^payments-/]) {
+      expect(hops(/^orders-/, service)).toHaveLength(4);
+      expect(picks(/^orders-/, service)).toBeGreaterThan(0);
+    }
+    expect(state.startup).toEqual({ serving: 8, total: 8, ready: true });
+    const history = (await api('/api/history')).body;
+    expect(history.samples.length).toBeGreaterThanOrEqual(2);
+    // The chart library is served by the gateway itself, behind the same Host check.
+    const uplot = await fetch(new URL('/vendor/uPlot.iife.min.js', gateway.url));
+    expect(uplot.status).toBe(200);
+    expect(uplot.headers.get('content-type')).toMatch(/text\/javascript/);
+    expect((await uplot.text()).length).toBeGreaterThan(10_000);
   });
 
   it('concurrent first attempts of one key (a retry racing a hedge) create one order and one payment', async () => {

@@ -8,7 +8,12 @@ import {
   type MetricsServer,
   type ServerHealth,
 } from '@ballast/detector';
-import { createLoadShedder, deadlineInterceptor, deadlinePropagationServerMiddleware } from '@ballast/recovery';
+import {
+  createLoadShedder,
+  deadlineInterceptor,
+  deadlinePropagationServerMiddleware,
+  type LoadShedderStats,
+} from '@ballast/recovery';
 import { protoset as defaultProtoset } from '@ballast/stubs/protoset';
 import { createServer, type Server } from 'nice-grpc';
 import { prometheusServerMiddleware } from 'nice-grpc-prometheus';
@@ -43,6 +48,8 @@ export interface ServeHandle {
    * `setApplicationUtilization` states the application's own utilisation to balancers.
    */
   readonly load?: LoadMonitor;
+  /** Calls the adaptive limit accepted and shed so far, and its limit now (unless `loadShedding: false`). */
+  shedding(): LoadShedderStats | undefined;
   /** The registry entry, when serve() was given a store. */
   readonly registration?: Registration;
   /** What re-reads the TLS files given as paths (`onReload` tells of rotations), when it does. */
@@ -226,6 +233,7 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
     metricsUrl: metrics ? `http://${metrics.address}/metrics` : undefined,
     server,
     load: monitor,
+    shedding: () => shedder?.stats(),
     registration,
     certificates: tls.certificates,
     health,

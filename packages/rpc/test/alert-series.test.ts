@@ -120,6 +120,8 @@ describe('every series an alert or dashboard panel reads is on a serve() replica
     expect(both.map((r) => (r.status === 'rejected' ? (r.reason as ClientError).code : Status.OK))).toContain(
       Status.RESOURCE_EXHAUSTED,
     );
+    // The same count the handle gives in process (the shop's dashboard reads it per replica).
+    expect(handle.shedding()).toMatchObject({ limit: 1, rejected: 1 });
 
     // Failing calls get the endpoint ejected (5 in a row) and open the method breaker (6 in a row).
     behaviour.failRate = 1;
