@@ -47,22 +47,34 @@ if (!(process.env.ETCD_BIN || onPath('etcd'))) needed.push('etcd-server', 'etcd-
 if (!onPath('chromium')) needed.push('chromium');
 if (!onPath('promtool')) needed.push('prometheus');
 if (!(process.env.DNSMASQ_BIN || onPath('dnsmasq') || isExecutable('/usr/sbin/dnsmasq'))) needed.push('dnsmasq-base');
+// The pod runtime of `npm run deploy:local` and its test (deploy/README.md), without recommends: as
+// root on the host network podman needs only runc (crun fails on hybrid cgroups), catatonit (the
+// pods' infra container) and debootstrap (the Debian base image); no slirp4netns, fuse-overlayfs
+// or uidmap.
+const pods = [];
+if (!onPath('podman')) pods.push('podman');
+if (!(onPath('runc') || isExecutable('/usr/sbin/runc'))) pods.push('runc');
+if (!(onPath('catatonit') || isExecutable('/usr/libexec/podman/catatonit'))) pods.push('catatonit');
+if (!(onPath('debootstrap') || isExecutable('/usr/sbin/debootstrap'))) pods.push('debootstrap');
 
-if (needed.length === 0) {
-  console.log('setup: etcd, chromium, promtool and dnsmasq are installed.');
+if (needed.length === 0 && pods.length === 0) {
+  console.log('setup: etcd, chromium, promtool, dnsmasq and podman are installed.');
 } else if (process.platform === 'linux' && onPath('apt-get')) {
   const root = process.getuid?.() === 0;
   if (!root && !onPath('sudo')) {
-    console.error(`setup: missing ${needed.join(', ')}; run as root: apt-get install -y ${needed.join(' ')}`);
+    console.error(
+      `setup: missing ${[...needed, ...pods].join(', ')}; run as root: apt-get install -y ${[...needed, ...pods].join(' ')}`,
+    );
     process.exit(1);
   }
   const apt = (args) => (root ? run('apt-get', args) : run('sudo', ['apt-get', ...args]));
   apt(['update', '-qq']);
-  apt(['install', '-y', '-qq', ...needed]);
+  if (needed.length > 0) apt(['install', '-y', '-qq', ...needed]);
+  if (pods.length > 0) apt(['install', '-y', '-qq', '--no-install-recommends', ...pods]);
 } else {
   console.error(
-    `setup: missing ${needed.join(', ')} and this is not a Debian/Ubuntu system. Install etcd 3.4+ ` +
-      '(macOS: "brew install etcd dnsmasq"), Chromium, Prometheus (for promtool) and dnsmasq, or set ' +
+    `setup: missing ${[...needed, ...pods].join(', ')} and this is not a Debian/Ubuntu system. Install etcd 3.4+ ` +
+      '(macOS: "brew install etcd dnsmasq"), Chromium, Prometheus (for promtool), dnsmasq and podman, or set ' +
       'ETCD_BIN / DNSMASQ_BIN to their binaries.',
   );
   process.exit(1);

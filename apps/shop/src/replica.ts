@@ -15,7 +15,13 @@ import { ReplicaReporter } from './replica-reporter.js';
 import { serveReport, type ReportServer } from './report-server.js';
 import { wrapService } from './service-wrapper.js';
 import { connectShop, type ShopClients, type ShopServiceName } from './shop-clients.js';
-import { defaultPaymentsConfig, noFaults, paymentsConfigSchema, replicaFaultsSchema } from './shop-config.js';
+import {
+  defaultPaymentsConfig,
+  noFaults,
+  paymentsConfigSchema,
+  replicaFaultsSchema,
+  type ReplicaFaults,
+} from './shop-config.js';
 import { shopKeys } from './shop-keys.js';
 
 export interface ReplicaOptions {
@@ -101,6 +107,10 @@ export async function startReplica(input: ReplicaOptions): Promise<Replica> {
       drainTimeoutMs: 3000,
       logger,
     });
+    const readiness = () => handle.health.setDependency('injected-fault', !faults.value.unready);
+    readiness();
+    const disposeReadiness = faults.onChange(readiness);
+    owned.push({ close: async () => disposeReadiness() });
     const release = async () => {
       await clients?.close();
       await Promise.all(owned.map((o) => o.close().catch(() => undefined)));
@@ -133,7 +143,7 @@ async function serviceEntry(
   options: ReplicaOptions,
   live: LiveConfig,
   logger: Logger,
-  faults: ConfigValue<{ delayMs: number }>,
+  faults: ConfigValue<ReplicaFaults>,
   owned: { close(): Promise<void> }[],
   setClients: (clients: ShopClients) => void,
 ) {

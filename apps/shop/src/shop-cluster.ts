@@ -1,7 +1,7 @@
 import { DEFAULT_REGISTRY_ROOT, LiveConfig, servicePrefix, type KvStore } from '@ballast/config';
 import type { Disposer } from '@ballast/core';
 import { SHOP_SERVICES, type ShopServiceName } from './shop-clients.js';
-import { replicaFaultsSchema } from './shop-config.js';
+import { noFaults, replicaFaultsSchema } from './shop-config.js';
 import { shopKeys } from './shop-keys.js';
 
 /** A replica as its runner sees it; the gateway adds what its clients' detectors see. */
@@ -56,7 +56,10 @@ export interface ShopCluster {
 
 /** Sets a replica's injected delay through live config: every replica watches its own key. */
 export async function setReplicaDelay(store: KvStore, name: string, delayMs: number): Promise<void> {
-  await new LiveConfig(store).update(shopKeys.replicaFaults(name), replicaFaultsSchema, () => ({ delayMs }));
+  await new LiveConfig(store).update(shopKeys.replicaFaults(name), replicaFaultsSchema, (current) => ({
+    ...(current ?? noFaults),
+    delayMs,
+  }));
 }
 
 /** The replica names of a layout: `{ orders: 2 }` → orders-1, orders-2. */

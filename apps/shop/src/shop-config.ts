@@ -16,6 +16,11 @@ export const defaultPaymentsConfig: PaymentsConfig = Object.freeze({ latencyMs: 
 export const replicaFaultsSchema = z.object({
   /** Delay before every shop call this replica serves, ms. */
   delayMs: z.number().int().min(0).max(30_000).default(0),
+  /**
+   * Readiness NOT_SERVING while true (the process stays up and live): clients' health checks take
+   * the replica out of rotation, as they would for a replica whose dependency is down.
+   */
+  unready: z.boolean().default(false),
 });
 export type ReplicaFaults = z.output<typeof replicaFaultsSchema>;
-export const noFaults: ReplicaFaults = Object.freeze({ delayMs: 0 });
+export const noFaults: ReplicaFaults = Object.freeze({ delayMs: 0, unready: false });

@@ -32,6 +32,12 @@ export interface DetectorOptions {
    * Without it, or when it answers undefined, the detector opens its own plaintext channel.
    */
   readonly connection?: (endpoint: Endpoint) => Channel | undefined;
+  /**
+   * Calls waiting on an endpoint now (connect() passes its endpoint table's count). On-silence
+   * probing asks a silent endpoint sooner while calls wait on it. Without it, every endpoint is
+   * taken to have calls waiting: quick detection, at the busy probe rate.
+   */
+  readonly inFlight?: (endpoint: Endpoint) => number;
   /** Passive outlier ejection from call outcomes; `false` to turn it off. */
   readonly outlier?: OutlierOptionsInput | false;
   /** Healthy share below which every endpoint is eligible; default 0.5, 0 turns panic mode off. */
@@ -149,9 +155,20 @@ export function createDetector(options: DetectorOptions): Detector {
   };
 
   const unsubscribe = options.source.subscribe(update);
-  if (settings.heartbeat) {
+  const heartbeat = settings.heartbeat;
+  if (heartbeat && heartbeat.mode === 'on-silence') {
+    // The tick bounds how late a due probe leaves and how late an unanswered one is noticed.
+    const every = Math.max(10, Math.min(heartbeat.intervalMs, heartbeat.timeoutMs) / 8);
+    const inFlight = options.inFlight;
+    timers.push(
+      setInterval(() => {
+        const now = clock.now();
+        for (const t of tracked.values()) t.tick(now, inFlight ? inFlight(t.endpoint) > 0 : true);
+      }, every),
+    );
+  } else if (heartbeat) {
     // Phi rises between heartbeats, so suspicion is re-judged twice per interval.
-    const every = Math.max(5, settings.heartbeat.intervalMs / 2);
+    const every = Math.max(5, heartbeat.intervalMs / 2);
     timers.push(setInterval(() => tracked.forEach((t) => t.evaluate(clock.now())), every));
   }
   if (outlier && settings.outlier) {
@@ -183,6 +200,7 @@ export function createDetector(options: DetectorOptions): Detector {
       const t = tracked.get(outcome.endpointId);
       if (!t) return;
       metrics?.countPick(outcome.endpointId);
+      if (outcome.signal !== 'cancelled') t.observe(outcome.signal !== 'endpoint-failing', clock.now());
       if (outlier) applyOutlier(outlier.record(outcome.endpointId, outcome.code, clock.now(), outcome.signal));
     },
     states: () => [...tracked.values()].map((t) => t.snapshot(clock.now())),

@@ -3,9 +3,12 @@ import type { EjectionReason } from './outlier-detector.js';
 
 /** Why active health checking says an endpoint is down. */
 export type DownReason =
-  /** Phi-accrual: heartbeats stopped arriving (a frozen or partitioned process). */
+  /**
+   * A frozen or partitioned process: an on-silence probe went unanswered for `timeoutMs`, or
+   * (poll mode) phi-accrual says the heartbeats stopped.
+   */
   | 'heartbeat-timeout'
-  /** `unhealthyThreshold` Checks in a row failed (connection refused, reset, timeout). */
+  /** `unhealthyThreshold` Checks in a row failed (connection refused, reset; in poll mode also timeouts). */
   | 'check-failed'
   /** The endpoint's health service says NOT_SERVING (draining, dependency down). */
   | 'not-serving'
@@ -37,8 +40,12 @@ export interface EndpointStateChange {
   readonly at: number;
 }
 
-/** How an endpoint's liveness is learnt: `passive-only` after the peer answered UNIMPLEMENTED. */
-export type HeartbeatMode = 'watch' | 'poll' | 'passive-only' | 'off';
+/**
+ * How an endpoint's liveness is learnt: `on-silence` probes (with Watch where the peer has it),
+ * `watch` / `poll` Check polling with or without Watch, `passive-only` after the peer answered
+ * UNIMPLEMENTED.
+ */
+export type HeartbeatMode = 'on-silence' | 'watch' | 'poll' | 'passive-only' | 'off';
 
 export interface EndpointSnapshot {
   readonly endpoint: Endpoint;

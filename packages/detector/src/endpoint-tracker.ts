@@ -14,6 +14,7 @@ import type { DetectorMetrics } from './metrics.js';
 import type { HeartbeatOptions } from './options.js';
 import type { OutlierDetector } from './outlier-detector.js';
 import { PhiAccrual } from './phi-accrual.js';
+import { SilenceProbe } from './silence-probe.js';
 
 export interface EndpointTrackerOptions {
   readonly endpoint: Endpoint;
@@ -35,6 +36,7 @@ export class EndpointTracker {
   #state: EndpointState = UP;
   #mode: HeartbeatMode;
   #phi: PhiAccrual | undefined;
+  #probe: SilenceProbe | undefined;
   #checker: HealthChecker | undefined;
   #failedChecks = 0;
   /** Last serving status heard (from Watch while its stream is live, else from Check). */
@@ -51,11 +53,22 @@ export class EndpointTracker {
       this.#mode = 'off';
       return;
     }
-    this.#mode = heartbeat.watch ? 'watch' : 'poll';
-    this.#phi = new PhiAccrual(heartbeat.phi);
+    if (heartbeat.mode === 'on-silence') {
+      this.#mode = 'on-silence';
+      this.#probe = new SilenceProbe({
+        busyAfterMs: heartbeat.intervalMs,
+        idleAfterMs: heartbeat.idleIntervalMs,
+        timeoutMs: heartbeat.timeoutMs,
+        failureThreshold: heartbeat.unhealthyThreshold,
+      });
+    } else {
+      this.#mode = heartbeat.watch ? 'watch' : 'poll';
+      this.#phi = new PhiAccrual(heartbeat.phi);
+    }
     this.#checker = new HealthChecker(this.endpoint, options.connection, heartbeat, clock, {
       onCheck: (status, rttMs) => {
         this.#phi?.heartbeat(clock.now());
+        this.#probe?.answered(clock.now());
         this.#failedChecks = 0;
         this.#lastRttMs = rttMs;
         metrics?.heartbeatRtt.observe({ endpoint: this.endpoint.id }, rttMs / 1000);
@@ -63,13 +76,16 @@ export class EndpointTracker {
         if (!this.#watchLive) this.#status = status;
         this.evaluate(clock.now());
       },
-      onCheckFailed: (code, message) => {
+      onCheckFailed: (code, message, timedOut) => {
         this.#failedChecks++;
+        this.#probe?.failed(timedOut);
         this.options.logger.debug({ endpoint: this.endpoint.id, code, message }, 'health check failed');
         this.evaluate(clock.now());
       },
       onWatch: (status) => {
-        if (this.#mode !== 'watch') return;
+        // A pushed status is a sign of life too, whatever the mode.
+        this.#probe?.heard(clock.now());
+        if (this.#mode !== 'watch' && this.#mode !== 'on-silence') return;
         this.#watchLive = true;
         this.#status = status;
         this.evaluate(clock.now());
@@ -78,6 +94,7 @@ export class EndpointTracker {
         this.#watchLive = false;
       },
       onWatchUnsupported: () => {
+        if (this.#mode === 'on-silence') this.#watchLive = false;
         if (this.#mode !== 'watch') return;
         this.#mode = 'poll';
         this.#watchLive = false;
@@ -87,6 +104,7 @@ export class EndpointTracker {
       onUnimplemented: () => {
         this.#mode = 'passive-only';
         this.#phi = undefined;
+        this.#probe = undefined;
         this.#status = undefined;
         this.#failedChecks = 0;
         this.options.logger.warn(
@@ -110,6 +128,28 @@ export class EndpointTracker {
       phi: this.#phi?.phi(now) ?? 0,
       lastRttMs: this.#lastRttMs,
     };
+  }
+
+  /**
+   * The endpoint answered a call (`answered`), or a call on it failed in a way that may be its own
+   * (`!answered`): a sign of life, or a reason to probe it at the next tick.
+   */
+  observe(answered: boolean, now: number): void {
+    if (!this.#probe) return;
+    if (answered) this.#probe.heard(now);
+    else this.#probe.suspect();
+  }
+
+  /**
+   * On-silence mode: sends a probe if the endpoint has been silent long enough (`busy`: calls are
+   * waiting on it), then re-judges it. Other modes only re-judge.
+   */
+  tick(now: number, busy: boolean): void {
+    if (this.#probe?.due(now, busy) && this.#checker) {
+      this.#probe.sent(now);
+      this.#checker.probe();
+    }
+    this.evaluate(now);
   }
 
   /** Re-judges the endpoint at `now`, publishing a change when its state kind moves. */
@@ -167,6 +207,10 @@ export class EndpointTracker {
     if (this.#mode === 'off' || this.#mode === 'passive-only' || !this.options.heartbeat) return undefined;
     if (this.#status !== undefined && this.#status !== ServingStatus.SERVING) {
       return this.#status === ServingStatus.NOT_SERVING ? 'not-serving' : 'unknown-status';
+    }
+    if (this.#probe) {
+      const verdict = this.#probe.verdict();
+      return verdict === 'unresponsive' ? 'heartbeat-timeout' : verdict === 'failing' ? 'check-failed' : undefined;
     }
     if (this.#failedChecks >= this.options.heartbeat.unhealthyThreshold) return 'check-failed';
     if (this.#phi && !this.#phi.isAvailable(now)) return 'heartbeat-timeout';

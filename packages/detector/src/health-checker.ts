@@ -10,8 +10,8 @@ export const ServingStatus = { UNKNOWN: 0, SERVING: 1, NOT_SERVING: 2, SERVICE_U
 export interface HealthCheckListener {
   /** A Check answered: a heartbeat for phi-accrual, with its round trip and the status. */
   onCheck(status: number, rttMs: number): void;
-  /** A Check failed or timed out (`code` is the gRPC status, DEADLINE_EXCEEDED on our timeout). */
-  onCheckFailed(code: number, message: string): void;
+  /** A Check failed or timed out (`code` is the gRPC status, DEADLINE_EXCEEDED and `timedOut` on our timeout). */
+  onCheckFailed(code: number, message: string, timedOut: boolean): void;
   /** The Watch stream pushed a status. */
   onWatch(status: number): void;
   /** The Watch stream ended or broke; it is reopened, and Check carries status meanwhile. */
@@ -25,16 +25,17 @@ export interface HealthCheckListener {
 /**
  * Client-side grpc.health.v1 checking for one endpoint, over the connection its calls use when
  * one is given (same credentials, same path; closing the checker leaves it open), else over a
- * plaintext channel of its own: Check every
- * interval (the heartbeats phi-accrual needs: a Watch stream is silent while nothing changes, so
- * it cannot tell a frozen process from a quiet one) and, where supported, a Watch stream that
- * brings status changes at once instead of at the next Check.
+ * plaintext channel of its own. A Watch stream, where supported, brings status changes at once.
+ * It is silent while nothing changes, so it cannot tell a frozen process from a quiet one: that
+ * takes Checks, either every interval (`mode: 'poll'`, the heartbeats phi-accrual scores) or one
+ * when the owner calls `probe()` (`mode: 'on-silence'`, when the endpoint has been quiet).
  */
 export class HealthChecker {
   readonly #channel: Channel;
   readonly #ownsChannel: boolean;
   readonly #client;
   readonly #abort = new AbortController();
+  #probing = false;
 
   constructor(
     readonly endpoint: Endpoint,
@@ -53,7 +54,7 @@ export class HealthChecker {
         'grpc.max_reconnect_backoff_ms': Math.max(1000, options.intervalMs * 10),
       });
     this.#client = createClient(HealthDefinition, this.#channel);
-    void this.#pollLoop();
+    if (options.mode === 'poll') void this.#pollLoop();
     if (options.watch) void this.#watchLoop();
   }
 
@@ -63,40 +64,62 @@ export class HealthChecker {
     if (this.#ownsChannel) this.#channel.close();
   }
 
+  /**
+   * One Check now, reported to the listener like a polled one. The on-silence mode sends these
+   * when the endpoint has been quiet; a probe already running makes this a no-op.
+   */
+  probe(): void {
+    if (this.#probing || this.#abort.signal.aborted) return;
+    this.#probing = true;
+    void this.#check().finally(() => (this.#probing = false));
+  }
+
   async #pollLoop(): Promise<void> {
     const signal = this.#abort.signal;
-    const { intervalMs, timeoutMs, service } = this.options;
     while (!signal.aborted) {
       const started = this.clock.now();
-      // One controller per Check, released in `finally`: nothing accumulates on the long-lived signal.
-      const call = new AbortController();
-      let timedOut = false;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        call.abort();
-      }, timeoutMs);
-      const cancel = () => call.abort();
-      signal.addEventListener('abort', cancel, { once: true });
-      try {
-        const response = await this.#client.check({ service }, { signal: call.signal });
-        if (signal.aborted) return;
-        this.listener.onCheck(response.status, this.clock.now() - started);
-      } catch (error) {
-        if (signal.aborted) return;
-        if (error instanceof ClientError && error.code === Status.UNIMPLEMENTED) {
-          this.listener.onUnimplemented();
-          return this.close();
-        }
-        if (timedOut) {
-          this.listener.onCheckFailed(Status.DEADLINE_EXCEEDED, `no answer within ${timeoutMs} ms`);
-        } else {
-          this.listener.onCheckFailed(error instanceof ClientError ? error.code : Status.UNKNOWN, String(error));
-        }
-      } finally {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', cancel);
+      await this.#check();
+      await sleep(this.options.intervalMs - (this.clock.now() - started), signal);
+    }
+  }
+
+  async #check(): Promise<void> {
+    const signal = this.#abort.signal;
+    const { timeoutMs, service } = this.options;
+    const started = this.clock.now();
+    // One controller per Check, released in `finally`: nothing accumulates on the long-lived signal.
+    const call = new AbortController();
+    let timedOut = false;
+    // Judged after the event loop's I/O phase: an answer that arrived while this process was busy
+    // (a GC pause, a burst of work) is read before the Check is called unanswered.
+    const timer = setTimeout(
+      () =>
+        setImmediate(() => {
+          timedOut = true;
+          call.abort();
+        }),
+      timeoutMs,
+    );
+    const cancel = () => call.abort();
+    signal.addEventListener('abort', cancel, { once: true });
+    try {
+      const response = await this.#client.check({ service }, { signal: call.signal });
+      if (signal.aborted) return;
+      this.listener.onCheck(response.status, this.clock.now() - started);
+    } catch (error) {
+      if (signal.aborted) return;
+      if (error instanceof ClientError && error.code === Status.UNIMPLEMENTED) {
+        this.listener.onUnimplemented();
+        return this.close();
       }
-      await sleep(intervalMs - (this.clock.now() - started), signal);
+      if (timedOut) {
+        this.listener.onCheckFailed(Status.DEADLINE_EXCEEDED, `no answer within ${timeoutMs} ms`, true);
+      } else {
+        this.listener.onCheckFailed(error instanceof ClientError ? error.code : Status.UNKNOWN, String(error), false);
+      }
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', cancel);
     }
   }
 

@@ -13,10 +13,35 @@ function rejection(input: Parameters<typeof parseDetectorSettings>[0]): InvalidD
 }
 
 describe('parseDetectorSettings', () => {
+  it('defaults to on-silence probing: 400 ms of silence with calls waiting, 2 s idle, 450 ms to answer', () => {
+    expect(parseDetectorSettings({}).heartbeat).toMatchObject({
+      mode: 'on-silence',
+      intervalMs: 400,
+      idleIntervalMs: 2000,
+      timeoutMs: 450,
+      unhealthyThreshold: 2,
+    });
+    expect(parseDetectorSettings({ heartbeat: { intervalMs: 3000 } }).heartbeat).toMatchObject({
+      intervalMs: 3000,
+      idleIntervalMs: 3000,
+    });
+  });
+
+  it('refuses what does not apply to the mode, naming the mode it needs', () => {
+    expect(rejection({ heartbeat: { phi: { threshold: 10 } } })).toMatchObject({
+      field: 'heartbeat.phi',
+      message: expect.stringMatching(/mode 'poll' only/),
+    });
+    expect(rejection({ heartbeat: { mode: 'poll', idleIntervalMs: 5000 } }).field).toBe('heartbeat.idleIntervalMs');
+    expect(rejection({ heartbeat: { intervalMs: 500, idleIntervalMs: 100 } }).message).toMatch(/>= intervalMs/);
+    expect(rejection({ heartbeat: { mode: 'push' as never } }).field).toBe('heartbeat.mode');
+  });
+
   it('fills defaults: Envoy/gRPC outlier values, phi scaled to the heartbeat interval', () => {
-    const settings = parseDetectorSettings({ heartbeat: { intervalMs: 100 } });
+    const settings = parseDetectorSettings({ heartbeat: { mode: 'poll', intervalMs: 100 } });
     expect(settings.panicThreshold).toBe(0.5);
     expect(settings.heartbeat).toMatchObject({
+      mode: 'poll',
       intervalMs: 100,
       timeoutMs: 1000,
       service: '',
@@ -43,7 +68,7 @@ describe('parseDetectorSettings', () => {
     });
     expect(rejection({ outlier: { maxEjectionPercent: 120 } }).field).toBe('outlier.maxEjectionPercent');
     expect(rejection({ heartbeat: { intervalMs: 1 } }).message).toMatch(/"heartbeat.intervalMs": must be >= 10/);
-    expect(rejection({ heartbeat: { phi: { threshold: -1 } } }).field).toBe('heartbeat.phi.threshold');
+    expect(rejection({ heartbeat: { mode: 'poll', phi: { threshold: -1 } } }).field).toBe('heartbeat.phi.threshold');
     expect(rejection({ outlier: { successRateEjection: { stdevFactor: Number.NaN } } }).field).toBe(
       'outlier.successRateEjection.stdevFactor',
     );

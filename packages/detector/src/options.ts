@@ -21,14 +21,25 @@ const phiSchema = z
 
 const heartbeatSchema = z
   .object({
-    intervalMs: ms(10, 3_600_000).default(1000),
+    mode: z.enum(['on-silence', 'poll']).default('on-silence'),
+    intervalMs: ms(10, 3_600_000).optional(),
+    idleIntervalMs: ms(10, 3_600_000).optional(),
     timeoutMs: ms(1, 3_600_000).optional(),
     service: z.string().default(''),
     watch: z.boolean().default(true),
     unhealthyThreshold: count.default(2),
-    phi: phiSchema.prefault({}),
+    phi: phiSchema.optional(),
   })
   .strict();
+
+/**
+ * On-silence defaults. A frozen endpoint with calls waiting is found within interval + timeout
+ * (+ a tick of an eighth of the shorter): ≈ 0.9 s. An idle connection costs one Check per 2 s,
+ * so a replica behind 32 idle client connections answers 16 a second.
+ */
+export const ON_SILENCE_DEFAULTS = { intervalMs: 400, idleIntervalMs: 2_000, timeoutMs: 450 } as const;
+/** Poll-mode defaults: a Check a second, each allowed a second. */
+export const POLL_DEFAULTS = { intervalMs: 1_000 } as const;
 
 const outlierSchema = z
   .object({
@@ -89,7 +100,15 @@ export type HeartbeatOptionsInput = z.input<typeof heartbeatSchema>;
 export type OutlierOptionsInput = z.input<typeof outlierSchema>;
 
 export interface HeartbeatOptions {
+  /**
+   * `on-silence`: a Check only when the endpoint has been silent (no call answered, no status
+   * pushed) for `intervalMs` with calls waiting on it, or `idleIntervalMs` without; unanswered
+   * within `timeoutMs`, it is down. `poll`: a Check every `intervalMs`, scored by phi-accrual.
+   */
+  readonly mode: 'on-silence' | 'poll';
   readonly intervalMs: number;
+  /** On-silence: silence after which an endpoint with no calls waiting is probed. */
+  readonly idleIntervalMs: number;
   readonly timeoutMs: number;
   /** grpc.health.v1 service name to check; '' is the server's overall status. */
   readonly service: string;
@@ -128,25 +147,66 @@ export function parseDetectorSettings(input: {
   const settings: DetectorSettings = {
     panicThreshold,
     outlier: outlier ? Object.freeze({ ...outlier, failureCodes: Object.freeze([...outlier.failureCodes]) }) : false,
-    heartbeat: heartbeat
-      ? Object.freeze({
-          intervalMs: heartbeat.intervalMs,
-          timeoutMs: heartbeat.timeoutMs ?? Math.max(1000, heartbeat.intervalMs),
-          service: heartbeat.service,
-          watch: heartbeat.watch,
-          unhealthyThreshold: heartbeat.unhealthyThreshold,
-          phi: Object.freeze({ ...phiAccrualDefaults(heartbeat.intervalMs), ...heartbeat.phi }),
-        })
-      : false,
+    heartbeat: heartbeat ? heartbeatSettings(heartbeat) : false,
   };
   return Object.freeze(settings);
+}
+
+function heartbeatSettings(input: z.output<typeof heartbeatSchema>): HeartbeatOptions {
+  const { mode, service, watch, unhealthyThreshold } = input;
+  if (mode === 'poll') {
+    if (input.idleIntervalMs !== undefined) {
+      throw new InvalidDetectorOptionsError(
+        'heartbeat.idleIntervalMs',
+        "applies to mode 'on-silence' only; 'poll' Checks every intervalMs whether calls wait or not",
+      );
+    }
+    const intervalMs = input.intervalMs ?? POLL_DEFAULTS.intervalMs;
+    return Object.freeze({
+      mode,
+      intervalMs,
+      idleIntervalMs: intervalMs,
+      timeoutMs: input.timeoutMs ?? Math.max(1000, intervalMs),
+      service,
+      watch,
+      unhealthyThreshold,
+      phi: Object.freeze({ ...phiAccrualDefaults(intervalMs), ...input.phi }),
+    });
+  }
+  if (input.phi !== undefined) {
+    throw new InvalidDetectorOptionsError(
+      'heartbeat.phi',
+      "applies to mode 'poll' only: phi-accrual scores regular heartbeats, and on-silence probes are " +
+        "irregular by design (it judges by timeoutMs); set mode: 'poll' to use it",
+    );
+  }
+  const intervalMs = input.intervalMs ?? ON_SILENCE_DEFAULTS.intervalMs;
+  const idleIntervalMs = input.idleIntervalMs ?? Math.max(intervalMs, ON_SILENCE_DEFAULTS.idleIntervalMs);
+  if (idleIntervalMs < intervalMs) {
+    throw new InvalidDetectorOptionsError(
+      'heartbeat.idleIntervalMs',
+      `${idleIntervalMs} is below intervalMs ${intervalMs}; allowed: >= intervalMs (an idle endpoint needs no faster probing than a busy one)`,
+    );
+  }
+  return Object.freeze({
+    mode,
+    intervalMs,
+    idleIntervalMs,
+    timeoutMs: input.timeoutMs ?? ON_SILENCE_DEFAULTS.timeoutMs,
+    service,
+    watch,
+    unhealthyThreshold,
+    phi: Object.freeze(phiAccrualDefaults(intervalMs)),
+  });
 }
 
 // A `false | {…}` union reports "invalid input" at the union; the object branch knows the real field.
 function innermost(issue: z.core.$ZodIssue, prefix: PropertyKey[]): { issue: z.core.$ZodIssue; path: PropertyKey[] } {
   const path = [...prefix, ...issue.path];
   if (issue.code === 'invalid_union') {
-    const branch = issue.errors.find((errors) => errors[0] && errors[0].code !== 'invalid_value');
+    const branch = issue.errors.find(
+      (errors) => errors[0] && !(errors[0].code === 'invalid_value' && errors[0].path.length === 0),
+    );
     if (branch?.[0]) return innermost(branch[0], path);
   }
   return { issue, path };

@@ -59,7 +59,7 @@ describe('health status from grpc.health.v1', () => {
   it('polls Check for status when Watch is off', async () => {
     const [echo] = await servers(1);
     const source = new StaticEndpointSource([{ id: 'p', address: echo!.address }]);
-    const detector = detect(source, { heartbeat: { intervalMs: 100, watch: false }, panicThreshold: 0 });
+    const detector = detect(source, { heartbeat: { mode: 'poll', intervalMs: 100, watch: false }, panicThreshold: 0 });
     const down = waitForChange(detector, 'p', (s) => s.kind === 'down');
     echo!.health.setStatus('unhealthy');
     expect((await down).reason).toBe('not-serving');
@@ -80,7 +80,7 @@ describe('health status from grpc.health.v1', () => {
     const port = await server.listen('127.0.0.1:0');
     cleanups.push(() => server.forceShutdown());
     const source = new StaticEndpointSource([{ id: 'nowatch', address: `127.0.0.1:${port}` }]);
-    const detector = detect(source, { panicThreshold: 0 });
+    const detector = detect(source, { heartbeat: { mode: 'poll', intervalMs: 100 }, panicThreshold: 0 });
     await vi.waitFor(() => expect(detector.states()[0]!.heartbeat).toBe('poll'), { timeout: 10_000 });
     const down = waitForChange(detector, 'nowatch', (s) => s.kind === 'down');
     status = 2;
@@ -140,7 +140,7 @@ describe('health status from grpc.health.v1', () => {
     const source = new StaticEndpointSource([{ id: 'slow', address: `127.0.0.1:${port}` }]);
     // Phi made insensitive, so only the timeouts can decide.
     const detector = detect(source, {
-      heartbeat: { intervalMs: 50, timeoutMs: 200, unhealthyThreshold: 3, phi: { threshold: 1e6 } },
+      heartbeat: { mode: 'poll', intervalMs: 50, timeoutMs: 200, unhealthyThreshold: 3, phi: { threshold: 1e6 } },
     });
     await vi.waitFor(() => expect(detector.states()[0]!.lastRttMs).toBeDefined(), { timeout: 10_000 });
     const down = waitForChange(detector, 'slow', (s) => s.kind === 'down');

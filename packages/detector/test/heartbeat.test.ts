@@ -1,7 +1,7 @@
 import { StaticEndpointSource } from '@ballast/core';
 import { spawnEchoReplica, type EchoReplica } from '@ballast/testing';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { createDetector, type Detector } from '../src/index.js';
+import { createDetector, ON_SILENCE_DEFAULTS, type Detector, type HeartbeatOptionsInput } from '../src/index.js';
 import { waitForChange } from './helpers.js';
 
 // Real child processes: SIGSTOP freezes one (sockets open, nothing answers), SIGKILL crashes one.
@@ -16,10 +16,13 @@ describe('heartbeats against real replicas', () => {
     replicas = [];
   });
 
-  async function start(count: number): Promise<{ source: StaticEndpointSource; detector: Detector }> {
+  async function start(
+    count: number,
+    heartbeat: HeartbeatOptionsInput = { mode: 'poll', intervalMs: 100 },
+  ): Promise<{ source: StaticEndpointSource; detector: Detector }> {
     replicas = await Promise.all(Array.from({ length: count }, (_, i) => spawnEchoReplica(`r${i}`)));
     const source = new StaticEndpointSource(replicas.map((r) => ({ id: r.replica, address: r.address })));
-    detector = createDetector({ source, heartbeat: { intervalMs: 100 }, outlier: false, metrics: false });
+    detector = createDetector({ source, heartbeat, outlier: false, metrics: false });
     await Promise.all(replicas.map((r) => waitForFirstHeartbeat(detector!, r.replica)));
     return { source, detector };
   }
@@ -27,17 +30,25 @@ describe('heartbeats against real replicas', () => {
   it('marks a SIGSTOP-frozen replica down by phi-accrual, and up again after SIGCONT', async () => {
     const { detector } = await start(3);
     const frozen = replicas[1]!;
-    const down = waitForChange(detector, frozen.replica, (s) => s.kind === 'down');
-    frozen.freeze();
-    const change = await down;
+    const { change } = await freezeUntilDown(detector, frozen);
     // Phi-accrual decided (it crosses at ~450 ms with 100 ms heartbeats), not the slower failed-check
     // path, which would give 'check-failed'; waitForChange bounds the wait.
     expect(change.current).toMatchObject({ kind: 'down', reason: 'heartbeat-timeout' });
     expect(detector.eligible(detector.states().map((s) => s.endpoint)).map((e) => e.id)).toEqual(['r0', 'r2']);
+    expect((await thawUntilUp(detector, frozen)).reason).toBe('recovered');
+  });
 
-    const up = waitForChange(detector, frozen.replica, (s) => s.kind === 'up');
-    frozen.thaw();
-    expect((await up).reason).toBe('recovered');
+  it('on-silence (the default): a frozen replica is down once a probe goes unanswered for timeoutMs', async () => {
+    const { detector } = await start(2, {});
+    const frozen = replicas[1]!;
+    const { change, detectMs } = await freezeUntilDown(detector, frozen);
+    expect(change.current).toMatchObject({ kind: 'down', reason: 'heartbeat-timeout' });
+    // Without an in-flight view every endpoint counts as busy: probed after 400 ms of silence,
+    // unanswered after 450 more (≈ 0.9 s); the bound leaves room for a loaded machine.
+    expect(detectMs).toBeGreaterThanOrEqual(ON_SILENCE_DEFAULTS.timeoutMs);
+    expect(detectMs).toBeLessThan(2500);
+    expect(detector.state('r0')).toEqual({ kind: 'up' });
+    expect((await thawUntilUp(detector, frozen)).reason).toBe('recovered');
   });
 
   it('marks SIGKILLed replicas down on failed checks; with 2 of 3 down, panic makes all eligible', async () => {
@@ -57,6 +68,21 @@ describe('heartbeats against real replicas', () => {
     expect(detector.eligible(endpoints)).toEqual(endpoints);
   });
 });
+
+/** SIGSTOPs `replica` and resolves with its down verdict and the time it took. */
+async function freezeUntilDown(detector: Detector, replica: EchoReplica) {
+  const down = waitForChange(detector, replica.replica, (s) => s.kind === 'down');
+  const frozenAt = performance.now();
+  replica.freeze();
+  const change = await down;
+  return { change, detectMs: performance.now() - frozenAt };
+}
+
+function thawUntilUp(detector: Detector, replica: EchoReplica) {
+  const up = waitForChange(detector, replica.replica, (s) => s.kind === 'up');
+  replica.thaw();
+  return up;
+}
 
 async function waitForFirstHeartbeat(detector: Detector, id: string): Promise<void> {
   await vi.waitFor(

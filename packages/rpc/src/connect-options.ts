@@ -41,7 +41,12 @@ export interface ConnectOptions {
   /** Balancing policy (default 'peak-ewma'). */
   balancer?: PolicyName | PolicyFactory;
   balancerOptions?: PolicyOptionsInput;
-  /** Active grpc.health.v1 checks (default on, every 100 ms); false turns them off. */
+  /**
+   * Active grpc.health.v1 checks on each replica's connection (default on): a Watch stream for
+   * status, and a Check only when the replica has been silent — 400 ms with calls waiting on it,
+   * 2 s without — unanswered within 450 ms, it is down. `{ mode: 'poll', intervalMs }` Checks
+   * every interval instead. false turns them off.
+   */
   healthCheck?: HeartbeatOptionsInput | false;
   /**
    * Connect to a subset of the replicas only (default on, 32 members; false: connect to all).

@@ -22,3 +22,12 @@ export { clientTracing } from './client-tracing.js';
 export { serverTracing } from './server-tracing.js';
 export { AttemptAttributes, AttemptSpans, CallEventNames } from './attempt-spans.js';
 export { tracingActive } from './tracing-active.js';
+export {
+  HEALTH_PROBE_USAGE,
+  HealthProbeUsageError,
+  parseGoDuration,
+  parseHealthProbeArgs,
+} from './health-probe-args.js';
+export type { HealthProbeArgs } from './health-probe-args.js';
+export { HealthProbeExit, probeHealth } from './health-probe.js';
+export type { HealthProbeExitCode, HealthProbeResult } from './health-probe.js';

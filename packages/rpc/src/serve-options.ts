@@ -62,7 +62,9 @@ export const serveOptionsSchema = z.object({
    * Idle time after which the server pings a connection, and how long it waits for the answer
    * before closing it. Finds peers that vanished without closing (a crashed host, a partition) in
    * about 80 s and frees their streams; a ping a minute per connection costs nothing. Clients may
-   * ping as often as they like (every second is fine): grpc-js enforces no minimum ping interval.
+   * ping as often as they like (every second is fine): grpc-js enforces no minimum ping interval,
+   * and serve() states gRPC core's "no minimum" policy too (see the README: a Go or Python server
+   * answers a Ballast client's 30 s pings with GOAWAY too_many_pings unless told otherwise).
    */
   keepaliveTimeMs: z.number().int().positive().default(60_000),
   keepaliveTimeoutMs: z.number().int().positive().default(20_000),

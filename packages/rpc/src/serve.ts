@@ -92,6 +92,12 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
     'grpc.max_concurrent_streams': options.http2MaxConcurrentStreams,
     'grpc.keepalive_time_ms': options.keepaliveTimeMs,
     'grpc.keepalive_timeout_ms': options.keepaliveTimeoutMs,
+    // Clients' pings are welcome at any rate, with or without calls open. grpc-js 1.14 enforces
+    // no minimum ping interval; these are gRPC core's names for that policy, stated so that a
+    // grpc-js that adopts them keeps accepting a Ballast client (keepalive down to 1 s).
+    'grpc.keepalive_permit_without_calls': 1,
+    'grpc.http2.max_ping_strikes': 0,
+    'grpc.http2.min_ping_interval_without_data_ms': 500,
     ...(options.maxConnectionAgeMs !== false && {
       'grpc.max_connection_age_ms': options.maxConnectionAgeMs,
       'grpc.max_connection_age_grace_ms': options.maxConnectionAgeGraceMs,

@@ -10,7 +10,8 @@ export const scenario: Scenario = {
       ...faultParams(context.quick),
       deadlineMs: 2_000,
       hedging: 'delayMs adaptive (p95 of recent calls)',
-      client: 'connect() defaults otherwise (peak-ewma, 100 ms health checks, outlier detection, retry with budget)',
+      client:
+        'connect() defaults otherwise (peak-ewma, on-silence health checks: a Check after 400 ms of silence with calls waiting, 450 ms to answer; outlier detection, retry with budget)',
     };
     const variants = ['off', 'adaptive'] as const;
     const byVariant = await runFaultScenario({

@@ -1,5 +1,6 @@
 import { spawnReplica, type EchoReplica } from '@ballast/testing';
 import { fileURLToPath } from 'node:url';
+import { childAnswer } from './child-answer.js';
 
 const main = fileURLToPath(new URL('../scenarios/fixtures/serve-replica.ts', import.meta.url));
 
@@ -30,36 +31,9 @@ export function spawnServeReplica(name: string, options: ServeReplicaOptions = {
   return spawnReplica(main, args, { replica: name, startTimeoutMs: 30_000 });
 }
 
-/**
- * The /metrics URL of a replica started with `metrics: true`: asks it over its stdin protocol and
- * reads the answer line, which comes before the command's ack.
- */
+/** The /metrics URL of a replica started with `metrics: true`, asked over its stdin protocol. */
 export async function replicaMetricsUrl(replica: EchoReplica): Promise<string> {
-  const stdout = replica.child.stdout!;
-  let buffered = '';
-  let url: string | null | undefined;
-  // A plain 'data' listener beside spawnReplica's reader: closing a second readline would pause the stream.
-  const onData = (chunk: Buffer) => {
-    buffered += chunk.toString('utf8');
-    let newline: number;
-    while ((newline = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-      try {
-        const message = JSON.parse(line) as { metricsUrl?: string | null };
-        if (message.metricsUrl !== undefined) url = message.metricsUrl;
-      } catch {}
-    }
-  };
-  stdout.on('data', onData);
-  try {
-    await Promise.race([
-      replica.send({ metricsUrl: true } as Parameters<EchoReplica['send']>[0]),
-      replica.exited.then((code) => Promise.reject(new Error(`replica ${replica.replica} exited (${code})`))),
-    ]);
-  } finally {
-    stdout.off('data', onData);
-  }
+  const url = await childAnswer<string | null>(replica, { metricsUrl: true }, 'metricsUrl');
   if (typeof url !== 'string')
     throw new Error(`replica ${replica.replica} serves no /metrics (start it with metrics: true)`);
   return url;

@@ -83,6 +83,20 @@ describe('rendezvousSubset', () => {
     expect(subset.filter((e) => e.zone !== 'a')).toHaveLength(2);
   });
 
+  it('fills the size from other zones when the client zone has fewer endpoints than its part', () => {
+    // 8 replicas over 3 zones: zone a has 3, fewer than the 3 local members of a size-4 subset
+    // would need once its standby is taken, and with 2 of them the subset must still hold 4.
+    const endpoints = fleet(8, ['a', 'b', 'c']).filter((e) => !(e.zone === 'a' && e.id === 'r6'));
+    const subset = rendezvousSubset(endpoints, allUp, { size: 4, clientId: 'c', zone: 'a' });
+    expect(subset.filter((e) => e.zone === 'a')).toHaveLength(2);
+    expect(subset).toHaveLength(4);
+  });
+
+  it('takes the whole size from the client zone when it is the only zone', () => {
+    const endpoints = fleet(8, ['a']);
+    expect(rendezvousSubset(endpoints, allUp, { size: 4, clientId: 'c', zone: 'a' })).toHaveLength(4);
+  });
+
   it('spills to other zones by the overprovisioning rule and fails over completely', () => {
     const endpoints = fleet(90, ['a', 'b', 'c']);
     const options = { size: 8, clientId: 'c', zone: 'a' };
@@ -96,7 +110,7 @@ describe('rendezvousSubset', () => {
     expect(healthy === 6 || local.length - healthy === 6).toBe(true);
     const share = Math.min(1, (1.4 * healthy) / local.length);
     expect(share).toBeLessThan(1);
-    expect(partial.length - local.length).toBe(Math.max(2, Math.ceil(8 * (1 - share))));
+    expect(partial.length - local.length).toBe(Math.max(2, 8 - healthy, Math.ceil(8 * (1 - share))));
     // The members that stayed healthy stay members.
     for (const id of ids(localFirst)) if (!down.has(id)) expect(ids(local)).toContain(id);
     const zoneDown = new Set(ids(endpoints.filter((e) => e.zone === 'a')));

@@ -81,14 +81,19 @@ export function chooseSubset(
   const { local, remote } = ranking;
   if (local.length + remote.length <= size) return [...local, ...remote];
   if (local.length === 0) return take(remote, size, usable).members;
-  const standby = Math.max(1, Math.ceil(size * (options.standbyShare ?? DEFAULT_STANDBY_SHARE)));
+  // No standby can come from other zones that have no endpoints: the client zone then takes it all.
+  const standby = Math.min(
+    remote.length,
+    Math.max(1, Math.ceil(size * (options.standbyShare ?? DEFAULT_STANDBY_SHARE))),
+  );
   const localPart = take(local, Math.max(1, size - standby), usable);
   const share = localZoneShare(
     localPart.healthy,
     localPart.members.length,
     options.overprovisioningFactor ?? OVERPROVISIONING_FACTOR,
   );
-  const remoteWanted = Math.max(standby, Math.ceil(size * (1 - share)));
+  // A local zone smaller than its part leaves the rest of the size to the other zones.
+  const remoteWanted = Math.max(standby, size - localPart.healthy, Math.ceil(size * (1 - share)));
   return [...localPart.members, ...take(remote, remoteWanted, usable).members];
 }
 
