@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Checks that every workspace package declares exactly what it imports:
 //  - a package imported by shipped code (src/, bin/) must be in `dependencies`;
-//  - a package imported only by tests, benchmarks and test configs must be in `devDependencies` (or come
-//    from the root's devDependencies, the workspace-wide tools such as vitest);
+//  - in a published package, a package imported only by tests, benchmarks and test configs must be
+//    in `devDependencies` (or come from the root's devDependencies, the workspace-wide tools such as
+//    vitest); a private package may list it in either;
 //  - every declared package must be imported somewhere in the package (or run by one of its
 //    package.json scripts);
 //  - every published bin must exist and be shipped by `files`.
@@ -126,6 +127,9 @@ export function checkPackage(root, dir, rootDevDependencies = {}) {
   const run = scriptPackages(root, dir, pkg);
   for (const name of dependencies) {
     if (shippedUse.has(name) || run.has(name)) continue;
+    // A private package is never installed by anyone else: where it lists a package it uses
+    // changes nothing, and its fixtures are often code it runs.
+    if (pkg.private && testUse.has(name)) continue;
     problems.push(
       testUse.has(name)
         ? `${pkg.name} (${where}): "${name}" is only imported by tests or benchmarks (${testUse.get(name)}): move it to devDependencies`

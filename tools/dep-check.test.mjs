@@ -85,6 +85,14 @@ describe('dep-check', () => {
     ]);
   });
 
+  it('lets a private package keep what its tests or fixtures import in dependencies', () => {
+    const root = workspace({
+      'packages/tool/package.json': { name: 'tool', private: true, dependencies: { helper: '*' } },
+      'packages/tool/fixtures/replica.ts': "import 'helper';",
+    });
+    assert.deepEqual(checkWorkspace(root), []);
+  });
+
   it('counts a dependency whose binary a package script runs, and a root tool only in tests', () => {
     const root = workspace({
       'packages/cli/package.json': {
