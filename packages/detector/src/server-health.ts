@@ -43,6 +43,9 @@ export function createServerHealth(options: ServerHealthOptions = {}): ServerHea
     component: 'server-health',
   });
   const state = HealthState();
+  // Every Watch stream (one per connected client) listens on this emitter; their number is bounded
+  // by the server's stream limits, not by Node's leak heuristic of 10.
+  state.setMaxListeners(0);
   const services = new Map<string, boolean>((options.services ?? []).map((s) => [s, true]));
   const dependencies = new Map<string, boolean>();
   const listeners = new Emitter<Readiness>('readiness change', logger);

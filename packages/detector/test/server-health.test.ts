@@ -2,7 +2,7 @@ import { StaticEndpointSource } from '@ballast/core';
 import { EchoServiceDefinition } from '@ballast/testing';
 import { createChannel, createClient, createServer } from 'nice-grpc';
 import { HealthDefinition } from 'nice-grpc-server-health';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   createDetector,
   createServerHealth,
@@ -50,6 +50,34 @@ describe('server health: liveness vs readiness', () => {
     health.setDependency('postgres', true);
     expect(await all()).toEqual({ overall: SERVING, liveness: SERVING, readiness: SERVING, echo: SERVING });
     expect(seen).toEqual(['not-ready', 'ready']);
+  });
+
+  it("serves many Watch streams (one per client) without tripping Node's listener-leak warning", async () => {
+    const { health, address } = await serve();
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    cleanups.push(() => process.off('warning', onWarning));
+    const channel = createChannel(address);
+    cleanups.push(() => channel.close());
+    const client = createClient(HealthDefinition, channel);
+    // Each stream reports its first status, then the NOT_SERVING the dependency change brings.
+    const streams = Array.from({ length: 16 }, async () => {
+      const abort = new AbortController();
+      cleanups.push(() => abort.abort());
+      const seen: number[] = [];
+      for await (const { status } of client.watch({ service: '' }, { signal: abort.signal })) {
+        seen.push(status as number);
+        if (seen.length === 2) return seen;
+      }
+      return seen;
+    });
+    await vi.waitFor(() => expect(health.state.listenerCount('change')).toBe(16), { timeout: 5_000 });
+    health.setDependency('postgres', false);
+    expect(await Promise.all(streams)).toEqual(Array.from({ length: 16 }, () => [SERVING, NOT_SERVING]));
+    // process 'warning' events arrive on a later tick than the listener that caused them.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(warnings.filter((w) => w.name === 'MaxListenersExceededWarning')).toEqual([]);
   });
 
   it('a single service can be taken out on its own', async () => {
