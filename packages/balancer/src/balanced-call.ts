@@ -119,9 +119,11 @@ export class BalancedCall implements GrpcCall, grpc.InterceptingListener, Movabl
    * The endpoint was taken out while this attempt ran on it: end the attempt UNAVAILABLE so the
    * call's retry sends it elsewhere. Only attempts whose call may move are registered for this.
    */
-  moveOff(reason: string): void {
-    if (this.#state !== 'active') return;
+  moveOff(reason: string): boolean {
+    if (this.#state !== 'active') return false;
     const attempt = this.#attempt!;
+    // Nothing would send it again (retries or budget spent): finishing where it is beats failing.
+    if (attempt.context?.canReissue?.() === false) return false;
     if (attempt.record) attempt.record.movedBecause = reason;
     attempt.context?.note({ type: 'moved', endpointId: attempt.entry.endpoint.id, reason });
     // The move is the balancer's own protective act: the endpoint's failure was already counted
@@ -131,6 +133,7 @@ export class BalancedCall implements GrpcCall, grpc.InterceptingListener, Movabl
       grpc.status.UNAVAILABLE,
       `attempt moved off endpoint "${attempt.entry.endpoint.id}" (${reason}); another endpoint takes it`,
     );
+    return true;
   }
 
   getPeer(): string {

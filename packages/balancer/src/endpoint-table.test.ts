@@ -55,17 +55,23 @@ describe('EndpointTable', () => {
     table.close();
   });
 
-  it('moves the movable attempts in flight on an endpoint, once', () => {
+  it('moves the movable attempts in flight on an endpoint, once, and counts those that stay apart', () => {
     const table = new EndpointTable({ source: new StaticEndpointSource([a, b]), logger });
     const moved: string[] = [];
-    const attempt = (name: string) => ({ moveOff: (reason: string) => moved.push(`${name}: ${reason}`) });
+    const attempt = (name: string, goes = true) => ({
+      moveOff: (reason: string) => {
+        moved.push(`${name}: ${reason}`);
+        return goes;
+      },
+    });
     const entry = table.get('a')!;
     table.acquire(entry, attempt('x'));
     table.acquire(entry, attempt('y'));
+    table.acquire(entry, attempt('stays', false));
     table.acquire(entry, undefined);
     expect(table.moveOff('a', 'frozen')).toBe(2);
     expect(table.moveOff('a', 'frozen')).toBe(0);
-    expect(moved).toEqual(['x: frozen', 'y: frozen']);
+    expect(moved).toEqual(['x: frozen', 'y: frozen', 'stays: frozen']);
     table.close();
   });
 

@@ -27,7 +27,8 @@ export interface EndpointStats {
 
 /** An attempt in flight that may be cancelled and re-issued elsewhere when its endpoint is taken out. */
 export interface MovableAttempt {
-  moveOff(reason: string): void;
+  /** Ends the attempt so it is sent elsewhere; false when it stays (nothing would re-issue it). */
+  moveOff(reason: string): boolean;
 }
 
 /**
@@ -227,9 +228,13 @@ export class EndpointTable implements EndpointSource {
     if (!entry || entry.movable.size === 0) return 0;
     const attempts = [...entry.movable];
     entry.movable.clear();
-    for (const attempt of attempts) attempt.moveOff(reason);
-    this.#logger.warn({ endpoint: id, reason, moved: attempts.length }, 'moved in-flight attempts off the endpoint');
-    return attempts.length;
+    let moved = 0;
+    for (const attempt of attempts) if (attempt.moveOff(reason)) moved++;
+    this.#logger.warn(
+      { endpoint: id, reason, moved, stayed: attempts.length - moved },
+      'moved in-flight attempts off the endpoint',
+    );
+    return moved;
   }
 
   stats(eligible: ReadonlySet<string>): EndpointStats[] {

@@ -58,6 +58,12 @@ export class CallContext {
    */
   movable = false;
   /**
+   * Whether the layer that re-issues a moved attempt would send it again now (its attempts and
+   * budget not spent); set by the retry layer. A move it could not re-issue would turn a call
+   * still running into a failure, so the attempt then stays where it is.
+   */
+  canReissue: (() => boolean) | undefined = undefined;
+  /**
    * How many endpoints the balancer could choose from at the latest pick (undefined: no balanced
    * channel below). Hedging sends no backup when none is left beside those the call avoids (in
    * flight on it, or failed): a backup on the same replica only doubles its load.

@@ -186,6 +186,7 @@ export function createRetry(options: RetryMiddlewareOptions = {}): Retry {
     // An attempt in flight on an endpoint that is taken out may be cancelled and sent elsewhere
     // only if this layer will send it again.
     context.movable = allowed && maxAttempts > 0;
+    context.canReissue = () => failureRetries < maxAttempts && (budget === undefined || budget.available() >= 1);
     context.avoidFailed = o.failover;
     return { allowed, maxAttempts, context, created: existing === undefined, decide };
   }

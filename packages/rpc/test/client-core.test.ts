@@ -98,6 +98,39 @@ describe('client core: the parts of connect() meet in process', () => {
     expect(state?.kind).toBe('down');
   });
 
+  it('an attempt on a replica taken out stays there when its retry budget is spent, and its call succeeds', async () => {
+    const replicas = [await replica('m1'), await replica('m2')];
+    const client = connect(EchoServiceDefinition, {
+      endpoints: replicas.map((r) => ({ id: r.handle.address, address: r.handle.address })),
+      balancer: 'round-robin',
+      healthCheck: { intervalMs: 50 },
+      outlierDetection: false,
+      // No retry can be paid for: moving the attempt would fail the call.
+      retry: { budget: { ratio: 0, minPerSecond: 0 } },
+      deadlineMs: 10_000,
+    });
+    cleanup.push(() => disconnect(client));
+    const table = connection(client)!.table;
+    // Long enough that the replica is taken out while the attempt still runs on it.
+    const call = client.echo({ message: 'slow', delayMs: 2_000 });
+    let busy: (typeof replicas)[number] | undefined;
+    await vi.waitFor(
+      () => {
+        busy = replicas.find((r) => (table.get(r.handle.address)?.inFlight ?? 0) > 0);
+        expect(busy).toBeDefined();
+      },
+      { timeout: 5_000, interval: 5 },
+    );
+    busy!.handle.health.setDependency('db', false);
+    await vi.waitFor(() => expect(connection(client)!.detector!.state(busy!.handle.address)?.kind).toBe('down'), {
+      timeout: 5_000,
+      interval: 5,
+    });
+    // Without the check, the move cancels the attempt and the call fails RetryBudgetExhausted.
+    await expect(call).resolves.toMatchObject({ message: 'slow' });
+    expect(busy!.counters.echo).toBe(1);
+  });
+
   describe('over TLS', () => {
     let tls: TlsFixtures;
     beforeAll(() => {
