@@ -123,7 +123,7 @@ export class BalancedCall implements GrpcCall, grpc.InterceptingListener, Movabl
     if (this.#state !== 'active') return false;
     const attempt = this.#attempt!;
     // Nothing would send it again (retries or budget spent): finishing where it is beats failing.
-    if (attempt.context?.canReissue?.() === false) return false;
+    if (attempt.context?.reserveReissue?.() === false) return false;
     if (attempt.record) attempt.record.movedBecause = reason;
     attempt.context?.note({ type: 'moved', endpointId: attempt.entry.endpoint.id, reason });
     // The move is the balancer's own protective act: the endpoint's failure was already counted

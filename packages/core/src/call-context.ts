@@ -58,11 +58,12 @@ export class CallContext {
    */
   movable = false;
   /**
-   * Whether the layer that re-issues a moved attempt would send it again now (its attempts and
-   * budget not spent); set by the retry layer. A move it could not re-issue would turn a call
-   * still running into a failure, so the attempt then stays where it is.
+   * Asks the layer that re-issues a moved attempt to set aside what the re-issue costs (an
+   * attempt and a retry from the budget): true when it did, set by the retry layer. A move it
+   * could not pay for would turn a call still running into a failure, so the attempt then stays
+   * where it is; paying at the move means many attempts moved at once cannot overdraw the budget.
    */
-  canReissue: (() => boolean) | undefined = undefined;
+  reserveReissue: (() => boolean) | undefined = undefined;
   /**
    * How many endpoints the balancer could choose from at the latest pick (undefined: no balanced
    * channel below). Hedging sends no backup when none is left beside those the call avoids (in

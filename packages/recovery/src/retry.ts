@@ -154,6 +154,8 @@ export function createRetry(options: RetryMiddlewareOptions = {}): Retry {
     // Retries after a failure and retries after a paced refusal are counted apart (see below).
     let failureRetries = 0;
     let pacedRetries = 0;
+    // Retries paid for when the balanced channel moved an attempt (see reserveReissue below).
+    let prepaid = 0;
     const decide = (error: ClientError, attempt: number): void => {
       // An open breaker refuses the same way on the next attempt: its refusal is final.
       if (error instanceof BreakerOpenError) throw error;
@@ -168,7 +170,8 @@ export function createRetry(options: RetryMiddlewareOptions = {}): Retry {
       // budget guards against failing backends, and pays only for the other retries.
       const paced = error.code === Status.RESOURCE_EXHAUSTED && pushback !== undefined && pushback >= 0;
       if (paced ? pacedRetries++ >= o.maxOverloadRetries : failureRetries++ >= maxAttempts) throw error;
-      if (!paced && budget && !budget.tryRetry()) {
+      if (!paced && prepaid > 0) prepaid--;
+      else if (!paced && budget && !budget.tryRetry()) {
         // Logged on the transition only: under an outage every call would log it otherwise.
         if (!exhausted) logger.warn({ method: call.method.path, code: error.code }, 'retry budget exhausted');
         exhausted = true;
@@ -186,7 +189,11 @@ export function createRetry(options: RetryMiddlewareOptions = {}): Retry {
     // An attempt in flight on an endpoint that is taken out may be cancelled and sent elsewhere
     // only if this layer will send it again.
     context.movable = allowed && maxAttempts > 0;
-    context.canReissue = () => failureRetries < maxAttempts && (budget === undefined || budget.available() >= 1);
+    context.reserveReissue = () => {
+      if (failureRetries + prepaid >= maxAttempts || (budget && !budget.tryRetry())) return false;
+      prepaid++;
+      return true;
+    };
     context.avoidFailed = o.failover;
     return { allowed, maxAttempts, context, created: existing === undefined, decide };
   }

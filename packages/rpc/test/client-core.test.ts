@@ -131,6 +131,32 @@ describe('client core: the parts of connect() meet in process', () => {
     expect(busy!.counters.echo).toBe(1);
   });
 
+  it('attempts moved at once share the retry budget: those it cannot pay for stay, and every call succeeds', async () => {
+    const replicas = [await replica('p1'), await replica('p2')];
+    const client = connect(EchoServiceDefinition, {
+      endpoints: replicas.map((r) => ({ id: r.handle.address, address: r.handle.address })),
+      balancer: 'round-robin',
+      healthCheck: { intervalMs: 50 },
+      outlierDetection: false,
+      // Exactly one retry in the window (0.1/s × 10 s): one of the two moves can be re-issued.
+      retry: { budget: { ratio: 0, minPerSecond: 0.1, windowMs: 10_000 } },
+      deadlineMs: 10_000,
+    });
+    cleanup.push(() => disconnect(client));
+    const table = connection(client)!.table;
+    const calls = Array.from({ length: 4 }, () => client.echo({ message: 'slow', delayMs: 2_000 }));
+    await vi.waitFor(() => expect(replicas.map((r) => table.get(r.handle.address)?.inFlight ?? 0)).toEqual([2, 2]), {
+      timeout: 5_000,
+      interval: 5,
+    });
+    const [out, other] = replicas as [(typeof replicas)[number], (typeof replicas)[number]];
+    out.handle.health.setDependency('db', false);
+    // Without paying at the move, both attempts move, and the second fails RetryBudgetExhausted.
+    const results = await Promise.all(calls);
+    expect(results.map((r) => r.message)).toEqual(['slow', 'slow', 'slow', 'slow']);
+    expect([out.counters.echo, other.counters.echo]).toEqual([2, 3]);
+  });
+
   describe('over TLS', () => {
     let tls: TlsFixtures;
     beforeAll(() => {
