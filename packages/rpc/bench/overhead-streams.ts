@@ -4,7 +4,7 @@ import { EchoServiceDefinition, type ChatRequest } from '@ballast/stubs/ballast/
 import { spawnEchoReplica } from '@ballast/testing';
 import { createChannel, createClient } from 'nice-grpc';
 import { connect, disconnect } from '../src/index.js';
-import { driveCalls, summary, type Echo } from './overhead.js';
+import { driveCalls, runFigures, summary, type Echo } from './overhead.js';
 
 const VARIANTS = ['plain', 'connect'] as const;
 type Variant = (typeof VARIANTS)[number];
@@ -69,25 +69,7 @@ export const scenario: Scenario = {
               variant,
               call: kind,
               concurrency,
-              ...spread(
-                'calls_per_s',
-                s.map((x) => x.callsPerS),
-                0,
-              ),
-              ...spread(
-                'p50_ms',
-                s.map((x) => x.p50),
-              ),
-              ...spread(
-                'p99_ms',
-                s.map((x) => x.p99),
-              ),
-              ...spread(
-                'client_cpu_us_per_call',
-                s.map((x) => x.cpuUsPerCall),
-                1,
-              ),
-              failed_calls: s.reduce((sum, x) => sum + x.failed, 0),
+              ...runFigures(s),
             });
           }
           // Each connect() run paired with the plain run of the same round.

@@ -119,25 +119,7 @@ export const scenario: Scenario = {
             variant: variant === 'connect-3' ? 'connect' : variant,
             concurrency,
             ...(OVER_THREE.has(variant) && { replicas: 3 }),
-            ...spread(
-              'calls_per_s',
-              s.map((x) => x.callsPerS),
-              0,
-            ),
-            ...spread(
-              'p50_ms',
-              s.map((x) => x.p50),
-            ),
-            ...spread(
-              'p99_ms',
-              s.map((x) => x.p99),
-            ),
-            ...spread(
-              'client_cpu_us_per_call',
-              s.map((x) => x.cpuUsPerCall),
-              1,
-            ),
-            failed_calls: s.reduce((sum, x) => sum + x.failed, 0),
+            ...runFigures(s),
           });
         }
         // Ratios and differences pair each run with the plain run beside it.
@@ -212,6 +194,33 @@ export const scenario: Scenario = {
     };
   },
 };
+
+/** One variant's runs as the report's figures: medians with their spread, failures summed. */
+export function runFigures(
+  s: readonly { callsPerS: number; p50: number; p99: number; cpuUsPerCall: number; failed: number }[],
+) {
+  return {
+    ...spread(
+      'calls_per_s',
+      s.map((x) => x.callsPerS),
+      0,
+    ),
+    ...spread(
+      'p50_ms',
+      s.map((x) => x.p50),
+    ),
+    ...spread(
+      'p99_ms',
+      s.map((x) => x.p99),
+    ),
+    ...spread(
+      'client_cpu_us_per_call',
+      s.map((x) => x.cpuUsPerCall),
+      1,
+    ),
+    failed_calls: s.reduce((sum, x) => sum + x.failed, 0),
+  };
+}
 
 export function summary(run: { callsPerS: number; latencies: number[]; failed: number; cpuUsPerCall: number }) {
   return {
