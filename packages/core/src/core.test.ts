@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
 import {
   allOfHealth,
@@ -67,18 +68,34 @@ describe('allOfHealth', () => {
 });
 
 describe('optionProblem', () => {
-  it('names the option path, the value received and what is allowed', () => {
+  const schema = z.strictObject({
+    policyOptions: z.strictObject({ decayMs: z.number().positive().default(10_000) }).optional(),
+    name: z.string().min(1).optional(),
+  });
+
+  it('names the option path, the value received and what the schema accepts', () => {
     const problem = optionProblem(
       { policyOptions: { decayMs: -1 } },
       { path: ['policyOptions', 'decayMs'], message: 'too small' },
       'balancer',
-      { policyOptions: 'see the policy options table' },
+      schema,
     );
     expect(problem).toEqual({
       field: 'balancer.policyOptions.decayMs',
       detail: 'is -1 (too small)',
-      allowed: 'see the policy options table',
+      allowed: 'a number > 0 (default 10000)',
     });
-    expect(optionProblem({}, { path: ['name'], message: 'required' }, '', {}).detail).toBe('is missing (required)');
+    expect(optionProblem({}, { path: ['name'], message: 'required' }, '', schema).detail).toBe('is missing (required)');
+  });
+
+  it('names an unknown key and lists the keys its object takes', () => {
+    const problem = optionProblem(
+      { policyOptions: { decay: 1 } },
+      { path: ['policyOptions'], message: 'Unrecognized key', code: 'unrecognized_keys', keys: ['decay'] },
+      'balancer',
+      schema,
+    );
+    expect(problem.field).toBe('balancer.policyOptions.decay');
+    expect(problem.allowed).toBe('the keys decayMs');
   });
 });

@@ -9,6 +9,7 @@ export { allHealthy, allOfHealth } from './health-view.js';
 export type { HealthView } from './health-view.js';
 export { createLogger } from './logger.js';
 export type { Logger } from './logger.js';
+export { acceptedKeys, acceptedValues } from './accepted-values.js';
 export { optionProblem } from './option-problem.js';
 export type { OptionIssue, OptionProblem } from './option-problem.js';
 export { observeEnd } from './observe-end.js';

@@ -1,7 +1,13 @@
+import type { z } from 'zod';
+import { acceptedKeys, acceptedValues } from './accepted-values.js';
+
 /** The first problem a schema found in some options (a zod issue has this shape). */
 export interface OptionIssue {
   readonly path: readonly PropertyKey[];
   readonly message: string;
+  readonly code?: string;
+  /** The keys a strict object did not know, for an `unrecognized_keys` issue. */
+  readonly keys?: readonly string[];
 }
 
 /** What an invalid-option error says: which option, what it was, what it accepts. */
@@ -10,27 +16,42 @@ export interface OptionProblem {
   readonly field: string;
   /** "is -1 (Too small: expected number to be >=0)". */
   readonly detail: string;
+  /** What the option accepts, derived from the schema: "a number > 0 (default 30)". */
   readonly allowed: string;
+  /** Set when the problem is a key the schema does not know: the keys it does. */
+  readonly acceptedKeys?: readonly string[];
 }
 
 /**
- * Turns a schema issue into the three parts of a helpful error, naming the offending value.
- * `allowed` maps a top-level option name to the values it accepts ('' for the options object).
+ * Turns a schema issue into the three parts of a helpful error, naming the offending value. What
+ * is accepted comes from `schema`: for an unknown key, the keys the object takes.
  */
 export function optionProblem(
   input: unknown,
   issue: OptionIssue | undefined,
   prefix: string,
-  allowed: Readonly<Record<string, string>>,
+  schema: z.ZodType,
 ): OptionProblem {
   const path = issue?.path.map(String) ?? [];
-  const field = [prefix, ...path].filter(Boolean).join('.') || prefix;
-  const received = describe(valueAt(input, path));
+  if (issue?.code === 'unrecognized_keys' && issue.keys?.length) {
+    const keys = acceptedKeys(schema, path);
+    const unknown = issue.keys.map((key) => JSON.stringify(key)).join(', ');
+    return {
+      field: dotted(prefix, [...path, issue.keys[0]!]),
+      detail: `is not an option (unknown ${issue.keys.length > 1 ? 'keys' : 'key'} ${unknown})`,
+      allowed: keys.length > 0 ? `the keys ${keys.join(', ')}` : 'no keys',
+      acceptedKeys: keys,
+    };
+  }
   return {
-    field,
-    detail: `is ${received} (${issue?.message ?? 'invalid'})`,
-    allowed: allowed[path[0] ?? ''] ?? allowed[''] ?? 'see the README',
+    field: dotted(prefix, path),
+    detail: `is ${describe(valueAt(input, path))} (${issue?.message ?? 'invalid'})`,
+    allowed: acceptedValues(schema, path),
   };
+}
+
+function dotted(prefix: string, path: readonly string[]): string {
+  return [prefix, ...path].filter(Boolean).join('.') || prefix;
 }
 
 function valueAt(input: unknown, path: readonly string[]): unknown {

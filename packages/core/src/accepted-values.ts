@@ -1,0 +1,137 @@
+import { z } from 'zod';
+
+/** The part of a JSON Schema that zod emits for option schemas and that a reader needs. */
+interface Node {
+  readonly type?: string;
+  readonly description?: string;
+  readonly default?: unknown;
+  readonly const?: unknown;
+  readonly enum?: readonly unknown[];
+  readonly anyOf?: readonly Node[];
+  readonly oneOf?: readonly Node[];
+  readonly properties?: Readonly<Record<string, Node>>;
+  readonly additionalProperties?: Node | boolean;
+  readonly items?: Node;
+  readonly minimum?: number;
+  readonly maximum?: number;
+  readonly exclusiveMinimum?: number;
+  readonly exclusiveMaximum?: number;
+  readonly minLength?: number;
+  readonly minItems?: number;
+}
+
+/**
+ * What the option at `path` of `schema` accepts, in words derived from the schema itself (type,
+ * range, enum, default, and `.describe()` text for what a type cannot say, like "prime" or "a
+ * Clock"), so the words cannot drift from the check. For an object it lists its keys.
+ */
+export function acceptedValues(schema: z.ZodType, path: readonly PropertyKey[]): string {
+  const root = toNode(schema);
+  if (!root) return 'see the README';
+  const node = nodeAt(root, path.map(String));
+  return render(node) || 'see the README';
+}
+
+/** The keys an object option takes, in the schema's order; [] when it is not an object. */
+export function acceptedKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  const root = toNode(schema);
+  return root ? keysOf(nodeAt(root, path.map(String))) : [];
+}
+
+function toNode(schema: z.ZodType): Node | undefined {
+  try {
+    // Functions, classes and custom checks have no JSON form: they become {} and keep their description.
+    return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Node;
+  } catch {
+    return undefined;
+  }
+}
+
+function nodeAt(root: Node, path: readonly string[]): Node {
+  let node = root;
+  for (const key of path) {
+    const next = child(node, key);
+    if (!next) return node;
+    node = next;
+  }
+  return node;
+}
+
+function child(node: Node, key: string): Node | undefined {
+  if (node.properties?.[key]) return node.properties[key];
+  if (node.items && /^\d+$/.test(key)) return node.items;
+  if (typeof node.additionalProperties === 'object') return node.additionalProperties;
+  for (const branch of node.anyOf ?? node.oneOf ?? []) {
+    const found = child(branch, key);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function keysOf(node: Node): string[] {
+  if (node.properties) return Object.keys(node.properties);
+  return [...new Set((node.anyOf ?? node.oneOf ?? []).flatMap(keysOf))];
+}
+
+function render(node: Node): string {
+  const shape = renderShape(node);
+  const text = [shape, node.description].filter(Boolean).join(shape && node.description ? ', ' : '');
+  return text + renderDefault(node);
+}
+
+function renderShape(node: Node): string {
+  const branches = node.anyOf ?? node.oneOf;
+  if (branches) return branches.map(render).filter(Boolean).join(' or ');
+  if (node.const !== undefined) return JSON.stringify(node.const);
+  if (node.enum)
+    return node.enum.length === 1
+      ? JSON.stringify(node.enum[0])
+      : `one of ${node.enum.map((v) => JSON.stringify(v)).join(', ')}`;
+  switch (node.type) {
+    case 'integer':
+      return `an integer${range(node)}`;
+    case 'number':
+      return `a number${range(node)}`;
+    case 'string':
+      return (node.minLength ?? 0) > 0 ? 'a non-empty string' : 'a string';
+    case 'boolean':
+      return 'true or false';
+    case 'null':
+      return 'null';
+    case 'array': {
+      const items = node.items ? render(node.items) : '';
+      const nonEmpty = (node.minItems ?? 0) > 0 ? 'a non-empty ' : 'an ';
+      return items ? `${nonEmpty}array of ${items}` : `${nonEmpty}array`;
+    }
+    case 'object': {
+      const keys = keysOf(node);
+      return keys.length > 0 ? `{ ${keys.join(', ')} }` : 'an object';
+    }
+    default:
+      return '';
+  }
+}
+
+function range(node: Node): string {
+  // An integer schema carries the safe-integer limits as bounds: they say nothing to a reader.
+  const minimum = bound(node.minimum);
+  const maximum = bound(node.maximum);
+  const low = minimum ?? node.exclusiveMinimum;
+  const high = maximum ?? node.exclusiveMaximum;
+  if (minimum !== undefined && maximum !== undefined) return ` in ${minimum}..${maximum}`;
+  const parts: string[] = [];
+  if (low !== undefined) parts.push(`${minimum !== undefined ? '>=' : '>'} ${low}`);
+  if (high !== undefined) parts.push(`${maximum !== undefined ? '<=' : '<'} ${high}`);
+  return parts.length > 0 ? ` ${parts.join(' and ')}` : '';
+}
+
+function bound(value: number | undefined): number | undefined {
+  return value === undefined || Math.abs(value) >= Number.MAX_SAFE_INTEGER ? undefined : value;
+}
+
+function renderDefault(node: Node): string {
+  if (node.default === undefined) return '';
+  const text = JSON.stringify(node.default);
+  // A long default (a whole nested object) says less than the keys already listed.
+  return text.length <= 40 ? ` (default ${text})` : '';
+}
