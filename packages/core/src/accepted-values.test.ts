@@ -16,6 +16,10 @@ const schema = z.strictObject({
     .describe('a Clock { now(): number }')
     .optional(),
   enabled: z.boolean().optional(),
+  random: z
+    .custom<() => number>((v) => typeof v === 'function')
+    .describe('a function returning [0, 1)')
+    .default(() => Math.random),
 });
 
 describe('acceptedValues', () => {
@@ -29,8 +33,14 @@ describe('acceptedValues', () => {
     [['hashKey', 'header'], 'a non-empty string'],
     [['clock'], 'a Clock { now(): number }'],
     [['enabled'], 'true or false'],
+    [['random'], 'a function returning [0, 1)'],
+    [['tableSize', 'deeper'], 'an integer in 7..100, prime (default 13)'],
   ])('%o: %s', (path, words) => {
     expect(acceptedValues(schema, path)).toBe(words);
+  });
+
+  it('says the keys of an object whose JSON form fails (a function default)', () => {
+    expect(acceptedValues(z.strictObject({ nested: schema }), ['nested'])).toContain('{ tableSize, slowFactor');
   });
 
   it('lists the keys of an object, in the order of the schema', () => {
@@ -42,6 +52,7 @@ describe('acceptedValues', () => {
       'hashKey',
       'clock',
       'enabled',
+      'random',
     ]);
     expect(acceptedKeys(schema, ['hashKey'])).toEqual(['header']);
     expect(acceptedKeys(schema, ['tableSize'])).toEqual([]);

@@ -26,16 +26,79 @@ interface Node {
  * Clock"), so the words cannot drift from the check. For an object it lists its keys.
  */
 export function acceptedValues(schema: z.ZodType, path: readonly PropertyKey[]): string {
-  const root = toNode(schema);
-  if (!root) return 'see the README';
-  const node = nodeAt(root, path.map(String));
-  return render(node) || 'see the README';
+  const target = schemaAt(schema, path.map(String));
+  const node = toNode(target) ?? toNode(withoutDefault(target));
+  const keys = keysOfSchema(target);
+  return (
+    (node && render(node)) || target.description || (keys.length > 0 ? `{ ${keys.join(', ')} }` : 'see the README')
+  );
 }
 
 /** The keys an object option takes, in the schema's order; [] when it is not an object. */
 export function acceptedKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
-  const root = toNode(schema);
-  return root ? keysOf(nodeAt(root, path.map(String))) : [];
+  return keysOfSchema(schemaAt(schema, path.map(String)));
+}
+
+/** The zod definition fields the walk below reads (zod 4's `_zod.def`). */
+interface Def {
+  readonly type: string;
+  readonly innerType?: z.ZodType;
+  readonly in?: z.ZodType;
+  readonly shape?: Readonly<Record<string, z.ZodType>>;
+  readonly element?: z.ZodType;
+  readonly options?: readonly z.ZodType[];
+  readonly valueType?: z.ZodType;
+}
+
+const WRAPPERS = new Set(['optional', 'nullable', 'default', 'prefault', 'catch', 'readonly', 'nonoptional']);
+
+function defOf(schema: z.ZodType): Def {
+  return (schema as unknown as { _zod: { def: Def } })._zod.def;
+}
+
+/** Down through optional/default wrappers and pipes to the schema that gives the value its shape. */
+function unwrap(schema: z.ZodType): z.ZodType {
+  let current = schema;
+  for (let def = defOf(current); ; def = defOf(current)) {
+    if (WRAPPERS.has(def.type) && def.innerType) current = def.innerType;
+    else if (def.type === 'pipe' && def.in) current = def.in;
+    else return current;
+  }
+}
+
+function schemaAt(schema: z.ZodType, path: readonly string[]): z.ZodType {
+  let current = schema;
+  for (const key of path) {
+    const next = childSchema(unwrap(current), key);
+    if (!next) return current;
+    current = next;
+  }
+  return current;
+}
+
+function childSchema(schema: z.ZodType, key: string): z.ZodType | undefined {
+  const def = defOf(schema);
+  if (def.shape?.[key]) return def.shape[key];
+  if (def.element && /^\d+$/.test(key)) return def.element;
+  if (def.valueType) return def.valueType;
+  for (const option of def.options ?? []) {
+    const found = childSchema(unwrap(option), key);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+function keysOfSchema(schema: z.ZodType): string[] {
+  const def = defOf(unwrap(schema));
+  if (def.shape) return Object.keys(def.shape);
+  return [...new Set((def.options ?? []).flatMap(keysOfSchema))];
+}
+
+/** A default that is a function (a clock, a random source) has no JSON form: say the rest. */
+function withoutDefault(schema: z.ZodType): z.ZodType {
+  const def = defOf(schema);
+  if ((def.type === 'default' || def.type === 'prefault') && def.innerType) return withoutDefault(def.innerType);
+  return schema;
 }
 
 function toNode(schema: z.ZodType): Node | undefined {
@@ -45,27 +108,6 @@ function toNode(schema: z.ZodType): Node | undefined {
   } catch {
     return undefined;
   }
-}
-
-function nodeAt(root: Node, path: readonly string[]): Node {
-  let node = root;
-  for (const key of path) {
-    const next = child(node, key);
-    if (!next) return node;
-    node = next;
-  }
-  return node;
-}
-
-function child(node: Node, key: string): Node | undefined {
-  if (node.properties?.[key]) return node.properties[key];
-  if (node.items && /^\d+$/.test(key)) return node.items;
-  if (typeof node.additionalProperties === 'object') return node.additionalProperties;
-  for (const branch of node.anyOf ?? node.oneOf ?? []) {
-    const found = child(branch, key);
-    if (found) return found;
-  }
-  return undefined;
 }
 
 function keysOf(node: Node): string[] {

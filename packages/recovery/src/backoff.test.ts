@@ -30,6 +30,13 @@ describe('exponentialBackoff', () => {
 
   it('rejects a bad option naming the field and the allowed values', () => {
     expect(() => exponentialBackoff({ jitter: 'some' as never })).toThrow(InvalidRecoveryOptionError);
-    expect(() => exponentialBackoff({ factor: 0.5 })).toThrow(/backoff\.factor.*a number ≥ 1/);
+    expect(() => exponentialBackoff({ factor: 0.5 })).toThrow(/backoff\.factor.*a number >= 1 \(default 2\)/);
+    expect(() => exponentialBackoff({ jitter: 'some' as never })).toThrow(/one of "full", "equal", "none"/);
+  });
+
+  it('refuses an unknown key, listing the keys the schema takes', () => {
+    expect(() => exponentialBackoff({ base: 10 } as never)).toThrow(
+      /recovery option "backoff\.base" is not an option \(unknown key "base"\): allowed values are the keys baseMs, maxMs, factor, jitter, random$/,
+    );
   });
 });

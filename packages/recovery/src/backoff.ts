@@ -1,8 +1,9 @@
-import { systemRandom } from '@ballast/core';
+import { parseOptions, systemRandom } from '@ballast/core';
 import { z } from 'zod';
-import { parseOptions, randomSchema } from './parse-options.js';
+import { invalidRecoveryOption } from './errors.js';
+import { randomSchema } from './option-schemas.js';
 
-export const backoffOptionsSchema = z.object({
+export const backoffOptionsSchema = z.strictObject({
   /** Delay before the first retry, before jitter. */
   baseMs: z.number().finite().min(0).default(50),
   /** Cap on any single delay, before jitter. */
@@ -23,16 +24,9 @@ export interface Backoff {
   delayMs(retry: number): number;
 }
 
-const ALLOWED = {
-  baseMs: 'a number of milliseconds ≥ 0',
-  maxMs: 'a number of milliseconds ≥ 0',
-  factor: 'a number ≥ 1',
-  jitter: '"full", "equal" or "none"',
-  random: 'a function returning [0, 1)',
-};
 
 export function exponentialBackoff(options: BackoffOptions = {}): Backoff {
-  const o = parseOptions(backoffOptionsSchema, options, 'backoff', ALLOWED);
+  const o = parseOptions(backoffOptionsSchema, options, 'backoff', { error: invalidRecoveryOption });
   return {
     delayMs(retry) {
       const ceiling = Math.min(o.maxMs, o.baseMs * o.factor ** Math.max(0, retry));

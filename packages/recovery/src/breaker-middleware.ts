@@ -1,16 +1,16 @@
-import { callContextOf, ENDPOINT_FAILURE_CODES, observeEnd } from '@ballast/core';
+import { callContextOf, ENDPOINT_FAILURE_CODES, observeEnd, parseOptions } from '@ballast/core';
 import { isAbortError } from 'abort-controller-x';
 import { ClientError, type CallOptions, type ClientMiddleware, type ClientMiddlewareCall } from 'nice-grpc-common';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { instrumentBreaker } from './breaker-metrics.js';
-import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
-import { BreakerOpenError } from './errors.js';
-import { failureCodesSchema, parseOptions } from './parse-options.js';
+import { CircuitBreaker, circuitBreakerOptionsSchema } from './circuit-breaker.js';
+import { BreakerOpenError, invalidRecoveryOption } from './errors.js';
+import { failureCodesSchema, registrySchema } from './option-schemas.js';
 
-export const breakerMiddlewareOptionsSchema = z.object({
+export const breakerMiddlewareOptionsSchema = z.strictObject({
   /** Options of each per-method breaker (its name is "<prefix><method path>"). */
-  breaker: z.custom<Omit<CircuitBreakerOptions, 'name'>>((v) => typeof v === 'object' && v !== null).optional(),
+  breaker: circuitBreakerOptionsSchema.omit({ name: true }).optional(),
   namePrefix: z.string().default(''),
   /**
    * gRPC codes that count against the backend (default: the taxonomy's endpoint-failing codes);
@@ -18,16 +18,10 @@ export const breakerMiddlewareOptionsSchema = z.object({
    */
   failureCodes: failureCodesSchema.default([...ENDPOINT_FAILURE_CODES]),
   /** prom-client registry for breaker metrics; false for none. */
-  registry: z.union([z.custom<Registry>((v) => typeof v === 'object' && v !== null), z.literal(false)]).optional(),
+  registry: z.union([registrySchema, z.literal(false)]).optional(),
 });
 export type BreakerMiddlewareOptions = z.input<typeof breakerMiddlewareOptionsSchema>;
 
-const ALLOWED = {
-  breaker: 'CircuitBreaker options without name',
-  namePrefix: 'a string',
-  failureCodes: 'gRPC status codes 0–16, without RESOURCE_EXHAUSTED (8): shedding is never a failure',
-  registry: 'a prom-client Registry or false',
-};
 
 export interface MethodBreakers {
   middleware: ClientMiddleware;
@@ -45,7 +39,7 @@ export interface MethodBreakers {
  * calls and its refusal is final; connect() does.
  */
 export function createMethodBreakers(options: BreakerMiddlewareOptions = {}): MethodBreakers {
-  const o = parseOptions(breakerMiddlewareOptionsSchema, options, 'breakers', ALLOWED);
+  const o = parseOptions(breakerMiddlewareOptionsSchema, options, 'breakers', { error: invalidRecoveryOption });
   const breakers = new Map<string, CircuitBreaker>();
   const disposers: (() => void)[] = [];
   // Breakers are made per method on first use; their options are checked now, not at that call.

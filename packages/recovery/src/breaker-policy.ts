@@ -2,12 +2,12 @@ import { z } from 'zod';
 import { SlidingCounter } from './sliding-counter.js';
 
 export const breakerPolicySchema = z.discriminatedUnion('kind', [
-  z.object({
+  z.strictObject({
     kind: z.literal('consecutive'),
     /** Consecutive failures that open the breaker. */
     failures: z.number().int().min(1).default(5),
   }),
-  z.object({
+  z.strictObject({
     kind: z.literal('sampling'),
     windowMs: z.number().int().min(100).default(10_000),
     /** Calls needed in the window before the rate is trusted. */
@@ -15,7 +15,7 @@ export const breakerPolicySchema = z.discriminatedUnion('kind', [
     /** Failure share in [0, 1] at or above which the breaker opens. */
     failureRate: z.number().min(0).max(1).default(0.5),
   }),
-  z.object({
+  z.strictObject({
     kind: z.literal('sre'),
     /** Google SRE book's K: 2 = reject once fewer than half the requests are accepted. */
     k: z.number().min(1).default(2),

@@ -1,18 +1,10 @@
-import {
-  createLogger,
-  Emitter,
-  systemClock,
-  systemRandom,
-  type Clock,
-  type Disposer,
-  type Logger,
-  type Random,
-} from '@ballast/core';
+import { type Clock, createLogger, type Disposer, Emitter, type Logger, parseOptions, type Random, systemClock, systemRandom } from '@ballast/core';
 import { z } from 'zod';
-import { clockSchema, parseOptions, randomSchema } from './parse-options.js';
+import { invalidRecoveryOption } from './errors.js';
+import { clockSchema, loggerSchema, randomSchema } from './option-schemas.js';
 import { breakerPolicySchema, createBreakerPolicy, type BreakerPolicy } from './breaker-policy.js';
 
-export const circuitBreakerOptionsSchema = z.object({
+export const circuitBreakerOptionsSchema = z.strictObject({
   /** Named in errors, events, logs and metrics. */
   name: z.string().min(1),
   policy: breakerPolicySchema.prefault({ kind: 'consecutive' }),
@@ -22,19 +14,10 @@ export const circuitBreakerOptionsSchema = z.object({
   halfOpenProbes: z.number().int().min(1).max(100).default(1),
   clock: clockSchema.default(() => systemClock),
   random: randomSchema.default(() => systemRandom),
-  logger: z.custom<Logger>().optional(),
+  logger: loggerSchema.optional(),
 });
 export type CircuitBreakerOptions = z.input<typeof circuitBreakerOptionsSchema>;
 
-const ALLOWED = {
-  name: 'a non-empty string',
-  policy:
-    '{ kind: "consecutive", failures } | { kind: "sampling", windowMs, minVolume, failureRate } | { kind: "sre", k, windowMs }',
-  openMs: 'a number of milliseconds ≥ 1',
-  halfOpenProbes: 'an integer in [1, 100]',
-  clock: 'a Clock',
-  random: 'a function returning [0, 1)',
-};
 
 export type BreakerState =
   | { readonly kind: 'closed' }
@@ -75,7 +58,7 @@ export class CircuitBreaker {
   private readonly rejections: Emitter<void>;
 
   constructor(options: CircuitBreakerOptions) {
-    this.options = parseOptions(circuitBreakerOptionsSchema, options, 'breaker', ALLOWED);
+    this.options = parseOptions(circuitBreakerOptionsSchema, options, 'breaker', { error: invalidRecoveryOption });
     this.name = this.options.name;
     this.policy = createBreakerPolicy(this.options.policy);
     this.logger = this.options.logger ?? createLogger('ballast.recovery.breaker');

@@ -1,4 +1,4 @@
-import { callContextOf, extendOptions, systemScheduler, type Clock, type Scheduler } from '@ballast/core';
+import { callContextOf, type Clock, extendOptions, parseOptions, type Scheduler, systemScheduler } from '@ballast/core';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ServerInterceptingCall, type ServerInterceptor } from '@grpc/grpc-js';
 import { deadlineMiddleware, type DeadlineOptions } from 'nice-grpc-client-middleware-deadline';
@@ -11,8 +11,8 @@ import {
   type ServerMiddleware,
 } from 'nice-grpc-common';
 import { z } from 'zod';
+import { invalidRecoveryOption } from './errors.js';
 import { chainMiddleware } from './compose.js';
-import { parseOptions } from './parse-options.js';
 
 /**
  * Request metadata carrying the caller's remaining time in ms. nice-grpc clients enforce
@@ -134,7 +134,7 @@ function incomingDeadline(
   return candidates.length > 0 ? Math.min(...candidates) : undefined;
 }
 
-export const deadlineOptionsSchema = z.object({
+export const deadlineOptionsSchema = z.strictObject({
   /** Kept back from the incoming deadline for the work after the downstream call returns. */
   marginMs: z.number().finite().min(0).default(20),
 });
@@ -147,7 +147,7 @@ export type DeadlinePropagationOptions = z.input<typeof deadlineOptionsSchema>;
  * call has a CallContext (under balancedUnary), else in the `ballast-timeout-ms` header.
  */
 export function createDeadlineMiddleware(options: DeadlinePropagationOptions = {}): ClientMiddleware<DeadlineOptions> {
-  const o = parseOptions(deadlineOptionsSchema, options, 'deadline', { marginMs: 'a number of milliseconds ≥ 0' });
+  const o = parseOptions(deadlineOptionsSchema, options, 'deadline', { error: invalidRecoveryOption });
   // Only prepares what goes down, so it hands back the library's generator instead of wrapping it.
   const propagate: ClientMiddleware<DeadlineOptions> = (call, options) => {
     const incoming = storage.getStore();

@@ -1,37 +1,23 @@
-import {
-  createLogger,
-  Emitter,
-  ENDPOINT_FAILURE_CODES,
-  systemScheduler,
-  type CallOutcome,
-  type Disposer,
-  type Endpoint,
-  type HealthView,
-  type OutcomeListener,
-  type Scheduler,
-  type TimerHandle,
-} from '@ballast/core';
+import { type CallOutcome, createLogger, type Disposer, Emitter, type Endpoint, ENDPOINT_FAILURE_CODES, type HealthView, type OutcomeListener, parseOptions, type Scheduler, systemScheduler, type TimerHandle } from '@ballast/core';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
+import { invalidRecoveryOption } from './errors.js';
 import { instrumentBreaker } from './breaker-metrics.js';
-import { CircuitBreaker, type BreakerTransition, type CircuitBreakerOptions } from './circuit-breaker.js';
-import { failureCodesSchema, parseOptions } from './parse-options.js';
+import { CircuitBreaker, circuitBreakerOptionsSchema, type BreakerTransition } from './circuit-breaker.js';
+import { failureCodesSchema, registrySchema } from './option-schemas.js';
 
-export const endpointBreakersOptionsSchema = z.object({
-  breaker: z.custom<Omit<CircuitBreakerOptions, 'name'>>((v) => typeof v === 'object' && v !== null).optional(),
+export const endpointBreakersOptionsSchema = z.strictObject({
+  breaker: circuitBreakerOptionsSchema.omit({ name: true }).optional(),
   failureCodes: failureCodesSchema.default([...ENDPOINT_FAILURE_CODES]),
-  registry: z.union([z.custom<Registry>((v) => typeof v === 'object' && v !== null), z.literal(false)]).optional(),
+  registry: z.union([registrySchema, z.literal(false)]).optional(),
   /** Time and timers: the breakers' clock (unless `breaker.clock` is given) and the half-open wake-ups. */
-  scheduler: z.custom<Scheduler>((v) => typeof v === 'object' && v !== null && 'setTimeout' in v).optional(),
+  scheduler: z
+    .custom<Scheduler>((v) => typeof v === 'object' && v !== null && 'setTimeout' in v)
+    .describe('a Scheduler')
+    .optional(),
 });
 export type EndpointBreakersOptions = z.input<typeof endpointBreakersOptionsSchema>;
 
-const ALLOWED = {
-  breaker: 'CircuitBreaker options without name',
-  failureCodes: 'gRPC status codes 0–16, without RESOURCE_EXHAUSTED (8): shedding is never a failure',
-  registry: 'a prom-client Registry or false',
-  scheduler: 'a Scheduler',
-};
 
 /**
  * A circuit breaker per endpoint, seen by the balancer as a HealthView: an endpoint whose breaker
@@ -50,7 +36,7 @@ export interface EndpointBreakers extends HealthView {
 }
 
 export function createEndpointBreakers(options: EndpointBreakersOptions = {}): EndpointBreakers {
-  const o = parseOptions(endpointBreakersOptionsSchema, options, 'endpointBreakers', ALLOWED);
+  const o = parseOptions(endpointBreakersOptionsSchema, options, 'endpointBreakers', { error: invalidRecoveryOption });
   const breakers = new Map<string, CircuitBreaker>();
   const scheduler = o.scheduler ?? systemScheduler;
   // One logger for the set; each endpoint's breaker logs through a child of it.

@@ -1,4 +1,4 @@
-import { BallastError, markInvalidOption } from '@ballast/core';
+import { BallastError, markInvalidOption, type InvalidOptionFactory } from '@ballast/core';
 import { ClientError, Status } from 'nice-grpc-common';
 
 /**
@@ -18,6 +18,10 @@ export class InvalidRecoveryOptionError extends RecoveryError {
     markInvalidOption(this, option, problem, allowed);
   }
 }
+
+/** Lets core's parseOptions throw the recovery package's own invalid-option error. */
+export const invalidRecoveryOption: InvalidOptionFactory = (option, problem, allowed) =>
+  new InvalidRecoveryOptionError(option, problem, allowed);
 
 /**
  * A retry was wanted but the retry budget is spent. It keeps the original error's status, so

@@ -1,7 +1,7 @@
 import { systemClock, type Logger } from '@ballast/core';
 import { z } from 'zod';
 import type { LoopLoad } from './loop-load.js';
-import { clockSchema } from './parse-options.js';
+import { clockSchema, loggerSchema } from './option-schemas.js';
 import { RetryBudget } from './retry-budget.js';
 
 /** Where hedging's timers come from; tests pass fake ones. */
@@ -15,7 +15,7 @@ const systemTimers: Timers = {
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
-export const hedgingOptionsSchema = z.object({
+export const hedgingOptionsSchema = z.strictObject({
   /** Wait before a backup attempt: a fixed number of ms, or "adaptive" = this method's observed percentile. */
   delayMs: z.union([z.number().finite().min(0), z.literal('adaptive')]).default('adaptive'),
   /** Percentile of the method's recent latencies used by the adaptive delay. */
@@ -42,7 +42,9 @@ export const hedgingOptionsSchema = z.object({
   loopLoad: z
     .union([
       z.literal(false),
-      z.custom<LoopLoad>((v) => typeof (v as LoopLoad | undefined)?.utilization === 'function', 'expected a LoopLoad'),
+      z
+        .custom<LoopLoad>((v) => typeof (v as LoopLoad | undefined)?.utilization === 'function', 'expected a LoopLoad')
+        .describe('a LoopLoad { lagMs(), utilization(), close() }'),
     ])
     .optional(),
   /** Below this share of a method's recent backups winning, only `probeShare` of its backups are sent (0: all). */
@@ -54,37 +56,16 @@ export const hedgingOptionsSchema = z.object({
   /** A backup is likely to win when the balancer's estimate of the primary's endpoint is ≥ this × the best other one's (and slower by more than the delay). */
   likelyWinFactor: z.number().finite().min(1).default(2),
   /** Each backup also draws one retry from this budget; none when it is spent. */
-  budget: z.instanceof(RetryBudget).optional(),
+  budget: z.instanceof(RetryBudget).describe('a RetryBudget').optional(),
   clock: clockSchema.default(() => systemClock),
   timers: z
     .custom<Timers>((v) => typeof (v as Timers | undefined)?.setTimeout === 'function', 'expected Timers')
+    .describe('{ setTimeout, clearTimeout }')
     .default(() => systemTimers),
-  logger: z.custom<Logger>().optional(),
+  logger: loggerSchema.optional(),
 });
 export type HedgingOptions = z.input<typeof hedgingOptionsSchema>;
 
-export const HEDGING_ALLOWED = {
-  delayMs: 'a number of milliseconds ≥ 0 or "adaptive"',
-  percentile: 'a number in (0, 1)',
-  initialDelayMs: 'a number of milliseconds ≥ 0',
-  minDelayMs: 'a number of milliseconds ≥ 0',
-  windowSize: 'an integer in [10, 100000]',
-  maxHedges: 'an integer in [1, 5]',
-  maxShare: 'a number in [0, 1]',
-  burst: 'a number in [1, 10000]',
-  maxCancelsPerSecond: 'a number ≥ 0',
-  cancelBurst: 'a number ≥ 1',
-  maxLoopLagRatio: 'a number ≥ 0',
-  maxLoopUtilization: 'a number in [0, 1]',
-  loopLoad: 'false or { lagMs(), utilization(), close() }',
-  minWinRate: 'a number in [0, 1]',
-  winWindow: 'an integer in [1, 100000]',
-  probeShare: 'a number in (0, 1]',
-  likelyWinFactor: 'a number ≥ 1',
-  budget: 'a RetryBudget',
-  clock: 'a Clock',
-  timers: '{ setTimeout, clearTimeout }',
-};
 
 /** Per call: `hedge: false` turns hedging off, `hedge: true` opts a non-idempotent method in. */
 export type HedgingCallOptions = { hedge?: boolean };

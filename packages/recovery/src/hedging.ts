@@ -1,15 +1,14 @@
-import { CALL_CONTEXT, CallContext, callContextOf, createLogger, extendOptions } from '@ballast/core';
+import { CALL_CONTEXT, CallContext, callContextOf, createLogger, extendOptions, parseOptions } from '@ballast/core';
 import type { CallOptions, ClientMiddleware } from 'nice-grpc-common';
 import { HEDGE_SKIPS, HedgeGate, type HedgeSkip } from './hedge-gate.js';
 import {
-  HEDGING_ALLOWED,
   hedgingOptionsSchema,
   type HedgingCallOptions,
   type HedgingOptions,
 } from './hedging-options.js';
+import { invalidRecoveryOption } from './errors.js';
 import { monitorLoopLoad, type LoopLoad } from './loop-load.js';
 import { MethodDelays } from './method-delays.js';
-import { parseOptions } from './parse-options.js';
 
 export { hedgingOptionsSchema } from './hedging-options.js';
 export type { HedgingCallOptions, HedgingOptions, Timers } from './hedging-options.js';
@@ -54,7 +53,7 @@ export interface Hedging {
  * unless the call opts in.
  */
 export function createHedging(options: HedgingOptions = {}): Hedging {
-  const o = parseOptions(hedgingOptionsSchema, options, 'hedging', HEDGING_ALLOWED);
+  const o = parseOptions(hedgingOptionsSchema, options, 'hedging', { error: invalidRecoveryOption });
   const logger = o.logger ?? createLogger('ballast.recovery.hedging');
   const delays = new MethodDelays(o.percentile, o.initialDelayMs, o.minDelayMs, o.windowSize);
   // Measured only once a call may be hedged: a client that never hedges runs no monitor.

@@ -1,32 +1,26 @@
-import { createLogger, MetadataKeys, systemClock, type Logger } from '@ballast/core';
+import { createLogger, type Logger, MetadataKeys, parseOptions, systemClock } from '@ballast/core';
 import { isAbortError } from 'abort-controller-x';
 import { ServerError, Status, type ServerMiddleware } from 'nice-grpc-common';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { z } from 'zod';
-import { clockSchema, parseOptions } from './parse-options.js';
+import { invalidRecoveryOption } from './errors.js';
+import { clockSchema, loggerSchema, registrySchema } from './option-schemas.js';
 import { isUnaryWork } from './unary-work.js';
-import { VegasLimit, type VegasOptions } from './vegas-limit.js';
+import { VegasLimit, vegasOptionsSchema } from './vegas-limit.js';
 
-export const loadShedderOptionsSchema = z.object({
-  limiter: z.custom<VegasOptions>((v) => typeof v === 'object' && v !== null).optional(),
+export const loadShedderOptionsSchema = z.strictObject({
+  limiter: vegasOptionsSchema.optional(),
   /** Pushback sent with a rejection; a client's retry waits at least this long. */
   pushbackMs: z.number().int().min(0).default(100),
   clock: clockSchema.default(() => systemClock),
-  logger: z.custom<Logger>().optional(),
+  logger: loggerSchema.optional(),
   /** prom-client registry for `ballast_concurrency_limit` and `ballast_shed_total`; false for none. */
-  registry: z.union([z.custom<Registry>((v) => typeof v === 'object' && v !== null), z.literal(false)]).default(false),
+  registry: z.union([registrySchema, z.literal(false)]).default(false),
   /** Label value naming this server in the metrics. */
   name: z.string().min(1).default('server'),
 });
 export type LoadShedderOptions = z.input<typeof loadShedderOptionsSchema>;
 
-const ALLOWED = {
-  limiter: 'VegasLimit options',
-  pushbackMs: 'an integer number of milliseconds ≥ 0',
-  clock: 'a Clock',
-  registry: 'a prom-client Registry or false',
-  name: 'a non-empty string',
-};
 
 export interface LoadShedderStats {
   limit: number;
@@ -47,7 +41,7 @@ export interface LoadShedder {
  * streams and health checks pass through, neither counted nor refused.
  */
 export function createLoadShedder(options: LoadShedderOptions = {}): LoadShedder {
-  const o = parseOptions(loadShedderOptionsSchema, options, 'loadShedder', ALLOWED);
+  const o = parseOptions(loadShedderOptionsSchema, options, 'loadShedder', { error: invalidRecoveryOption });
   const limiter = new VegasLimit(o.limiter);
   const logger = o.logger ?? createLogger('ballast.recovery.shedder');
   let inFlight = 0;

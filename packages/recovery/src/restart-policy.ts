@@ -1,8 +1,9 @@
+import { parseOptions } from '@ballast/core';
 import { z } from 'zod';
+import { invalidRecoveryOption } from './errors.js';
 import { exponentialBackoff, type Backoff } from './backoff.js';
-import { parseOptions } from './parse-options.js';
 
-export const restartPolicyOptionsSchema = z.object({
+export const restartPolicyOptionsSchema = z.strictObject({
   /** First restart delay; doubles per consecutive crash up to maxDelayMs. */
   baseDelayMs: z.number().finite().min(0).default(100),
   maxDelayMs: z.number().finite().min(0).default(10_000),
@@ -16,14 +17,6 @@ export const restartPolicyOptionsSchema = z.object({
 });
 export type RestartPolicyOptions = z.input<typeof restartPolicyOptionsSchema>;
 
-const ALLOWED = {
-  baseDelayMs: 'a number of milliseconds ≥ 0',
-  maxDelayMs: 'a number of milliseconds ≥ 0',
-  maxRestarts: 'an integer ≥ 0',
-  windowMs: 'an integer number of milliseconds ≥ 1',
-  stableMs: 'an integer number of milliseconds ≥ 0',
-  restartOnCleanExit: 'true or false',
-};
 
 export type RestartDecision =
   | { readonly action: 'restart'; readonly delayMs: number }
@@ -38,7 +31,7 @@ export class RestartPolicy {
   private consecutive = 0;
 
   constructor(options: RestartPolicyOptions = {}) {
-    this.options = parseOptions(restartPolicyOptionsSchema, options, 'restart', ALLOWED);
+    this.options = parseOptions(restartPolicyOptionsSchema, options, 'restart', { error: invalidRecoveryOption });
     this.backoff = exponentialBackoff({
       baseMs: this.options.baseDelayMs,
       maxMs: this.options.maxDelayMs,

@@ -1,8 +1,9 @@
-import { systemClock } from '@ballast/core';
+import { parseOptions, systemClock } from '@ballast/core';
 import { z } from 'zod';
-import { clockSchema, parseOptions } from './parse-options.js';
+import { invalidRecoveryOption } from './errors.js';
+import { clockSchema } from './option-schemas.js';
 
-export const retryBudgetOptionsSchema = z.object({
+export const retryBudgetOptionsSchema = z.strictObject({
   /** Retries allowed per first attempt over the window. */
   ratio: z.number().finite().min(0).max(10).default(0.1),
   /** Retries always allowed per second of window, so a quiet client can still retry. */
@@ -15,13 +16,6 @@ export const retryBudgetOptionsSchema = z.object({
 });
 export type RetryBudgetOptions = z.input<typeof retryBudgetOptionsSchema>;
 
-const ALLOWED = {
-  ratio: 'a number in [0, 10]',
-  minPerSecond: 'a number ≥ 0',
-  windowMs: 'an integer in [100, 600000]',
-  buckets: 'an integer in [1, 1000]',
-  clock: 'a Clock',
-};
 
 export interface RetryBudgetStats {
   firstAttempts: number;
@@ -48,7 +42,7 @@ export class RetryBudget {
   private refusedTotal = 0;
 
   constructor(options: RetryBudgetOptions = {}) {
-    this.options = parseOptions(retryBudgetOptionsSchema, options, 'retryBudget', ALLOWED);
+    this.options = parseOptions(retryBudgetOptionsSchema, options, 'retryBudget', { error: invalidRecoveryOption });
     this.firsts = new Array<number>(this.options.buckets).fill(0);
     this.retries = new Array<number>(this.options.buckets).fill(0);
     this.bucketMs = this.options.windowMs / this.options.buckets;

@@ -1,15 +1,4 @@
-import {
-  CALL_CONTEXT,
-  CallContext,
-  callContextOf,
-  createLogger,
-  extendOptions,
-  MetadataKeys,
-  parsePushback,
-  RETRYABLE_CODES,
-  systemClock,
-  type Logger,
-} from '@ballast/core';
+import { CALL_CONTEXT, CallContext, callContextOf, createLogger, extendOptions, type Logger, MetadataKeys, parseOptions, parsePushback, RETRYABLE_CODES, systemClock } from '@ballast/core';
 import { delay } from 'abort-controller-x';
 import { retryMiddleware, type RetryOptions } from 'nice-grpc-client-middleware-retry';
 import {
@@ -21,11 +10,10 @@ import {
 } from 'nice-grpc-common';
 import { z } from 'zod';
 
-import { exponentialBackoff, type BackoffOptions } from './backoff.js';
+import { backoffOptionsSchema, exponentialBackoff } from './backoff.js';
 import { chainMiddleware } from './compose.js';
-import { BreakerOpenError, RetryBudgetExhaustedError, RetryPushbackError } from './errors.js';
-import { parseOptions } from './parse-options.js';
-import { RetryBudget, type RetryBudgetOptions } from './retry-budget.js';
+import { BreakerOpenError, RetryBudgetExhaustedError, RetryPushbackError, invalidRecoveryOption } from './errors.js';
+import { RetryBudget, retryBudgetOptionsSchema } from './retry-budget.js';
 import { retryStream } from './retry-stream.js';
 
 // The signal taxonomy's choice: the endpoint failed or is overloaded, so another may do better.
@@ -33,17 +21,19 @@ import { retryStream } from './retry-stream.js';
 // pushback hint: another attempt, elsewhere and after the pushback, is safe and useful.
 const DEFAULT_RETRYABLE = RETRYABLE_CODES as Status[];
 
-export const retryOptionsSchema = z.object({
+export const retryOptionsSchema = z.strictObject({
   /** Retries after the first attempt (so attempts ≤ maxRetries + 1). */
   maxRetries: z.number().int().min(0).max(10).default(2),
-  backoff: z.custom<BackoffOptions>((value) => typeof value === 'object' && value !== null).optional(),
+  backoff: backoffOptionsSchema.optional(),
   /** Codes worth another attempt. INVALID_ARGUMENT is the request's fault and is never accepted. */
   retryableCodes: z
     .array(z.nativeEnum(Status))
     .refine((codes) => !codes.includes(Status.INVALID_ARGUMENT), 'INVALID_ARGUMENT is never retried')
     .default(DEFAULT_RETRYABLE),
   /** A RetryBudget shared by this client, options for a new one, or false for no budget. */
-  budget: z.union([z.instanceof(RetryBudget), z.literal(false), z.record(z.string(), z.unknown())]).default({}),
+  budget: z
+    .union([z.instanceof(RetryBudget).describe('a RetryBudget'), z.literal(false), retryBudgetOptionsSchema])
+    .prefault({}),
   /**
    * Avoid, on a retry, the endpoints that already failed this call. The balanced channel does it
    * by reading the call's CallContext; false gives the retry no such hint.
@@ -72,17 +62,6 @@ export const retryOptionsSchema = z.object({
 });
 export type RetryMiddlewareOptions = z.input<typeof retryOptionsSchema>;
 
-const ALLOWED = {
-  maxRetries: 'an integer in [0, 10]',
-  backoff: '{ baseMs, maxMs, factor, jitter: "full" | "equal" | "none", random }',
-  retryableCodes: 'gRPC status codes other than INVALID_ARGUMENT (3)',
-  budget: 'a RetryBudget, RetryBudget options, or false',
-  failover: 'true or false',
-  readTrailers: 'true or false',
-  maxPushbackMs: 'a number of milliseconds ≥ 0',
-  maxOverloadRetries: 'an integer in [0, 20]',
-  maxReplayMessages: 'an integer in [0, 10000]',
-};
 
 /** What a caller may pass per call. `retry: true` opts a non-idempotent method in. */
 export type RetryCallOptions = Pick<RetryOptions, 'retry'> & {
@@ -104,13 +83,13 @@ export interface Retry {
  * retry, the endpoints that already failed.
  */
 export function createRetry(options: RetryMiddlewareOptions = {}): Retry {
-  const o = parseOptions(retryOptionsSchema, options, 'retry', ALLOWED);
+  const o = parseOptions(retryOptionsSchema, options, 'retry', { error: invalidRecoveryOption });
   const budget =
     o.budget === false
       ? undefined
       : o.budget instanceof RetryBudget
         ? o.budget
-        : new RetryBudget(o.budget as RetryBudgetOptions);
+        : new RetryBudget(o.budget);
   const backoff = exponentialBackoff(o.backoff);
   const logger = o.logger ?? createLogger('ballast.recovery.retry');
   const clock = systemClock;

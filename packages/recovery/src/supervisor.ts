@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Emitter, type Disposer } from '@ballast/core';
+import { type Disposer, Emitter, parseOptions } from '@ballast/core';
 import { pino, type Logger } from 'pino';
 import { z } from 'zod';
-import { SupervisorError } from './errors.js';
-import { parseOptions } from './parse-options.js';
-import { RestartPolicy, type RestartPolicyOptions } from './restart-policy.js';
+import { SupervisorError, invalidRecoveryOption } from './errors.js';
+import { loggerSchema } from './option-schemas.js';
+import { RestartPolicy, restartPolicyOptionsSchema } from './restart-policy.js';
 
-export const childSpecSchema = z.object({
+export const childSpecSchema = z.strictObject({
   name: z.string().min(1),
   command: z.string().min(1),
   args: z.array(z.string()).default([]),
@@ -15,23 +15,17 @@ export const childSpecSchema = z.object({
 });
 export type ChildSpec = z.input<typeof childSpecSchema>;
 
-export const supervisorOptionsSchema = z.object({
+export const supervisorOptionsSchema = z.strictObject({
   children: z.array(childSpecSchema).min(1),
-  restart: z.custom<RestartPolicyOptions>((v) => typeof v === 'object' && v !== null).optional(),
+  restart: restartPolicyOptionsSchema.optional(),
   /** After SIGTERM, how long a child may drain before SIGKILL. */
   graceMs: z.number().int().min(0).default(10_000),
   /** stdio of the children: inherit (CLI) or ignore (tests). */
   stdio: z.enum(['inherit', 'ignore', 'pipe']).default('inherit'),
-  logger: z.custom<Logger>().optional(),
+  logger: loggerSchema.optional(),
 });
 export type SupervisorOptions = z.input<typeof supervisorOptionsSchema>;
 
-const ALLOWED = {
-  children: 'a non-empty list of { name, command, args?, env?, cwd? }',
-  restart: 'RestartPolicy options',
-  graceMs: 'an integer number of milliseconds ≥ 0',
-  stdio: '"inherit", "ignore" or "pipe"',
-};
 
 export type ExitReason = { readonly code: number | null; readonly signal: NodeJS.Signals | null };
 
@@ -63,7 +57,7 @@ export interface Supervisor {
  * a crash loop is given up on (and said so), and stop() drains children with a bounded grace.
  */
 export function startSupervisor(options: SupervisorOptions): Supervisor {
-  const o = parseOptions(supervisorOptionsSchema, options, 'supervisor', ALLOWED);
+  const o = parseOptions(supervisorOptionsSchema, options, 'supervisor', { error: invalidRecoveryOption });
   const logger =
     o.logger ?? pino({ name: 'ballast.recovery.supervisor', level: process.env.BALLAST_LOG_LEVEL ?? 'info' });
   const listeners = new Emitter<ChildStateEvent>('child state', logger);

@@ -1,9 +1,10 @@
-import { systemRandom } from '@ballast/core';
+import { parseOptions, systemRandom } from '@ballast/core';
 import { z } from 'zod';
-import { parseOptions, randomSchema } from './parse-options.js';
+import { invalidRecoveryOption } from './errors.js';
+import { randomSchema } from './option-schemas.js';
 
 export const vegasOptionsSchema = z
-  .object({
+  .strictObject({
     initialLimit: z.number().int().min(1).default(20),
     minLimit: z.number().int().min(1).default(1),
     maxLimit: z.number().int().min(1).default(1_000),
@@ -20,14 +21,6 @@ export const vegasOptionsSchema = z
   });
 export type VegasOptions = z.input<typeof vegasOptionsSchema>;
 
-const ALLOWED = {
-  initialLimit: 'an integer in [minLimit, maxLimit]',
-  minLimit: 'an integer ≥ 1, ≤ maxLimit',
-  maxLimit: 'an integer ≥ 1',
-  smoothing: 'a number in (0, 1]',
-  probeEverySamples: 'an integer ≥ 10',
-  random: 'a function returning [0, 1)',
-};
 
 export interface LimitSample {
   /** Time the call spent in the server, ms. */
@@ -50,7 +43,7 @@ export class VegasLimit {
   private probeCountdown: number;
 
   constructor(options: VegasOptions = {}) {
-    this.o = parseOptions(vegasOptionsSchema, options, 'limiter', ALLOWED);
+    this.o = parseOptions(vegasOptionsSchema, options, 'limiter', { error: invalidRecoveryOption });
     this.estimate = this.o.initialLimit;
     this.probeCountdown = this.nextProbe();
   }
