@@ -17,7 +17,7 @@ import {
   type OutcomeListener,
 } from '@ballast/core';
 import { BalancedCall, type Attempt, type CallHost, type ParentCall, type PickAnswer } from './balanced-call.js';
-import { checkChannelOptions, type BalancedChannelOptions } from './channel-options.js';
+import { parseChannelOptions, type BalancedChannelOptions, type ParsedChannelOptions } from './channel-options.js';
 import { aggregateConnectivity, watchConnectivity } from './connectivity.js';
 import { createPolicy } from './create-policy.js';
 import { EndpointTable, type EndpointStats, type MovableAttempt } from './endpoint-table.js';
@@ -83,8 +83,7 @@ let channelId = 0;
  * Options are checked here: a bad policy name or option throws now, never at call time.
  */
 export function createBalancedChannel(options: BalancedChannelOptions): BalancedChannel {
-  checkChannelOptions(options);
-  return new BalancedChannelImpl(options) as unknown as BalancedChannel;
+  return new BalancedChannelImpl(parseChannelOptions(options)) as unknown as BalancedChannel;
 }
 
 class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelControls, CallHost {
@@ -108,14 +107,14 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
   #state: PickerState = { kind: 'empty', reason: 'no endpoints' };
   readonly #estimates: LatencyEstimates | undefined;
 
-  constructor(options: BalancedChannelOptions) {
+  constructor(options: ParsedChannelOptions) {
     this.#service = options.service;
     this.#ref.name = `ballast:///${options.service}`;
     this.#logger = (options.logger ?? createLogger('ballast.balancer.channel')).child({ service: options.service });
-    this.#clock = options.clock ?? systemClock;
-    this.#health = options.health ?? allHealthy;
+    this.#clock = options.clock;
+    this.#health = options.health;
     this.#listeners = options.onOutcome === undefined ? [] : [options.onOutcome].flat();
-    this.#waitForReady = options.waitForReady ?? false;
+    this.#waitForReady = options.waitForReady;
     this.#ownsTable = options.table === undefined;
     this.table =
       options.table ??
@@ -134,7 +133,7 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
       options.zone,
       options.slowStart,
       this.#clock,
-      options.random ?? Math.random,
+      options.random,
     );
     this.#estimates = this.#policy.latencyMs && latencyEstimates(this.#policy, () => this.#state);
     // The detector may hear of a new endpoint list before this channel does, and tell of a health

@@ -1,8 +1,20 @@
 import * as grpc from '@grpc/grpc-js';
 import { z } from 'zod';
-import type { Clock, Endpoint, EndpointSource, HealthView, Logger, OutcomeListener, Random } from '@ballast/core';
+import {
+  allHealthy,
+  parseOptions,
+  systemClock,
+  systemRandom,
+  type Clock,
+  type Endpoint,
+  type EndpointSource,
+  type HealthView,
+  type Logger,
+  type OutcomeListener,
+  type Random,
+} from '@ballast/core';
 import { EndpointTable } from './endpoint-table.js';
-import { parseOptions } from './parse-options.js';
+import { invalidBalancerOption } from './errors.js';
 import type { PolicyFactory } from './picker.js';
 import type { PolicyOptionsInput } from './policy-options.js';
 import type { PolicyName } from './policy-registry.js';
@@ -47,49 +59,54 @@ const hasMethods =
   (...names: string[]) =>
   (v: unknown): boolean =>
     typeof v === 'object' && v !== null && names.every((n) => isFunction((v as Record<string, unknown>)[n]));
+const listener = z.custom<OutcomeListener>(isFunction).describe('a function (outcome) => void');
 
-const schema = z.object({
+const schema = z.strictObject({
   service: z.string().trim().min(1),
-  source: z.union([z.array(z.unknown()), z.custom<EndpointSource>(hasMethods('current', 'subscribe'))]),
-  policy: z.union([z.string().min(1), z.custom<PolicyFactory>(isFunction)]).optional(),
-  policyOptions: z.unknown().optional(),
-  health: z.custom<HealthView>(hasMethods('eligible', 'onChange')).optional(),
-  onOutcome: z
-    .union([z.custom<OutcomeListener>(isFunction), z.array(z.custom<OutcomeListener>(isFunction))])
+  source: z.union([
+    z.array(z.unknown()).describe('an array of endpoints or "host:port" strings'),
+    z.custom<EndpointSource>(hasMethods('current', 'subscribe')).describe('an EndpointSource { current, subscribe }'),
+  ]),
+  policy: z
+    .union([z.string().min(1), z.custom<PolicyFactory>(isFunction).describe('a PolicyFactory function')])
     .optional(),
-  waitForReady: z.boolean().optional(),
+  // Checked by the policy's own schema once the policy is known.
+  policyOptions: z.custom<PolicyOptionsInput>().optional(),
+  health: z
+    .custom<HealthView>(hasMethods('eligible', 'onChange'))
+    .describe('a HealthView { eligible, onChange }')
+    .default(() => allHealthy),
+  onOutcome: z.union([listener, z.array(listener)]).optional(),
+  waitForReady: z.boolean().default(false),
   zone: z.string().trim().min(1).optional(),
   slowStart: z.union([z.literal(false), slowStartSchema]).optional(),
-  table: z.custom<EndpointTable>((v) => v instanceof EndpointTable).optional(),
-  credentials: z.custom<grpc.ChannelCredentials>((v) => v instanceof grpc.ChannelCredentials).optional(),
+  table: z
+    .custom<EndpointTable>((v) => v instanceof EndpointTable)
+    .describe('an EndpointTable')
+    .optional(),
+  credentials: z
+    .custom<grpc.ChannelCredentials>((v) => v instanceof grpc.ChannelCredentials)
+    .describe('a grpc.ChannelCredentials')
+    .optional(),
   channelOptions: z.record(z.string(), z.unknown()).optional(),
-  clock: z.custom<Clock>(hasMethods('now')).optional(),
-  random: z.custom<Random>(isFunction).optional(),
-  logger: z.custom<Logger>(hasMethods('info', 'warn', 'error', 'debug')).optional(),
+  clock: z
+    .custom<Clock>(hasMethods('now'))
+    .describe('a Clock { now(): number }')
+    .default(() => systemClock),
+  random: z
+    .custom<Random>(isFunction)
+    .describe('a function () => number in [0, 1)')
+    .default(() => systemRandom),
+  logger: z
+    .custom<Logger>(hasMethods('info', 'warn', 'error', 'debug'))
+    .describe('a pino Logger')
+    .optional(),
 });
 
-const ALLOWED: Record<string, string> = {
-  service: 'a non-empty service name',
-  source: 'an EndpointSource ({ current, subscribe }) or an array of endpoints / "host:port" strings',
-  policy: 'a registered policy name or a PolicyFactory function',
-  health: 'a HealthView ({ eligible, onChange })',
-  onOutcome: 'a function (outcome) => void or an array of them',
-  waitForReady: 'true or false',
-  zone: 'a non-empty zone name (the topology.kubernetes.io/zone of the node)',
-  slowStart: 'false or { windowMs?: integer ms 1..3600000, aggression?: number > 0, minWeightPercent?: 0..100 }',
-  'slowStart.windowMs': 'an integer number of ms from 1 to 3600000 (default 10000)',
-  'slowStart.aggression': 'a number > 0 (default 1: linear)',
-  'slowStart.minWeightPercent': 'a percentage 0..100 (default 10)',
-  table: 'an EndpointTable',
-  credentials: 'a grpc.ChannelCredentials (grpc.credentials.createInsecure() by default)',
-  channelOptions: 'a grpc.ChannelOptions object',
-  clock: 'a Clock ({ now(): number })',
-  random: 'a function () => number in [0, 1)',
-  logger: 'a pino Logger',
-  '': 'an options object with service and source',
-};
+/** The channel's options once parsed: defaults applied here, once. */
+export type ParsedChannelOptions = Readonly<z.output<typeof schema>>;
 
-/** Checks the shape of the options; policy names and policy options are checked by the registry. */
-export function checkChannelOptions(options: BalancedChannelOptions): void {
-  parseOptions(schema, options, '', ALLOWED);
+/** Parses the options; policy options are parsed by the policy's own schema when it is built. */
+export function parseChannelOptions(options: BalancedChannelOptions): ParsedChannelOptions {
+  return parseOptions(schema, options, '', { error: invalidBalancerOption });
 }

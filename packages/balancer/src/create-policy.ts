@@ -1,7 +1,7 @@
 import { createLogger, systemClock, systemRandom, type Clock, type Logger, type Random } from '@ballast/core';
 import { ownInFlight, type InFlightCounts, type Policy, type PolicyFactory } from './picker.js';
-import { parsePolicyOptions, type PolicyOptionsInput } from './policy-options.js';
-import { resolvePolicy, type PolicyName } from './policy-registry.js';
+import type { PolicyOptionsInput } from './policy-options.js';
+import { parsePolicyOptions, resolvePolicy, type PolicyName } from './policy-registry.js';
 
 export interface CreatePolicyOptions {
   policy?: PolicyName | PolicyFactory;
@@ -13,13 +13,14 @@ export interface CreatePolicyOptions {
   inFlight?: InFlightCounts;
 }
 
-/** A policy by name (default 'peak-ewma') with validated options: use it without a channel. */
+/** A policy by name (default 'peak-ewma') with options validated by its schema: use it without a channel. */
 export function createPolicy(options: CreatePolicyOptions = {}): Policy {
-  const factory = resolvePolicy(options.policy);
+  // The registry pairs each factory with its schema: these options are the ones it declared.
+  const factory = resolvePolicy(options.policy) as PolicyFactory<unknown>;
   return factory({
     clock: options.clock ?? systemClock,
     random: options.random ?? systemRandom,
-    options: parsePolicyOptions(options.policyOptions),
+    options: parsePolicyOptions(options.policy, options.policyOptions),
     logger: options.logger ?? createLogger('ballast.balancer.policy'),
     inFlight: options.inFlight ?? ownInFlight,
   });

@@ -1,4 +1,4 @@
-import { BallastError, markInvalidOption } from '@ballast/core';
+import { BallastError, markInvalidOption, type InvalidOptionFactory } from '@ballast/core';
 
 /** Base class of every error the balancer throws; `code` is stable across releases. */
 export class BalancerError extends BallastError {}
@@ -13,6 +13,10 @@ export class InvalidBalancerOptionError extends BalancerError {
     markInvalidOption(this, option, problem, allowed);
   }
 }
+
+/** Lets core's parseOptions throw the balancer's own invalid-option error. */
+export const invalidBalancerOption: InvalidOptionFactory = (option, problem, allowed) =>
+  new InvalidBalancerOptionError(option, problem, allowed);
 
 /** A policy was asked to build a picker it cannot build (for example over no endpoints). */
 export class PickerBuildError extends BalancerError {

@@ -7,10 +7,33 @@ export { balancedUnary } from './balanced-unary.js';
 export { balancedStreams } from './balanced-streams.js';
 export { createPolicy } from './create-policy.js';
 export type { CreatePolicyOptions } from './create-policy.js';
-export { BUILT_IN_POLICIES, DEFAULT_POLICY, policyNames, registerPolicy, resolvePolicy } from './policy-registry.js';
+export {
+  BUILT_IN_POLICIES,
+  DEFAULT_POLICY,
+  parsePolicyOptions,
+  policyNames,
+  registerPolicy,
+  resolvePolicy,
+} from './policy-registry.js';
 export type { BuiltInPolicyName, PolicyName } from './policy-registry.js';
-export { parsePolicyOptions } from './policy-options.js';
-export type { HashKey, PolicyOptions, PolicyOptionsInput } from './policy-options.js';
+export {
+  maglevOptionsSchema,
+  noPolicyOptionsSchema,
+  peakEwmaOptionsSchema,
+  POLICY_OPTIONS_SCHEMAS,
+  ringHashOptionsSchema,
+  weightedByLoadOptionsSchema,
+} from './policy-options.js';
+export type {
+  HashKey,
+  MaglevOptions,
+  PeakEwmaOptions,
+  PolicyOptions,
+  PolicyOptionsInput,
+  PolicyOptionsOf,
+  RingHashOptions,
+  WeightedByLoadOptions,
+} from './policy-options.js';
 export { pickRequest, plainPick, recordMetadata } from './picker.js';
 export type {
   AttemptResult,

@@ -1,6 +1,6 @@
 import type { Clock, Endpoint, Random } from '@ballast/core';
 import type { Picker, Policy } from './picker.js';
-import { slowStartSchema, type SlowStartOptions, type SlowStartOptionsInput } from './slow-start/slow-start.js';
+import type { SlowStartOptions } from './slow-start/slow-start.js';
 import { SlowStartPicker, SlowStartTracker } from './slow-start/slow-start-picker.js';
 import { zonePicker } from './zone/zone-picker.js';
 
@@ -15,14 +15,11 @@ export class PickerLayers {
   constructor(
     private readonly policy: Policy,
     private readonly zone: string | undefined,
-    slowStart: SlowStartOptionsInput | false | undefined,
+    slowStart: SlowStartOptions | false | undefined,
     private readonly clock: Clock,
     private readonly random: Random,
   ) {
-    if (slowStart) {
-      const options = slowStartSchema.parse(slowStart);
-      this.#slowStart = { options, tracker: new SlowStartTracker(options, clock) };
-    }
+    if (slowStart) this.#slowStart = { options: slowStart, tracker: new SlowStartTracker(slowStart, clock) };
   }
 
   /** A picker over `eligible`, of `all` the endpoints the client holds (its subset). */

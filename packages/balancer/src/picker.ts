@@ -93,16 +93,19 @@ export const ownInFlight: InFlightCounts = {
   },
 };
 
-/** What a policy factory receives: injected time and randomness, parsed options, a logger. */
-export interface PolicyContext {
+/**
+ * What a policy factory receives: injected time and randomness, its options parsed by its own
+ * schema, a logger.
+ */
+export interface PolicyContext<O = PolicyOptions> {
   readonly clock: Clock;
   readonly random: Random;
-  readonly options: PolicyOptions;
+  readonly options: O;
   readonly logger: Logger;
   readonly inFlight: InFlightCounts;
 }
 
-export type PolicyFactory = (context: PolicyContext) => Policy;
+export type PolicyFactory<O = PolicyOptions> = (context: PolicyContext<O>) => Policy;
 
 /** A pick that needs no feedback. */
 export function plainPick(endpoint: Endpoint): Pick {

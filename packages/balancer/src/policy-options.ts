@@ -1,67 +1,86 @@
 import { z } from 'zod';
 import type { PickMetadata } from './picker.js';
-import { parseOptions } from './parse-options.js';
 
 /** Where ring-hash and maglev find the key of a call. */
 export type HashKey = { readonly header: string } | ((metadata: PickMetadata, method: string) => string | undefined);
 
-const positiveMs = z.number().finite().positive();
+const positiveMs = z.number().positive();
+const hashKey = z.union([
+  z.strictObject({ header: z.string().trim().min(1) }).transform((key) => Object.freeze({ header: key.header.toLowerCase() })),
+  z
+    .custom<(metadata: PickMetadata, method: string) => string | undefined>((v) => typeof v === 'function')
+    .describe('(metadata, method) => string | undefined'),
+]);
+const ringSize = z.number().int().min(1).max(8_388_608);
 
-const schema = z
-  .object({
-    hashKey: z
-      .union([
-        z.strictObject({ header: z.string().trim().min(1) }),
-        z.custom<(metadata: PickMetadata, method: string) => string | undefined>((v) => typeof v === 'function'),
-      ])
-      .optional(),
-    defaultRttMs: positiveMs.default(30),
-    decayMs: positiveMs.default(10_000),
-    failurePenaltyMs: z.number().finite().nonnegative().default(1_000),
-    slowFactor: z.union([z.literal(0), z.number().finite().gt(1)]).default(2),
-    slowMarginMs: z.number().finite().nonnegative().default(5),
-    probeIntervalMs: positiveMs.default(1_000),
-    minRingSize: z.number().int().min(1).max(8_388_608).default(1_024),
-    maxRingSize: z.number().int().min(1).max(8_388_608).default(8_388_608),
-    tableSize: z.number().int().min(7).max(16_777_259).refine(isPrime, 'must be prime').default(65_537),
-    blackoutMs: z.number().finite().nonnegative().default(10_000),
-    expiryMs: positiveMs.default(180_000),
-    weightUpdatePeriodMs: z.number().finite().min(100).default(1_000),
-    oobReportPeriodMs: z.number().finite().min(100).optional(),
+/*
+ * One strict schema per policy: it alone says which keys the policy takes, their ranges and
+ * defaults, so an option meant for another policy (tableSize for round-robin) is refused.
+ */
+
+/** round-robin, random, weighted-round-robin and least-request take no options. */
+export const noPolicyOptionsSchema = z.strictObject({});
+
+export const peakEwmaOptionsSchema = z.strictObject({
+  /** Latency a new endpoint is assumed to have until it answers. */
+  defaultRttMs: positiveMs.default(30),
+  decayMs: positiveMs.default(10_000),
+  /** Least latency a failed or overloaded attempt counts as. */
+  failurePenaltyMs: z.number().nonnegative().default(1_000),
+  /** Bench an endpoint this many times slower than the median (0: no bench)… */
+  slowFactor: z.union([z.literal(0), z.number().gt(1)]).default(2),
+  /** …and by more than this margin. */
+  slowMarginMs: z.number().nonnegative().default(5),
+  probeIntervalMs: positiveMs.default(1_000),
+});
+
+export const ringHashOptionsSchema = z
+  .strictObject({
+    hashKey,
+    minRingSize: ringSize.default(1_024),
+    maxRingSize: ringSize.default(8_388_608),
   })
-  .strict()
   .refine((o) => o.minRingSize <= o.maxRingSize, { path: ['maxRingSize'], message: 'must be >= minRingSize' });
 
-export type PolicyOptionsInput = z.input<typeof schema>;
-/** Parsed, defaulted, frozen policy options. */
-export type PolicyOptions = Readonly<z.output<typeof schema>>;
+export const maglevOptionsSchema = z.strictObject({
+  hashKey,
+  /** Maglev's lookup table: a prime, ≥ 100 × the endpoints for even shares. */
+  tableSize: z.number().int().min(7).max(16_777_259).refine(isPrime, 'must be prime').describe('prime').default(65_537),
+});
 
-const ALLOWED: Record<string, string> = {
-  hashKey: '{ header: "<non-empty metadata key>" } or (metadata, method) => string | undefined',
-  defaultRttMs: 'a finite number of milliseconds > 0 (default 30)',
-  decayMs: 'a finite number of milliseconds > 0 (default 10000)',
-  failurePenaltyMs: 'a finite number of milliseconds >= 0 (default 1000)',
-  slowFactor: '0 (no bench) or a finite number > 1 (default 2)',
-  slowMarginMs: 'a finite number of milliseconds >= 0 (default 5)',
-  probeIntervalMs: 'a finite number of milliseconds > 0 (default 1000)',
-  minRingSize: 'an integer in 1..8388608 (default 1024)',
-  maxRingSize: 'an integer in 1..8388608, >= minRingSize (default 8388608)',
-  tableSize: 'a prime in 7..16777259 (default 65537)',
-  blackoutMs: 'a finite number of milliseconds >= 0 (default 10000)',
-  expiryMs: 'a finite number of milliseconds > 0 (default 180000)',
-  weightUpdatePeriodMs: 'a finite number of milliseconds >= 100 (default 1000)',
-  oobReportPeriodMs: 'a finite number of milliseconds >= 100 (default: no out-of-band reports)',
-  '': `the keys ${['hashKey', 'defaultRttMs', 'decayMs', 'failurePenaltyMs', 'slowFactor', 'slowMarginMs', 'probeIntervalMs', 'minRingSize', 'maxRingSize', 'tableSize', 'blackoutMs', 'expiryMs', 'weightUpdatePeriodMs', 'oobReportPeriodMs'].join(', ')}`,
-};
+export const weightedByLoadOptionsSchema = z.strictObject({
+  blackoutMs: z.number().nonnegative().default(10_000),
+  expiryMs: positiveMs.default(180_000),
+  weightUpdatePeriodMs: z.number().min(100).default(1_000),
+  /** Also read ORCA reports out of band at this period; default: in-band reports only. */
+  oobReportPeriodMs: z.number().min(100).optional(),
+});
 
-/** Validates policy options; throws InvalidBalancerOptionError naming the field. */
-export function parsePolicyOptions(input: PolicyOptionsInput | undefined): PolicyOptions {
-  const parsed = parseOptions(schema, input ?? {}, 'policyOptions', ALLOWED);
-  if (parsed.hashKey && typeof parsed.hashKey === 'object') {
-    parsed.hashKey = Object.freeze({ header: parsed.hashKey.header.toLowerCase() });
-  }
-  return Object.freeze(parsed);
-}
+/** The options schema of each built-in policy: the union of policy options, keyed by policy name. */
+export const POLICY_OPTIONS_SCHEMAS = {
+  'round-robin': noPolicyOptionsSchema,
+  random: noPolicyOptionsSchema,
+  'weighted-round-robin': noPolicyOptionsSchema,
+  'least-request': noPolicyOptionsSchema,
+  'peak-ewma': peakEwmaOptionsSchema,
+  'ring-hash': ringHashOptionsSchema,
+  maglev: maglevOptionsSchema,
+  'weighted-by-load': weightedByLoadOptionsSchema,
+} as const;
+
+type Schemas = typeof POLICY_OPTIONS_SCHEMAS;
+/** The options a built-in policy takes, as given: `PolicyOptionsOf<'maglev'>`. */
+export type PolicyOptionsOf<N extends keyof Schemas> = z.input<Schemas[N]>;
+/** Options of any built-in policy, as given. */
+export type PolicyOptionsInput = { [N in keyof Schemas]: PolicyOptionsOf<N> }[keyof Schemas];
+/** Parsed, defaulted, frozen options of a built-in policy. */
+export type ParsedPolicyOptions<N extends keyof Schemas> = Readonly<z.output<Schemas[N]>>;
+export type PeakEwmaOptions = ParsedPolicyOptions<'peak-ewma'>;
+export type RingHashOptions = ParsedPolicyOptions<'ring-hash'>;
+export type MaglevOptions = ParsedPolicyOptions<'maglev'>;
+export type WeightedByLoadOptions = ParsedPolicyOptions<'weighted-by-load'>;
+/** What a policy of your own receives: its options as given, once its schema (if any) parsed them. */
+export type PolicyOptions = Readonly<Record<string, unknown>>;
 
 export function isPrime(n: number): boolean {
   if (n < 2 || !Number.isInteger(n)) return false;

@@ -43,6 +43,15 @@ describe('acceptedValues', () => {
     expect(acceptedValues(z.strictObject({ nested: schema }), ['nested'])).toContain('{ tableSize, slowFactor');
   });
 
+  it('lists the keys of the branch a discriminated union was given', () => {
+    const policy = z.discriminatedUnion('type', [
+      z.strictObject({ type: z.literal('a'), x: z.number() }),
+      z.strictObject({ type: z.literal('b'), y: z.number() }),
+    ]);
+    expect(acceptedKeys(policy, [], { type: 'b' })).toEqual(['type', 'y']);
+    expect(acceptedKeys(policy, [], {})).toEqual(['type', 'x', 'y']);
+  });
+
   it('lists the keys of an object, in the order of the schema', () => {
     expect(acceptedKeys(schema, [])).toEqual([
       'tableSize',

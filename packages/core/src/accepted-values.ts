@@ -34,9 +34,12 @@ export function acceptedValues(schema: z.ZodType, path: readonly PropertyKey[]):
   );
 }
 
-/** The keys an object option takes, in the schema's order; [] when it is not an object. */
-export function acceptedKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
-  return keysOfSchema(schemaAt(schema, path.map(String)));
+/**
+ * The keys an object option takes, in the schema's order; [] when it is not an object. Of a
+ * discriminated union, the keys of the branch that `value` (the object given there) chose.
+ */
+export function acceptedKeys(schema: z.ZodType, path: readonly PropertyKey[], value?: unknown): string[] {
+  return keysOfSchema(schemaAt(schema, path.map(String)), value);
 }
 
 /** The zod definition fields the walk below reads (zod 4's `_zod.def`). */
@@ -48,6 +51,7 @@ interface Def {
   readonly element?: z.ZodType;
   readonly options?: readonly z.ZodType[];
   readonly valueType?: z.ZodType;
+  readonly discriminator?: string;
 }
 
 const WRAPPERS = new Set(['optional', 'nullable', 'default', 'prefault', 'catch', 'readonly', 'nonoptional']);
@@ -88,10 +92,19 @@ function childSchema(schema: z.ZodType, key: string): z.ZodType | undefined {
   return undefined;
 }
 
-function keysOfSchema(schema: z.ZodType): string[] {
+function keysOfSchema(schema: z.ZodType, value?: unknown): string[] {
   const def = defOf(unwrap(schema));
   if (def.shape) return Object.keys(def.shape);
-  return [...new Set((def.options ?? []).flatMap(keysOfSchema))];
+  return [...new Set(branches(def, value).flatMap((option) => keysOfSchema(option)))];
+}
+
+function branches(def: Def, value: unknown): readonly z.ZodType[] {
+  const options = def.options ?? [];
+  const key = def.discriminator;
+  if (key === undefined || value === null || typeof value !== 'object') return options;
+  const chosen = (value as Record<string, unknown>)[key];
+  const matching = options.filter((option) => defOf(unwrap(option)).shape?.[key]?.safeParse(chosen).success);
+  return matching.length > 0 ? matching : options;
 }
 
 /** A default that is a function (a clock, a random source) has no JSON form: say the rest. */

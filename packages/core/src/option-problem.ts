@@ -34,12 +34,12 @@ export function optionProblem(
 ): OptionProblem {
   const path = issue?.path.map(String) ?? [];
   if (issue?.code === 'unrecognized_keys' && issue.keys?.length) {
-    const keys = acceptedKeys(schema, path);
+    const keys = acceptedKeys(schema, path, valueAt(input, path));
     const unknown = issue.keys.map((key) => JSON.stringify(key)).join(', ');
     return {
       field: dotted(prefix, [...path, issue.keys[0]!]),
       detail: `is not an option (unknown ${issue.keys.length > 1 ? 'keys' : 'key'} ${unknown})`,
-      allowed: keys.length > 0 ? `the keys ${keys.join(', ')}` : 'no keys',
+      allowed: keys.length > 0 ? `the keys ${keys.join(', ')}` : 'none: it takes no options',
       acceptedKeys: keys,
     };
   }

@@ -42,8 +42,6 @@ export function createMethodBreakers(options: BreakerMiddlewareOptions = {}): Me
   const o = parseOptions(breakerMiddlewareOptionsSchema, options, 'breakers', { error: invalidRecoveryOption });
   const breakers = new Map<string, CircuitBreaker>();
   const disposers: (() => void)[] = [];
-  // Breakers are made per method on first use; their options are checked now, not at that call.
-  new CircuitBreaker({ ...o.breaker, name: `${o.namePrefix}(options check)` });
   const breaker = (method: string) => {
     let existing = breakers.get(method);
     if (!existing) {

@@ -1,7 +1,9 @@
 import { ManualClock } from '@ballast/core';
 import { describe, expect, it } from 'vitest';
+import { createMethodBreakers } from './breaker-middleware.js';
 import { sreRejectProbability } from './breaker-policy.js';
 import { CircuitBreaker, type BreakerTransition } from './circuit-breaker.js';
+import { createEndpointBreakers } from './endpoint-breakers.js';
 import { InvalidRecoveryOptionError } from './errors.js';
 
 function breaker(policy: ConstructorParameters<typeof CircuitBreaker>[0]['policy'], clock = new ManualClock()) {
@@ -92,5 +94,17 @@ describe('CircuitBreaker', () => {
   it('validates options', () => {
     expect(() => new CircuitBreaker({ name: '' })).toThrow(InvalidRecoveryOptionError);
     expect(() => new CircuitBreaker({ name: 'x', policy: { kind: 'magic' } as never })).toThrow(/breaker\.policy/);
+  });
+
+  it('refuses an unknown key, also in the breaker options of the per-method and per-endpoint breakers', () => {
+    expect(() => new CircuitBreaker({ name: 'x', policy: { kind: 'sre', failures: 3 } as never })).toThrow(
+      /"breaker\.policy\.failures" is not an option .*: allowed values are the keys kind, k, windowMs$/,
+    );
+    expect(() => createMethodBreakers({ breaker: { openMS: 10 } as never })).toThrow(
+      /"breakers\.breaker\.openMS" is not an option .*: allowed values are the keys policy, openMs, halfOpenProbes/,
+    );
+    expect(() => createEndpointBreakers({ breaker: { halfOpenProbes: 0 } })).toThrow(
+      /"endpointBreakers\.breaker\.halfOpenProbes" is 0 .*: allowed values are an integer in 1\.\.100 \(default 1\)$/,
+    );
   });
 });

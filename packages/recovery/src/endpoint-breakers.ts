@@ -4,10 +4,11 @@ import { z } from 'zod';
 import { invalidRecoveryOption } from './errors.js';
 import { instrumentBreaker } from './breaker-metrics.js';
 import { CircuitBreaker, circuitBreakerOptionsSchema, type BreakerTransition } from './circuit-breaker.js';
-import { failureCodesSchema, registrySchema } from './option-schemas.js';
+import { clockSchema, failureCodesSchema, registrySchema } from './option-schemas.js';
 
 export const endpointBreakersOptionsSchema = z.strictObject({
-  breaker: circuitBreakerOptionsSchema.omit({ name: true }).optional(),
+  // No clock default here: the breakers' clock is the scheduler's unless one is given.
+  breaker: circuitBreakerOptionsSchema.omit({ name: true, clock: true }).extend({ clock: clockSchema.optional() }).optional(),
   failureCodes: failureCodesSchema.default([...ENDPOINT_FAILURE_CODES]),
   registry: z.union([registrySchema, z.literal(false)]).optional(),
   /** Time and timers: the breakers' clock (unless `breaker.clock` is given) and the half-open wake-ups. */

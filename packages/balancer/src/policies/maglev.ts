@@ -2,9 +2,8 @@ import type { Endpoint, Random } from '@ballast/core';
 import { isExcluded } from '../exclude.js';
 import { murmur3 } from '../hash.js';
 import { plainPick, type Pick, type Picker, type PickRequest, type Policy, type PolicyFactory } from '../picker.js';
-import { readHashKey, type HashKey } from '../policy-options.js';
+import { readHashKey, type HashKey, type MaglevOptions } from '../policy-options.js';
 import { normalizedWeights } from './hash-weights.js';
-import { requireHashKey } from './require-hash-key.js';
 
 /** Primes the table grows through when there are too many endpoints for the configured size. */
 const LARGER_PRIMES = [131_071, 262_139, 524_287, 1_048_573, 2_097_143, 4_194_301, 8_388_593, 16_777_213];
@@ -17,8 +16,8 @@ const MIN_SLOTS_PER_ENDPOINT = 8;
  * endpoint's own permutation, so every endpoint owns a share of slots in proportion to its weight
  * (equal weights: within one slot of each other) and a removal moves about 1/N of keys. O(1) pick.
  */
-export const maglev: PolicyFactory = ({ options, random }): Policy => {
-  const hashKey = requireHashKey('maglev', options.hashKey);
+export const maglev: PolicyFactory<MaglevOptions> = ({ options, random }): Policy => {
+  const { hashKey } = options;
   return {
     name: 'maglev',
     picker: (endpoints) => new MaglevPicker(endpoints, hashKey, random, options.tableSize),

@@ -9,6 +9,7 @@ import type {
   Policy,
   PolicyFactory,
 } from '../picker.js';
+import type { PeakEwmaOptions } from '../policy-options.js';
 import { EndpointStates } from './endpoint-states.js';
 import { LatencyFloor, SlowBench, type BenchState } from './slow-bench.js';
 import { twoChoices } from './two-choices.js';
@@ -76,7 +77,7 @@ export class PeakEwmaEstimate implements BenchState {
  * On its own that formula keeps sending a consistently slow replica a share of the attempts
  * under concurrency (see SlowBench): such a replica is benched and takes only budgeted probes.
  */
-export const peakEwma: PolicyFactory = ({ clock, random, options, inFlight }): Policy => {
+export const peakEwma: PolicyFactory<PeakEwmaOptions> = ({ clock, random, options, inFlight }): Policy => {
   const { defaultRttMs, decayMs, failurePenaltyMs, slowFactor, slowMarginMs, probeIntervalMs } = options;
   const bench = { slowFactor, slowMarginMs, probeIntervalMs };
   const states = new EndpointStates(

@@ -3,9 +3,8 @@ import { PickerBuildError } from '../errors.js';
 import { isExcluded } from '../exclude.js';
 import { murmur3 } from '../hash.js';
 import { plainPick, type Pick, type Picker, type PickRequest, type Policy, type PolicyFactory } from '../picker.js';
-import { readHashKey, type HashKey } from '../policy-options.js';
+import { readHashKey, type HashKey, type RingHashOptions } from '../policy-options.js';
 import { normalizedWeights } from './hash-weights.js';
-import { requireHashKey } from './require-hash-key.js';
 
 /** Packing (hash, endpoint index) into one double lets the ring sort natively as a Float64Array. */
 const INDEX_BITS = 2 ** 21;
@@ -15,8 +14,8 @@ const INDEX_BITS = 2 ** 21;
  * in proportion to its weight, the least-weighted one at least ceil(minRingSize × its share), and
  * the ring stays near maxRingSize at most. Removing 1 of N endpoints moves only the keys it owned (≈ 1/N).
  */
-export const ringHash: PolicyFactory = ({ options, random }): Policy => {
-  const hashKey = requireHashKey('ring-hash', options.hashKey);
+export const ringHash: PolicyFactory<RingHashOptions> = ({ options, random }): Policy => {
+  const { hashKey } = options;
   return {
     name: 'ring-hash',
     picker: (endpoints) => new RingHashPicker(endpoints, hashKey, random, options.minRingSize, options.maxRingSize),

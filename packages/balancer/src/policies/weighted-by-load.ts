@@ -1,5 +1,6 @@
 import type { Disposer, Endpoint, LoadReport } from '@ballast/core';
 import type { AttemptResult, Pick, Picker, PickRequest, Policy, PolicyFactory } from '../picker.js';
+import type { WeightedByLoadOptions } from '../policy-options.js';
 import { EndpointStates } from './endpoint-states.js';
 import { loadWeight } from './load-weight.js';
 import { weightedPicker } from './weighted-round-robin.js';
@@ -51,7 +52,7 @@ export class LoadWeightState {
  * reports also come out of band (ORCA's OpenRcaService stream on each endpoint), as gRPC's
  * `enable_oob_load_report` does: for servers that report only so, and for endpoints between calls.
  */
-export const weightedByLoad: PolicyFactory = ({ clock, options }): Policy => {
+export const weightedByLoad: PolicyFactory<WeightedByLoadOptions> = ({ clock, options }): Policy => {
   const states = new EndpointStates(() => new LoadWeightState(options.blackoutMs, options.expiryMs));
   const listeners = new Set<() => void>();
   let builtAt = Number.NEGATIVE_INFINITY;
