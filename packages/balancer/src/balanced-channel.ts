@@ -128,13 +128,7 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
         logger: this.#logger,
       });
     this.#policy = createPolicy({ ...options, logger: this.#logger, inFlight: this.table.inFlight });
-    this.#layers = new PickerLayers(
-      this.#policy,
-      options.zone,
-      options.slowStart,
-      this.#clock,
-      options.random,
-    );
+    this.#layers = new PickerLayers(this.#policy, options.zone, options.slowStart, this.#clock, options.random);
     this.#estimates = this.#policy.latencyMs && latencyEstimates(this.#policy, () => this.#state);
     // The detector may hear of a new endpoint list before this channel does, and tell of a health
     // change at once: read the table's list then, so the picker is built once, over the new list.

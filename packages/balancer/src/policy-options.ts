@@ -5,12 +5,15 @@ import type { PickMetadata } from './picker.js';
 export type HashKey = { readonly header: string } | ((metadata: PickMetadata, method: string) => string | undefined);
 
 const positiveMs = z.number().positive();
-const hashKey = z.union([
-  z.strictObject({ header: z.string().trim().min(1) }).transform((key) => Object.freeze({ header: key.header.toLowerCase() })),
-  z
-    .custom<(metadata: PickMetadata, method: string) => string | undefined>((v) => typeof v === 'function')
-    .describe('(metadata, method) => string | undefined'),
-]);
+const hashKey = z
+  .union([
+    z.strictObject({ header: z.string().trim().min(1) }),
+    z
+      .custom<(metadata: PickMetadata, method: string) => string | undefined>((v) => typeof v === 'function')
+      .describe('(metadata, method) => string | undefined'),
+  ])
+  // gRPC metadata keys are lower-case: a header named in capitals would never match.
+  .transform((key): HashKey => (typeof key === 'function' ? key : Object.freeze({ header: key.header.toLowerCase() })));
 const ringSize = z.number().int().min(1).max(8_388_608);
 
 /*

@@ -101,7 +101,8 @@ export function parsePolicyOptions(policy: PolicyName | PolicyFactory | undefine
 
 function lookUp(policy: PolicyName | PolicyFactory | undefined): Registered {
   if (typeof policy === 'function') return { factory: policy, schema: ownOptionsSchema };
-  const registered = typeof policy === 'string' || policy === undefined ? registry.get(policy ?? DEFAULT_POLICY) : undefined;
+  const registered =
+    typeof policy === 'string' || policy === undefined ? registry.get(policy ?? DEFAULT_POLICY) : undefined;
   if (!registered) {
     throw new InvalidBalancerOptionError('policy', `is ${JSON.stringify(policy)}`, policyNames().join(', '));
   }
@@ -112,7 +113,9 @@ function lookUp(policy: PolicyName | PolicyFactory | undefined): Registered {
 function explain(name: string, detail: string, problem: OptionProblem): string {
   if (!problem.acceptedKeys) return detail;
   const key = problem.field.split('.').at(-1)!;
-  const takers = policyNames().filter((other) => other !== name && acceptedKeys(registry.get(other)!.schema, []).includes(key));
+  const takers = policyNames().filter(
+    (other) => other !== name && acceptedKeys(registry.get(other)!.schema, []).includes(key),
+  );
   const who =
     takers.length === 0
       ? 'no policy takes it'
