@@ -1,4 +1,4 @@
-import { BallastError, markInvalidOption } from '@ballast/core';
+import { BallastError, markInvalidOption, type InvalidOptionFactory } from '@ballast/core';
 import {
   EtcdAuthenticationFailedError,
   EtcdError,
@@ -18,11 +18,19 @@ export class InvalidOptionError extends ConfigError {
   constructor(
     readonly field: string,
     message: string,
+    allowed?: string,
   ) {
-    super('INVALID_OPTION', `${field}: ${message}`);
-    markInvalidOption(this, field, message, undefined);
+    super(
+      'INVALID_OPTION',
+      allowed === undefined ? `${field}: ${message}` : `${field} ${message}: allowed values are ${allowed}`,
+    );
+    markInvalidOption(this, field, message, allowed);
   }
 }
+
+/** Lets core's parseOptions throw the config package's own invalid-option error. */
+export const invalidConfigOption: InvalidOptionFactory = (option, problem, allowed) =>
+  new InvalidOptionError(option, problem, allowed);
 
 /** etcd rejects requests above 1.5 MiB; this is thrown before the request is sent. */
 export class ValueTooLargeError extends ConfigError {

@@ -1,16 +1,17 @@
 import { z } from 'zod';
-import { parseOrThrow } from './parse-options.js';
+import { parseOptions } from '@ballast/core';
+import { invalidConfigOption } from './errors.js';
 import { MAX_REQUEST_BYTES } from './value-size.js';
 
 const pem = z.union([z.string().min(1), z.instanceof(Buffer)]);
 
-const schema = z.object({
+const schema = z.strictObject({
   /** Client URLs of the etcd members, e.g. http://127.0.0.1:2379. */
   endpoints: z.array(z.string().regex(/^https?:\/\/[^\s/]+(:\d+)?\/?$/, 'expected http(s)://host:port')).min(1),
   /** etcd user; passed to etcd3 as `auth`. */
-  auth: z.object({ username: z.string().min(1), password: z.string() }).optional(),
+  auth: z.strictObject({ username: z.string().min(1), password: z.string() }).optional(),
   /** PEM contents (string or Buffer) for TLS; endpoints should then be https://. */
-  tls: z.object({ ca: pem, cert: pem.optional(), key: pem.optional() }).optional(),
+  tls: z.strictObject({ ca: pem, cert: pem.optional(), key: pem.optional() }).optional(),
   /** Deadline of every non-stream call: bounds the stall when the member a call went to dies. */
   callTimeoutMs: z.number().int().min(100).max(60_000).default(1000),
   /** How long connect() keeps retrying an unreachable cluster before StoreUnavailableError. */
@@ -31,5 +32,5 @@ export type EtcdStoreConfig = Readonly<z.output<typeof schema>>;
 
 /** Parses options into an immutable value; a bad field throws InvalidOptionError naming it. */
 export function parseEtcdStoreOptions(options: EtcdStoreOptions): EtcdStoreConfig {
-  return parseOrThrow(schema, options, 'EtcdStore');
+  return parseOptions(schema, options, 'EtcdStore', { error: invalidConfigOption });
 }

@@ -1,6 +1,6 @@
-import { createLogger, Emitter, type Disposer, type Logger } from '@ballast/core';
+import { createLogger, Emitter, parseOptions, type Disposer, type Logger } from '@ballast/core';
 import { z } from 'zod';
-import { parseOrThrow } from './parse-options.js';
+import { invalidConfigOption } from './errors.js';
 import type { KvStore } from './kv-store.js';
 import { LeaseKeeper } from './lease-keeper.js';
 import { Mirror } from './mirror.js';
@@ -11,7 +11,7 @@ const InstanceSchema = RegistryEntrySchema.extend({
   service: z.string().refine(isValidName, 'letters, digits, . _ - only'),
   id: z.string().refine(isValidName, 'letters, digits, . _ - only'),
   address: z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, 'expected host:port'),
-});
+}).strict();
 
 export type ServiceInstance = z.input<typeof InstanceSchema>;
 
@@ -53,7 +53,7 @@ export class Registration {
     instance: ServiceInstance,
     options: RegisterOptions = {},
   ): Promise<Registration> {
-    const parsed = parseOrThrow(InstanceSchema, instance, 'register');
+    const parsed = parseOptions(InstanceSchema, instance, 'register', { error: invalidConfigOption });
     const { service, ...entry } = parsed;
     const key = registryKey(options.root ?? DEFAULT_REGISTRY_ROOT, service, entry.id);
     const logger = options.logger ?? createLogger('ballast.config.registry');

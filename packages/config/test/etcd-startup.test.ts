@@ -21,9 +21,14 @@ describe('EtcdStore.connect with bad input', () => {
 
   it('rejects bad options naming the field', async () => {
     await expect(EtcdStore.connect({ endpoints: [] })).rejects.toThrow(InvalidOptionError);
-    await expect(EtcdStore.connect({ endpoints: ['127.0.0.1:2379'] })).rejects.toThrow(/EtcdStore endpoints\.0/);
+    await expect(EtcdStore.connect({ endpoints: ['127.0.0.1:2379'] })).rejects.toThrow(
+      /EtcdStore\.endpoints\.0 is "127\.0\.0\.1:2379" \(expected http\(s\):\/\/host:port\): allowed values are a string/,
+    );
     await expect(EtcdStore.connect({ endpoints: ['http://127.0.0.1:2379'], callTimeoutMs: 5 })).rejects.toThrow(
       /callTimeoutMs/,
+    );
+    await expect(EtcdStore.connect({ endpoints: ['http://127.0.0.1:2379'], callTimeout: 5 } as never)).rejects.toThrow(
+      /EtcdStore\.callTimeout is not an option \(unknown key "callTimeout"\): allowed values are the keys endpoints, auth, tls, callTimeoutMs,/,
     );
   });
 });

@@ -8,6 +8,8 @@ export interface OptionIssue {
   readonly code?: string;
   /** The keys a strict object did not know, for an `unrecognized_keys` issue. */
   readonly keys?: readonly string[];
+  /** Each branch's issues, for an `invalid_union` issue. */
+  readonly errors?: readonly (readonly OptionIssue[])[];
 }
 
 /** What an invalid-option error says: which option, what it was, what it accepts. */
@@ -32,7 +34,17 @@ export function optionProblem(
   prefix: string,
   schema: z.ZodType,
 ): OptionProblem {
-  const path = issue?.path.map(String) ?? [];
+  const found = issue ? innermost(issue, []) : { issue, path: [] };
+  return describeIssue(input, found.issue, found.path, prefix, schema);
+}
+
+function describeIssue(
+  input: unknown,
+  issue: OptionIssue | undefined,
+  path: readonly string[],
+  prefix: string,
+  schema: z.ZodType,
+): OptionProblem {
   if (issue?.code === 'unrecognized_keys' && issue.keys?.length) {
     const keys = acceptedKeys(schema, path, valueAt(input, path));
     const unknown = issue.keys.map((key) => JSON.stringify(key)).join(', ');
@@ -48,6 +60,23 @@ export function optionProblem(
     detail: `is ${describe(valueAt(input, path))} (${issue?.message ?? 'invalid'})`,
     allowed: acceptedValues(schema, path),
   };
+}
+
+/**
+ * A `false | {…}` union reports "invalid input" at the union; the branch the value's type chose
+ * (the one whose complaint is not about the type itself) knows the real field.
+ */
+function innermost(issue: OptionIssue, prefix: readonly string[]): { issue: OptionIssue; path: string[] } {
+  const path = [...prefix, ...issue.path.map(String)];
+  if (issue.code === 'invalid_union' && issue.errors) {
+    const branch = issue.errors.find((errors) => errors[0] && !isAboutTheType(errors[0]));
+    if (branch?.[0]) return innermost(branch[0], path);
+  }
+  return { issue, path };
+}
+
+function isAboutTheType(issue: OptionIssue): boolean {
+  return issue.path.length === 0 && (issue.code === 'invalid_type' || issue.code === 'invalid_value');
 }
 
 function dotted(prefix: string, path: readonly string[]): string {

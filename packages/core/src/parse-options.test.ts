@@ -43,6 +43,19 @@ describe('parseOptions', () => {
     expect(nested.allowed).toBe('the keys baseMs');
   });
 
+  it('names the field inside the branch of a `false | {…}` union that the value chose', () => {
+    const toggled = z.strictObject({
+      reports: z.union([z.literal(false), z.strictObject({ intervalMs: z.number().int().min(10).default(1_000) })]),
+    });
+    const error = thrown(() => parseOptions(toggled, { reports: { intervalMs: 5 } }, 'serve'));
+    expect(error.option).toBe('serve.reports.intervalMs');
+    expect(error.allowed).toBe('an integer >= 10 (default 1000)');
+    expect(thrown(() => parseOptions(toggled, { reports: { interval: 5 } }, 'serve')).option).toBe(
+      'serve.reports.interval',
+    );
+    expect(thrown(() => parseOptions(toggled, { reports: 'yes' }, 'serve')).option).toBe('serve.reports');
+  });
+
   it("builds a package's own error from the same finding", () => {
     class InvalidThingError extends InvalidOptionError {}
     const error = thrown(() =>
