@@ -64,10 +64,14 @@ describe('parseDetectorSettings', () => {
     expect(rejection({ panicThreshold: 1.5 })).toMatchObject({
       code: 'INVALID_DETECTOR_OPTIONS',
       field: 'panicThreshold',
-      message: expect.stringMatching(/"panicThreshold": must be <= 1/),
+      message: expect.stringMatching(
+        /"panicThreshold" is 1\.5 \(.*\): allowed values are a number in 0\.\.1 \(default 0\.5\)/,
+      ),
     });
     expect(rejection({ outlier: { maxEjectionPercent: 120 } }).field).toBe('outlier.maxEjectionPercent');
-    expect(rejection({ heartbeat: { intervalMs: 1 } }).message).toMatch(/"heartbeat.intervalMs": must be >= 10/);
+    expect(rejection({ heartbeat: { intervalMs: 1 } }).message).toMatch(
+      /"heartbeat\.intervalMs" is 1 \(.*\): allowed values are a number in 10\.\.3600000/,
+    );
     expect(rejection({ heartbeat: { mode: 'poll', phi: { threshold: -1 } } }).field).toBe('heartbeat.phi.threshold');
     expect(rejection({ outlier: { successRateEjection: { stdevFactor: Number.NaN } } }).field).toBe(
       'outlier.successRateEjection.stdevFactor',
@@ -75,6 +79,11 @@ describe('parseDetectorSettings', () => {
     expect(rejection({ outlier: { baseEjectionTimeMs: 1000, maxEjectionTimeMs: 10 } }).field).toBe(
       'outlier.maxEjectionTimeMs',
     );
-    expect(rejection({ heartbeat: { intervalMS: 100 } as never }).message).toMatch(/unknown option\(s\) intervalMS/);
+    expect(rejection({ heartbeat: { intervalMS: 100 } as never })).toMatchObject({
+      field: 'heartbeat.intervalMS',
+      message: expect.stringMatching(
+        /unknown key "intervalMS"\): allowed values are the keys mode, intervalMs, idleIntervalMs,/,
+      ),
+    });
   });
 });

@@ -1,6 +1,6 @@
-import { ENDPOINT_FAILURE_CODES, NEVER_ENDPOINT_FAILURE_CODES } from '@ballast/core';
+import { ENDPOINT_FAILURE_CODES, NEVER_ENDPOINT_FAILURE_CODES, parseOptions } from '@ballast/core';
 import { z } from 'zod';
-import { InvalidDetectorOptionsError } from './errors.js';
+import { invalidDetectorOption, InvalidDetectorOptionsError } from './errors.js';
 import type { OutlierDetectionOptions } from './outlier-detector.js';
 import { phiAccrualDefaults, type PhiAccrualOptions } from './phi-accrual.js';
 
@@ -90,7 +90,7 @@ const outlierSchema = z
   })
   .strict();
 
-const detectorSchema = z.object({
+const detectorSchema = z.strictObject({
   heartbeat: z.union([z.literal(false), heartbeatSchema]).prefault({}),
   outlier: z.union([z.literal(false), outlierSchema]).prefault({}),
   panicThreshold: z.number().finite().min(0).max(1).default(0.5),
@@ -132,16 +132,14 @@ export function parseDetectorSettings(input: {
   outlier?: OutlierOptionsInput | false;
   panicThreshold?: number;
 }): DetectorSettings {
-  const result = detectorSchema.safeParse(input);
-  if (!result.success) {
-    const { issue, path } = innermost(result.error.issues[0]!, []);
-    throw new InvalidDetectorOptionsError(path.join('.') || '(options)', describe(issue));
-  }
-  const { heartbeat, outlier, panicThreshold } = result.data;
+  const { heartbeat, outlier, panicThreshold } = parseOptions(detectorSchema, input, '', {
+    error: invalidDetectorOption,
+  });
   if (outlier && outlier.maxEjectionTimeMs < outlier.baseEjectionTimeMs) {
     throw new InvalidDetectorOptionsError(
       'outlier.maxEjectionTimeMs',
-      `${outlier.maxEjectionTimeMs} is below baseEjectionTimeMs ${outlier.baseEjectionTimeMs}; allowed: >= baseEjectionTimeMs`,
+      `is ${outlier.maxEjectionTimeMs}, below baseEjectionTimeMs ${outlier.baseEjectionTimeMs}`,
+      '>= baseEjectionTimeMs',
     );
   }
   const settings: DetectorSettings = {
@@ -185,7 +183,8 @@ function heartbeatSettings(input: z.output<typeof heartbeatSchema>): HeartbeatOp
   if (idleIntervalMs < intervalMs) {
     throw new InvalidDetectorOptionsError(
       'heartbeat.idleIntervalMs',
-      `${idleIntervalMs} is below intervalMs ${intervalMs}; allowed: >= intervalMs (an idle endpoint needs no faster probing than a busy one)`,
+      `is ${idleIntervalMs}, below intervalMs ${intervalMs} (an idle endpoint needs no faster probing than a busy one)`,
+      '>= intervalMs',
     );
   }
   return Object.freeze({
@@ -198,33 +197,4 @@ function heartbeatSettings(input: z.output<typeof heartbeatSchema>): HeartbeatOp
     unhealthyThreshold,
     phi: Object.freeze(phiAccrualDefaults(intervalMs)),
   });
-}
-
-// A `false | {…}` union reports "invalid input" at the union; the object branch knows the real field.
-function innermost(issue: z.core.$ZodIssue, prefix: PropertyKey[]): { issue: z.core.$ZodIssue; path: PropertyKey[] } {
-  const path = [...prefix, ...issue.path];
-  if (issue.code === 'invalid_union') {
-    const branch = issue.errors.find(
-      (errors) => errors[0] && !(errors[0].code === 'invalid_value' && errors[0].path.length === 0),
-    );
-    if (branch?.[0]) return innermost(branch[0], path);
-  }
-  return { issue, path };
-}
-
-function describe(issue: z.core.$ZodIssue): string {
-  switch (issue.code) {
-    case 'too_small':
-      return `must be ${issue.inclusive === false ? '>' : '>='} ${String(issue.minimum)}`;
-    case 'too_big':
-      return `must be ${issue.inclusive === false ? '<' : '<='} ${String(issue.maximum)}`;
-    case 'unrecognized_keys':
-      return `unknown option(s) ${issue.keys.join(', ')}`;
-    case 'invalid_union':
-      return 'allowed: false or an options object';
-    case 'invalid_type':
-      return `expected ${issue.expected}`;
-    default:
-      return issue.message;
-  }
 }
