@@ -65,7 +65,12 @@ export interface Detector extends HealthView {
 
 /** A failure detector over `source`: active heartbeats, passive outlier ejection, panic threshold. */
 export function createDetector(options: DetectorOptions): Detector {
-  const settings = parseDetectorSettings(options);
+  // The tunables only: the other options are objects and functions the detector uses as given.
+  const settings = parseDetectorSettings({
+    heartbeat: options.heartbeat,
+    outlier: options.outlier,
+    panicThreshold: options.panicThreshold,
+  });
   const target = options.target ?? 'default';
   const clock = options.clock ?? systemClock;
   const logger = (options.logger ?? createLogger('ballast-detector')).child({ component: 'detector', target });

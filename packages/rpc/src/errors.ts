@@ -1,5 +1,4 @@
-import { BallastError, markInvalidOption } from '@ballast/core';
-import type { z } from 'zod';
+import { BallastError, markInvalidOption, type InvalidOptionFactory } from '@ballast/core';
 
 /** Base of every error @ballast/rpc throws; `code` is stable across releases. */
 export class RpcError extends BallastError {}
@@ -10,13 +9,19 @@ export class RpcOptionsError extends RpcError {
     readonly fn: 'serve' | 'connect',
     readonly field: string,
     detail: string,
+    allowed?: string,
   ) {
-    super('INVALID_OPTIONS', `${fn}(): option "${field}" is invalid: ${detail}`);
-    markInvalidOption(this, field, detail, undefined);
+    super(
+      'INVALID_OPTIONS',
+      allowed === undefined
+        ? `${fn}(): option "${field}" is invalid: ${detail}`
+        : `${fn}(): option "${field}" ${detail}: allowed values are ${allowed}`,
+    );
+    markInvalidOption(this, field, detail, allowed);
   }
 
-  static fromZod(fn: 'serve' | 'connect', error: z.ZodError): RpcOptionsError {
-    const issue = error.issues[0]!;
-    return new RpcOptionsError(fn, issue.path.join('.') || '(options)', issue.message);
+  /** Lets core's parseOptions throw this error for `fn`'s options. */
+  static factory(fn: 'serve' | 'connect'): InvalidOptionFactory {
+    return (option, problem, allowed) => new RpcOptionsError(fn, option, problem, allowed);
   }
 }

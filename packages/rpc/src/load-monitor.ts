@@ -33,7 +33,7 @@ export class LoadMonitor {
   #lastCpu = process.cpuUsage();
   #lastTime = performance.now();
 
-  constructor(readonly intervalMs = 1000) {
+  constructor(readonly intervalMs: number) {
     this.#histogram = monitorEventLoopDelay({ resolution: 10 });
     this.#histogram.enable();
     this.#timer = setInterval(() => this.#sample(), intervalMs);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_SUBSET_SIZE, slowStartSchema, type SlowStartOptions, type SubsetOptions } from '@ballast/balancer';
+import { parseOptions } from '@ballast/core';
 import { z } from 'zod';
 import type { ConnectOptions } from './connect-options.js';
 import { RpcOptionsError } from './errors.js';
@@ -19,43 +20,35 @@ export const ZONE_ENV = 'BALLAST_ZONE';
 
 const subsetSchema = z.union([
   z.literal(false),
-  z
-    .object({
-      size: z.number().int().min(1).max(10_000).default(DEFAULT_SUBSET_SIZE),
-      clientId: z.string().min(1).default(PROCESS_CLIENT_ID),
-    })
-    .strict(),
+  z.strictObject({
+    size: z.number().int().min(1).max(10_000).default(DEFAULT_SUBSET_SIZE),
+    clientId: z.string().min(1).default(PROCESS_CLIENT_ID),
+  }),
 ]);
-const zoneSchema = z.string().trim().min(1).max(200);
+const zoneSchema = z.string().trim().min(1).max(200).describe('a zone name of at most 200 characters');
+const placementSchema = z.strictObject({
+  subset: subsetSchema.prefault({}),
+  zone: zoneSchema.optional(),
+  slowStart: z.union([z.literal(false), slowStartSchema]).prefault({}),
+});
 
 /** Parses `subset`, `zone` and `slowStart` of connect(); a bad one throws naming the field. */
 export function parsePlacement(options: ConnectOptions, env: NodeJS.ProcessEnv = process.env): Placement {
-  const subset = subsetSchema.safeParse(options.subset ?? {});
-  if (!subset.success) throw fieldError('subset', subset.error);
-  const zoneInput = options.zone ?? (env[ZONE_ENV] || undefined);
-  const zone = zoneInput === undefined ? undefined : zoneSchema.safeParse(zoneInput);
-  if (zone && !zone.success) {
-    throw new RpcOptionsError(
-      'connect',
-      options.zone === undefined ? `zone (from ${ZONE_ENV})` : 'zone',
-      `expected a non-empty zone name of at most 200 characters, got ${JSON.stringify(zoneInput)}`,
-    );
-  }
-  const slowStart = z.union([z.literal(false), slowStartSchema]).safeParse(options.slowStart ?? {});
-  if (!slowStart.success) throw fieldError('slowStart', slowStart.error);
-  return {
-    subset: subset.data === false ? undefined : { ...subset.data, zone: zone?.data },
-    zone: zone?.data,
-    slowStart: slowStart.data,
-  };
-}
-
-function fieldError(option: string, error: z.ZodError): RpcOptionsError {
-  // A union reports its last branch's problems; the object branch is the one that names a field.
-  const issue = error.issues[0]!;
-  const inner = issue.code === 'invalid_union' ? (issue.errors.at(-1)?.[0] ?? issue) : issue;
-  const path = [option, ...inner.path.map(String)].join('.');
-  const detail =
-    inner.code === 'unrecognized_keys' ? `unknown key ${inner.keys.map((k) => `"${k}"`).join(', ')}` : inner.message;
-  return new RpcOptionsError('connect', path, `${detail} (or false to turn it off)`);
+  const zoneFromEnv = options.zone === undefined ? env[ZONE_ENV] || undefined : undefined;
+  const placement = parseOptions(
+    placementSchema,
+    { subset: options.subset, zone: options.zone ?? zoneFromEnv, slowStart: options.slowStart },
+    '',
+    {
+      error: (option, problem, allowed) =>
+        new RpcOptionsError(
+          'connect',
+          zoneFromEnv && option === 'zone' ? `zone (from ${ZONE_ENV})` : option,
+          problem,
+          allowed,
+        ),
+    },
+  );
+  const { subset, zone, slowStart } = placement;
+  return { subset: subset === false ? undefined : { ...subset, zone }, zone, slowStart };
 }

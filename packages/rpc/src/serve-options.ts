@@ -20,7 +20,28 @@ export function service<D extends CompatServiceDefinition>(
   return { definition, implementation };
 }
 
-export const serveOptionsSchema = z.object({
+const loadReportsSchema = z.strictObject({ intervalMs: z.number().int().min(10).max(60_000).default(1_000) });
+
+export const serveOptionsSchema = z.strictObject({
+  services: z
+    .array(z.custom<ServiceEntry>((v) => typeof v === 'object' && v !== null && 'definition' in v))
+    .min(1, 'give at least one service(definition, implementation)')
+    .describe('a non-empty array of service(definition, implementation)'),
+  /** Registry to register this instance in (under a lease) for discovery. */
+  store: z
+    .custom<KvStore>((v) => typeof v === 'object' && v !== null)
+    .describe('a KvStore')
+    .optional(),
+  tls: z
+    .custom<ServerTlsOptions>((v) => typeof v === 'object' && v !== null)
+    .describe('ServerTlsOptions')
+    .optional(),
+  logger: z
+    .custom<Logger>((v) => typeof v === 'object' && v !== null)
+    .describe('a pino Logger')
+    .optional(),
+  /** FileDescriptorSet for reflection; defaults to every contract in proto/. */
+  protoset: z.instanceof(Uint8Array).describe('a FileDescriptorSet as bytes').optional(),
   /** Name of this service: logs, metrics, and its key in the registry. */
   name: z.string().regex(/^[a-z][a-z0-9-]*$/, 'lowercase letters, digits and dashes, starting with a letter'),
   host: z.string().min(1).default('127.0.0.1'),
@@ -127,8 +148,8 @@ export const serveOptionsSchema = z.object({
    * `{ intervalMs }` sets how often the report is measured; false turns both off.
    */
   loadReports: z
-    .union([z.boolean(), z.object({ intervalMs: z.number().int().min(10).max(60_000).default(1_000) })])
-    .default(true),
+    .union([z.literal(false), loadReportsSchema, z.literal(true).transform(() => loadReportsSchema.parse({}))])
+    .prefault(true),
   /**
    * An OpenTelemetry span per call, under the caller's W3C trace context (default on; free until
    * an OpenTelemetry SDK registers a TracerProvider).
@@ -138,12 +159,4 @@ export const serveOptionsSchema = z.object({
   reflection: z.boolean().default(true),
 });
 
-export type ServeOptionsInput = z.input<typeof serveOptionsSchema> & {
-  services: readonly ServiceEntry[];
-  /** Registry to register this instance in (under a lease) for discovery. */
-  store?: KvStore;
-  tls?: ServerTlsOptions;
-  logger?: Logger;
-  /** FileDescriptorSet for reflection; defaults to every contract in proto/. */
-  protoset?: Uint8Array;
-};
+export type ServeOptionsInput = z.input<typeof serveOptionsSchema>;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { register, type Registration } from '@ballast/config';
-import { createLogger, type Logger } from '@ballast/core';
+import { createLogger, parseOptions, type Logger } from '@ballast/core';
 import {
   createServerHealth,
   metricsRegistry,
@@ -71,17 +71,12 @@ export interface ServeHandle {
  * graceful shutdown. See the package README for every option and its default.
  */
 export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
-  const parsed = serveOptionsSchema.safeParse(input);
-  if (!parsed.success) throw RpcOptionsError.fromZod('serve', parsed.error);
-  const options = parsed.data;
-  if (!input.services?.length)
-    throw new RpcOptionsError('serve', 'services', 'give at least one service(definition, implementation)');
-  const logger: Logger = (input.logger ?? createLogger('@ballast/rpc')).child({ service: options.name });
+  const options = parseOptions(serveOptionsSchema, input, '', { error: RpcOptionsError.factory('serve') });
+  const logger: Logger = (options.logger ?? createLogger('@ballast/rpc')).child({ service: options.name });
   const instanceId = options.instanceId ?? `${options.name}-${randomUUID().slice(0, 8)}`;
 
   const loadReports = options.loadReports;
-  const monitor =
-    loadReports === false ? undefined : new LoadMonitor(loadReports === true ? undefined : loadReports.intervalMs);
+  const monitor = loadReports === false ? undefined : new LoadMonitor(loadReports.intervalMs);
   // Outer → inner: tracing, errors, metrics, stream bound, hard cap, load report, adaptive shedding, deadline
   // context. The cap, the load report and the shedder count unary work only: a stream or a health
   // check is never refused or counted by them, so idle streams cannot starve calls or liveness.
@@ -133,8 +128,8 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
   if (shedder) server = server.use(shedder.middleware);
   server = server.use(deadlinePropagationServerMiddleware);
 
-  for (const entry of input.services) server.add(entry.definition, entry.implementation);
-  const serviceNames = input.services.map((entry) => fullName(entry.definition));
+  for (const entry of options.services) server.add(entry.definition, entry.implementation);
+  const serviceNames = options.services.map((entry) => fullName(entry.definition));
   const health = createServerHealth({ services: serviceNames, logger });
   server.add(HealthDefinition, health.implementation);
   // Standard services besides health, for reflection too.
@@ -145,7 +140,7 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
     served.push(orca.definition.fullName);
   }
   if (options.reflection) {
-    const protoset = input.protoset ?? defaultProtoset;
+    const protoset = options.protoset ?? defaultProtoset;
     for (const entry of reflectionServices({ services: [...serviceNames, ...served], protoset, logger })) {
       server.add(entry.definition, entry.implementation);
     }
@@ -153,7 +148,7 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
 
   let tls: ReturnType<typeof serverTls>;
   try {
-    tls = serverTls(input.tls, logger);
+    tls = serverTls(options.tls, logger);
   } catch (error) {
     throw new RpcOptionsError('serve', 'tls', (error as Error).message);
   }
@@ -162,9 +157,9 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
 
   const advertised = options.advertiseAddress ?? address;
   let registration: Registration | undefined;
-  if (input.store) {
+  if (options.store) {
     registration = await register(
-      input.store,
+      options.store,
       {
         service: options.name,
         id: instanceId,

@@ -143,7 +143,7 @@ describe('serve(): HTTP/2 connection options', () => {
       [{ maxConnectionIdleMs: true as never }, 'maxConnectionIdleMs'],
       [{ http2MaxConcurrentStreams: 0 }, 'http2MaxConcurrentStreams'],
       [{ rapidReset: { burst: 1000, perSecond: 33 } }, 'rapidReset.burst'],
-      [{ rapidReset: { burst: 10, perSecond: 33, extra: 1 } as never }, 'rapidReset'],
+      [{ rapidReset: { burst: 10, perSecond: 33, extra: 1 } as never }, 'rapidReset.extra'],
     ];
     for (const [options, field] of cases) {
       const error = await start(options).then(
