@@ -9,6 +9,7 @@ import type {
   RetryMiddlewareOptions,
 } from '@ballast/recovery';
 import type { ChannelCredentials } from '@grpc/grpc-js';
+import { z } from 'zod';
 import type { ClientTlsOptions } from './tls.js';
 
 /** Overrides for one method (by its camelCase name in the generated client). */
@@ -100,3 +101,54 @@ export interface ConnectOptions {
   clock?: Clock;
   random?: Random;
 }
+
+// Options other parts parse with their own schemas (placement, balancer, detector, recovery, TLS)
+// are taken as given here; this schema owns the keys, and the knobs connect() itself reads.
+const given = <T>(description: string) => z.custom<T>().describe(description).optional();
+const positiveMs = z.number().positive();
+
+export const connectOptionsSchema = z.strictObject({
+  endpoints: given<ConnectOptions['endpoints']>('an array of "host:port" strings or endpoints, or an EndpointSource'),
+  discover: z.string().min(1).optional(),
+  dns: given<ConnectOptions['dns']>('DNS discovery options'),
+  store: given<KvStore>('a KvStore'),
+  balancer: given<ConnectOptions['balancer']>('a policy name or a PolicyFactory'),
+  balancerOptions: given<PolicyOptionsInput>("the balancing policy's options"),
+  healthCheck: given<ConnectOptions['healthCheck']>('heartbeat options or false'),
+  subset: given<ConnectOptions['subset']>('{ size, clientId } or false'),
+  zone: given<string>('a zone name'),
+  slowStart: given<ConnectOptions['slowStart']>('slow-start options or false'),
+  outlierDetection: given<ConnectOptions['outlierDetection']>('outlier detection options or false'),
+  panicThreshold: given<number>('a share in [0, 1]'),
+  retry: given<ConnectOptions['retry']>('retry options or false'),
+  hedging: given<ConnectOptions['hedging']>('hedging options or false'),
+  circuitBreaker: given<ConnectOptions['circuitBreaker']>('circuit breaker options or false'),
+  endpointBreakers: given<ConnectOptions['endpointBreakers']>('endpoint breaker options or false'),
+  deadlineMs: positiveMs.default(5_000),
+  metrics: z.boolean().optional(),
+  tracing: z.boolean().optional(),
+  tls: given<ClientTlsOptions>('ClientTlsOptions'),
+  credentials: given<ChannelCredentials>('grpc ChannelCredentials'),
+  maxMessageBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(4 * 1024 * 1024),
+  keepalive: z
+    .union([
+      z.literal(false),
+      z.strictObject({
+        timeMs: z.number().int().min(1_000).default(30_000),
+        timeoutMs: z.number().int().min(1_000).default(10_000),
+        withoutCalls: z.boolean().default(true),
+      }),
+    ])
+    .prefault({}),
+  methods: given<Record<string, MethodOverrides>>('{ <method>: MethodOverrides }'),
+  logger: given<Logger>('a pino Logger'),
+  clock: given<Clock>('a Clock { now(): number }'),
+  random: given<Random>('a function () => number in [0, 1)'),
+});
+
+/** connect()'s options once parsed: its own knobs defaulted here, once. */
+export type ParsedConnectOptions = Readonly<z.output<typeof connectOptionsSchema>>;

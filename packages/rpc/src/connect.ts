@@ -14,6 +14,7 @@ import {
   callContextOf,
   createLogger,
   extendOptions,
+  parseOptions,
   StaticEndpointSource,
   type EndpointSource,
   type HealthView,
@@ -40,7 +41,12 @@ import { Metadata } from 'nice-grpc-common';
 import type { DeadlineOptions } from 'nice-grpc-client-middleware-deadline';
 import { DeferredSource } from './deferred-source.js';
 import { RpcOptionsError } from './errors.js';
-import type { ConnectOptions, MethodOverrides } from './connect-options.js';
+import {
+  connectOptionsSchema,
+  type ConnectOptions,
+  type MethodOverrides,
+  type ParsedConnectOptions,
+} from './connect-options.js';
 import type { CertificateFiles } from './certificate-files.js';
 import { clientTls } from './tls.js';
 import { clientTracing } from './client-tracing.js';
@@ -72,36 +78,6 @@ const connections = new WeakMap<object, Connection>();
  */
 export type BallastCallOptions = DeadlineOptions & RetryCallOptions & HedgingCallOptions;
 
-const KNOWN_OPTIONS = new Set([
-  'endpoints',
-  'discover',
-  'dns',
-  'store',
-  'balancer',
-  'balancerOptions',
-  'healthCheck',
-  'outlierDetection',
-  'panicThreshold',
-  'subset',
-  'zone',
-  'slowStart',
-  'retry',
-  'hedging',
-  'circuitBreaker',
-  'endpointBreakers',
-  'deadlineMs',
-  'metrics',
-  'tracing',
-  'tls',
-  'credentials',
-  'maxMessageBytes',
-  'keepalive',
-  'methods',
-  'logger',
-  'clock',
-  'random',
-]);
-
 /**
  * A nice-grpc client for `definition` whose calls go, outer to inner, through metrics → tracing →
  * deadline → circuit breaker → retry (budgeted, failover) → hedging → a balanced channel that
@@ -111,18 +87,11 @@ const KNOWN_OPTIONS = new Set([
  */
 export function connect<D extends CompatServiceDefinition>(
   definition: D,
-  options: ConnectOptions,
+  input: ConnectOptions,
 ): Client<D, BallastCallOptions> {
   const service = serviceName(definition);
-  for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) {
-      throw new RpcOptionsError('connect', key, `unknown option; known ones are ${[...KNOWN_OPTIONS].join(', ')}`);
-    }
-  }
-  const maxMessageBytes = options.maxMessageBytes ?? 4 * 1024 * 1024;
-  if (!(Number.isInteger(maxMessageBytes) && maxMessageBytes > 0)) {
-    throw new RpcOptionsError('connect', 'maxMessageBytes', `expected a positive integer, got ${maxMessageBytes}`);
-  }
+  const options = parseOptions(connectOptionsSchema, input, '', { error: RpcOptionsError.factory('connect') });
+  const { maxMessageBytes } = options;
   const methodOptions = defaultCallOptions(definition, options);
   const placement = parsePlacement(options);
   const logger = (options.logger ?? createLogger('@ballast/rpc')).child({ client: service });
@@ -438,31 +407,18 @@ function endpointSource(
  * accept, and finds a half-open connection (a peer behind a dead NAT or a crashed host) that no
  * call would notice until its deadline.
  */
-function keepaliveOptions(input: ConnectOptions['keepalive']): Record<string, number> {
-  if (input === false) return {};
-  const timeMs = input?.timeMs ?? 30_000;
-  const timeoutMs = input?.timeoutMs ?? 10_000;
-  for (const [field, value] of [
-    ['keepalive.timeMs', timeMs],
-    ['keepalive.timeoutMs', timeoutMs],
-  ] as const) {
-    if (!(Number.isInteger(value) && value >= 1_000)) {
-      throw new RpcOptionsError('connect', field, `expected an integer number of ms ≥ 1000, got ${value}`);
-    }
-  }
+function keepaliveOptions(keepalive: ParsedConnectOptions['keepalive']): Record<string, number> {
+  if (keepalive === false) return {};
   return {
-    'grpc.keepalive_time_ms': timeMs,
-    'grpc.keepalive_timeout_ms': timeoutMs,
-    'grpc.keepalive_permit_without_calls': (input?.withoutCalls ?? true) ? 1 : 0,
+    'grpc.keepalive_time_ms': keepalive.timeMs,
+    'grpc.keepalive_timeout_ms': keepalive.timeoutMs,
+    'grpc.keepalive_permit_without_calls': keepalive.withoutCalls ? 1 : 0,
   };
 }
 
 /** Per-method defaults in nice-grpc's shape: '*' for every method, then each override. */
-function defaultCallOptions(definition: CompatServiceDefinition, options: ConnectOptions) {
-  const deadlineMs = options.deadlineMs ?? 5_000;
-  if (!(Number.isFinite(deadlineMs) && deadlineMs > 0)) {
-    throw new RpcOptionsError('connect', 'deadlineMs', `expected a positive number of ms, got ${deadlineMs}`);
-  }
+function defaultCallOptions(definition: CompatServiceDefinition, options: ParsedConnectOptions) {
+  const { deadlineMs } = options;
   const methods = 'methods' in definition ? Object.keys(definition.methods as object) : Object.keys(definition);
   const result: Record<string, Record<string, unknown>> = { '*': { deadline: deadlineMs } };
   for (const [method, overrides] of Object.entries(options.methods ?? {})) {

@@ -116,6 +116,12 @@ describe('connect() over static endpoints', () => {
     expect(() => connect(EchoServiceDefinition, { endpoints: ['h:1'], balancer: 'no-such-policy' })).toThrow(
       /no-such-policy/,
     );
+    expect(() => connect(EchoServiceDefinition, { endpoints: ['h:1'], deadlineMs: 0 })).toThrow(
+      /connect\(\): option "deadlineMs" is 0 \(.*\): allowed values are a number > 0 \(default 5000\)/,
+    );
+    expect(() =>
+      connect(EchoServiceDefinition, { endpoints: ['h:1'], balancerOptions: { tableSize: 7 } as never }),
+    ).toThrow(/"policyOptions\.tableSize" is not an option of policy "peak-ewma" \(policy "maglev" takes it\)/);
   });
 });
 

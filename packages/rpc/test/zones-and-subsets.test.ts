@@ -120,6 +120,8 @@ describe('subsets and zones over real replicas', () => {
     expect(bad({ subset: { sise: 4 } })).toThrow(/subset.*unknown key "sise"/);
     expect(bad({ zone: '' })).toThrow(/"zone"/);
     expect(bad({ slowStart: { windowMs: -1 } })).toThrow(/slowStart\.windowMs/);
-    expect(bad({ zones: 'a' })).toThrow(/unknown option/);
+    expect(bad({ zones: 'a' })).toThrow(
+      /option "zones" is not an option \(unknown key "zones"\): allowed values are the keys endpoints, discover,/,
+    );
   });
 });
