@@ -2,11 +2,9 @@ import * as grpc from '@grpc/grpc-js';
 import {
   MetadataKeys,
   StaticEndpointSource,
-  allHealthy,
   classify,
   createLogger,
   parsePushback,
-  systemClock,
   type CallContext,
   type LatencyEstimates,
   type CallOutcome,

@@ -24,7 +24,6 @@ export interface Backoff {
   delayMs(retry: number): number;
 }
 
-
 export function exponentialBackoff(options: BackoffOptions = {}): Backoff {
   const o = parseOptions(backoffOptionsSchema, options, 'backoff', { error: invalidRecoveryOption });
   return {

@@ -1,7 +1,6 @@
 import { callContextOf, ENDPOINT_FAILURE_CODES, observeEnd, parseOptions } from '@ballast/core';
 import { isAbortError } from 'abort-controller-x';
 import { ClientError, type CallOptions, type ClientMiddleware, type ClientMiddlewareCall } from 'nice-grpc-common';
-import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { instrumentBreaker } from './breaker-metrics.js';
 import { CircuitBreaker, circuitBreakerOptionsSchema } from './circuit-breaker.js';
@@ -21,7 +20,6 @@ export const breakerMiddlewareOptionsSchema = z.strictObject({
   registry: z.union([registrySchema, z.literal(false)]).optional(),
 });
 export type BreakerMiddlewareOptions = z.input<typeof breakerMiddlewareOptionsSchema>;
-
 
 export interface MethodBreakers {
   middleware: ClientMiddleware;

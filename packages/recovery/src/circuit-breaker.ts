@@ -1,4 +1,14 @@
-import { type Clock, createLogger, type Disposer, Emitter, type Logger, parseOptions, type Random, systemClock, systemRandom } from '@ballast/core';
+import {
+  type Clock,
+  createLogger,
+  type Disposer,
+  Emitter,
+  type Logger,
+  parseOptions,
+  type Random,
+  systemClock,
+  systemRandom,
+} from '@ballast/core';
 import { z } from 'zod';
 import { invalidRecoveryOption } from './errors.js';
 import { clockSchema, loggerSchema, randomSchema } from './option-schemas.js';
@@ -17,7 +27,6 @@ export const circuitBreakerOptionsSchema = z.strictObject({
   logger: loggerSchema.optional(),
 });
 export type CircuitBreakerOptions = z.input<typeof circuitBreakerOptionsSchema>;
-
 
 export type BreakerState =
   | { readonly kind: 'closed' }

@@ -1,5 +1,17 @@
-import { type CallOutcome, createLogger, type Disposer, Emitter, type Endpoint, ENDPOINT_FAILURE_CODES, type HealthView, type OutcomeListener, parseOptions, type Scheduler, systemScheduler, type TimerHandle } from '@ballast/core';
-import type { Registry } from 'prom-client';
+import {
+  type CallOutcome,
+  createLogger,
+  type Disposer,
+  Emitter,
+  type Endpoint,
+  ENDPOINT_FAILURE_CODES,
+  type HealthView,
+  type OutcomeListener,
+  parseOptions,
+  type Scheduler,
+  systemScheduler,
+  type TimerHandle,
+} from '@ballast/core';
 import { z } from 'zod';
 import { invalidRecoveryOption } from './errors.js';
 import { instrumentBreaker } from './breaker-metrics.js';
@@ -8,7 +20,10 @@ import { clockSchema, failureCodesSchema, registrySchema } from './option-schema
 
 export const endpointBreakersOptionsSchema = z.strictObject({
   // No clock default here: the breakers' clock is the scheduler's unless one is given.
-  breaker: circuitBreakerOptionsSchema.omit({ name: true, clock: true }).extend({ clock: clockSchema.optional() }).optional(),
+  breaker: circuitBreakerOptionsSchema
+    .omit({ name: true, clock: true })
+    .extend({ clock: clockSchema.optional() })
+    .optional(),
   failureCodes: failureCodesSchema.default([...ENDPOINT_FAILURE_CODES]),
   registry: z.union([registrySchema, z.literal(false)]).optional(),
   /** Time and timers: the breakers' clock (unless `breaker.clock` is given) and the half-open wake-ups. */
@@ -18,7 +33,6 @@ export const endpointBreakersOptionsSchema = z.strictObject({
     .optional(),
 });
 export type EndpointBreakersOptions = z.input<typeof endpointBreakersOptionsSchema>;
-
 
 /**
  * A circuit breaker per endpoint, seen by the balancer as a HealthView: an endpoint whose breaker

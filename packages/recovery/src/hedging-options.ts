@@ -1,4 +1,4 @@
-import { systemClock, type Logger } from '@ballast/core';
+import { systemClock } from '@ballast/core';
 import { z } from 'zod';
 import type { LoopLoad } from './loop-load.js';
 import { clockSchema, loggerSchema } from './option-schemas.js';
@@ -65,7 +65,6 @@ export const hedgingOptionsSchema = z.strictObject({
   logger: loggerSchema.optional(),
 });
 export type HedgingOptions = z.input<typeof hedgingOptionsSchema>;
-
 
 /** Per call: `hedge: false` turns hedging off, `hedge: true` opts a non-idempotent method in. */
 export type HedgingCallOptions = { hedge?: boolean };

@@ -1,11 +1,7 @@
 import { CALL_CONTEXT, CallContext, callContextOf, createLogger, extendOptions, parseOptions } from '@ballast/core';
 import type { CallOptions, ClientMiddleware } from 'nice-grpc-common';
 import { HEDGE_SKIPS, HedgeGate, type HedgeSkip } from './hedge-gate.js';
-import {
-  hedgingOptionsSchema,
-  type HedgingCallOptions,
-  type HedgingOptions,
-} from './hedging-options.js';
+import { hedgingOptionsSchema, type HedgingCallOptions, type HedgingOptions } from './hedging-options.js';
 import { invalidRecoveryOption } from './errors.js';
 import { monitorLoopLoad, type LoopLoad } from './loop-load.js';
 import { MethodDelays } from './method-delays.js';

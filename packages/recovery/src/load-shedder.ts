@@ -1,4 +1,4 @@
-import { createLogger, type Logger, MetadataKeys, parseOptions, systemClock } from '@ballast/core';
+import { createLogger, MetadataKeys, parseOptions, systemClock } from '@ballast/core';
 import { isAbortError } from 'abort-controller-x';
 import { ServerError, Status, type ServerMiddleware } from 'nice-grpc-common';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -20,7 +20,6 @@ export const loadShedderOptionsSchema = z.strictObject({
   name: z.string().min(1).default('server'),
 });
 export type LoadShedderOptions = z.input<typeof loadShedderOptionsSchema>;
-
 
 export interface LoadShedderStats {
   limit: number;

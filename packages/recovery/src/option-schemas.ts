@@ -3,13 +3,17 @@ import type { Registry } from 'prom-client';
 import { z } from 'zod';
 
 /** Zod pieces shared by several option schemas. */
-export const clockSchema = z.custom<{ now(): number }>(
-  (value) => typeof value === 'object' && value !== null && typeof (value as { now?: unknown }).now === 'function',
-  { message: 'expected a Clock { now(): number }' },
-).describe('a Clock { now(): number }');
-export const randomSchema = z.custom<() => number>((value) => typeof value === 'function', {
-  message: 'expected a function returning a number in [0, 1)',
-}).describe('a function returning a number in [0, 1)');
+export const clockSchema = z
+  .custom<{ now(): number }>(
+    (value) => typeof value === 'object' && value !== null && typeof (value as { now?: unknown }).now === 'function',
+    { message: 'expected a Clock { now(): number }' },
+  )
+  .describe('a Clock { now(): number }');
+export const randomSchema = z
+  .custom<() => number>((value) => typeof value === 'function', {
+    message: 'expected a function returning a number in [0, 1)',
+  })
+  .describe('a function returning a number in [0, 1)');
 
 export const loggerSchema = z.custom<Logger>().describe('a pino Logger');
 export const registrySchema = z

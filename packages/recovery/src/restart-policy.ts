@@ -17,7 +17,6 @@ export const restartPolicyOptionsSchema = z.strictObject({
 });
 export type RestartPolicyOptions = z.input<typeof restartPolicyOptionsSchema>;
 
-
 export type RestartDecision =
   | { readonly action: 'restart'; readonly delayMs: number }
   | { readonly action: 'give-up'; readonly reason: string }

@@ -16,7 +16,6 @@ export const retryBudgetOptionsSchema = z.strictObject({
 });
 export type RetryBudgetOptions = z.input<typeof retryBudgetOptionsSchema>;
 
-
 export interface RetryBudgetStats {
   firstAttempts: number;
   retries: number;

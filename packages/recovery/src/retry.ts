@@ -1,4 +1,16 @@
-import { CALL_CONTEXT, CallContext, callContextOf, createLogger, extendOptions, type Logger, MetadataKeys, parseOptions, parsePushback, RETRYABLE_CODES, systemClock } from '@ballast/core';
+import {
+  CALL_CONTEXT,
+  CallContext,
+  callContextOf,
+  createLogger,
+  extendOptions,
+  type Logger,
+  MetadataKeys,
+  parseOptions,
+  parsePushback,
+  RETRYABLE_CODES,
+  systemClock,
+} from '@ballast/core';
 import { delay } from 'abort-controller-x';
 import { retryMiddleware, type RetryOptions } from 'nice-grpc-client-middleware-retry';
 import {
@@ -62,7 +74,6 @@ export const retryOptionsSchema = z.strictObject({
 });
 export type RetryMiddlewareOptions = z.input<typeof retryOptionsSchema>;
 
-
 /** What a caller may pass per call. `retry: true` opts a non-idempotent method in. */
 export type RetryCallOptions = Pick<RetryOptions, 'retry'> & {
   /** Overrides maxRetries for this call. */
@@ -85,11 +96,7 @@ export interface Retry {
 export function createRetry(options: RetryMiddlewareOptions = {}): Retry {
   const o = parseOptions(retryOptionsSchema, options, 'retry', { error: invalidRecoveryOption });
   const budget =
-    o.budget === false
-      ? undefined
-      : o.budget instanceof RetryBudget
-        ? o.budget
-        : new RetryBudget(o.budget);
+    o.budget === false ? undefined : o.budget instanceof RetryBudget ? o.budget : new RetryBudget(o.budget);
   const backoff = exponentialBackoff(o.backoff);
   const logger = o.logger ?? createLogger('ballast.recovery.retry');
   const clock = systemClock;

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { type Disposer, Emitter, parseOptions } from '@ballast/core';
-import { pino, type Logger } from 'pino';
+import { pino } from 'pino';
 import { z } from 'zod';
 import { SupervisorError, invalidRecoveryOption } from './errors.js';
 import { loggerSchema } from './option-schemas.js';
@@ -25,7 +25,6 @@ export const supervisorOptionsSchema = z.strictObject({
   logger: loggerSchema.optional(),
 });
 export type SupervisorOptions = z.input<typeof supervisorOptionsSchema>;
-
 
 export type ExitReason = { readonly code: number | null; readonly signal: NodeJS.Signals | null };
 

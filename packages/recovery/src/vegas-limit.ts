@@ -21,7 +21,6 @@ export const vegasOptionsSchema = z
   });
 export type VegasOptions = z.input<typeof vegasOptionsSchema>;
 
-
 export interface LimitSample {
   /** Time the call spent in the server, ms. */
   rttMs: number;
