@@ -5,9 +5,10 @@ import { z } from 'zod';
 /** A package's base error: every error it throws extends it, with a stable code. */
 class PumpError extends BallastError {}
 
-const pumpOptions = z.object({
+// Strict: the schema is the one list of keys, ranges and defaults; an unknown key is refused.
+const pumpOptions = z.strictObject({
   intervalMs: z.number().int().positive().default(1_000),
-  scheduler: z.custom<Scheduler>().optional(),
+  scheduler: z.custom<Scheduler>().describe('a Scheduler').optional(),
 });
 
 /** A small shell: options parsed once, timers from an injected Scheduler, events as an Emitter. */
@@ -43,7 +44,14 @@ broken();
 try {
   createPump({ intervalMs: -5 });
 } catch (error) {
-  console.log((error as Error).message); // option "pump.intervalMs" is -5 (Too small: expected number to be >0)
+  // option "pump.intervalMs" is -5 (Too small: expected number to be >0): allowed values are an integer > 0 (default 1000)
+  console.log((error as Error).message);
+}
+try {
+  createPump({ interval: 5 } as never);
+} catch (error) {
+  // option "pump.interval" is not an option (unknown key "interval"): allowed values are the keys intervalMs, scheduler
+  console.log((error as Error).message);
 }
 try {
   scheduler.advance(1_000);
