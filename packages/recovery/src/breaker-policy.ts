@@ -1,14 +1,14 @@
 import { z } from 'zod';
 import { SlidingCounter } from './sliding-counter.js';
 
-export const breakerPolicySchema = z.discriminatedUnion('kind', [
+export const breakerPolicySchema = z.discriminatedUnion('type', [
   z.strictObject({
-    kind: z.literal('consecutive'),
+    type: z.literal('consecutive'),
     /** Consecutive failures that open the breaker. */
     failures: z.number().int().min(1).default(5),
   }),
   z.strictObject({
-    kind: z.literal('sampling'),
+    type: z.literal('sampling'),
     windowMs: z.number().int().min(100).default(10_000),
     /** Calls needed in the window before the rate is trusted. */
     minVolume: z.number().int().min(1).default(20),
@@ -16,7 +16,7 @@ export const breakerPolicySchema = z.discriminatedUnion('kind', [
     failureRate: z.number().min(0).max(1).default(0.5),
   }),
   z.strictObject({
-    kind: z.literal('sre'),
+    type: z.literal('sre'),
     /** Google SRE book's K: 2 = reject once fewer than half the requests are accepted. */
     k: z.number().min(1).default(2),
     windowMs: z.number().int().min(100).default(120_000),
@@ -34,7 +34,7 @@ export interface BreakerPolicy {
 }
 
 export function createBreakerPolicy(options: z.output<typeof breakerPolicySchema>): BreakerPolicy {
-  switch (options.kind) {
+  switch (options.type) {
     case 'consecutive':
       return consecutiveFailures(options.failures);
     case 'sampling':

@@ -15,7 +15,7 @@ function breaker(policy: ConstructorParameters<typeof CircuitBreaker>[0]['policy
 
 describe('CircuitBreaker', () => {
   it('consecutive: opens after N failures in a row, half-opens after openMs, closes on a good probe', () => {
-    const { b, events, clock } = breaker({ kind: 'consecutive', failures: 3 });
+    const { b, events, clock } = breaker({ type: 'consecutive', failures: 3 });
     b.record(false);
     b.record(false);
     b.record(true); // resets the streak
@@ -39,7 +39,7 @@ describe('CircuitBreaker', () => {
   });
 
   it('a failed probe re-opens for another openMs', () => {
-    const { b, clock } = breaker({ kind: 'consecutive', failures: 1 });
+    const { b, clock } = breaker({ type: 'consecutive', failures: 1 });
     b.record(false);
     clock.advance(1_000);
     expect(b.tryAcquire()).toEqual({ allowed: true, probe: true });
@@ -48,7 +48,7 @@ describe('CircuitBreaker', () => {
   });
 
   it('sampling: waits for the minimum volume, then opens at the failure rate', () => {
-    const { b, clock } = breaker({ kind: 'sampling', windowMs: 10_000, minVolume: 10, failureRate: 0.5 });
+    const { b, clock } = breaker({ type: 'sampling', windowMs: 10_000, minVolume: 10, failureRate: 0.5 });
     for (let i = 0; i < 5; i++) b.record(false);
     expect(b.state.kind).toBe('closed'); // 100 % failures but only 5 calls
     for (let i = 0; i < 4; i++) b.record(true);
@@ -67,7 +67,7 @@ describe('CircuitBreaker', () => {
   });
 
   it('sampling: failures that slid out of the window are forgotten', () => {
-    const { b, clock } = breaker({ kind: 'sampling', windowMs: 1_000, minVolume: 4, failureRate: 0.75 });
+    const { b, clock } = breaker({ type: 'sampling', windowMs: 1_000, minVolume: 4, failureRate: 0.75 });
     for (let i = 0; i < 3; i++) b.record(false);
     clock.advance(2_000);
     b.record(false);
@@ -82,7 +82,7 @@ describe('CircuitBreaker', () => {
 
     const clock = new ManualClock();
     let r = 0.3;
-    const b = new CircuitBreaker({ name: 'sre', policy: { kind: 'sre', k: 2 }, clock, random: () => r });
+    const b = new CircuitBreaker({ name: 'sre', policy: { type: 'sre', k: 2 }, clock, random: () => r });
     for (let i = 0; i < 100; i++) b.record(i < 25);
     // p = 50/101 ≈ 0.495: 0.3 is rejected, 0.6 passes; the breaker never "opens"
     expect(b.tryAcquire()).toEqual({ allowed: false, retryInMs: undefined });
@@ -93,12 +93,12 @@ describe('CircuitBreaker', () => {
 
   it('validates options', () => {
     expect(() => new CircuitBreaker({ name: '' })).toThrow(InvalidRecoveryOptionError);
-    expect(() => new CircuitBreaker({ name: 'x', policy: { kind: 'magic' } as never })).toThrow(/breaker\.policy/);
+    expect(() => new CircuitBreaker({ name: 'x', policy: { type: 'magic' } as never })).toThrow(/breaker\.policy/);
   });
 
   it('refuses an unknown key, also in the breaker options of the per-method and per-endpoint breakers', () => {
-    expect(() => new CircuitBreaker({ name: 'x', policy: { kind: 'sre', failures: 3 } as never })).toThrow(
-      /"breaker\.policy\.failures" is not an option .*: allowed values are the keys kind, k, windowMs$/,
+    expect(() => new CircuitBreaker({ name: 'x', policy: { type: 'sre', failures: 3 } as never })).toThrow(
+      /"breaker\.policy\.failures" is not an option .*: allowed values are the keys type, k, windowMs$/,
     );
     expect(() => createMethodBreakers({ breaker: { openMS: 10 } as never })).toThrow(
       /"breakers\.breaker\.openMS" is not an option .*: allowed values are the keys policy, openMs, halfOpenProbes/,

@@ -17,7 +17,7 @@ import { breakerPolicySchema, createBreakerPolicy, type BreakerPolicy } from './
 export const circuitBreakerOptionsSchema = z.strictObject({
   /** Named in errors, events, logs and metrics. */
   name: z.string().min(1),
-  policy: breakerPolicySchema.prefault({ kind: 'consecutive' }),
+  policy: breakerPolicySchema.prefault({ type: 'consecutive' }),
   /** How long an open breaker fails fast before letting probes through. */
   openMs: z.number().finite().min(1).default(5_000),
   /** Probes allowed at once in half-open; all must succeed to close. */

@@ -26,7 +26,7 @@ describe('per-method circuit breaker (real server)', () => {
     const registry = new Registry();
     const scheduler = new VirtualScheduler();
     const breakers = createMethodBreakers({
-      breaker: { policy: { kind: 'consecutive', failures: 3 }, openMs: 300, clock: scheduler },
+      breaker: { policy: { type: 'consecutive', failures: 3 }, openMs: 300, clock: scheduler },
       namePrefix: 'echo-client:',
       registry,
     });
@@ -77,7 +77,7 @@ describe('per-endpoint breakers as a HealthView', () => {
   it('an endpoint whose breaker opens is no longer eligible, and comes back half-open', async () => {
     const scheduler = new VirtualScheduler();
     const breakers = createEndpointBreakers({
-      breaker: { policy: { kind: 'consecutive', failures: 2 }, openMs: 200 },
+      breaker: { policy: { type: 'consecutive', failures: 2 }, openMs: 200 },
       registry: false,
       scheduler,
     });
@@ -114,7 +114,7 @@ describe('per-endpoint breakers as a HealthView', () => {
 
   it('a listener that throws does not fail the outcome that opened the breaker; the others still hear it', () => {
     const breakers = createEndpointBreakers({
-      breaker: { policy: { kind: 'consecutive', failures: 1 } },
+      breaker: { policy: { type: 'consecutive', failures: 1 } },
       registry: false,
       scheduler: new VirtualScheduler(),
     });

@@ -26,7 +26,7 @@ describe('the whole stack: deadline → retry (budgeted) → hedging → breaker
       replicas.push(replica);
     }
     const endpointBreakers = createEndpointBreakers({
-      breaker: { policy: { kind: 'consecutive', failures: 2 }, openMs: 60_000 },
+      breaker: { policy: { type: 'consecutive', failures: 2 }, openMs: 60_000 },
       registry: false,
     });
     cleanups.push(() => endpointBreakers.close());

@@ -276,7 +276,7 @@ function assemble<D extends CompatServiceDefinition>(
       ? undefined
       : createMethodBreakers(
           options.circuitBreaker ?? {
-            breaker: { policy: { kind: 'sampling', windowMs: 10_000, minVolume: 20, failureRate: 0.5 }, logger },
+            breaker: { policy: { type: 'sampling', windowMs: 10_000, minVolume: 20, failureRate: 0.5 }, logger },
           },
         );
   if (breakers) parts.push(breakers);

@@ -106,7 +106,7 @@ describe('every series an alert or dashboard panel reads is on a serve() replica
       endpoints: [{ id: handle.instanceId, address: handle.address }],
       retry: false,
       healthCheck: { intervalMs: 50 },
-      circuitBreaker: { breaker: { policy: { kind: 'consecutive', failures: 6 }, openMs: 60_000 } },
+      circuitBreaker: { breaker: { policy: { type: 'consecutive', failures: 6 }, openMs: 60_000 } },
       outlierDetection: { intervalMs: 50, maxEjectionPercent: 100 },
     });
     cleanup.push(() => disconnect(client));

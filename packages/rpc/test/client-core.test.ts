@@ -198,7 +198,7 @@ describe('client core: the parts of connect() meet in process', () => {
     r.behaviour.failRate = 1;
     const client = connect(EchoServiceDefinition, {
       endpoints: [{ id: 'b1', address: r.handle.address }],
-      circuitBreaker: { breaker: { policy: { kind: 'consecutive', failures: 2 }, openMs: 60_000 } },
+      circuitBreaker: { breaker: { policy: { type: 'consecutive', failures: 2 }, openMs: 60_000 } },
       retry: { maxRetries: 2, backoff: { baseMs: 1, maxMs: 2 } },
       outlierDetection: false,
       healthCheck: false,

@@ -223,7 +223,7 @@ describe('tracing with an OpenTelemetry SDK registered', () => {
       healthCheck: false,
       outlierDetection: false,
       retry: { budget: { ratio: 0, minPerSecond: 0 } },
-      circuitBreaker: { breaker: { policy: { kind: 'consecutive', failures: 1 } } },
+      circuitBreaker: { breaker: { policy: { type: 'consecutive', failures: 1 } } },
     });
     await expect(c.echo({ message: 'x' })).rejects.toThrow(/budget/);
     await expect(c.echo({ message: 'x' })).rejects.toThrow(/breaker/i);
