@@ -10,7 +10,6 @@ interface Node {
   readonly anyOf?: readonly Node[];
   readonly oneOf?: readonly Node[];
   readonly properties?: Readonly<Record<string, Node>>;
-  readonly additionalProperties?: Node | boolean;
   readonly items?: Node;
   readonly minimum?: number;
   readonly maximum?: number;
