@@ -27,6 +27,7 @@ export const scenario: Scenario = {
       loadWindowMs: context.quick ? 4_000 : 60_000,
       idleWindowMs: context.quick ? 5_000 : 30_000,
       loadAverageBefore: round(loadavg()[0]!),
+      ...overrides(),
     };
     const replicas = params.replicaGroups * params.replicasPerGroup;
     const started = new Set<EchoReplica>();
@@ -57,7 +58,8 @@ export const scenario: Scenario = {
       for (let c = 0; c < params.clients; c += 4) {
         const batch = Array.from({ length: Math.min(4, params.clients - c) }, async (_, k) => {
           const id = `client-${c + k}`;
-          const connect = { subset: { size: params.subsetSize } };
+          // The client's id fixes its rendezvous subset, so the simulation draws the same ones.
+          const connect = { subset: { size: params.subsetSize, clientId: id } };
           const config = { id, endpoints, ratePerS: params.ratePerClientPerS, connect };
           const child = await spawnReplica(fixture('scale-client.ts'), [JSON.stringify(config)], {
             replica: id,
@@ -83,7 +85,7 @@ export const scenario: Scenario = {
       const loadBefore = await stats();
       const results = await Promise.all(
         clients.map((c) =>
-          childAnswer<ClientResult>(c, { run: params.loadWindowMs }, 'result', params.loadWindowMs + 60_000),
+          childAnswer<LoadResult>(c, { run: params.loadWindowMs }, 'result', params.loadWindowMs + 60_000),
         ),
       );
       const loadAfter = await stats();
@@ -98,6 +100,8 @@ export const scenario: Scenario = {
         tickMs: SIM_TICK_MS,
         callsPerTick: Math.max(1, Math.round((params.ratePerClientPerS * SIM_TICK_MS) / 1000)),
         measureTicks: Math.round(params.loadWindowMs / SIM_TICK_MS),
+        replicaIds: endpoints.map((e) => e.id),
+        clientIds: clients.map((c) => c.replica),
       });
       const connectionsRatio = ratio(real.connections_per_client, sim.connections_per_client);
       const loadRatio = ratio(real.max_mean_load, sim.max_mean_load);
@@ -112,7 +116,9 @@ export const scenario: Scenario = {
           params.idleWindowMs,
           ready.reduce((sum, n) => sum + n, 0),
         ),
-        endpoints_per_client: round(results.reduce((sum, r) => sum + r.entries, 0) / results.length),
+        unsent_calls: results.reduce((sum, r) => sum + r.unsent, 0),
+        down_verdicts_per_client: round(results.reduce((sum, r) => sum + r.events.down, 0) / results.length),
+        members_replaced_per_client: round(results.reduce((sum, r) => sum + r.events.joined, 0) / results.length),
         sim_connections_per_client: sim.connections_per_client,
         sim_max_mean_load: sim.max_mean_load,
         sim_health_msgs_per_replica_per_s: sim.health_msgs_per_replica_per_s,
@@ -136,6 +142,48 @@ export const scenario: Scenario = {
     }
   },
 };
+
+/** What a client process reports after its load window (see fixtures/scale-client.ts). */
+interface LoadResult extends ClientResult {
+  readonly unsent: number;
+  readonly events: { down: number; up: number; joined: number; left: number };
+}
+
+const PARAM_NAMES = [
+  'replicaGroups',
+  'replicasPerGroup',
+  'clients',
+  'ratePerClientPerS',
+  'subsetSize',
+  'loadWindowMs',
+  'idleWindowMs',
+] as const;
+
+/**
+ * `BENCH_SCALE_REAL` (a JSON object) overrides the fleet's parameters, to try other sizes and
+ * rates: e.g. `{"replicaGroups": 4, "clients": 10, "subsetSize": 16}`.
+ */
+function overrides(): Partial<Record<(typeof PARAM_NAMES)[number], number>> {
+  const text = process.env.BENCH_SCALE_REAL;
+  if (!text) return {};
+  const fail = (why: string): never => {
+    throw new Error(
+      `BENCH_SCALE_REAL: ${why}; expected a JSON object of positive integers among ${PARAM_NAMES.join(', ')}`,
+    );
+  };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return fail(`not JSON: ${text}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return fail('not an object');
+  for (const [key, value] of Object.entries(parsed)) {
+    if (!(PARAM_NAMES as readonly string[]).includes(key)) fail(`unknown parameter "${key}"`);
+    if (!Number.isInteger(value) || (value as number) < 1) fail(`"${key}" is ${JSON.stringify(value)}`);
+  }
+  return parsed as Record<string, number>;
+}
 
 function ratio(real: number, simulated: number): number {
   return simulated > 0 ? Math.round((real / simulated) * 1000) / 1000 : 0;

@@ -14,8 +14,8 @@ describe('fleetFigures', () => {
       { calls: { c: 120, d: 95 }, checks: 60, watchMessages: 6 },
     ];
     const clients = [
-      { calls: 200, failed: 0, connections: 4, entries: 4 },
-      { calls: 210, failed: 1, connections: 3, entries: 4 },
+      { calls: 200, failed: 0, connections: 4, ready: 4 },
+      { calls: 210, failed: 1, connections: 3, ready: 2 },
     ];
     const figures = fleetFigures(before, after, clients, 2_000);
     // Loads 100, 80, 120, 90: mean 97.5, max 120.
@@ -25,6 +25,7 @@ describe('fleetFigures', () => {
     expect(figures).toMatchObject({
       connections_per_client: 3.5,
       connections_per_client_max: 4,
+      ready_connections_per_client: 3,
       calls: 410,
       failed_calls: 1,
       calls_per_s: 205,

@@ -12,10 +12,13 @@ export interface GroupStats {
 export interface ClientResult {
   readonly calls: number;
   readonly failed: number;
-  /** Connections READY at the end of the run. */
+  /**
+   * Connections the client keeps at the end of the run: one per endpoint-table entry (its subset
+   * members), whatever the connection's state at that moment, as the simulation counts a subset.
+   */
   readonly connections: number;
-  /** Endpoint-table entries (the endpoints the client keeps). */
-  readonly entries: number;
+  /** Of those, the ones READY at that moment. */
+  readonly ready: number;
 }
 
 /**
@@ -28,6 +31,7 @@ export const KEEPALIVE_MS = 30_000;
 export interface FleetFigures {
   connections_per_client: number;
   connections_per_client_max: number;
+  ready_connections_per_client: number;
   /** Busiest replica's calls ÷ the mean over every replica. */
   max_mean_load: number;
   /** 2 × Checks + Watch messages + 2 × keepalive pings, per replica per second of the window. */
@@ -59,6 +63,7 @@ export function fleetFigures(
   return {
     connections_per_client: round(connections.reduce((sum, n) => sum + n, 0) / Math.max(1, clients.length), 2),
     connections_per_client_max: Math.max(0, ...connections),
+    ready_connections_per_client: round(clients.reduce((sum, c) => sum + c.ready, 0) / Math.max(1, clients.length), 2),
     max_mean_load: mean > 0 ? round(Math.max(...loads) / mean, 3) : 0,
     health_msgs_per_replica_per_s: round((health / seconds + pings) / Math.max(1, loads.length), 2),
     calls,
