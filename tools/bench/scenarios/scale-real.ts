@@ -8,7 +8,7 @@ import { simulateScale } from '../src/scale-simulation.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
-/** The simulation's step: the real run's rate becomes calls per step. */
+/** The simulation's step, about: the real run's rate becomes a whole number of calls per step. */
 const SIM_TICK_MS = 100;
 
 export const scenario: Scenario = {
@@ -92,15 +92,20 @@ export const scenario: Scenario = {
 
       const real = fleetFigures(loadBefore, loadAfter, results, params.loadWindowMs);
       context.progress('the simulation at the same size');
+      const simCalls = Math.max(1, Math.round((params.ratePerClientPerS * SIM_TICK_MS) / 1000));
+      const simTickMs = (1000 * simCalls) / params.ratePerClientPerS;
       const sim = simulateScale({
         clients: params.clients,
         replicas,
         zones: 1,
         subsetSize: params.subsetSize,
-        tickMs: SIM_TICK_MS,
-        callsPerTick: Math.max(1, Math.round((params.ratePerClientPerS * SIM_TICK_MS) / 1000)),
-        measureTicks: Math.round(params.loadWindowMs / SIM_TICK_MS),
+        tickMs: simTickMs,
+        callsPerTick: simCalls,
+        measureTicks: Math.round(params.loadWindowMs / simTickMs),
         replicaIds: endpoints.map((e) => e.id),
+        // As loaded as the real replicas were: latency grows with load only near capacity, so a
+        // lightly loaded fleet gives peak-EWMA little to even out (bounded away from 0 and 1).
+        utilisation: Math.min(0.9, Math.max(0.02, real.replica_cpu_share)),
         clientIds: clients.map((c) => c.replica),
       });
       const connectionsRatio = ratio(real.connections_per_client, sim.connections_per_client);

@@ -6,12 +6,12 @@ const round = (value: number) => Math.round(value * 100) / 100;
 describe('fleetFigures', () => {
   it('takes load spread and health traffic from the counters of the window only', () => {
     const before: GroupStats[] = [
-      { calls: { a: 10, b: 10 }, checks: 100, watchMessages: 4 },
-      { calls: { c: 0, d: 5 }, checks: 50, watchMessages: 4 },
+      { calls: { a: 10, b: 10 }, checks: 100, watchMessages: 4, cpuMs: 100 },
+      { calls: { c: 0, d: 5 }, checks: 50, watchMessages: 4, cpuMs: 100 },
     ];
     const after: GroupStats[] = [
-      { calls: { a: 110, b: 90 }, checks: 120, watchMessages: 4 },
-      { calls: { c: 120, d: 95 }, checks: 60, watchMessages: 6 },
+      { calls: { a: 110, b: 90 }, checks: 120, watchMessages: 4, cpuMs: 500 },
+      { calls: { c: 120, d: 95 }, checks: 60, watchMessages: 6, cpuMs: 900 },
     ];
     const clients = [
       { calls: 200, failed: 0, connections: 4, ready: 4 },
@@ -29,6 +29,8 @@ describe('fleetFigures', () => {
       calls: 410,
       failed_calls: 1,
       calls_per_s: 205,
+      // (400 + 800) ms of CPU over two processes in a 2 s window.
+      replica_cpu_share: 0.3,
     });
     expect(idleHealthPerReplica(before, after, 2_000, 7)).toBe(round((62 / 2 + (2 * 7) / 30) / 4));
   });

@@ -6,6 +6,8 @@ export interface GroupStats {
   readonly checks: number;
   /** Watch messages the group's replicas sent. */
   readonly watchMessages: number;
+  /** CPU time the group's process used (user + system). */
+  readonly cpuMs: number;
 }
 
 /** What one client process reports after its load run. */
@@ -39,6 +41,11 @@ export interface FleetFigures {
   calls: number;
   failed_calls: number;
   calls_per_s: number;
+  /**
+   * Mean share of one core a replica process used over the window: the utilisation that sets
+   * how much a replica's latency grows with its load, which the simulation is given.
+   */
+  replica_cpu_share: number;
 }
 
 /** Figures of one window from the groups' counters before and after it and the clients' results. */
@@ -69,6 +76,10 @@ export function fleetFigures(
     calls,
     failed_calls: clients.reduce((sum, c) => sum + c.failed, 0),
     calls_per_s: round(calls / seconds, 1),
+    replica_cpu_share: round(
+      after.reduce((sum, group, i) => sum + (group.cpuMs - before[i]!.cpuMs), 0) / Math.max(1, after.length) / windowMs,
+      3,
+    ),
   };
 }
 
