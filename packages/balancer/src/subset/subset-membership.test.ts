@@ -1,6 +1,7 @@
 import { ManualClock, type Endpoint } from '@ballast/core';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_HOLD_DOWN_MS, OVERLOAD_MEMORY_MS, SubsetMembership } from './subset-membership.js';
+import { DEFAULT_HOLD_DOWN_MS } from './hold-down.js';
+import { OVERLOAD_MEMORY_MS, SubsetMembership } from './subset-membership.js';
 
 const fleet: Endpoint[] = Array.from({ length: 20 }, (_, i) => ({ id: `r${i}`, address: `127.0.0.1:${100 + i}` }));
 const ids = (list: readonly Endpoint[]) => list.map((e) => e.id);
