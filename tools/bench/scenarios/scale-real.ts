@@ -99,6 +99,7 @@ export const scenario: Scenario = {
       for (const r of results) for (const [k, n] of Object.entries(r.downReasons)) reasons[k] = (reasons[k] ?? 0) + n;
       context.progress(`down verdicts in the load window by reason: ${JSON.stringify(reasons)}`);
       context.progress('the simulation at the same size');
+      const latencySigma = round(results.reduce((sum, r) => sum + r.latencyLogSigma, 0) / results.length);
       const simCalls = Math.max(1, Math.round((params.ratePerClientPerS * SIM_TICK_MS) / 1000));
       const simTickMs = (1000 * simCalls) / params.ratePerClientPerS;
       const sim = simulateScale({
@@ -113,6 +114,9 @@ export const scenario: Scenario = {
         // As loaded as the real replicas were: latency grows with load only near capacity, so a
         // lightly loaded fleet gives peak-EWMA little to even out (bounded away from 0 and 1).
         utilisation: Math.min(0.9, Math.max(0.02, real.replica_cpu_share)),
+        // And as noisy: the spread of real latencies that does not follow load, which peak-EWMA
+        // reacts to as it does to load.
+        latencySigma,
         clientIds: clients.map((c) => c.replica),
       });
       const connectionsRatio = ratio(real.connections_per_client, sim.connections_per_client);
@@ -129,6 +133,7 @@ export const scenario: Scenario = {
           ready.reduce((sum, n) => sum + n, 0),
         ),
         unsent_calls: results.reduce((sum, r) => sum + r.unsent, 0),
+        latency_log_sigma: latencySigma,
         down_verdicts_per_client: round(results.reduce((sum, r) => sum + r.events.down, 0) / results.length),
         members_replaced_per_client: round(results.reduce((sum, r) => sum + r.events.joined, 0) / results.length),
         sim_connections_per_client: sim.connections_per_client,
@@ -158,6 +163,8 @@ export const scenario: Scenario = {
 /** What a client process reports after its load window (see fixtures/scale-client.ts). */
 interface LoadResult extends ClientResult {
   readonly unsent: number;
+  /** σ of the log-latencies of its answered calls. */
+  readonly latencyLogSigma: number;
   readonly events: { down: number; up: number; joined: number; left: number };
   readonly downReasons: Record<string, number>;
 }

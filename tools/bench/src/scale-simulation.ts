@@ -29,6 +29,8 @@ export interface ScaleOptions {
   readonly failoverTicks?: number;
   /** Mean utilisation of a replica (sets the capacity: latency grows as 1 ÷ (1 − utilisation)). */
   readonly utilisation?: number;
+  /** σ of a log-normal latency factor that does not follow load (default 0: none). */
+  readonly latencySigma?: number;
   readonly churnShare?: number;
   /**
    * The replicas' and clients' ids (default r0…, client-0…). A real fleet passes its own, so the
@@ -92,7 +94,13 @@ export function simulateScale(options: ScaleOptions): ScaleFigures {
     address: `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}:50051`,
     zone: zoneName(i),
   });
-  const fleet: SimFleet = { replicas: new Map(), list: [], clock, baseLatencyMs: BASE_LATENCY_MS };
+  const fleet: SimFleet = {
+    replicas: new Map(),
+    list: [],
+    clock,
+    baseLatencyMs: BASE_LATENCY_MS,
+    latencySigma: o.latencySigma,
+  };
   const addReplica = (e: Endpoint) =>
     fleet.replicas.set(e.id, { endpoint: e, alive: true, load: 0, measured: 0, utilisation: o.utilisation });
   for (let i = 0; i < o.replicas; i++) addReplica(endpoint(o.replicaIds?.[i] ?? `r${i}`, i));
