@@ -9,26 +9,26 @@ import {
   type ServerHealth,
 } from '@ballast/detector';
 import {
+  concurrencyCapMiddleware,
   createLoadShedder,
   deadlineInterceptor,
   deadlinePropagationServerMiddleware,
+  handlerErrorsMiddleware,
+  rapidResetGuard,
+  streamLimit,
   type LoadShedderStats,
 } from '@ballast/recovery';
 import { protoset as defaultProtoset } from '@ballast/stubs/protoset';
 import { createServer, type Server } from 'nice-grpc';
 import { prometheusServerMiddleware } from 'nice-grpc-prometheus';
 import { HealthDefinition } from 'nice-grpc-server-health';
-import { concurrencyCapMiddleware } from './concurrency-cap.js';
-import { handlerErrorsMiddleware } from './handler-errors.js';
 import { LoadMonitor, loadReportMiddleware } from './load-monitor.js';
-import { rapidResetGuard } from './rapid-reset-guard.js';
 import { orcaService } from './orca-service.js';
 import { reflectionServices } from './reflection.js';
 import { ZONE_ENV } from './placement-options.js';
 import { RpcOptionsError } from './errors.js';
 import { serveOptionsSchema, type ServeOptionsInput } from './serve-options.js';
 import { serverTracing } from './server-tracing.js';
-import { streamLimit } from './stream-limit.js';
 import type { CertificateFiles } from './certificate-files.js';
 import { serverTls } from './tls.js';
 

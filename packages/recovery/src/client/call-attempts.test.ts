@@ -8,7 +8,7 @@ import {
 } from 'nice-grpc-common';
 import { describe, expect, it } from 'vitest';
 import { chainMiddleware } from './compose.js';
-import { BreakerOpenError, RetryBudgetExhaustedError, RetryPushbackError } from './errors.js';
+import { BreakerOpenError, RetryBudgetExhaustedError, RetryPushbackError } from '../errors.js';
 import { createHedging } from './hedging.js';
 import { RetryBudget } from './retry-budget.js';
 import { createRetry } from './retry.js';

@@ -1,7 +1,7 @@
 import { systemClock, type Logger } from '@ballast/core';
 import { z } from 'zod';
 import type { LoopLoad } from './loop-load.js';
-import { clockSchema } from './parse-options.js';
+import { clockSchema } from '../parse-options.js';
 import { RetryBudget } from './retry-budget.js';
 
 /** Where hedging's timers come from; tests pass fake ones. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { exponentialBackoff, type Backoff } from './backoff.js';
-import { parseOptions } from './parse-options.js';
+import { exponentialBackoff, type Backoff } from '../backoff.js';
+import { parseOptions } from '../parse-options.js';
 
 export const restartPolicyOptionsSchema = z.object({
   /** First restart delay; doubles per consecutive crash up to maxDelayMs. */

@@ -1,5 +1,5 @@
 import { MetadataKeys } from '@ballast/core';
-import { isUnaryWork } from '@ballast/recovery';
+import { isUnaryWork } from './unary-work.js';
 import { ServerError, Status, type ServerMiddleware } from 'nice-grpc-common';
 
 /**

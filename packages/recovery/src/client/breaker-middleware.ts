@@ -5,8 +5,8 @@ import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { instrumentBreaker } from './breaker-metrics.js';
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
-import { BreakerOpenError } from './errors.js';
-import { failureCodesSchema, parseOptions } from './parse-options.js';
+import { BreakerOpenError } from '../errors.js';
+import { failureCodesSchema, parseOptions } from '../parse-options.js';
 
 export const breakerMiddlewareOptionsSchema = z.object({
   /** Options of each per-method breaker (its name is "<prefix><method path>"). */

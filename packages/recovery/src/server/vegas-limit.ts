@@ -1,6 +1,6 @@
 import { systemRandom } from '@ballast/core';
 import { z } from 'zod';
-import { parseOptions, randomSchema } from './parse-options.js';
+import { parseOptions, randomSchema } from '../parse-options.js';
 
 export const vegasOptionsSchema = z
   .object({

@@ -15,7 +15,7 @@ import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { instrumentBreaker } from './breaker-metrics.js';
 import { CircuitBreaker, type BreakerTransition, type CircuitBreakerOptions } from './circuit-breaker.js';
-import { failureCodesSchema, parseOptions } from './parse-options.js';
+import { failureCodesSchema, parseOptions } from '../parse-options.js';
 
 export const endpointBreakersOptionsSchema = z.object({
   breaker: z.custom<Omit<CircuitBreakerOptions, 'name'>>((v) => typeof v === 'object' && v !== null).optional(),

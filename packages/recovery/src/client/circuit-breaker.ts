@@ -9,7 +9,7 @@ import {
   type Random,
 } from '@ballast/core';
 import { z } from 'zod';
-import { clockSchema, parseOptions, randomSchema } from './parse-options.js';
+import { clockSchema, parseOptions, randomSchema } from '../parse-options.js';
 import { breakerPolicySchema, createBreakerPolicy, type BreakerPolicy } from './breaker-policy.js';
 
 export const circuitBreakerOptionsSchema = z.object({

@@ -9,7 +9,7 @@ import {
 } from './hedging-options.js';
 import { monitorLoopLoad, type LoopLoad } from './loop-load.js';
 import { MethodDelays } from './method-delays.js';
-import { parseOptions } from './parse-options.js';
+import { parseOptions } from '../parse-options.js';
 
 export { hedgingOptionsSchema } from './hedging-options.js';
 export type { HedgingCallOptions, HedgingOptions, Timers } from './hedging-options.js';

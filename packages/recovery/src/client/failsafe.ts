@@ -1,6 +1,6 @@
 import { createLogger, type Logger } from '@ballast/core';
 import { isAbortError } from 'abort-controller-x';
-import { describeError, FallbackFailedError } from './errors.js';
+import { describeError, FallbackFailedError } from '../errors.js';
 
 export interface FailsafeOptions {
   /** Called with every error the fallback replaces, so it is recorded rather than lost. */

@@ -3,7 +3,7 @@ import { isAbortError } from 'abort-controller-x';
 import { ServerError, Status, type ServerMiddleware } from 'nice-grpc-common';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { z } from 'zod';
-import { clockSchema, parseOptions } from './parse-options.js';
+import { clockSchema, parseOptions } from '../parse-options.js';
 import { isUnaryWork } from './unary-work.js';
 import { VegasLimit, type VegasOptions } from './vegas-limit.js';
 

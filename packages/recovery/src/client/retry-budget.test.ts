@@ -1,6 +1,6 @@
 import { ManualClock } from '@ballast/core';
 import { describe, expect, it } from 'vitest';
-import { InvalidRecoveryOptionError } from './errors.js';
+import { InvalidRecoveryOptionError } from '../errors.js';
 import { RetryBudget } from './retry-budget.js';
 
 describe('RetryBudget', () => {

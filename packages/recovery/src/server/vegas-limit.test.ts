@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidRecoveryOptionError } from './errors.js';
+import { InvalidRecoveryOptionError } from '../errors.js';
 import { VegasLimit } from './vegas-limit.js';
 
 const options = { initialLimit: 20, maxLimit: 200, probeEverySamples: 100_000, random: () => 0 };

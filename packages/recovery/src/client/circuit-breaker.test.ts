@@ -2,7 +2,7 @@ import { ManualClock } from '@ballast/core';
 import { describe, expect, it } from 'vitest';
 import { sreRejectProbability } from './breaker-policy.js';
 import { CircuitBreaker, type BreakerTransition } from './circuit-breaker.js';
-import { InvalidRecoveryOptionError } from './errors.js';
+import { InvalidRecoveryOptionError } from '../errors.js';
 
 function breaker(policy: ConstructorParameters<typeof CircuitBreaker>[0]['policy'], clock = new ManualClock()) {
   const events: BreakerTransition[] = [];

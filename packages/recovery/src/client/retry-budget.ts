@@ -1,6 +1,6 @@
 import { systemClock } from '@ballast/core';
 import { z } from 'zod';
-import { clockSchema, parseOptions } from './parse-options.js';
+import { clockSchema, parseOptions } from '../parse-options.js';
 
 export const retryBudgetOptionsSchema = z.object({
   /** Retries allowed per first attempt over the window. */

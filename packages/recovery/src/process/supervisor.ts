@@ -2,8 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { Emitter, type Disposer } from '@ballast/core';
 import { pino, type Logger } from 'pino';
 import { z } from 'zod';
-import { SupervisorError } from './errors.js';
-import { parseOptions } from './parse-options.js';
+import { SupervisorError } from '../errors.js';
+import { parseOptions } from '../parse-options.js';
 import { RestartPolicy, type RestartPolicyOptions } from './restart-policy.js';
 
 export const childSpecSchema = z.object({

@@ -11,8 +11,8 @@ import {
   type ServerMiddleware,
 } from 'nice-grpc-common';
 import { z } from 'zod';
-import { chainMiddleware } from './compose.js';
-import { parseOptions } from './parse-options.js';
+import { chainMiddleware } from '../client/compose.js';
+import { parseOptions } from '../parse-options.js';
 
 /**
  * Request metadata carrying the caller's remaining time in ms. nice-grpc clients enforce

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { describeError } from './errors.js';
+import { describeError } from '../errors.js';
 import { startSupervisor } from './supervisor.js';
 
 const USAGE = `usage: ballast-supervise [--name NAME] [--max-restarts N] [--window-ms MS] [--base-delay-ms MS]

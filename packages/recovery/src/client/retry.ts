@@ -21,10 +21,10 @@ import {
 } from 'nice-grpc-common';
 import { z } from 'zod';
 
-import { exponentialBackoff, type BackoffOptions } from './backoff.js';
+import { exponentialBackoff, type BackoffOptions } from '../backoff.js';
 import { chainMiddleware } from './compose.js';
-import { BreakerOpenError, RetryBudgetExhaustedError, RetryPushbackError } from './errors.js';
-import { parseOptions } from './parse-options.js';
+import { BreakerOpenError, RetryBudgetExhaustedError, RetryPushbackError } from '../errors.js';
+import { parseOptions } from '../parse-options.js';
 import { RetryBudget, type RetryBudgetOptions } from './retry-budget.js';
 import { retryStream } from './retry-stream.js';
 
