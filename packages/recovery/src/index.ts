@@ -66,6 +66,8 @@ export { createLoadShedder } from './server/load-shedder.js';
 export type { LoadShedder, LoadShedderOptions, LoadShedderStats } from './server/load-shedder.js';
 export { HEALTH_METHOD_PREFIX, isUnaryWork } from './server/unary-work.js';
 export { concurrencyCapMiddleware } from './server/concurrency-cap.js';
+export { FixedLimit } from './server/fixed-limit.js';
+export type { ConcurrencyLimit } from './server/concurrency-limit.js';
 export { streamLimit } from './server/stream-limit.js';
 export type { StreamLimit, StreamLimits } from './server/stream-limit.js';
 export { handlerErrorsMiddleware } from './server/handler-errors.js';

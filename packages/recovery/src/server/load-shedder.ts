@@ -4,11 +4,13 @@ import { ServerError, Status, type ServerMiddleware } from 'nice-grpc-common';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { z } from 'zod';
 import { clockSchema, parseOptions } from '../parse-options.js';
+import { isConcurrencyLimit, type ConcurrencyLimit } from './concurrency-limit.js';
 import { isUnaryWork } from './unary-work.js';
 import { VegasLimit, type VegasOptions } from './vegas-limit.js';
 
 export const loadShedderOptionsSchema = z.object({
-  limiter: z.custom<VegasOptions>((v) => typeof v === 'object' && v !== null).optional(),
+  /** Options of the adaptive VegasLimit, or a limit of your own (a FixedLimit makes a hard cap). */
+  limiter: z.custom<VegasOptions | ConcurrencyLimit>((v) => typeof v === 'object' && v !== null).optional(),
   /** Pushback sent with a rejection; a client's retry waits at least this long. */
   pushbackMs: z.number().int().min(0).default(100),
   clock: clockSchema.default(() => systemClock),
@@ -48,7 +50,7 @@ export interface LoadShedder {
  */
 export function createLoadShedder(options: LoadShedderOptions = {}): LoadShedder {
   const o = parseOptions(loadShedderOptionsSchema, options, 'loadShedder', ALLOWED);
-  const limiter = new VegasLimit(o.limiter);
+  const limiter: ConcurrencyLimit = isConcurrencyLimit(o.limiter) ? o.limiter : new VegasLimit(o.limiter);
   const logger = o.logger ?? createLogger('ballast.recovery.shedder');
   let inFlight = 0;
   let accepted = 0;
@@ -65,7 +67,8 @@ export function createLoadShedder(options: LoadShedderOptions = {}): LoadShedder
       context.trailer.set(MetadataKeys.retryPushbackMs, String(o.pushbackMs));
       throw new ServerError(
         Status.RESOURCE_EXHAUSTED,
-        `server overloaded: ${inFlight} calls in flight at limit ${limiter.limit}; retry after ${o.pushbackMs} ms or elsewhere`,
+        limiter.refusal?.(inFlight, o.pushbackMs) ??
+          `server overloaded: ${inFlight} calls in flight at limit ${limiter.limit}; retry after ${o.pushbackMs} ms or elsewhere`,
       );
     }
     inFlight++;
