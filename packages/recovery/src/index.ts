@@ -8,7 +8,8 @@ export {
   SupervisorError,
 } from './errors.js';
 export { exponentialBackoff } from './backoff.js';
-export { chainMiddleware, composeMiddleware } from './client/compose.js';
+export { chainMiddleware } from './client/chain-middleware.js';
+export { composeMiddleware } from './client/compose-middleware.js';
 export type { Backoff, BackoffOptions } from './backoff.js';
 export { RetryBudget } from './client/retry-budget.js';
 export type { RetryBudgetOptions, RetryBudgetStats } from './client/retry-budget.js';
@@ -39,27 +40,26 @@ export type {
   BreakerTransition,
   CircuitBreakerOptions,
 } from './client/circuit-breaker.js';
-export { consecutiveFailures, samplingFailures, sreRejectProbability, sreThrottle } from './client/breaker-policy.js';
+export { consecutiveFailures } from './client/consecutive-failures.js';
+export { samplingFailures } from './client/sampling-failures.js';
+export { sreRejectProbability, sreThrottle } from './client/sre-throttle.js';
 export type { BreakerPolicy, BreakerPolicyOptions } from './client/breaker-policy.js';
 export { instrumentBreaker } from './client/breaker-metrics.js';
-export { createMethodBreakers } from './client/breaker-middleware.js';
-export type { BreakerMiddlewareOptions, MethodBreakers } from './client/breaker-middleware.js';
+export { createMethodBreakers } from './client/method-breakers.js';
+export type { BreakerMiddlewareOptions, MethodBreakers } from './client/method-breakers.js';
 export { createEndpointBreakers } from './client/endpoint-breakers.js';
 export type { EndpointBreakers, EndpointBreakersOptions } from './client/endpoint-breakers.js';
+export { createDeadlineMiddleware } from './client/deadline-middleware.js';
+export type { DeadlinePropagationOptions } from './client/deadline-middleware.js';
+export { currentDeadline } from './current-deadline.js';
+export type { IncomingDeadline } from './current-deadline.js';
+export { DEADLINE_METADATA_KEY, TIMEOUT_METADATA_KEY } from './deadline-metadata.js';
+export { deadlineInterceptor } from './server/deadline-interceptor.js';
 export {
-  createDeadlineMiddleware,
-  currentDeadline,
-  DEADLINE_METADATA_KEY,
-  TIMEOUT_METADATA_KEY,
-  deadlineInterceptor,
   createDeadlineServerMiddleware,
   deadlinePropagationServerMiddleware,
-} from './server/deadline-propagation.js';
-export type {
-  DeadlinePropagationOptions,
-  DeadlineServerOptions,
-  IncomingDeadline,
-} from './server/deadline-propagation.js';
+} from './server/deadline-server-middleware.js';
+export type { DeadlineServerOptions } from './server/deadline-server-middleware.js';
 export { VegasLimit } from './server/vegas-limit.js';
 export type { LimitSample, VegasOptions } from './server/vegas-limit.js';
 export { createLoadShedder } from './server/load-shedder.js';

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { SlidingCounter } from './sliding-counter.js';
+import { consecutiveFailures } from './consecutive-failures.js';
+import { samplingFailures } from './sampling-failures.js';
+import { sreThrottle } from './sre-throttle.js';
 
 export const breakerPolicySchema = z.discriminatedUnion('kind', [
   z.object({
@@ -42,65 +44,4 @@ export function createBreakerPolicy(options: z.output<typeof breakerPolicySchema
     case 'sre':
       return sreThrottle(options.k, options.windowMs);
   }
-}
-
-export function consecutiveFailures(threshold: number): BreakerPolicy {
-  let failures = 0;
-  return {
-    record(success) {
-      failures = success ? 0 : failures + 1;
-      return failures >= threshold ? `${failures} consecutive failures` : undefined;
-    },
-    rejectProbability: () => 0,
-    reset() {
-      failures = 0;
-    },
-  };
-}
-
-export function samplingFailures(windowMs: number, minVolume: number, failureRate: number): BreakerPolicy {
-  const calls = new SlidingCounter(windowMs, 10);
-  const failures = new SlidingCounter(windowMs, 10);
-  return {
-    record(success, now) {
-      calls.add(now);
-      if (success) return undefined; // only a failure can trip it
-      failures.add(now);
-      const volume = calls.total(now);
-      const rate = failures.total(now) / volume;
-      if (volume >= minVolume && rate >= failureRate) {
-        return `failure rate ${(rate * 100).toFixed(0)}% over ${volume} calls in ${windowMs} ms`;
-      }
-      return undefined;
-    },
-    rejectProbability: () => 0,
-    reset(now) {
-      calls.clear(now);
-      failures.clear(now);
-    },
-  };
-}
-
-/** Client-side adaptive throttling, Google SRE book ch. 21: p = max(0, (requests − K·accepts) / (requests + 1)). */
-export function sreThrottle(k: number, windowMs: number): BreakerPolicy {
-  const requests = new SlidingCounter(windowMs, 20);
-  const accepts = new SlidingCounter(windowMs, 20);
-  return {
-    record(success, now) {
-      requests.add(now);
-      if (success) accepts.add(now);
-      return undefined;
-    },
-    rejectProbability(now) {
-      return sreRejectProbability(requests.total(now), accepts.total(now), k);
-    },
-    reset(now) {
-      requests.clear(now);
-      accepts.clear(now);
-    },
-  };
-}
-
-export function sreRejectProbability(requests: number, accepts: number, k: number): number {
-  return Math.max(0, (requests - k * accepts) / (requests + 1));
 }

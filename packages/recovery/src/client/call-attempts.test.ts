@@ -7,7 +7,7 @@ import {
   type ClientMiddlewareCall,
 } from 'nice-grpc-common';
 import { describe, expect, it } from 'vitest';
-import { chainMiddleware } from './compose.js';
+import { chainMiddleware } from './chain-middleware.js';
 import { BreakerOpenError, RetryBudgetExhaustedError, RetryPushbackError } from '../errors.js';
 import { createHedging } from './hedging.js';
 import { RetryBudget } from './retry-budget.js';

@@ -1,6 +1,6 @@
 import { ManualClock } from '@ballast/core';
 import { describe, expect, it } from 'vitest';
-import { sreRejectProbability } from './breaker-policy.js';
+import { sreRejectProbability } from './sre-throttle.js';
 import { CircuitBreaker, type BreakerTransition } from './circuit-breaker.js';
 import { InvalidRecoveryOptionError } from '../errors.js';
 

@@ -22,7 +22,7 @@ import {
 import { z } from 'zod';
 
 import { exponentialBackoff, type BackoffOptions } from '../backoff.js';
-import { chainMiddleware } from './compose.js';
+import { chainMiddleware } from './chain-middleware.js';
 import { BreakerOpenError, RetryBudgetExhaustedError, RetryPushbackError } from '../errors.js';
 import { parseOptions } from '../parse-options.js';
 import { RetryBudget, type RetryBudgetOptions } from './retry-budget.js';

@@ -1,6 +1,7 @@
 import { composeClientMiddleware, type ClientMiddleware, type ClientMiddlewareCall } from 'nice-grpc-common';
 import { describe, expect, it } from 'vitest';
-import { chainMiddleware, composeMiddleware } from './compose.js';
+import { chainMiddleware } from './chain-middleware.js';
+import { composeMiddleware } from './compose-middleware.js';
 
 const method = { path: '/test.Service/Method', requestStream: false, responseStream: false, options: {} } as const;
 
