@@ -8,7 +8,8 @@ export { clientCredentials, clientTls, serverCredentials, serverTls } from './tl
 export { CertificateFiles } from './certificate-files.js';
 export type { CertificateFilesOptions, CertificateReload } from './certificate-files.js';
 export type { ClientTlsOptions, Pem, ServerTlsOptions, Tls } from './tls.js';
-export { LoadMonitor, loadReportMiddleware } from './load-monitor.js';
+export { LoadMonitor } from './load-monitor.js';
+export { loadReportMiddleware } from './load-report-middleware.js';
 // Generic server middlewares live in @ballast/recovery; re-exported under the names rpc has always had.
 export { concurrencyCapMiddleware, handlerErrorsMiddleware, streamLimit } from '@ballast/recovery';
 export type { StreamLimit, StreamLimits } from '@ballast/recovery';
