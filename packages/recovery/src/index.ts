@@ -67,6 +67,7 @@ export type { LoadShedder, LoadShedderOptions, LoadShedderStats } from './server
 export { HEALTH_METHOD_PREFIX, isUnaryWork } from './server/unary-work.js';
 export { concurrencyCapMiddleware } from './server/concurrency-cap.js';
 export { FixedLimit } from './server/fixed-limit.js';
+export { isConcurrencyLimit } from './server/concurrency-limit.js';
 export type { ConcurrencyLimit } from './server/concurrency-limit.js';
 export { streamLimit } from './server/stream-limit.js';
 export type { StreamLimit, StreamLimits } from './server/stream-limit.js';

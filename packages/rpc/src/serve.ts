@@ -14,6 +14,7 @@ import {
   deadlineInterceptor,
   deadlinePropagationServerMiddleware,
   handlerErrorsMiddleware,
+  isConcurrencyLimit,
   rapidResetGuard,
   streamLimit,
   type LoadShedderStats,
@@ -127,7 +128,10 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
           ...options.loadShedding,
           // Below ~20 concurrent calls a Node server is rarely queueing; and where several servers
           // share one event loop (the embedded demo, tests), each other's work reads as queueing.
-          limiter: { minLimit: 20, ...(options.loadShedding.limiter as object | undefined) },
+          // A limit of the caller's own (a FixedLimit…) is used as it is, never copied into options.
+          limiter: isConcurrencyLimit(options.loadShedding.limiter)
+            ? options.loadShedding.limiter
+            : { minLimit: 20, ...(options.loadShedding.limiter as object | undefined) },
           name: options.name,
           logger,
         });
