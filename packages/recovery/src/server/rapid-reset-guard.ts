@@ -1,39 +1,7 @@
 import { constants, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import { systemClock, type Clock, type Logger } from '@ballast/core';
 import { ServerInterceptingCall, type ServerInterceptor } from '@grpc/grpc-js';
-
-export interface ResetLimit {
-  /** Streams a connection may abandon at once before it is closed. */
-  readonly burst: number;
-  /** Abandoned streams a connection is allowed per second, sustained. */
-  readonly perSecond: number;
-}
-
-/**
- * A token bucket of abandoned streams: full at `burst`, refilled at `perSecond`. Pure: time is
- * passed in.
- */
-export class ResetBudget {
-  #tokens: number;
-  #at: number;
-
-  constructor(
-    private readonly limit: ResetLimit,
-    now: number,
-  ) {
-    this.#tokens = limit.burst;
-    this.#at = now;
-  }
-
-  /** Takes one token; false when none is left. */
-  take(now: number): boolean {
-    this.#tokens = Math.min(this.limit.burst, this.#tokens + ((now - this.#at) / 1000) * this.limit.perSecond);
-    this.#at = now;
-    if (this.#tokens < 1) return false;
-    this.#tokens--;
-    return true;
-  }
-}
+import { ResetBudget, type ResetLimit } from './reset-budget.js';
 
 export interface RapidResetGuard {
   /** A grpc-js server interceptor; it must come first in `interceptors`, where it sees the HTTP/2 stream. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ResetBudget } from './rapid-reset-guard.js';
+import { ResetBudget } from './reset-budget.js';
 
 describe('ResetBudget', () => {
   it('allows a burst, then refills at perSecond, never above the burst', () => {
