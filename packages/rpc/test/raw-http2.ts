@@ -67,6 +67,8 @@ export class RawHttp2Connection {
   serverEnded = false;
   /** Whether PINGs are acknowledged; false plays a peer that has vanished but left its socket open. */
   answerPings = true;
+  /** PINGs the server sent. */
+  pingsReceived = 0;
   #nextStreamId = 1;
   #buffer = Buffer.alloc(0);
 
@@ -145,9 +147,10 @@ export class RawHttp2Connection {
       const payload = this.#buffer.subarray(9, 9 + length);
       this.#buffer = this.#buffer.subarray(9 + length);
       if (type === SETTINGS && !(flags & ACK)) this.#write(frame(SETTINGS, ACK, 0));
-      else if (type === PING && !(flags & ACK) && this.answerPings)
-        this.#write(frame(PING, ACK, 0, Buffer.from(payload)));
-      else if (type === GOAWAY) {
+      else if (type === PING && !(flags & ACK)) {
+        this.pingsReceived++;
+        if (this.answerPings) this.#write(frame(PING, ACK, 0, Buffer.from(payload)));
+      } else if (type === GOAWAY) {
         this.goAway = { lastStreamId: payload.readUInt32BE(0) & 0x7fffffff, errorCode: payload.readUInt32BE(4) };
       }
     }
