@@ -39,7 +39,10 @@ function waitingEcho() {
   return { calls, implementation };
 }
 
-/** A server with room for one unary call, checking quiet connections every 100 ms. */
+/**
+ * A server with room for one unary call, checking quiet connections every 100 ms; a second for an
+ * answer to PING leaves room for this busy machine's stalls.
+ */
 async function start(implementation: EchoServiceImplementation, options: Partial<Parameters<typeof serve>[0]> = {}) {
   const handle: ServeHandle = await serve({
     name: 'echo',
@@ -47,7 +50,7 @@ async function start(implementation: EchoServiceImplementation, options: Partial
     handleSignals: false,
     metrics: false,
     maxConcurrentCalls: 1,
-    connectionCheck: { intervalMs: 100, timeoutMs: 400 },
+    connectionCheck: { intervalMs: 100, timeoutMs: 1000 },
     drainTimeoutMs: 500,
     ...options,
   });
@@ -117,8 +120,8 @@ describe('serve(): connections that can no longer carry their calls', () => {
     const { calls, implementation } = waitingEcho();
     const handle = await start(implementation);
     const quiet = await rawConnection(handle);
-    // Several times the 400 ms timeout, with nothing sent but PING answers.
-    quiet.openCall(handle.address, ECHO, grpcMessage(echoRequest('held', 1500)));
+    // More than twice the timeout, with nothing sent but PING answers.
+    quiet.openCall(handle.address, ECHO, grpcMessage(echoRequest('held', 2500)));
 
     await vi.waitFor(() => expect(calls.answered).toBe(1), { timeout: 5000 });
     expect(calls.aborted).toBe(0);
