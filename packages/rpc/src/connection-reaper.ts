@@ -102,7 +102,7 @@ export function connectionReaper(options: ConnectionReaperOptions): ConnectionRe
     }
     const entry = watched;
     if (entry.open++ === 0) {
-      entry.probe = new PingProbe(timing, bytesRead(session));
+      entry.probe = new PingProbe(timing, scheduler.now(), bytesRead(session));
       entry.timer = scheduler.setTimeout(() => check(session, entry), timing.intervalMs, { unref: true });
     }
     stream.once('close', () => {

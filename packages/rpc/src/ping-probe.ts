@@ -22,16 +22,23 @@ export type PingProbeStep =
 export class PingProbe {
   #bytesRead: number;
   #pingAt: number | undefined;
+  #checkedAt: number;
 
   constructor(
     private readonly timing: PingProbeTiming,
+    now: number,
     bytesRead: number,
   ) {
+    this.#checkedAt = now;
     this.#bytesRead = bytesRead;
   }
 
   /** One periodic check, with the connection's total of bytes read so far. */
   check(now: number, bytesRead: number): PingProbeStep {
+    // A check far behind its time means this process stalled (a long GC, a blocked loop, SIGSTOP):
+    // the answer may be sitting unread in the socket, so only an on-time check may declare death.
+    const late = now - this.#checkedAt > 2 * this.timing.intervalMs;
+    this.#checkedAt = now;
     if (bytesRead !== this.#bytesRead) {
       this.#bytesRead = bytesRead;
       this.#pingAt = undefined;
@@ -42,7 +49,9 @@ export class PingProbe {
       return { type: 'ping' };
     }
     const sinceMs = now - this.#pingAt;
-    return sinceMs >= this.timing.timeoutMs ? { type: 'dead', silentMs: sinceMs } : { type: 'waiting', sinceMs };
+    return sinceMs >= this.timing.timeoutMs && !late
+      ? { type: 'dead', silentMs: sinceMs }
+      : { type: 'waiting', sinceMs };
   }
 
   /** The PING was acknowledged: the next quiet check sends another. */

@@ -129,6 +129,28 @@ describe('serve(): connections that can no longer carry their calls', () => {
     expect(quiet.serverEnded).toBe(false);
   });
 
+  it('a stall of this process while a PING answer waits unread does not close the connection', async () => {
+    const { calls, implementation } = waitingEcho();
+    const handle = await start(implementation);
+    const quiet = await rawConnection(handle);
+    let stalled = false;
+    // Runs just after the raw client has written its PING answer, before the server can read it.
+    quiet.socket.on('data', () => {
+      if (stalled || quiet.pingsReceived === 0) return;
+      stalled = true;
+      const until = Date.now() + 1500;
+      while (Date.now() < until) {
+        // A blocked event loop (a long GC, CPU-bound work): every timer, the check's too, runs late.
+      }
+    });
+    quiet.openCall(handle.address, ECHO, grpcMessage(echoRequest('held', 2500)));
+
+    await vi.waitFor(() => expect(calls.answered).toBe(1), { timeout: 6000 });
+    expect(stalled).toBe(true);
+    expect(calls.aborted).toBe(0);
+    expect(quiet.serverEnded).toBe(false);
+  });
+
   it('a busy connection is not pinged', async () => {
     const { implementation } = waitingEcho();
     const handle = await start(implementation, { maxConcurrentCalls: 100 });
