@@ -20,10 +20,13 @@ export const ZONE_ENV = 'BALLAST_ZONE';
 
 const subsetSchema = z.union([
   z.literal(false),
-  z.strictObject({
-    size: z.number().int().min(1).max(10_000).default(DEFAULT_SUBSET_SIZE),
-    clientId: z.string().min(1).default(PROCESS_CLIENT_ID),
-  }),
+  z
+    .object({
+      size: z.number().int().min(1).max(10_000).default(DEFAULT_SUBSET_SIZE),
+      clientId: z.string().min(1).default(PROCESS_CLIENT_ID),
+      holdDownMs: z.number().int().min(0).max(3_600_000).optional(),
+    })
+    .strict(),
 ]);
 const zoneSchema = z.string().trim().min(1).max(200).describe('a zone name of at most 200 characters');
 const placementSchema = z.strictObject({
