@@ -1,6 +1,7 @@
 import * as grpc from '@grpc/grpc-js';
 import {
   EndpointPublisher,
+  partLogger,
   systemClock,
   type Clock,
   type Disposer,
@@ -77,7 +78,8 @@ export interface EndpointTableOptions {
   readonly clock?: Clock;
   readonly credentials?: grpc.ChannelCredentials;
   readonly channelOptions?: grpc.ChannelOptions;
-  readonly logger: Logger;
+  /** The parent of the table's `ballast.balancer.endpoint-table` logger. */
+  readonly logger?: Logger;
 }
 
 /**
@@ -106,7 +108,7 @@ export class EndpointTable implements EndpointSource {
     // Ballast retries, hedges and moves attempts itself, with a budget; grpc-js's own retry layer
     // under it would retry again, unbudgeted, and hide each attempt's outcome.
     this.#options = { 'grpc.enable_retries': 0, ...options.channelOptions };
-    this.#logger = options.logger;
+    this.#logger = partLogger('balancer', 'endpoint-table', options.logger);
     this.#subset = options.subset && new SubsetMembership(options.subset, options.clock ?? systemClock);
     this.#filter = new UsableEndpoints(this.#logger);
     this.#all = this.#filter.usable(options.source.current());

@@ -2,9 +2,9 @@ import { Resolver } from 'node:dns/promises';
 import type { RecordWithTtl, SrvRecord } from 'node:dns';
 import { isIP } from 'node:net';
 import {
-  createLogger,
   Emitter,
   EndpointPublisher,
+  partLogger,
   systemClock,
   type Clock,
   type Disposer,
@@ -111,7 +111,7 @@ export class DnsSource implements EndpointSource {
     this.#minIntervalMs = Math.min(positive(options.minIntervalMs ?? 1_000, 'minIntervalMs'), this.#intervalMs);
     this.#clock = options.clock ?? systemClock;
     this.#timers = options.timers ?? systemTimers;
-    this.#logger = (options.logger ?? createLogger('ballast.config.dns')).child({ target });
+    this.#logger = partLogger('config', 'dns', options.logger).child({ target });
     this.#resultListeners = new Emitter('DNS resolution', this.#logger);
     this.#failures = failureCounter(options.registry ?? defaultRegistry);
     this.#resolver = options.resolver ?? defaultResolver(this.target.server, options.servers);

@@ -1,4 +1,4 @@
-import { createLogger, type Disposer, type Logger } from '@ballast/core';
+import { partLogger, type Disposer, type Logger } from '@ballast/core';
 import { Candidacy } from './candidacy.js';
 import { InvalidOptionError } from './errors.js';
 import type { KvStore } from './kv-store.js';
@@ -32,6 +32,7 @@ export class Election {
   readonly prefix: string;
   readonly #ttlSeconds: number;
   readonly #logger: Logger;
+  readonly #parentLogger: Logger | undefined;
 
   constructor(
     private readonly store: KvStore,
@@ -43,7 +44,8 @@ export class Election {
     if (!Number.isInteger(ttl) || ttl < 1) throw new InvalidOptionError('ttlSeconds', `${ttl}: a whole number >= 1`);
     this.prefix = `${options.root ?? '/ballast/elections/'}${name}/`;
     this.#ttlSeconds = ttl;
-    this.#logger = options.logger ?? createLogger('ballast.config.election');
+    this.#parentLogger = options.logger;
+    this.#logger = partLogger('config', 'election', options.logger);
   }
 
   /** Joins and waits until elected. Abort `signal` to stop waiting (the candidacy is withdrawn). */
@@ -51,7 +53,7 @@ export class Election {
     options.signal?.throwIfAborted();
     const candidacy = await Candidacy.join(this.store, this.prefix, value, {
       ttlSeconds: this.#ttlSeconds,
-      logger: this.#logger,
+      logger: this.#parentLogger,
     });
     try {
       await candidacy.waitUntilHolding(options.signal);
@@ -71,7 +73,7 @@ export class Election {
 
   /** Calls `listener` with each new leader (or undefined), from our own watch of the prefix. */
   async observe(listener: (leader: LeaderInfo | undefined) => void): Promise<Disposer> {
-    const mirror = await Mirror.start(this.store, this.prefix, { prefix: true, logger: this.#logger });
+    const mirror = await Mirror.start(this.store, this.prefix, { prefix: true, logger: this.#parentLogger });
     let last: number | undefined = -1;
     const emit = () => {
       let first: { value: string; createRevision: number } | undefined;

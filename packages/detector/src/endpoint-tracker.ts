@@ -1,4 +1,4 @@
-import type { Clock, Endpoint, Logger } from '@ballast/core';
+import type { Endpoint, Logger, Scheduler } from '@ballast/core';
 import type { Channel } from 'nice-grpc';
 import {
   stateLabel,
@@ -22,7 +22,8 @@ export interface EndpointTrackerOptions {
   readonly connection: Channel | undefined;
   readonly heartbeat: HeartbeatOptions | false;
   readonly outlier: OutlierDetector | undefined;
-  readonly clock: Clock;
+  /** Time, and the timers of the endpoint's health checks. */
+  readonly clock: Scheduler;
   readonly logger: Logger;
   readonly metrics: DetectorMetrics | undefined;
   readonly onStateChange: (change: EndpointStateChange) => void;

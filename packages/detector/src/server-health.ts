@@ -1,5 +1,5 @@
 import type { Disposer, Logger } from '@ballast/core';
-import { createLogger, Emitter } from '@ballast/core';
+import { Emitter, partLogger } from '@ballast/core';
 import { HealthServiceImpl, HealthState } from 'nice-grpc-server-health';
 
 /** grpc.health.v1 service names for the two probes (Kubernetes: `grpc: { port, service: liveness }`). */
@@ -39,7 +39,7 @@ export interface ServerHealth {
  * not draining and every dependency is up: the detector and load balancers then route elsewhere.
  */
 export function createServerHealth(options: ServerHealthOptions = {}): ServerHealth {
-  const logger = (options.logger ?? createLogger('ballast.detector.server-health')).child({
+  const logger = partLogger('detector', 'server-health', options.logger).child({
     component: 'server-health',
   });
   const state = HealthState();

@@ -1,6 +1,6 @@
 import {
-  createLogger,
   Emitter,
+  partLogger,
   systemClock,
   systemRandom,
   type Clock,
@@ -78,7 +78,7 @@ export class CircuitBreaker {
     this.options = parseOptions(circuitBreakerOptionsSchema, options, 'breaker', ALLOWED);
     this.name = this.options.name;
     this.policy = createBreakerPolicy(this.options.policy);
-    this.logger = this.options.logger ?? createLogger('ballast.recovery.breaker');
+    this.logger = partLogger('recovery', 'breaker', this.options.logger);
     this.transitions = new Emitter('breaker transition', this.logger);
     this.rejections = new Emitter('breaker rejection', this.logger);
   }

@@ -1,12 +1,9 @@
-import { VirtualScheduler } from '@ballast/core';
+import { MetadataKeys, VirtualScheduler } from '@ballast/core';
 import { Metadata, ServerError, Status, type CallContext, type ServerMiddlewareCall } from 'nice-grpc-common';
 import { describe, expect, it } from 'vitest';
-import {
-  createDeadlineServerMiddleware,
-  currentDeadline,
-  DEADLINE_METADATA_KEY,
-  TIMEOUT_METADATA_KEY,
-} from './deadline-propagation.js';
+import { createDeadlineServerMiddleware, currentDeadline } from './deadline-propagation.js';
+
+const { timeoutMs: TIMEOUT_METADATA_KEY, deadlineAt: DEADLINE_METADATA_KEY } = MetadataKeys;
 
 const START = 1_700_000_000_000;
 

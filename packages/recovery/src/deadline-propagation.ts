@@ -1,4 +1,4 @@
-import { callContextOf, extendOptions, systemScheduler, type Clock, type Scheduler } from '@ballast/core';
+import { callContextOf, extendOptions, MetadataKeys, systemScheduler, type Clock, type Scheduler } from '@ballast/core';
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { ServerInterceptingCall, type ServerInterceptor } from '@grpc/grpc-js';
 import { deadlineMiddleware, type DeadlineOptions } from 'nice-grpc-client-middleware-deadline';
@@ -14,19 +14,8 @@ import { z } from 'zod';
 import { chainMiddleware } from './compose.js';
 import { parseOptions } from './parse-options.js';
 
-/**
- * Request metadata carrying the caller's remaining time in ms. nice-grpc clients enforce
- * deadlines locally (an abort timer) and send no `grpc-timeout`, so the budget travels here;
- * relative, like `grpc-timeout`, so clock skew between hosts does not matter.
- */
-export const TIMEOUT_METADATA_KEY = 'ballast-timeout-ms';
-
-/**
- * Server-internal metadata key carrying a `grpc-timeout` deadline (epoch ms) from clients that
- * send one (grpc-js, Go…). grpc-js strips `grpc-timeout` before handlers see metadata, so an
- * interceptor re-exposes it; it always overwrites what a client sent under this key.
- */
-export const DEADLINE_METADATA_KEY = 'ballast-deadline-at';
+const TIMEOUT_METADATA_KEY = MetadataKeys.timeoutMs;
+const DEADLINE_METADATA_KEY = MetadataKeys.deadlineAt;
 
 export interface IncomingDeadline {
   /** Absolute deadline, epoch milliseconds. */

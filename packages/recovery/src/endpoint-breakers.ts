@@ -1,7 +1,7 @@
 import {
-  createLogger,
   Emitter,
   ENDPOINT_FAILURE_CODES,
+  partLogger,
   systemScheduler,
   type CallOutcome,
   type Disposer,
@@ -53,8 +53,10 @@ export function createEndpointBreakers(options: EndpointBreakersOptions = {}): E
   const o = parseOptions(endpointBreakersOptionsSchema, options, 'endpointBreakers', ALLOWED);
   const breakers = new Map<string, CircuitBreaker>();
   const scheduler = o.scheduler ?? systemScheduler;
-  // One logger for the set; each endpoint's breaker logs through a child of it.
-  const logger = o.breaker?.logger ?? createLogger('ballast.recovery.breaker');
+  // One logger for the set; each endpoint's breaker is a part of its own under the caller's logger
+  // (or this set's), bound to its endpoint.
+  const logger = partLogger('recovery', 'endpoint-breakers', o.breaker?.logger);
+  const breakerParent = o.breaker?.logger ?? logger;
   const breakerOptions = { clock: scheduler, ...o.breaker };
   // Listeners run inside record(), on the call path: one that throws must not fail the call.
   const changes = new Emitter<void>('endpoint breakers change', logger);
@@ -88,7 +90,7 @@ export function createEndpointBreakers(options: EndpointBreakersOptions = {}): E
     if (existing) return existing;
     const created = new CircuitBreaker({
       ...breakerOptions,
-      logger: logger.child({ endpoint: endpointId }),
+      logger: breakerParent.child({ endpoint: endpointId }),
       name: `endpoint:${endpointId}`,
     });
     if (o.registry !== false) disposers.push(instrumentBreaker(created, o.registry));

@@ -44,8 +44,6 @@ export type { EndpointBreakers, EndpointBreakersOptions } from './endpoint-break
 export {
   createDeadlineMiddleware,
   currentDeadline,
-  DEADLINE_METADATA_KEY,
-  TIMEOUT_METADATA_KEY,
   deadlineInterceptor,
   createDeadlineServerMiddleware,
   deadlinePropagationServerMiddleware,

@@ -2,10 +2,10 @@ import {
   CALL_CONTEXT,
   CallContext,
   callContextOf,
-  createLogger,
   extendOptions,
   MetadataKeys,
   parsePushback,
+  partLogger,
   RETRYABLE_CODES,
   systemClock,
   type Logger,
@@ -112,7 +112,7 @@ export function createRetry(options: RetryMiddlewareOptions = {}): Retry {
         ? o.budget
         : new RetryBudget(o.budget as RetryBudgetOptions);
   const backoff = exponentialBackoff(o.backoff);
-  const logger = o.logger ?? createLogger('ballast.recovery.retry');
+  const logger = partLogger('recovery', 'retry', o.logger);
   const clock = systemClock;
   let exhausted = false;
 

@@ -3,7 +3,6 @@ import {
   balancedUnary,
   createBalancedChannel,
   EndpointTable,
-  WAIT_FOR_READY_KEY,
   type BalancedChannel,
 } from '@ballast/balancer';
 import { discover, DnsSource, isDnsTarget } from '@ballast/config';
@@ -12,11 +11,13 @@ import {
   CALL_CONTEXT,
   CallContext,
   callContextOf,
-  createLogger,
   extendOptions,
+  MetadataKeys,
+  partLogger,
   StaticEndpointSource,
   type EndpointSource,
   type HealthView,
+  type Logger,
   type OutcomeListener,
 } from '@ballast/core';
 import { createDetector, rpcClientMetrics, type Detector } from '@ballast/detector';
@@ -125,8 +126,11 @@ export function connect<D extends CompatServiceDefinition>(
   }
   const methodOptions = defaultCallOptions(definition, options);
   const placement = parsePlacement(options);
-  const logger = (options.logger ?? createLogger('@ballast/rpc')).child({ client: service });
-  const source = endpointSource(service, options, logger);
+  // The caller's logger, bound to this client, is the parent of every part's logger (table,
+  // channels, detector, retry…); connect()'s own records are its `ballast.rpc.connect` child.
+  const parent = options.logger?.child({ client: service });
+  const logger = partLogger('rpc', 'connect', options.logger).child({ client: service });
+  const source = endpointSource(service, options, logger, parent);
   // Only what connect() made is connect()'s to close: a source the caller passed stays theirs.
   const ownsSource =
     source instanceof DeferredSource || source instanceof DnsSource || Array.isArray(options.endpoints);
@@ -140,7 +144,7 @@ export function connect<D extends CompatServiceDefinition>(
     let credentials = options.credentials;
     if (credentials === undefined) {
       try {
-        ({ credentials, certificates } = clientTls(options.tls, logger));
+        ({ credentials, certificates } = clientTls(options.tls, parent));
       } catch (error) {
         throw new RpcOptionsError('connect', 'tls', (error as Error).message);
       }
@@ -158,11 +162,11 @@ export function connect<D extends CompatServiceDefinition>(
         'grpc.max_reconnect_backoff_ms': 1_000,
         ...keepaliveOptions(options.keepalive),
       },
-      logger,
+      logger: parent,
     });
     return build(definition, options, {
       service,
-      logger,
+      logger: parent,
       source,
       table,
       methodOptions,
@@ -181,7 +185,8 @@ export function connect<D extends CompatServiceDefinition>(
 
 interface Parts {
   service: string;
-  logger: ReturnType<typeof createLogger>;
+  /** The parent of the parts' loggers: the caller's logger bound to this client, if one was given. */
+  logger: Logger | undefined;
   source: EndpointSource;
   table: EndpointTable;
   methodOptions: Record<string, Record<string, unknown>>;
@@ -395,14 +400,15 @@ function serviceName(definition: CompatServiceDefinition): string {
 function endpointSource(
   service: string,
   options: ConnectOptions,
-  logger: ReturnType<typeof createLogger>,
+  logger: Logger,
+  parent: Logger | undefined,
 ): EndpointSource {
   if (options.endpoints && options.discover) {
     throw new RpcOptionsError('connect', 'endpoints', 'give either endpoints or discover, not both');
   }
   if (options.discover !== undefined && isDnsTarget(options.discover)) {
     try {
-      return new DnsSource(options.discover, { ...options.dns, logger });
+      return new DnsSource(options.discover, { ...options.dns, logger: parent });
     } catch (error) {
       throw new RpcOptionsError('connect', 'discover', (error as Error).message);
     }
@@ -418,7 +424,7 @@ function endpointSource(
         `discover: "${options.discover}" needs a store (MemoryStore or EtcdStore)`,
       );
     }
-    return new DeferredSource(discover(options.store, options.discover, { logger }), (error) =>
+    return new DeferredSource(discover(options.store, options.discover, { logger: parent }), (error) =>
       logger.error({ err: error, discover: options.discover }, `discovery of ${service} failed`),
     );
   }
@@ -510,7 +516,7 @@ function waitUntilDiscovered(source: { readonly ready: boolean }): ClientMiddlew
     }
     // A call with no context (one that skipped callContextLayer): the channel reads this key.
     const metadata = Metadata(options.metadata);
-    metadata.set(WAIT_FOR_READY_KEY, '1');
+    metadata.set(MetadataKeys.waitForReady, '1');
     return call.next(call.request, extendOptions(options, { metadata }));
   };
 }
