@@ -39,9 +39,7 @@ export interface ServerHealth {
  * not draining and every dependency is up: the detector and load balancers then route elsewhere.
  */
 export function createServerHealth(options: ServerHealthOptions = {}): ServerHealth {
-  const logger = partLogger('detector', 'server-health', options.logger).child({
-    component: 'server-health',
-  });
+  const logger = partLogger('detector', 'server-health', options.logger);
   const state = HealthState();
   // Every Watch stream (one per connected client) listens on this emitter; their number is bounded
   // by the server's stream limits, not by Node's leak heuristic of 10.

@@ -166,7 +166,8 @@ export function connect<D extends CompatServiceDefinition>(
     });
     return build(definition, options, {
       service,
-      logger: parent,
+      logger,
+      parent,
       source,
       table,
       methodOptions,
@@ -185,8 +186,10 @@ export function connect<D extends CompatServiceDefinition>(
 
 interface Parts {
   service: string;
+  /** connect()'s own records. */
+  logger: Logger;
   /** The parent of the parts' loggers: the caller's logger bound to this client, if one was given. */
-  logger: Logger | undefined;
+  parent: Logger | undefined;
   source: EndpointSource;
   table: EndpointTable;
   methodOptions: Record<string, Record<string, unknown>>;
@@ -199,7 +202,7 @@ interface Parts {
 function build<D extends CompatServiceDefinition>(
   definition: D,
   options: ConnectOptions,
-  { service, logger, source, table, methodOptions, ownsSource, certificates, placement }: Parts,
+  { service, logger, parent, source, table, methodOptions, ownsSource, certificates, placement }: Parts,
 ): Client<D, BallastCallOptions> {
   const detector =
     options.healthCheck === false && options.outlierDetection === false
@@ -218,7 +221,7 @@ function build<D extends CompatServiceDefinition>(
           panicThreshold: options.panicThreshold,
           clock: options.clock,
           random: options.random,
-          logger,
+          logger: parent,
         });
   // The subset replaces members the detector finds down or ejected, so its healthy part keeps its size.
   if (detector) {
@@ -232,7 +235,7 @@ function build<D extends CompatServiceDefinition>(
     return assemble(
       definition,
       options,
-      { service, logger, source, table, methodOptions, ownsSource, certificates, placement },
+      { service, logger, parent, source, table, methodOptions, ownsSource, certificates, placement },
       detector,
       parts,
     );
@@ -248,6 +251,7 @@ function assemble<D extends CompatServiceDefinition>(
   {
     service,
     logger,
+    parent,
     source,
     table,
     methodOptions,
@@ -290,7 +294,7 @@ function assemble<D extends CompatServiceDefinition>(
       onOutcome: outcomes,
       clock: options.clock,
       random: options.random,
-      logger,
+      logger: parent,
     });
     parts.push(channel);
     return channel;
@@ -299,8 +303,11 @@ function assemble<D extends CompatServiceDefinition>(
   // The retry's default codes follow the signal taxonomy: endpoint failing or overloaded (a
   // Ballast server sheds with RESOURCE_EXHAUSTED and a pushback so the call goes elsewhere). The
   // balanced channel writes each attempt's pushback into the call's context: no trailer hook.
-  const retry = options.retry === false ? undefined : createRetry({ logger, ...options.retry, readTrailers: false });
-  const hedging = options.hedging ? createHedging({ budget: retry?.budget, logger, ...options.hedging }) : undefined;
+  const retry =
+    options.retry === false ? undefined : createRetry({ logger: parent, ...options.retry, readTrailers: false });
+  const hedging = options.hedging
+    ? createHedging({ budget: retry?.budget, logger: parent, ...options.hedging })
+    : undefined;
   // Per-method breakers see every attempt, so one dead replica of three produces bursts of
   // consecutive failures: the default trips on the method's failure rate over a window instead,
   // with a minimum volume so a cold client's first failures do not open it.
@@ -312,7 +319,10 @@ function assemble<D extends CompatServiceDefinition>(
       ? undefined
       : createMethodBreakers(
           options.circuitBreaker ?? {
-            breaker: { policy: { kind: 'sampling', windowMs: 10_000, minVolume: 20, failureRate: 0.5 }, logger },
+            breaker: {
+              policy: { kind: 'sampling', windowMs: 10_000, minVolume: 20, failureRate: 0.5 },
+              logger: parent,
+            },
           },
         );
   if (breakers) parts.push(breakers);
@@ -369,6 +379,7 @@ function assemble<D extends CompatServiceDefinition>(
         table.close();
         certificates?.close();
         if (ownsSource) await source.close?.();
+        logger.info({ channels: channels.length }, 'client closed');
       })()),
   };
   connections.set(client, connection);
