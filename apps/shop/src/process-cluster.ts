@@ -69,7 +69,7 @@ export async function startProcessCluster(options: ProcessClusterOptions): Promi
   const listeners = new Set<(event: ReplicaEvent) => void>();
   const etcdTimers = new Set<NodeJS.Timeout>();
   const toProcessState = (state: ChildState): ProcessState => {
-    switch (state.kind) {
+    switch (state.type) {
       case 'running':
         return frozen.has(state.pid) ? { kind: 'frozen', pid: state.pid } : { kind: 'running', pid: state.pid };
       case 'starting':
@@ -85,13 +85,13 @@ export async function startProcessCluster(options: ProcessClusterOptions): Promi
     }
   };
   const stopState = supervisor.onState(({ child, state }) => {
-    if (state.kind !== 'running') for (const pid of frozen) if (!isAlive(pid)) frozen.delete(pid);
+    if (state.type !== 'running') for (const pid of frozen) if (!isAlive(pid)) frozen.delete(pid);
     for (const listener of listeners) listener({ replica: child, state: toProcessState(state) });
   });
   const pidOf = (name: string): number => {
     if (!services.has(name)) throw new UnknownReplicaError(name, [...services.keys()]);
     const state = supervisor.states()[name];
-    if (state?.kind !== 'running') throw new UnsupportedActionError(`signalling ${name}`, `it is ${state?.kind}`);
+    if (state?.type !== 'running') throw new UnsupportedActionError(`signalling ${name}`, `it is ${state?.type}`);
     return state.pid;
   };
   const signal = (name: string, sig: NodeJS.Signals) => {
@@ -133,7 +133,7 @@ export async function startProcessCluster(options: ProcessClusterOptions): Promi
     },
     async heal(name) {
       const state = supervisor.states()[name];
-      if (state?.kind === 'running' && frozen.delete(state.pid)) {
+      if (state?.type === 'running' && frozen.delete(state.pid)) {
         process.kill(state.pid, 'SIGCONT');
         for (const listener of listeners) listener({ replica: name, state: { kind: 'running', pid: state.pid } });
       }

@@ -142,7 +142,7 @@ export class SystemMonitor {
         const url = snap.endpoint.metadata?.report;
         if (!url) continue;
         const replica = replicaOf(snap.endpoint.id);
-        const up = snap.state.kind === 'up';
+        const up = snap.state.type === 'up';
         // An old incarnation lingers until its lease expires: the one serving speaks for the replica.
         if (targets.get(replica)?.up && !up) continue;
         targets.set(replica, { url, up });

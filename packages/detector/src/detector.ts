@@ -99,7 +99,7 @@ export function createDetector(options: DetectorOptions): Detector {
 
   const refreshPanic = () => {
     let healthy = 0;
-    for (const t of tracked.values()) if (t.state.kind === 'up') healthy++;
+    for (const t of tracked.values()) if (t.state.type === 'up') healthy++;
     metrics?.healthyEndpoints.set({ target }, healthy);
     metrics?.endpoints.set({ target }, tracked.size);
     const now = tracked.size > 0 && healthy / tracked.size < settings.panicThreshold;
@@ -193,7 +193,7 @@ export function createDetector(options: DetectorOptions): Detector {
     eligible(endpoints) {
       const result = eligibleWithPanic(
         endpoints,
-        (e) => (tracked.get(e.id)?.state.kind ?? 'up') === 'up',
+        (e) => (tracked.get(e.id)?.state.type ?? 'up') === 'up',
         settings.panicThreshold,
       );
       return result.eligible;

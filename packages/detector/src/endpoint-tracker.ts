@@ -29,7 +29,7 @@ export interface EndpointTrackerOptions {
   readonly onStateChange: (change: EndpointStateChange) => void;
 }
 
-const UP: EndpointState = { kind: 'up' };
+const UP: EndpointState = { type: 'up' };
 
 /** One endpoint's evidence (heartbeats, health status, outlier ejection) folded into one state. */
 export class EndpointTracker {
@@ -153,7 +153,7 @@ export class EndpointTracker {
     this.evaluate(now);
   }
 
-  /** Re-judges the endpoint at `now`, publishing a change when its state kind moves. */
+  /** Re-judges the endpoint at `now`, publishing a change when its state type moves. */
   evaluate(now: number): void {
     if (this.#closed) return;
     const phi = this.#phi?.phi(now) ?? 0;
@@ -163,7 +163,7 @@ export class EndpointTracker {
     if (next === previous) return;
     this.#state = next;
     const reason: StateChangeReason =
-      next.kind !== 'up' ? next.reason : previous.kind === 'ejected' ? 'ejection-expired' : 'recovered';
+      next.type !== 'up' ? next.reason : previous.type === 'ejected' ? 'ejection-expired' : 'recovered';
     const { metrics, logger } = this.options;
     metrics?.endpointState.remove({ endpoint: this.endpoint.id, state: stateLabel(previous) });
     metrics?.endpointState.set({ endpoint: this.endpoint.id, state: stateLabel(next) }, 1);
@@ -176,8 +176,8 @@ export class EndpointTracker {
       phi: Math.round(phi * 100) / 100,
       status: this.#status,
     };
-    if (next.kind === 'up') logger.info(fields, 'endpoint up');
-    else logger.warn(fields, `endpoint ${next.kind}`);
+    if (next.type === 'up') logger.info(fields, 'endpoint up');
+    else logger.warn(fields, `endpoint ${next.type}`);
     this.options.onStateChange({ endpoint: this.endpoint, previous, current: next, reason, at: now });
   }
 
@@ -193,15 +193,15 @@ export class EndpointTracker {
   // Returns the current object when nothing changed, so callers compare by identity.
   #judge(now: number): EndpointState {
     const down = this.#downReason(now);
-    if (down) return this.#state.kind === 'down' ? this.#state : { kind: 'down', reason: down, since: now };
+    if (down) return this.#state.type === 'down' ? this.#state : { type: 'down', reason: down, since: now };
     const ejection = this.options.outlier?.ejection(this.endpoint.id);
     if (ejection) {
       const current = this.#state;
-      return current.kind === 'ejected' && current.since === ejection.since
+      return current.type === 'ejected' && current.since === ejection.since
         ? current
-        : { kind: 'ejected', ...ejection };
+        : { type: 'ejected', ...ejection };
     }
-    return this.#state.kind === 'up' ? this.#state : UP;
+    return this.#state.type === 'up' ? this.#state : UP;
   }
 
   #downReason(now: number): DownReason | undefined {

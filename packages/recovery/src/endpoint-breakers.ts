@@ -77,7 +77,7 @@ export function createEndpointBreakers(options: EndpointBreakersOptions = {}): E
       () => {
         timers.delete(timer);
         // Reading the state half-opens it; the transition notifies (once, even if read earlier).
-        if (b.state.kind === 'open') wakeWhenHalfOpen(b);
+        if (b.state.type === 'open') wakeWhenHalfOpen(b);
       },
       Math.max(1, Math.ceil(b.msUntilHalfOpen() ?? 0)),
       { unref: true },
@@ -106,7 +106,7 @@ export function createEndpointBreakers(options: EndpointBreakersOptions = {}): E
 
   return {
     eligible(endpoints: readonly Endpoint[]) {
-      return endpoints.filter((endpoint) => breakers.get(endpoint.id)?.state.kind !== 'open');
+      return endpoints.filter((endpoint) => breakers.get(endpoint.id)?.state.type !== 'open');
     },
     onChange(listener) {
       return changes.on(listener);
@@ -114,7 +114,7 @@ export function createEndpointBreakers(options: EndpointBreakersOptions = {}): E
     admit(endpointId: string) {
       const b = breakers.get(endpointId);
       if (b === undefined) return true;
-      const kind = b.state.kind;
+      const kind = b.state.type;
       if (kind === 'closed') return true;
       if (kind === 'open' || !b.tryAcquire().allowed) return false;
       probing.set(endpointId, (probing.get(endpointId) ?? 0) + 1);

@@ -36,12 +36,12 @@ const ALLOWED = {
 export type ExitReason = { readonly code: number | null; readonly signal: NodeJS.Signals | null };
 
 export type ChildState =
-  | { readonly kind: 'starting'; readonly restarts: number }
-  | { readonly kind: 'running'; readonly pid: number; readonly restarts: number }
-  | { readonly kind: 'backoff'; readonly exit: ExitReason; readonly delayMs: number; readonly restarts: number }
-  | { readonly kind: 'stopping'; readonly pid: number; readonly restarts: number }
-  | { readonly kind: 'exited'; readonly exit: ExitReason; readonly restarts: number }
-  | { readonly kind: 'gave-up'; readonly exit: ExitReason; readonly reason: string; readonly restarts: number };
+  | { readonly type: 'starting'; readonly restarts: number }
+  | { readonly type: 'running'; readonly pid: number; readonly restarts: number }
+  | { readonly type: 'backoff'; readonly exit: ExitReason; readonly delayMs: number; readonly restarts: number }
+  | { readonly type: 'stopping'; readonly pid: number; readonly restarts: number }
+  | { readonly type: 'exited'; readonly exit: ExitReason; readonly restarts: number }
+  | { readonly type: 'gave-up'; readonly exit: ExitReason; readonly reason: string; readonly restarts: number };
 
 export interface ChildStateEvent {
   readonly child: string;
@@ -76,15 +76,15 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
 
   const set = (name: string, state: ChildState) => {
     states[name] = state;
-    const level = state.kind === 'gave-up' ? 'error' : state.kind === 'backoff' ? 'warn' : 'info';
-    logger[level]({ child: name, ...state }, `child ${name}: ${state.kind}`);
+    const level = state.type === 'gave-up' ? 'error' : state.type === 'backoff' ? 'warn' : 'info';
+    logger[level]({ child: name, ...state }, `child ${name}: ${state.type}`);
     listeners.emit({ child: name, state });
-    const settled = Object.values(states).every((s) => s.kind === 'exited' || s.kind === 'gave-up');
+    const settled = Object.values(states).every((s) => s.type === 'exited' || s.type === 'gave-up');
     if (settled && Object.keys(states).length === o.children.length) resolveFinished();
   };
 
   const run = (spec: z.output<typeof childSpecSchema>, policy: RestartPolicy, restarts: number) => {
-    set(spec.name, { kind: 'starting', restarts });
+    set(spec.name, { type: 'starting', restarts });
     const started = performance.now();
     let child: ChildProcess;
     try {
@@ -95,35 +95,35 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
       });
     } catch (error) {
       const reason = new SupervisorError('SPAWN_FAILED', `cannot start ${spec.command}: ${String(error)}`).message;
-      set(spec.name, { kind: 'gave-up', exit: { code: null, signal: null }, reason, restarts });
+      set(spec.name, { type: 'gave-up', exit: { code: null, signal: null }, reason, restarts });
       return;
     }
     processes.set(spec.name, child);
     child.once('spawn', () => {
       if (stopping) child.kill('SIGTERM');
-      else set(spec.name, { kind: 'running', pid: child.pid!, restarts });
+      else set(spec.name, { type: 'running', pid: child.pid!, restarts });
     });
     child.once('error', (error) => {
       // Spawn failures (ENOENT…) arrive here and are followed by no 'exit' event.
       if (child.pid !== undefined) return;
       processes.delete(spec.name);
       const reason = new SupervisorError('SPAWN_FAILED', `cannot start ${spec.command}: ${error.message}`).message;
-      set(spec.name, { kind: 'gave-up', exit: { code: null, signal: null }, reason, restarts });
+      set(spec.name, { type: 'gave-up', exit: { code: null, signal: null }, reason, restarts });
     });
     child.once('exit', (code, signal) => {
       processes.delete(spec.name);
       const exit: ExitReason = { code, signal };
-      if (stopping) return set(spec.name, { kind: 'exited', exit, restarts });
+      if (stopping) return set(spec.name, { type: 'exited', exit, restarts });
       const decision = policy.onExit(performance.now(), performance.now() - started, code === 0);
-      if (decision.action === 'done') return set(spec.name, { kind: 'exited', exit, restarts });
+      if (decision.action === 'done') return set(spec.name, { type: 'exited', exit, restarts });
       if (decision.action === 'give-up') {
         const reason = new SupervisorError(
           'CRASH_LOOP',
           `${spec.name}: ${decision.reason}; not restarting — fix the crash`,
         ).message;
-        return set(spec.name, { kind: 'gave-up', exit, reason, restarts });
+        return set(spec.name, { type: 'gave-up', exit, reason, restarts });
       }
-      set(spec.name, { kind: 'backoff', exit, delayMs: decision.delayMs, restarts });
+      set(spec.name, { type: 'backoff', exit, delayMs: decision.delayMs, restarts });
       const timer = setTimeout(() => {
         timers.delete(spec.name);
         if (!stopping) run(spec, policy, restarts + 1);
@@ -146,12 +146,12 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
         clearTimeout(timer);
         timers.delete(name);
         const state = states[name];
-        if (state?.kind === 'backoff') set(name, { kind: 'exited', exit: state.exit, restarts: state.restarts });
+        if (state?.type === 'backoff') set(name, { type: 'exited', exit: state.exit, restarts: state.restarts });
       }
       await Promise.all(
         [...processes.entries()].map(async ([name, child]) => {
           if (child.exitCode !== null || child.signalCode !== null) return;
-          set(name, { kind: 'stopping', pid: child.pid!, restarts: states[name]?.restarts ?? 0 });
+          set(name, { type: 'stopping', pid: child.pid!, restarts: states[name]?.restarts ?? 0 });
           const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
           child.kill('SIGTERM');
           const killer = setTimeout(() => {

@@ -226,7 +226,7 @@ function build<D extends CompatServiceDefinition>(
   // The subset replaces members the detector finds down or ejected, so its healthy part keeps its size.
   if (detector) {
     table.followHealth(
-      (id) => (detector.state(id)?.kind ?? 'up') === 'up',
+      (id) => (detector.state(id)?.type ?? 'up') === 'up',
       (listener) => detector.onChange(listener),
     );
   }
@@ -266,7 +266,7 @@ function assemble<D extends CompatServiceDefinition>(
   // pod that moved): ask again, as when a call fails on one.
   if (source instanceof DnsSource && detector) {
     detector.onEndpointStateChange((change) => {
-      if (change.current.kind !== 'up') source.refresh(`endpoint ${change.endpoint.id} is ${change.current.kind}`);
+      if (change.current.type !== 'up') source.refresh(`endpoint ${change.endpoint.id} is ${change.current.type}`);
     });
   }
   const endpointBreakers = options.endpointBreakers ? createEndpointBreakers(options.endpointBreakers) : undefined;

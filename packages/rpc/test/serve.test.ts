@@ -142,7 +142,7 @@ describe('serve()', () => {
     const states: string[] = [];
     handle.onStateChange((s) => states.push(s));
     const closed = handle.close();
-    expect(handle.health.readiness()).toMatchObject({ kind: 'not-ready', draining: true });
+    expect(handle.health.readiness()).toMatchObject({ type: 'not-ready', draining: true });
     expect(handle.health.state.getStatus()).toBe('unhealthy');
     expect((await slow).message).toBe('slow');
     await closed;
