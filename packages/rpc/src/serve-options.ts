@@ -145,7 +145,7 @@ export type ServeOptionsInput = z.input<typeof serveOptionsSchema> & {
   tls?: ServerTlsOptions;
   /** The parent of every part's logger; serve()'s own records are its `ballast.rpc.serve` child. */
   logger?: Logger;
-  /** Time and timers of the drain (its delay and its bound); a VirtualScheduler in tests. */
+  /** Time and timers of the drain (its delay and its bound) and of load sampling; a VirtualScheduler in tests. */
   scheduler?: Scheduler;
   /** FileDescriptorSet for reflection; defaults to every contract in proto/. */
   protoset?: Uint8Array;

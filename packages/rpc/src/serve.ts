@@ -85,7 +85,7 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
 
   const loadReports = options.loadReports;
   const monitor =
-    loadReports === false ? undefined : new LoadMonitor(loadReports === true ? undefined : loadReports.intervalMs);
+    loadReports === false ? undefined : new LoadMonitor(loadReports === true ? undefined : loadReports.intervalMs, scheduler);
   // Outer → inner: tracing, errors, metrics, stream bound, hard cap, load report, adaptive shedding, deadline
   // context. The cap, the load report and the shedder count unary work only: a stream or a health
   // check is never refused or counted by them, so idle streams cannot starve calls or liveness.
