@@ -1,4 +1,4 @@
-import { partLogger, type Disposer, type Logger } from '@ballast/core';
+import type { Disposer, Logger } from '@ballast/core';
 import { Candidacy } from './candidacy.js';
 import { InvalidOptionError } from './errors.js';
 import type { KvStore } from './kv-store.js';
@@ -31,8 +31,8 @@ export type Leadership = Candidacy;
 export class Election {
   readonly prefix: string;
   readonly #ttlSeconds: number;
-  readonly #logger: Logger;
-  readonly #parentLogger: Logger | undefined;
+  /** The caller's logger: the parent of each candidacy's and mirror's. */
+  readonly #logger: Logger | undefined;
 
   constructor(
     private readonly store: KvStore,
@@ -44,8 +44,7 @@ export class Election {
     if (!Number.isInteger(ttl) || ttl < 1) throw new InvalidOptionError('ttlSeconds', `${ttl}: a whole number >= 1`);
     this.prefix = `${options.root ?? '/ballast/elections/'}${name}/`;
     this.#ttlSeconds = ttl;
-    this.#parentLogger = options.logger;
-    this.#logger = partLogger('config', 'election', options.logger);
+    this.#logger = options.logger;
   }
 
   /** Joins and waits until elected. Abort `signal` to stop waiting (the candidacy is withdrawn). */
@@ -53,7 +52,7 @@ export class Election {
     options.signal?.throwIfAborted();
     const candidacy = await Candidacy.join(this.store, this.prefix, value, {
       ttlSeconds: this.#ttlSeconds,
-      logger: this.#parentLogger,
+      logger: this.#logger,
     });
     try {
       await candidacy.waitUntilHolding(options.signal);
@@ -73,7 +72,7 @@ export class Election {
 
   /** Calls `listener` with each new leader (or undefined), from our own watch of the prefix. */
   async observe(listener: (leader: LeaderInfo | undefined) => void): Promise<Disposer> {
-    const mirror = await Mirror.start(this.store, this.prefix, { prefix: true, logger: this.#parentLogger });
+    const mirror = await Mirror.start(this.store, this.prefix, { prefix: true, logger: this.#logger });
     let last: number | undefined = -1;
     const emit = () => {
       let first: { value: string; createRevision: number } | undefined;
