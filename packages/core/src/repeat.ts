@@ -1,4 +1,4 @@
-import type { Disposer } from './endpoint.js';
+import type { Disposer } from './disposer.js';
 import type { Scheduler } from './scheduler.js';
 
 /**

@@ -9,26 +9,29 @@ import {
   type ServerHealth,
 } from '@ballast/detector';
 import {
+  concurrencyCapMiddleware,
   createLoadShedder,
   deadlineInterceptor,
   deadlinePropagationServerMiddleware,
+  handlerErrorsMiddleware,
+  isConcurrencyLimit,
+  rapidResetGuard,
+  streamLimit,
   type LoadShedderStats,
 } from '@ballast/recovery';
 import { protoset as defaultProtoset } from '@ballast/stubs/protoset';
 import { createServer, type Server } from 'nice-grpc';
 import { prometheusServerMiddleware } from 'nice-grpc-prometheus';
 import { HealthDefinition } from 'nice-grpc-server-health';
-import { concurrencyCapMiddleware } from './concurrency-cap.js';
-import { handlerErrorsMiddleware } from './handler-errors.js';
-import { LoadMonitor, loadReportMiddleware } from './load-monitor.js';
-import { rapidResetGuard } from './rapid-reset-guard.js';
+import { LoadMonitor } from './load-monitor.js';
+import { loadReportMiddleware } from './load-report-middleware.js';
+import { connectionReaper } from './connection-reaper.js';
 import { orcaService } from './orca-service.js';
 import { reflectionServices } from './reflection.js';
 import { ZONE_ENV } from './placement-options.js';
 import { RpcOptionsError } from './errors.js';
 import { serveOptionsSchema, type ServeOptionsInput } from './serve-options.js';
 import { serverTracing } from './server-tracing.js';
-import { streamLimit } from './stream-limit.js';
 import type { CertificateFiles } from './certificate-files.js';
 import { serverTls } from './tls.js';
 
@@ -85,11 +88,16 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
 
   const loadReports = options.loadReports;
   const monitor =
-    loadReports === false ? undefined : new LoadMonitor(loadReports === true ? undefined : loadReports.intervalMs, scheduler);
+    loadReports === false
+      ? undefined
+      : new LoadMonitor(loadReports === true ? undefined : loadReports.intervalMs, scheduler);
   // Outer → inner: tracing, errors, metrics, stream bound, hard cap, load report, adaptive shedding, deadline
   // context. The cap, the load report and the shedder count unary work only: a stream or a health
   // check is never refused or counted by them, so idle streams cannot starve calls or liveness.
   const resetGuard = options.rapidReset ? rapidResetGuard({ limit: options.rapidReset, logger }) : undefined;
+  const reaper = options.connectionCheck
+    ? connectionReaper({ ...options.connectionCheck, logger, scheduler })
+    : undefined;
   let server = createServer({
     'grpc.max_receive_message_length': options.maxMessageBytes,
     'grpc.max_send_message_length': options.maxMessageBytes,
@@ -107,9 +115,14 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
       'grpc.max_connection_age_grace_ms': options.maxConnectionAgeGraceMs,
     }),
     ...(options.maxConnectionIdleMs !== false && { 'grpc.max_connection_idle_ms': options.maxConnectionIdleMs }),
-    // The rapid-reset guard goes first: only the first interceptor sees grpc-js's HTTP/2 stream.
-    // grpc-js hides an incoming call's deadline from handlers; the deadline interceptor re-exposes it.
-    interceptors: [...(resetGuard ? [resetGuard.interceptor] : []), deadlineInterceptor],
+    // The connection reaper and the rapid-reset guard go first: only grpc-js's own call shows its
+    // HTTP/2 stream, and the reaper passes that call on as it is. grpc-js hides an incoming call's
+    // deadline from handlers; the deadline interceptor re-exposes it.
+    interceptors: [
+      ...(reaper ? [reaper.interceptor] : []),
+      ...(resetGuard ? [resetGuard.interceptor] : []),
+      deadlineInterceptor,
+    ],
   } as Parameters<typeof createServer>[0]);
   if (options.tracing) server = server.use(serverTracing());
   server = server
@@ -130,7 +143,10 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
           ...options.loadShedding,
           // Below ~20 concurrent calls a Node server is rarely queueing; and where several servers
           // share one event loop (the embedded demo, tests), each other's work reads as queueing.
-          limiter: { minLimit: 20, ...(options.loadShedding.limiter as object | undefined) },
+          // A limit of the caller's own (a FixedLimit…) is used as it is, never copied into options.
+          limiter: isConcurrencyLimit(options.loadShedding.limiter)
+            ? options.loadShedding.limiter
+            : { minLimit: 20, ...(options.loadShedding.limiter as object | undefined) },
           name: options.name,
           logger: parent,
         });
@@ -210,6 +226,7 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
       }, options.drainTimeoutMs);
       await server.shutdown();
       scheduler.clearTimeout(forced);
+      reaper?.close();
       monitor?.close();
       tls.certificates?.close();
       await metrics?.close();
