@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { VirtualScheduler } from '@ballast/core';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { startSupervisor, type ChildStateEvent, type Supervisor } from '../src/index.js';
 
@@ -41,6 +42,27 @@ function runningPid(supervisor: Supervisor): number | undefined {
 }
 
 describe('supervisor (real child processes)', () => {
+  it('waits its restart backoff on the injected scheduler, not on the wall clock', async () => {
+    const scheduler = new VirtualScheduler();
+    const supervisor = startSupervisor({
+      children: [{ name: 'app', command: node, args: ['-e', 'setInterval(() => {}, 1000)'] }],
+      restart: { baseDelayMs: 60_000, maxDelayMs: 60_000 },
+      stdio: 'ignore',
+      scheduler,
+    });
+    supervisors.push(supervisor);
+    await vi.waitFor(() => expect(runningPid(supervisor)).toBeDefined(), { timeout: 10_000, interval: 20 });
+    const first = runningPid(supervisor)!;
+    process.kill(first, 'SIGKILL');
+    await vi.waitFor(() => expect(supervisor.states().app?.type).toBe('backoff'), { timeout: 10_000, interval: 20 });
+    expect(scheduler.pending).toBe(1);
+    scheduler.advance(59_999);
+    expect(supervisor.states().app?.type).toBe('backoff');
+    scheduler.advance(1);
+    await vi.waitFor(() => expect(runningPid(supervisor) ?? first).not.toBe(first), { timeout: 10_000, interval: 20 });
+    expect(supervisor.states().app).toMatchObject({ type: 'running', restarts: 1 });
+  });
+
   it('restarts a SIGKILLed child after a backoff', async () => {
     const { supervisor, events } = supervise('setInterval(() => {}, 1000)', { baseDelayMs: 50 });
     await vi.waitFor(() => expect(runningPid(supervisor)).toBeDefined(), { timeout: 10_000, interval: 20 });

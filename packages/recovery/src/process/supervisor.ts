@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { Emitter, type Disposer } from '@ballast/core';
+import { Emitter, systemScheduler, type Disposer, type Scheduler, type TimerHandle } from '@ballast/core';
 import { pino, type Logger } from 'pino';
 import { z } from 'zod';
 import { SupervisorError } from '../errors.js';
@@ -23,6 +23,8 @@ export const supervisorOptionsSchema = z.object({
   /** stdio of the children: inherit (CLI) or ignore (tests). */
   stdio: z.enum(['inherit', 'ignore', 'pipe']).default('inherit'),
   logger: z.custom<Logger>().optional(),
+  /** Time, the restart backoff and the SIGKILL grace timer; a VirtualScheduler in tests. */
+  scheduler: z.custom<Scheduler>((v) => typeof v === 'object' && v !== null && 'setTimeout' in v).optional(),
 });
 export type SupervisorOptions = z.input<typeof supervisorOptionsSchema>;
 
@@ -66,13 +68,14 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
   const o = parseOptions(supervisorOptionsSchema, options, 'supervisor', ALLOWED);
   const logger =
     o.logger ?? pino({ name: 'ballast.recovery.supervisor', level: process.env.BALLAST_LOG_LEVEL ?? 'info' });
+  const scheduler = o.scheduler ?? systemScheduler;
   const listeners = new Emitter<ChildStateEvent>('child state', logger);
   const states: Record<string, ChildState> = {};
   let stopping = false;
   let resolveFinished: () => void = () => {};
   const finished = new Promise<void>((resolve) => (resolveFinished = resolve));
   const processes = new Map<string, ChildProcess>();
-  const timers = new Map<string, NodeJS.Timeout>();
+  const timers = new Map<string, TimerHandle>();
 
   const set = (name: string, state: ChildState) => {
     states[name] = state;
@@ -85,7 +88,7 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
 
   const run = (spec: z.output<typeof childSpecSchema>, policy: RestartPolicy, restarts: number) => {
     set(spec.name, { type: 'starting', restarts });
-    const started = performance.now();
+    const started = scheduler.now();
     let child: ChildProcess;
     try {
       child = spawn(spec.command, spec.args, {
@@ -114,7 +117,7 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
       processes.delete(spec.name);
       const exit: ExitReason = { code, signal };
       if (stopping) return set(spec.name, { type: 'exited', exit, restarts });
-      const decision = policy.onExit(performance.now(), performance.now() - started, code === 0);
+      const decision = policy.onExit(scheduler.now(), scheduler.now() - started, code === 0);
       if (decision.action === 'done') return set(spec.name, { type: 'exited', exit, restarts });
       if (decision.action === 'give-up') {
         const reason = new SupervisorError(
@@ -124,7 +127,7 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
         return set(spec.name, { type: 'gave-up', exit, reason, restarts });
       }
       set(spec.name, { type: 'backoff', exit, delayMs: decision.delayMs, restarts });
-      const timer = setTimeout(() => {
+      const timer = scheduler.setTimeout(() => {
         timers.delete(spec.name);
         if (!stopping) run(spec, policy, restarts + 1);
       }, decision.delayMs);
@@ -143,7 +146,7 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
     async stop() {
       stopping = true;
       for (const [name, timer] of timers) {
-        clearTimeout(timer);
+        scheduler.clearTimeout(timer);
         timers.delete(name);
         const state = states[name];
         if (state?.type === 'backoff') set(name, { type: 'exited', exit: state.exit, restarts: state.restarts });
@@ -154,12 +157,12 @@ export function startSupervisor(options: SupervisorOptions): Supervisor {
           set(name, { type: 'stopping', pid: child.pid!, restarts: states[name]?.restarts ?? 0 });
           const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
           child.kill('SIGTERM');
-          const killer = setTimeout(() => {
+          const killer = scheduler.setTimeout(() => {
             logger.warn({ child: name, graceMs: o.graceMs }, `child ${name}: grace period over, SIGKILL`);
             child.kill('SIGKILL');
           }, o.graceMs);
           await exited;
-          clearTimeout(killer);
+          scheduler.clearTimeout(killer);
         }),
       );
       await finished;
