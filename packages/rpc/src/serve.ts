@@ -16,6 +16,7 @@ import {
   handlerErrorsMiddleware,
   isConcurrencyLimit,
   rapidResetGuard,
+  connectionReaper,
   streamLimit,
   type LoadShedderStats,
 } from '@ballast/recovery';
@@ -25,7 +26,6 @@ import { prometheusServerMiddleware } from 'nice-grpc-prometheus';
 import { HealthDefinition } from 'nice-grpc-server-health';
 import { LoadMonitor } from './load-monitor.js';
 import { loadReportMiddleware } from './load-report-middleware.js';
-import { connectionReaper } from './connection-reaper.js';
 import { orcaService } from './orca-service.js';
 import { reflectionServices } from './reflection.js';
 import { ZONE_ENV } from './placement-options.js';
