@@ -53,7 +53,6 @@ export { createDeadlineMiddleware } from './client/deadline-middleware.js';
 export type { DeadlinePropagationOptions } from './client/deadline-middleware.js';
 export { currentDeadline } from './current-deadline.js';
 export type { IncomingDeadline } from './current-deadline.js';
-export { DEADLINE_METADATA_KEY, TIMEOUT_METADATA_KEY } from './deadline-metadata.js';
 export { deadlineInterceptor } from './server/deadline-interceptor.js';
 export {
   createDeadlineServerMiddleware,

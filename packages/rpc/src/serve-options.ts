@@ -1,5 +1,5 @@
 import type { KvStore } from '@ballast/config';
-import type { Logger } from '@ballast/core';
+import type { Logger, Scheduler } from '@ballast/core';
 import type { ServiceImplementation } from 'nice-grpc';
 import type { CompatServiceDefinition } from 'nice-grpc/lib/service-definitions/index.js';
 import { z } from 'zod';
@@ -162,7 +162,10 @@ export type ServeOptionsInput = z.input<typeof serveOptionsSchema> & {
   /** Registry to register this instance in (under a lease) for discovery. */
   store?: KvStore;
   tls?: ServerTlsOptions;
+  /** The parent of every part's logger; serve()'s own records are its `ballast.rpc.serve` child. */
   logger?: Logger;
+  /** Time and timers of the drain (its delay and its bound) and of load sampling; a VirtualScheduler in tests. */
+  scheduler?: Scheduler;
   /** FileDescriptorSet for reflection; defaults to every contract in proto/. */
   protoset?: Uint8Array;
 };

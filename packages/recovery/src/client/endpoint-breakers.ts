@@ -1,7 +1,7 @@
 import {
-  createLogger,
   Emitter,
   ENDPOINT_FAILURE_CODES,
+  partLogger,
   systemScheduler,
   type CallOutcome,
   type Disposer,
@@ -53,8 +53,10 @@ export function createEndpointBreakers(options: EndpointBreakersOptions = {}): E
   const o = parseOptions(endpointBreakersOptionsSchema, options, 'endpointBreakers', ALLOWED);
   const breakers = new Map<string, CircuitBreaker>();
   const scheduler = o.scheduler ?? systemScheduler;
-  // One logger for the set; each endpoint's breaker logs through a child of it.
-  const logger = o.breaker?.logger ?? createLogger('ballast.recovery.breaker');
+  // One logger for the set; each endpoint's breaker is a part of its own under the caller's logger
+  // (or this set's), bound to its endpoint.
+  const logger = partLogger('recovery', 'endpoint-breakers', o.breaker?.logger);
+  const breakerParent = o.breaker?.logger ?? logger;
   const breakerOptions = { clock: scheduler, ...o.breaker };
   // Listeners run inside record(), on the call path: one that throws must not fail the call.
   const changes = new Emitter<void>('endpoint breakers change', logger);
@@ -75,7 +77,7 @@ export function createEndpointBreakers(options: EndpointBreakersOptions = {}): E
       () => {
         timers.delete(timer);
         // Reading the state half-opens it; the transition notifies (once, even if read earlier).
-        if (b.state.kind === 'open') wakeWhenHalfOpen(b);
+        if (b.state.type === 'open') wakeWhenHalfOpen(b);
       },
       Math.max(1, Math.ceil(b.msUntilHalfOpen() ?? 0)),
       { unref: true },
@@ -88,7 +90,7 @@ export function createEndpointBreakers(options: EndpointBreakersOptions = {}): E
     if (existing) return existing;
     const created = new CircuitBreaker({
       ...breakerOptions,
-      logger: logger.child({ endpoint: endpointId }),
+      logger: breakerParent.child({ endpoint: endpointId }),
       name: `endpoint:${endpointId}`,
     });
     if (o.registry !== false) disposers.push(instrumentBreaker(created, o.registry));
@@ -104,7 +106,7 @@ export function createEndpointBreakers(options: EndpointBreakersOptions = {}): E
 
   return {
     eligible(endpoints: readonly Endpoint[]) {
-      return endpoints.filter((endpoint) => breakers.get(endpoint.id)?.state.kind !== 'open');
+      return endpoints.filter((endpoint) => breakers.get(endpoint.id)?.state.type !== 'open');
     },
     onChange(listener) {
       return changes.on(listener);
@@ -112,7 +114,7 @@ export function createEndpointBreakers(options: EndpointBreakersOptions = {}): E
     admit(endpointId: string) {
       const b = breakers.get(endpointId);
       if (b === undefined) return true;
-      const kind = b.state.kind;
+      const kind = b.state.type;
       if (kind === 'closed') return true;
       if (kind === 'open' || !b.tryAcquire().allowed) return false;
       probing.set(endpointId, (probing.get(endpointId) ?? 0) + 1);

@@ -2,15 +2,15 @@ import {
   CALL_CONTEXT,
   CallContext,
   callContextOf,
-  createLogger,
   extendOptions,
   MetadataKeys,
   parsePushback,
+  partLogger,
   RETRYABLE_CODES,
-  systemClock,
+  systemScheduler,
   type Logger,
+  type Scheduler,
 } from '@ballast/core';
-import { delay } from 'abort-controller-x';
 import { retryMiddleware, type RetryOptions } from 'nice-grpc-client-middleware-retry';
 import {
   ClientError,
@@ -69,6 +69,8 @@ export const retryOptionsSchema = z.object({
   /** Upper bound on a server pushback wait; longer requests are honoured as "do not retry". */
   maxPushbackMs: z.number().finite().min(0).default(30_000),
   logger: z.custom<Logger>().optional(),
+  /** Time and the backoff and pushback waits; a VirtualScheduler in tests. */
+  scheduler: z.custom<Scheduler>((v) => typeof v === 'object' && v !== null && 'sleep' in v).optional(),
 });
 export type RetryMiddlewareOptions = z.input<typeof retryOptionsSchema>;
 
@@ -82,6 +84,7 @@ const ALLOWED = {
   maxPushbackMs: 'a number of milliseconds ≥ 0',
   maxOverloadRetries: 'an integer in [0, 20]',
   maxReplayMessages: 'an integer in [0, 10000]',
+  scheduler: 'a Scheduler',
 };
 
 /** What a caller may pass per call. `retry: true` opts a non-idempotent method in. */
@@ -112,8 +115,8 @@ export function createRetry(options: RetryMiddlewareOptions = {}): Retry {
         ? o.budget
         : new RetryBudget(o.budget as RetryBudgetOptions);
   const backoff = exponentialBackoff(o.backoff);
-  const logger = o.logger ?? createLogger('ballast.recovery.retry');
-  const clock = systemClock;
+  const logger = partLogger('recovery', 'retry', o.logger);
+  const scheduler = o.scheduler ?? systemScheduler;
   let exhausted = false;
 
   // Computed once: the gate hands the same list to every call.
@@ -134,7 +137,7 @@ export function createRetry(options: RetryMiddlewareOptions = {}): Retry {
   ) {
     const wait = Math.max(backoff.delayMs(context.retries - 1), context.pushbackMs ?? 0);
     context.pushbackMs = undefined;
-    if (wait > 0) await delay(options.signal ?? new AbortController().signal, wait);
+    if (wait > 0) await scheduler.sleep(wait, options.signal);
     return yield* call.next(call.request, options);
   }
 
@@ -145,7 +148,7 @@ export function createRetry(options: RetryMiddlewareOptions = {}): Retry {
    */
   function prepare(call: ClientMiddlewareCall<unknown, unknown>, options: CallOptions & RetryCallOptions) {
     budget?.recordFirstAttempt();
-    const started = clock.now();
+    const started = scheduler.now();
     const idempotency = call.method.options.idempotencyLevel;
     const allowed = options.retry ?? (idempotency === 'IDEMPOTENT' || idempotency === 'NO_SIDE_EFFECTS');
     const maxAttempts = options.retryMaxAttempts ?? o.maxRetries;
@@ -182,7 +185,7 @@ export function createRetry(options: RetryMiddlewareOptions = {}): Retry {
       exhausted = false;
       context.retries++;
       logger.debug(
-        { method: call.method.path, attempt, code: error.code, elapsedMs: clock.now() - started },
+        { method: call.method.path, attempt, code: error.code, elapsedMs: scheduler.now() - started },
         'retrying',
       );
     };
@@ -234,7 +237,7 @@ export function createRetry(options: RetryMiddlewareOptions = {}): Retry {
         wait: (signal) => {
           const wait = Math.max(backoff.delayMs(context.retries - 1), context.pushbackMs ?? 0);
           context.pushbackMs = undefined;
-          return wait > 0 ? delay(signal ?? new AbortController().signal, wait) : undefined;
+          return wait > 0 ? scheduler.sleep(wait, signal) : undefined;
         },
       });
     }
