@@ -1,35 +1,17 @@
-import { CALL_CONTEXT, CallContext, callContextOf, ManualClock } from '@ballast/core';
+import { CALL_CONTEXT, CallContext, callContextOf, VirtualScheduler } from '@ballast/core';
 import { AbortError } from 'abort-controller-x';
 import { Status, type CallOptions, type ClientMiddleware, type ClientMiddlewareCall } from 'nice-grpc-common';
 import { describe, expect, it } from 'vitest';
-import { createHedging, type HedgingOptions, type Timers } from './hedging.js';
+import { createHedging, type HedgingOptions } from './hedging.js';
 
-// Hedging over a fake host (as in call-attempts.test.ts) with a fake clock whose timers fire only
-// when the test moves it: no network, no real time.
+// Hedging over a fake host (as in call-attempts.test.ts) on a VirtualScheduler whose timers fire
+// only when the test moves it: no network, no real time.
 
-class FakeTime implements Timers {
-  readonly clock = new ManualClock(0);
-  #timers: { at: number; callback: () => void }[] = [];
-  setTimeout(callback: () => void, ms: number): unknown {
-    const timer = { at: this.clock.now() + ms, callback };
-    this.#timers.push(timer);
-    return timer;
-  }
-  clearTimeout(handle: unknown): void {
-    this.#timers = this.#timers.filter((t) => t !== handle);
-  }
-  /** Moves time on by `ms`, firing the timers due on the way, then lets promises settle. */
+/** The scheduler's time, moved by the test, with the promises of each fired timer settled. */
+class TestTime {
+  readonly scheduler = new VirtualScheduler();
   async advance(ms: number): Promise<void> {
-    const end = this.clock.now() + ms;
-    for (;;) {
-      const due = this.#timers.filter((t) => t.at <= end).sort((a, b) => a.at - b.at)[0];
-      if (!due) break;
-      this.#timers = this.#timers.filter((t) => t !== due);
-      this.clock.set(Math.max(this.clock.now(), due.at));
-      due.callback();
-      await settle();
-    }
-    this.clock.set(end);
+    await this.scheduler.advanceAsync(ms);
     await settle();
   }
 }
@@ -82,13 +64,12 @@ function method(path: string) {
 }
 
 function setup(endpoints: readonly string[], options: HedgingOptions = {}) {
-  const time = new FakeTime();
+  const time = new TestTime();
   const host = fakeHost(endpoints);
   // An idle event loop unless a test says otherwise: the real one depends on the machine.
   const lag = { ms: 0, busy: 0.5 };
   const hedging = createHedging({
-    clock: time.clock,
-    timers: time,
+    scheduler: time.scheduler,
     loopLoad: { lagMs: () => lag.ms, utilization: () => lag.busy, close: () => {} },
     ...options,
   });
@@ -163,7 +144,7 @@ describe('hedging budget and limits', () => {
     // 200 calls in 2 s of fake time, each primary on "slow" losing to a backup on "fast".
     await slowPrimaries(h, 200);
     const cancelled = h.host.attempts.filter((a) => a.endpoint === 'slow' && a.aborted).length;
-    const elapsedS = h.time.clock.now() / 1_000;
+    const elapsedS = h.time.scheduler.now() / 1_000;
     expect(cancelled).toBeLessThanOrEqual(20 + 10 * elapsedS + 1);
     expect(cancelled).toBeGreaterThanOrEqual(20);
     // Backups were sent only while the primary's endpoint could take the cancel.

@@ -18,7 +18,7 @@ export { retryStream } from './retry-stream.js';
 export type { StreamRetryPolicy } from './retry-stream.js';
 export { ReplayableRequests } from './replayable-requests.js';
 export { createHedging } from './hedging.js';
-export type { Hedging, HedgingCallOptions, HedgingOptions, HedgingStats, Timers } from './hedging.js';
+export type { Hedging, HedgingCallOptions, HedgingOptions, HedgingStats } from './hedging.js';
 export { HedgeBudget } from './hedge-budget.js';
 export { HedgeGate, HEDGE_SKIPS } from './hedge-gate.js';
 export type { BackupDue, BackupVerdict, HedgeGateOptions, HedgeSkip } from './hedge-gate.js';
