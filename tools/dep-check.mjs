@@ -45,10 +45,10 @@ export function importsOf(text) {
   return found;
 }
 
-/** Code that is never shipped: tests, fixtures, benchmarks and test runner configs. */
+/** Code that is never shipped: tests, fixtures, benchmarks, examples and test runner configs. */
 export function isDevFile(path) {
   return (
-    /(^|\/)(test|tests|__tests__|fixtures|bench)\//.test(path) ||
+    /(^|\/)(test|tests|__tests__|fixtures|bench|examples)\//.test(path) ||
     /\.(test|spec)\.[cm]?[jt]sx?$/.test(path) ||
     /(^|\/)vitest\.[\w.-]*config\.[cm]?[jt]s$/.test(path)
   );

@@ -56,6 +56,8 @@ describe('dep-check', () => {
       'packages/good/src/index.ts': "import { a } from 'alpha';\nimport { b } from './b.js';",
       'packages/good/bin/good.mjs': "import 'alpha';",
       'packages/good/test/index.test.ts': "import { it } from 'vitest';\nimport { beta } from 'beta';",
+      // Examples are not in "files": what they import only for the demo stays a devDependency.
+      'packages/good/examples/demo.ts': "import { beta } from 'beta';",
     });
     assert.deepEqual(checkWorkspace(root), []);
   });

@@ -47,8 +47,8 @@ export { checkValue, decodeValue } from './decode-value.js';
 export type { CheckOptions, Decoded } from './decode-value.js';
 export { discover, RegistrySource } from './registry-source.js';
 export type { DiscoverOptions } from './registry-source.js';
-export { register, Registration } from './service-registration.js';
-export type { RegisterOptions, RegistrationState, ServiceInstance } from './service-registration.js';
+export { register, Registration } from './registration.js';
+export type { RegisterOptions, RegistrationState, ServiceInstance } from './registration.js';
 export {
   DEFAULT_REGISTRY_ROOT,
   parseRegistryEntry,

@@ -6,7 +6,7 @@ import { Election } from '../src/election.js';
 import { EtcdStore } from '../src/etcd-store.js';
 import type { WatchBatch } from '../src/kv-store.js';
 import { discover } from '../src/registry-source.js';
-import { register } from '../src/service-registration.js';
+import { register } from '../src/registration.js';
 import { auditWatch, casStream } from '../src/testing/index.js';
 
 // Real faults on a cluster of our own: members are SIGKILLed, SIGSTOPped and restarted from disk.

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EtcdStore } from '../src/etcd-store.js';
 import type { KvStore } from '../src/kv-store.js';
 import { discover, type RegistrySource } from '../src/registry-source.js';
-import { register, type Registration } from '../src/service-registration.js';
+import { register, type Registration } from '../src/registration.js';
 import { captureLogger } from './capture-logger.js';
 import { etcdEndpoints } from './etcd-endpoints.js';
 import { STORES } from './stores.js';

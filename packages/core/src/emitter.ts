@@ -1,4 +1,4 @@
-import type { Disposer } from './endpoint.js';
+import type { Disposer } from './disposer.js';
 import { createLogger, type Logger } from './logger.js';
 
 /**

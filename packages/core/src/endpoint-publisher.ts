@@ -1,5 +1,6 @@
 import { Emitter } from './emitter.js';
-import type { Disposer, Endpoint } from './endpoint.js';
+import type { Disposer } from './disposer.js';
+import type { Endpoint } from './endpoint.js';
 
 /**
  * The current endpoints and who listens for changes: the bookkeeping every EndpointSource shares.

@@ -1,4 +1,5 @@
-import type { Disposer, Endpoint } from './endpoint.js';
+import type { Disposer } from './disposer.js';
+import type { Endpoint } from './endpoint.js';
 
 /**
  * What a failure detector tells the balancer: which endpoints may take calls now. The detector

@@ -1,5 +1,10 @@
-export { InvalidEndpointError, StaticEndpointSource, toEndpoint, validateEndpoints } from './endpoint.js';
-export type { Disposer, Endpoint, EndpointSource } from './endpoint.js';
+export { toEndpoint } from './endpoint.js';
+export type { Endpoint } from './endpoint.js';
+export type { Disposer } from './disposer.js';
+export type { EndpointSource } from './endpoint-source.js';
+export { InvalidEndpointError } from './invalid-endpoint-error.js';
+export { validateEndpoints } from './validate-endpoints.js';
+export { StaticEndpointSource } from './static-endpoint-source.js';
 export { EndpointPublisher } from './endpoint-publisher.js';
 export type { CallOutcome, LoadReport, OutcomeListener } from './outcome.js';
 export { MetadataKeys } from './metadata-keys.js';

@@ -6,11 +6,11 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
-const built = fileURLToPath(new URL('../dist/supervise-main.js', import.meta.url));
+const built = fileURLToPath(new URL('../dist/process/supervise-main.js', import.meta.url));
 if (existsSync(built)) {
   await import(built);
 } else {
-  const source = fileURLToPath(new URL('../src/supervise-main.ts', import.meta.url));
+  const source = fileURLToPath(new URL('../src/process/supervise-main.ts', import.meta.url));
   const tsx = createRequire(import.meta.url).resolve('tsx');
   const child = spawn(
     process.execPath,

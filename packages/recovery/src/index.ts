@@ -8,57 +8,77 @@ export {
   SupervisorError,
 } from './errors.js';
 export { exponentialBackoff } from './backoff.js';
-export { chainMiddleware, composeMiddleware } from './compose.js';
+export { chainMiddleware } from './client/chain-middleware.js';
+export { composeMiddleware } from './client/compose-middleware.js';
 export type { Backoff, BackoffOptions } from './backoff.js';
-export { RetryBudget } from './retry-budget.js';
-export type { RetryBudgetOptions, RetryBudgetStats } from './retry-budget.js';
-export { createRetry } from './retry.js';
-export type { Retry, RetryCallOptions, RetryMiddlewareOptions } from './retry.js';
-export { retryStream } from './retry-stream.js';
-export type { StreamRetryPolicy } from './retry-stream.js';
-export { ReplayableRequests } from './replayable-requests.js';
-export { createHedging } from './hedging.js';
-export type { Hedging, HedgingCallOptions, HedgingOptions, HedgingStats } from './hedging.js';
-export { HedgeBudget } from './hedge-budget.js';
-export { HedgeGate, HEDGE_SKIPS } from './hedge-gate.js';
-export type { BackupDue, BackupVerdict, HedgeGateOptions, HedgeSkip } from './hedge-gate.js';
-export { HedgeWins } from './hedge-wins.js';
-export { monitorLoopLoad } from './loop-load.js';
-export type { LoopLoad } from './loop-load.js';
-export { CancelRate } from './cancel-rate.js';
-export { LatencyWindow } from './latency-window.js';
-export { failfastMiddleware } from './failfast.js';
-export { failsafe } from './failsafe.js';
-export type { FailsafeOptions } from './failsafe.js';
-export { broadcast } from './broadcast.js';
-export type { BroadcastReport, BroadcastResult, BroadcastTarget } from './broadcast.js';
-export { CircuitBreaker } from './circuit-breaker.js';
-export type { BreakerPermit, BreakerState, BreakerTransition, CircuitBreakerOptions } from './circuit-breaker.js';
-export { consecutiveFailures, samplingFailures, sreRejectProbability, sreThrottle } from './breaker-policy.js';
-export type { BreakerPolicy, BreakerPolicyOptions } from './breaker-policy.js';
-export { instrumentBreaker } from './breaker-metrics.js';
-export { createMethodBreakers } from './breaker-middleware.js';
-export type { BreakerMiddlewareOptions, MethodBreakers } from './breaker-middleware.js';
-export { createEndpointBreakers } from './endpoint-breakers.js';
-export type { EndpointBreakers, EndpointBreakersOptions } from './endpoint-breakers.js';
+export { RetryBudget } from './client/retry-budget.js';
+export type { RetryBudgetOptions, RetryBudgetStats } from './client/retry-budget.js';
+export { createRetry } from './client/retry.js';
+export type { Retry, RetryCallOptions, RetryMiddlewareOptions } from './client/retry.js';
+export { retryStream } from './client/retry-stream.js';
+export type { StreamRetryPolicy } from './client/retry-stream.js';
+export { ReplayableRequests } from './client/replayable-requests.js';
+export { createHedging } from './client/hedging.js';
+export type { Hedging, HedgingCallOptions, HedgingOptions, HedgingStats } from './client/hedging.js';
+export { HedgeBudget } from './client/hedge-budget.js';
+export { HedgeGate, HEDGE_SKIPS } from './client/hedge-gate.js';
+export type { BackupDue, BackupVerdict, HedgeGateOptions, HedgeSkip } from './client/hedge-gate.js';
+export { HedgeWins } from './client/hedge-wins.js';
+export { monitorLoopLoad } from './client/loop-load.js';
+export type { LoopLoad } from './client/loop-load.js';
+export { CancelRate } from './client/cancel-rate.js';
+export { LatencyWindow } from './client/latency-window.js';
+export { failfastMiddleware } from './client/failfast.js';
+export { failsafe } from './client/failsafe.js';
+export type { FailsafeOptions } from './client/failsafe.js';
+export { broadcast } from './client/broadcast.js';
+export type { BroadcastReport, BroadcastResult, BroadcastTarget } from './client/broadcast.js';
+export { CircuitBreaker } from './client/circuit-breaker.js';
+export type {
+  BreakerPermit,
+  BreakerState,
+  BreakerTransition,
+  CircuitBreakerOptions,
+} from './client/circuit-breaker.js';
+export { consecutiveFailures } from './client/consecutive-failures.js';
+export { samplingFailures } from './client/sampling-failures.js';
+export { sreRejectProbability, sreThrottle } from './client/sre-throttle.js';
+export type { BreakerPolicy, BreakerPolicyOptions } from './client/breaker-policy.js';
+export { instrumentBreaker } from './client/breaker-metrics.js';
+export { createMethodBreakers } from './client/method-breakers.js';
+export type { BreakerMiddlewareOptions, MethodBreakers } from './client/method-breakers.js';
+export { createEndpointBreakers } from './client/endpoint-breakers.js';
+export type { EndpointBreakers, EndpointBreakersOptions } from './client/endpoint-breakers.js';
+export { createDeadlineMiddleware } from './client/deadline-middleware.js';
+export type { DeadlinePropagationOptions } from './client/deadline-middleware.js';
+export { currentDeadline } from './current-deadline.js';
+export type { IncomingDeadline } from './current-deadline.js';
+export { DEADLINE_METADATA_KEY, TIMEOUT_METADATA_KEY } from './deadline-metadata.js';
+export { deadlineInterceptor } from './server/deadline-interceptor.js';
 export {
-  createDeadlineMiddleware,
-  currentDeadline,
-  DEADLINE_METADATA_KEY,
-  TIMEOUT_METADATA_KEY,
-  deadlineInterceptor,
   createDeadlineServerMiddleware,
   deadlinePropagationServerMiddleware,
-} from './deadline-propagation.js';
-export type { DeadlinePropagationOptions, DeadlineServerOptions, IncomingDeadline } from './deadline-propagation.js';
-export { VegasLimit } from './vegas-limit.js';
-export type { LimitSample, VegasOptions } from './vegas-limit.js';
-export { createLoadShedder } from './load-shedder.js';
-export type { LoadShedder, LoadShedderOptions, LoadShedderStats } from './load-shedder.js';
-export { HEALTH_METHOD_PREFIX, isUnaryWork } from './unary-work.js';
-export { RestartPolicy } from './restart-policy.js';
-export type { RestartDecision, RestartPolicyOptions } from './restart-policy.js';
-export { startSupervisor } from './supervisor.js';
+} from './server/deadline-server-middleware.js';
+export type { DeadlineServerOptions } from './server/deadline-server-middleware.js';
+export { VegasLimit } from './server/vegas-limit.js';
+export type { LimitSample, VegasOptions } from './server/vegas-limit.js';
+export { createLoadShedder } from './server/load-shedder.js';
+export type { LoadShedder, LoadShedderOptions, LoadShedderStats } from './server/load-shedder.js';
+export { HEALTH_METHOD_PREFIX, isUnaryWork } from './server/unary-work.js';
+export { concurrencyCapMiddleware } from './server/concurrency-cap.js';
+export { FixedLimit } from './server/fixed-limit.js';
+export { isConcurrencyLimit } from './server/concurrency-limit.js';
+export type { ConcurrencyLimit } from './server/concurrency-limit.js';
+export { streamLimit } from './server/stream-limit.js';
+export type { StreamLimit, StreamLimits } from './server/stream-limit.js';
+export { handlerErrorsMiddleware } from './server/handler-errors.js';
+export { rapidResetGuard } from './server/rapid-reset-guard.js';
+export type { RapidResetGuard } from './server/rapid-reset-guard.js';
+export { ResetBudget } from './server/reset-budget.js';
+export type { ResetLimit } from './server/reset-budget.js';
+export { RestartPolicy } from './process/restart-policy.js';
+export type { RestartDecision, RestartPolicyOptions } from './process/restart-policy.js';
+export { startSupervisor } from './process/supervisor.js';
 export type {
   ChildSpec,
   ChildState,
@@ -66,5 +86,5 @@ export type {
   ExitReason,
   Supervisor,
   SupervisorOptions,
-} from './supervisor.js';
-export { superviseCli } from './supervise-cli.js';
+} from './process/supervisor.js';
+export { superviseCli } from './process/supervise-cli.js';

@@ -8,11 +8,11 @@ export { clientCredentials, clientTls, serverCredentials, serverTls } from './tl
 export { CertificateFiles } from './certificate-files.js';
 export type { CertificateFilesOptions, CertificateReload } from './certificate-files.js';
 export type { ClientTlsOptions, Pem, ServerTlsOptions, Tls } from './tls.js';
-export { LoadMonitor, loadReportMiddleware } from './load-monitor.js';
-export { handlerErrorsMiddleware } from './handler-errors.js';
-export { concurrencyCapMiddleware } from './concurrency-cap.js';
-export { streamLimit } from './stream-limit.js';
-export type { StreamLimit, StreamLimits } from './stream-limit.js';
+export { LoadMonitor } from './load-monitor.js';
+export { loadReportMiddleware } from './load-report-middleware.js';
+// Generic server middlewares live in @ballast/recovery; re-exported under the names rpc has always had.
+export { concurrencyCapMiddleware, handlerErrorsMiddleware, streamLimit } from '@ballast/recovery';
+export type { StreamLimit, StreamLimits } from '@ballast/recovery';
 export { connect, connection, disconnect } from './connect.js';
 export { ZONE_ENV } from './placement-options.js';
 export type { BallastCallOptions, Connection } from './connect.js';

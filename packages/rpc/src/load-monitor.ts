@@ -1,9 +1,7 @@
 import { totalmem } from 'node:os';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
-import { MetadataKeys, type LoadReport } from '@ballast/core';
-import { isUnaryWork } from '@ballast/recovery';
+import type { LoadReport } from '@ballast/core';
 import { OrcaLoadReport } from '@ballast/stubs/xds/data/orca/v3/orca_load_report';
-import type { ServerMiddleware } from 'nice-grpc-common';
 
 /** An event loop this late counts as a fully busy process. */
 export const EVENT_LOOP_SATURATION_MS = 100;
@@ -102,25 +100,4 @@ export class LoadMonitor {
     this.#lastCpu = process.cpuUsage();
     this.#lastTime = now;
   }
-}
-
-/**
- * Counts unary calls for the monitor (streams and health checks are not load; see isUnaryWork)
- * and sends its latest ORCA report in every response's trailers, once it has one.
- */
-export function loadReportMiddleware(monitor: LoadMonitor): ServerMiddleware {
-  return async function* loadReport(call, context) {
-    const counted = isUnaryWork(call.method);
-    if (counted) monitor.started();
-    let ok = false;
-    try {
-      const result = yield* call.next(call.request, context);
-      ok = true;
-      return result;
-    } finally {
-      if (counted) monitor.finished(ok);
-      const encoded = monitor.encoded;
-      if (encoded.length > 0) context.trailer.set(MetadataKeys.load, encoded);
-    }
-  };
 }

@@ -9,26 +9,28 @@ import {
   type ServerHealth,
 } from '@ballast/detector';
 import {
+  concurrencyCapMiddleware,
   createLoadShedder,
   deadlineInterceptor,
   deadlinePropagationServerMiddleware,
+  handlerErrorsMiddleware,
+  isConcurrencyLimit,
+  rapidResetGuard,
+  streamLimit,
   type LoadShedderStats,
 } from '@ballast/recovery';
 import { protoset as defaultProtoset } from '@ballast/stubs/protoset';
 import { createServer, type Server } from 'nice-grpc';
 import { prometheusServerMiddleware } from 'nice-grpc-prometheus';
 import { HealthDefinition } from 'nice-grpc-server-health';
-import { concurrencyCapMiddleware } from './concurrency-cap.js';
-import { handlerErrorsMiddleware } from './handler-errors.js';
-import { LoadMonitor, loadReportMiddleware } from './load-monitor.js';
-import { rapidResetGuard } from './rapid-reset-guard.js';
+import { LoadMonitor } from './load-monitor.js';
+import { loadReportMiddleware } from './load-report-middleware.js';
 import { orcaService } from './orca-service.js';
 import { reflectionServices } from './reflection.js';
 import { ZONE_ENV } from './placement-options.js';
 import { RpcOptionsError } from './errors.js';
 import { serveOptionsSchema, type ServeOptionsInput } from './serve-options.js';
 import { serverTracing } from './server-tracing.js';
-import { streamLimit } from './stream-limit.js';
 import type { CertificateFiles } from './certificate-files.js';
 import { serverTls } from './tls.js';
 
@@ -126,7 +128,10 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
           ...options.loadShedding,
           // Below ~20 concurrent calls a Node server is rarely queueing; and where several servers
           // share one event loop (the embedded demo, tests), each other's work reads as queueing.
-          limiter: { minLimit: 20, ...(options.loadShedding.limiter as object | undefined) },
+          // A limit of the caller's own (a FixedLimit…) is used as it is, never copied into options.
+          limiter: isConcurrencyLimit(options.loadShedding.limiter)
+            ? options.loadShedding.limiter
+            : { minLimit: 20, ...(options.loadShedding.limiter as object | undefined) },
           name: options.name,
           logger,
         });

@@ -1,6 +1,7 @@
 import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
 import { createEchoService, defaultBehaviour } from '@ballast/testing';
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { FixedLimit } from '@ballast/recovery';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LIVENESS_SERVICE, serve, service, type ServeHandle } from '../src/index.js';
 import {
@@ -101,6 +102,22 @@ describe('serve(): streams are not unary work', () => {
       client.close();
       await Promise.all(hung);
     }
+  });
+
+  it('gives the shedder a limit of your own: a FixedLimit holds at its value and its refusal names it', async () => {
+    const handle = await start({ loadShedding: { limiter: new FixedLimit(3, 'loadShedding.limiter') } });
+    expect(handle.shedding()?.limit).toBe(3);
+    const client = rawClient(handle.address);
+    const hung = Array.from({ length: 3 }, () =>
+      client.unary(ECHO, echoRequest('hang', 60_000)).catch(() => 'cancelled'),
+    );
+    await vi.waitFor(() => expect(handle.shedding()?.inFlight).toBe(3), { timeout: 10_000 });
+    const error = await refusal(client.unary(ECHO, echoRequest('probe')));
+    expect(error.code).toBe(GrpcStatus.RESOURCE_EXHAUSTED);
+    expect(error.details).toMatch(/limit of 3 concurrent unary calls \(loadShedding\.limiter\)/);
+    expect(handle.shedding()?.limit).toBe(3);
+    client.close();
+    await Promise.all(hung);
   });
 
   it('bounds streams per server as well as per connection, each refusal naming its limit', async () => {

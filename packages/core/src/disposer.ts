@@ -1,0 +1,2 @@
+/** Releases a subscription, timer or resource; calling it twice is harmless. */
+export type Disposer = () => void;
