@@ -13,6 +13,8 @@ export { loadReportMiddleware } from './load-report-middleware.js';
 // Generic server middlewares live in @ballast/recovery; re-exported under the names rpc has always had.
 export { concurrencyCapMiddleware, handlerErrorsMiddleware, streamLimit } from '@ballast/recovery';
 export type { StreamLimit, StreamLimits } from '@ballast/recovery';
+export { connectionReaper, PingProbe } from '@ballast/recovery';
+export type { ConnectionReaper, ConnectionReaperOptions, PingProbeStep, PingProbeTiming } from '@ballast/recovery';
 export { connect, connection, disconnect } from './connect.js';
 export { ZONE_ENV } from './placement-options.js';
 export type { BallastCallOptions, Connection } from './connect.js';

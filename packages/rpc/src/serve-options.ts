@@ -106,6 +106,25 @@ export const serveOptionsSchema = z.object({
         .strict(),
     ])
     .default({ burst: 500, perSecond: 33 }),
+  /**
+   * Dead-connection checks: a connection with calls open that has read nothing for `intervalMs`
+   * is sent a PING; one that then reads nothing for `timeoutMs` is closed and its calls cancelled,
+   * so their handlers' signals abort and their places under the limits above are freed. This is
+   * what ends a connection Node leaves half-dead after a malformed frame (GOAWAY sent, socket kept
+   * open, calls never cancelled). The interval is longer than a Ballast client's 2 s on-silence
+   * health Check, so its connections always show reads and are never pinged. false turns it off.
+   */
+  connectionCheck: z
+    .union([
+      z.literal(false),
+      z
+        .object({
+          intervalMs: z.number().int().min(10).max(60_000).default(3_000),
+          timeoutMs: z.number().int().min(10).max(300_000).default(6_000),
+        })
+        .strict(),
+    ])
+    .default({ intervalMs: 3_000, timeoutMs: 6_000 }),
   /** Adaptive concurrency limit on unary calls (load shedding); false turns it off. */
   loadShedding: z.union([z.literal(false), z.object({}).passthrough()]).default({}),
   /** Prometheus /metrics on an HTTP port bound to loopback; false turns it off. */

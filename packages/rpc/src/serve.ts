@@ -16,6 +16,7 @@ import {
   handlerErrorsMiddleware,
   isConcurrencyLimit,
   rapidResetGuard,
+  connectionReaper,
   streamLimit,
   type LoadShedderStats,
 } from '@ballast/recovery';
@@ -88,6 +89,7 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
   // context. The cap, the load report and the shedder count unary work only: a stream or a health
   // check is never refused or counted by them, so idle streams cannot starve calls or liveness.
   const resetGuard = options.rapidReset ? rapidResetGuard({ limit: options.rapidReset, logger }) : undefined;
+  const reaper = options.connectionCheck ? connectionReaper({ ...options.connectionCheck, logger }) : undefined;
   let server = createServer({
     'grpc.max_receive_message_length': options.maxMessageBytes,
     'grpc.max_send_message_length': options.maxMessageBytes,
@@ -105,9 +107,14 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
       'grpc.max_connection_age_grace_ms': options.maxConnectionAgeGraceMs,
     }),
     ...(options.maxConnectionIdleMs !== false && { 'grpc.max_connection_idle_ms': options.maxConnectionIdleMs }),
-    // The rapid-reset guard goes first: only the first interceptor sees grpc-js's HTTP/2 stream.
-    // grpc-js hides an incoming call's deadline from handlers; the deadline interceptor re-exposes it.
-    interceptors: [...(resetGuard ? [resetGuard.interceptor] : []), deadlineInterceptor],
+    // The connection reaper and the rapid-reset guard go first: only grpc-js's own call shows its
+    // HTTP/2 stream, and the reaper passes that call on as it is. grpc-js hides an incoming call's
+    // deadline from handlers; the deadline interceptor re-exposes it.
+    interceptors: [
+      ...(reaper ? [reaper.interceptor] : []),
+      ...(resetGuard ? [resetGuard.interceptor] : []),
+      deadlineInterceptor,
+    ],
   } as Parameters<typeof createServer>[0]);
   if (options.tracing) server = server.use(serverTracing());
   server = server
@@ -210,6 +217,7 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
       }, options.drainTimeoutMs);
       await server.shutdown();
       clearTimeout(forced);
+      reaper?.close();
       monitor?.close();
       tls.certificates?.close();
       await metrics?.close();

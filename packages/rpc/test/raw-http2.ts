@@ -36,6 +36,17 @@ function literal(name: string, value: string): Buffer {
   return Buffer.concat([Buffer.from([0x00, n.length]), n, Buffer.from([v.length]), v]);
 }
 
+function requestHeaders(authority: string, path: string): Buffer {
+  return Buffer.concat([
+    literal(':method', 'POST'),
+    literal(':scheme', 'http'),
+    literal(':path', path),
+    literal(':authority', authority),
+    literal('content-type', 'application/grpc'),
+    literal('te', 'trailers'),
+  ]);
+}
+
 /** A gRPC length-prefixed message. */
 export function grpcMessage(body: Buffer): Buffer {
   const prefix = Buffer.alloc(5);
@@ -56,6 +67,8 @@ export class RawHttp2Connection {
   serverEnded = false;
   /** Whether PINGs are acknowledged; false plays a peer that has vanished but left its socket open. */
   answerPings = true;
+  /** PINGs the server sent. */
+  pingsReceived = 0;
   #nextStreamId = 1;
   #buffer = Buffer.alloc(0);
 
@@ -78,19 +91,30 @@ export class RawHttp2Connection {
     return connection;
   }
 
+  /** Opens one unary call to `path` (HEADERS + DATA(END_STREAM)) and leaves it open; returns its stream id. */
+  openCall(authority: string, path: string, message: Buffer): number {
+    const id = this.#nextStreamId;
+    this.#nextStreamId += 2;
+    this.#write(
+      Buffer.concat([
+        frame(HEADERS, END_HEADERS, id, requestHeaders(authority, path)),
+        frame(DATA, END_STREAM, id, message),
+      ]),
+    );
+    return id;
+  }
+
+  /** Writes bytes as they are: frames no conforming client would send. */
+  writeRaw(bytes: Buffer): void {
+    this.#write(bytes);
+  }
+
   /**
    * Opens `count` unary calls to `path`, each HEADERS + DATA(END_STREAM) then RST_STREAM(CANCEL)
    * at once: the request reaches the server and is abandoned before any answer.
    */
   openAndReset(count: number, authority: string, path: string, message: Buffer): number {
-    const headers = Buffer.concat([
-      literal(':method', 'POST'),
-      literal(':scheme', 'http'),
-      literal(':path', path),
-      literal(':authority', authority),
-      literal('content-type', 'application/grpc'),
-      literal('te', 'trailers'),
-    ]);
+    const headers = requestHeaders(authority, path);
     const rst = Buffer.alloc(4);
     rst.writeUInt32BE(CANCEL);
     const frames: Buffer[] = [];
@@ -123,9 +147,10 @@ export class RawHttp2Connection {
       const payload = this.#buffer.subarray(9, 9 + length);
       this.#buffer = this.#buffer.subarray(9 + length);
       if (type === SETTINGS && !(flags & ACK)) this.#write(frame(SETTINGS, ACK, 0));
-      else if (type === PING && !(flags & ACK) && this.answerPings)
-        this.#write(frame(PING, ACK, 0, Buffer.from(payload)));
-      else if (type === GOAWAY) {
+      else if (type === PING && !(flags & ACK)) {
+        this.pingsReceived++;
+        if (this.answerPings) this.#write(frame(PING, ACK, 0, Buffer.from(payload)));
+      } else if (type === GOAWAY) {
         this.goAway = { lastStreamId: payload.readUInt32BE(0) & 0x7fffffff, errorCode: payload.readUInt32BE(4) };
       }
     }

@@ -1,14 +1,14 @@
-import { connect as netConnect, type Socket } from 'node:net';
-import { once } from 'node:events';
 import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
 import { createEchoService, defaultBehaviour, makeTlsFixtures, type TlsFixtures } from '@ballast/testing';
 import { ChannelCredentials, createChannel, createClient, Status, type Channel } from 'nice-grpc';
 import { HealthDefinition } from 'nice-grpc-server-health';
 import { ServerReflectionService } from 'nice-grpc-server-reflection';
 import { ServerReflectionRequest } from 'nice-grpc-server-reflection/lib/proto/grpc/reflection/v1/reflection_pb.js';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LIVENESS_SERVICE, serve, service, type ServeHandle } from '../src/index.js';
 import { clientCredentials } from '../src/tls.js';
+import { ECHO, echoRequest } from './raw-grpc.js';
+import { grpcMessage, RawHttp2Connection } from './raw-http2.js';
 
 const cleanup: Array<() => unknown> = [];
 afterEach(async () => {
@@ -30,23 +30,6 @@ function channel(address: string, credentials?: ChannelCredentials): Channel {
   const ch = createChannel(address, credentials);
   cleanup.push(() => ch.close());
   return ch;
-}
-
-/** Reads HTTP/2 frames from a raw socket until GOAWAY; resolves with its error code. */
-function goAwayCode(socket: Socket): Promise<number> {
-  let buffered = Buffer.alloc(0);
-  return new Promise((resolve, reject) => {
-    socket.on('close', () => reject(new Error('closed without GOAWAY')));
-    socket.on('data', (chunk: Buffer) => {
-      buffered = Buffer.concat([buffered, chunk]);
-      while (buffered.length >= 9) {
-        const length = buffered.readUIntBE(0, 3);
-        if (buffered.length < 9 + length) return;
-        if (buffered[3] === 7) return resolve(buffered.readUInt32BE(9 + 4));
-        buffered = buffered.subarray(9 + length);
-      }
-    });
-  });
 }
 
 async function* oneRequest<T>(request: T): AsyncIterable<T> {
@@ -100,21 +83,60 @@ describe('serve()', () => {
     expect((await echo.write({ key: 'k', value: 'v' })).replica).toBe('r1');
   });
 
-  it('drops a connection that sends malformed HTTP/2 and keeps serving', async () => {
-    const handle = await start();
-    const socket = netConnect(handle.port, '127.0.0.1');
-    await once(socket, 'connect');
-    // A valid HTTP/2 preface, then frames that are nonsense: the server must drop the connection.
-    const preface = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
-    // A SETTINGS frame whose length is not a multiple of 6: FRAME_SIZE_ERROR, a connection error.
-    const badSettings = Buffer.from([0, 0, 5, 4, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5]);
-    socket.write(Buffer.concat([preface, badSettings]));
-    socket.on('error', () => {});
-    cleanup.push(() => socket.destroy());
-    expect(await goAwayCode(socket)).toBe(6 /* FRAME_SIZE_ERROR */);
-    const echo = createClient(EchoServiceDefinition, channel(handle.address));
-    expect((await echo.echo({ message: 'still here' })).message).toBe('still here');
-  });
+  // Each is a connection error (RFC 9113 §4.2, §6.5): nghttp2 answers GOAWAY FRAME_SIZE_ERROR.
+  const malformed = {
+    'a SETTINGS frame whose length is not a multiple of 6': Buffer.from([0, 0, 5, 4, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5]),
+    'a DATA frame longer than SETTINGS_MAX_FRAME_SIZE': Buffer.concat([
+      Buffer.from([0, 0x4e, 0x20, 0, 0, 0, 0, 0, 1]),
+      Buffer.alloc(20_000),
+    ]),
+  };
+  it.each(Object.entries(malformed))(
+    'after %s, cancels the calls open on that connection, frees their places and keeps serving',
+    async (_name, frame) => {
+      const held = { started: 0, aborted: 0 };
+      const handle = await start({
+        maxConcurrentCalls: 1,
+        connectionCheck: { intervalMs: 100, timeoutMs: 400 },
+        services: [
+          echoEntry('r1', {
+            async echo(request, context) {
+              held.started++;
+              await new Promise<void>((resolve) => {
+                const timer = setTimeout(resolve, request.delayMs);
+                context.signal.addEventListener('abort', () => {
+                  held.aborted++;
+                  clearTimeout(timer);
+                  resolve();
+                });
+              });
+              return { message: request.message, replica: 'r1', payload: Buffer.alloc(0) };
+            },
+          }),
+        ],
+      });
+      const bystander = createClient(EchoServiceDefinition, channel(handle.address));
+      await expect(bystander.write({ key: 'k', value: 'v' })).resolves.toMatchObject({ replica: 'r1' });
+
+      const attacker = await RawHttp2Connection.open('127.0.0.1', handle.port);
+      cleanup.push(() => attacker.destroy());
+      // A call that only its cancellation can end within the test, holding the one place.
+      attacker.openCall(handle.address, ECHO, grpcMessage(echoRequest('held', 60_000)));
+      await vi.waitFor(() => expect(held.started).toBe(1), { timeout: 5000 });
+      await expect(bystander.echo({ message: 'refused' })).rejects.toMatchObject({ code: Status.RESOURCE_EXHAUSTED });
+
+      attacker.writeRaw(frame);
+      await vi.waitFor(() => expect(attacker.goAway?.errorCode).toBe(6 /* FRAME_SIZE_ERROR */), { timeout: 5000 });
+      await vi.waitFor(() => expect(held.aborted).toBe(1), { timeout: 3000 });
+      await vi.waitFor(() => expect(attacker.serverEnded, 'the server closed the socket').toBe(true), {
+        timeout: 1000,
+      });
+
+      const fresh = createClient(EchoServiceDefinition, channel(handle.address));
+      expect((await fresh.echo({ message: 'fresh' })).message).toBe('fresh');
+      expect((await bystander.echo({ message: 'still here' })).message).toBe('still here');
+    },
+  );
 
   it('refuses an oversized message with RESOURCE_EXHAUSTED', async () => {
     const handle = await start({ maxMessageBytes: 64 * 1024 });
