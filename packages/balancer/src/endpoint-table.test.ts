@@ -78,7 +78,7 @@ describe('EndpointTable', () => {
   it('with a subset, holds entries for and publishes only the members, and replaces down ones', () => {
     const fleet = Array.from({ length: 20 }, (_, i) => ({ id: `r${i}`, address: `127.0.0.1:${100 + i}` }));
     const source = looseSource(fleet);
-    const table = new EndpointTable({ source, subset: { size: 4, clientId: 'c1' }, logger });
+    const table = new EndpointTable({ source, subset: { size: 4, clientId: 'c1', holdDownMs: 0 }, logger });
     const members = table.current().map((e) => e.id);
     expect(members).toHaveLength(4);
     expect([...table.entries()].map((e) => e.endpoint.id)).toEqual(members);

@@ -98,6 +98,9 @@ export class EndpointTable implements EndpointSource {
   /** Every usable endpoint the source publishes; the table publishes its subset of them. */
   #all: readonly Endpoint[] = [];
   #healthDisposer: Disposer | undefined;
+  readonly #clock: Clock;
+  /** Re-chooses the subset when a member held down loses its place. */
+  #holdTimer: NodeJS.Timeout | undefined;
   readonly #filter: UsableEndpoints;
   #closed = false;
 
@@ -107,7 +110,8 @@ export class EndpointTable implements EndpointSource {
     // under it would retry again, unbudgeted, and hide each attempt's outcome.
     this.#options = { 'grpc.enable_retries': 0, ...options.channelOptions };
     this.#logger = options.logger;
-    this.#subset = options.subset && new SubsetMembership(options.subset, options.clock ?? systemClock);
+    this.#clock = options.clock ?? systemClock;
+    this.#subset = options.subset && new SubsetMembership(options.subset, this.#clock);
     this.#filter = new UsableEndpoints(this.#logger);
     this.#all = this.#filter.usable(options.source.current());
     this.#subset?.setEndpoints(this.#all);
@@ -154,7 +158,15 @@ export class EndpointTable implements EndpointSource {
   }
 
   #members(): readonly Endpoint[] {
-    return this.#subset === undefined ? this.#all : this.#subset.members((id) => this.#entries.has(id));
+    if (this.#subset === undefined) return this.#all;
+    const members = this.#subset.members((id) => this.#entries.has(id));
+    clearTimeout(this.#holdTimer);
+    const next = this.#subset.nextHoldExpiry();
+    if (next !== undefined && !this.#closed) {
+      this.#holdTimer = setTimeout(() => this.#refresh(), Math.max(0, next - this.#clock.now()));
+      this.#holdTimer.unref();
+    }
+    return members;
   }
 
   /** Publishes `list`; a health change that leaves the membership as it was publishes nothing. */
@@ -259,6 +271,7 @@ export class EndpointTable implements EndpointSource {
     this.#closed = true;
     this.#unsubscribe();
     this.#healthDisposer?.();
+    clearTimeout(this.#holdTimer);
     for (const entry of this.#entries.values()) entry.close();
     for (const entry of this.#retired) entry.close();
     this.#entries.clear();

@@ -42,6 +42,7 @@ export {
   rendezvousSubset,
 } from './subset/rendezvous-subset.js';
 export type { Ranking, SubsetOptions } from './subset/rendezvous-subset.js';
+export { DEFAULT_HOLD_DOWN_MS, HOLD_DOWN_SHARE, SubsetHoldDown } from './subset/hold-down.js';
 export { localZoneShare, OVERPROVISIONING_FACTOR, zoneOf } from './zone/zone-share.js';
 export { splitByZone, ZonePicker, zonePicker } from './zone/zone-picker.js';
 export type { ZoneSplit } from './zone/zone-picker.js';

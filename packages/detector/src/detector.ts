@@ -19,6 +19,7 @@ import { createDetectorMetrics, type DetectorMetrics } from './metrics.js';
 import { parseDetectorSettings, type HeartbeatOptionsInput, type OutlierOptionsInput } from './options.js';
 import { OutlierDetector, type OutlierEvent } from './outlier-detector.js';
 import { eligibleWithPanic } from './panic.js';
+import { RunningClock } from './running-clock.js';
 
 export interface DetectorOptions {
   readonly source: EndpointSource;
@@ -63,6 +64,12 @@ export interface Detector extends HealthView {
   close(): void;
 }
 
+/**
+ * Ticks a step may span and still count in full on the probe clock: a loop that runs a tick late,
+ * or a few, is busy and still running; longer, it stood still.
+ */
+const RUNNING_STEP_TICKS = 4;
+
 /** A failure detector over `source`: active heartbeats, passive outlier ejection, panic threshold. */
 export function createDetector(options: DetectorOptions): Detector {
   const settings = parseDetectorSettings(options);
@@ -72,6 +79,13 @@ export function createDetector(options: DetectorOptions): Detector {
   const metrics = options.metrics === false ? undefined : (options.metrics ?? createDetectorMetrics());
   const outlier = settings.outlier ? new OutlierDetector(settings.outlier, options.random ?? systemRandom) : undefined;
   const tracked = new Map<string, EndpointTracker>();
+  const heartbeat = settings.heartbeat;
+  // The tick bounds how late a due probe leaves and how late an unanswered one is noticed.
+  const tickMs = heartbeat ? Math.max(10, Math.min(heartbeat.intervalMs, heartbeat.timeoutMs) / 8) : 0;
+  // Read at every tick: a step longer than a few ticks is this process standing still, not the
+  // endpoint's silence (see RunningClock).
+  const probeClock =
+    heartbeat && heartbeat.mode === 'on-silence' ? new RunningClock(clock, RUNNING_STEP_TICKS * tickMs) : undefined;
   const stateListeners = new Set<(change: EndpointStateChange) => void>();
   const changeListeners = new Set<() => void>();
   const timers: NodeJS.Timeout[] = [];
@@ -144,6 +158,7 @@ export function createDetector(options: DetectorOptions): Detector {
           heartbeat: settings.heartbeat,
           outlier,
           clock,
+          probeClock,
           logger,
           metrics,
           onStateChange,
@@ -155,10 +170,8 @@ export function createDetector(options: DetectorOptions): Detector {
   };
 
   const unsubscribe = options.source.subscribe(update);
-  const heartbeat = settings.heartbeat;
   if (heartbeat && heartbeat.mode === 'on-silence') {
-    // The tick bounds how late a due probe leaves and how late an unanswered one is noticed.
-    const every = Math.max(10, Math.min(heartbeat.intervalMs, heartbeat.timeoutMs) / 8);
+    const every = tickMs;
     const inFlight = options.inFlight;
     timers.push(
       setInterval(() => {
@@ -200,7 +213,7 @@ export function createDetector(options: DetectorOptions): Detector {
       const t = tracked.get(outcome.endpointId);
       if (!t) return;
       metrics?.countPick(outcome.endpointId);
-      if (outcome.signal !== 'cancelled') t.observe(outcome.signal !== 'endpoint-failing', clock.now());
+      if (outcome.signal !== 'cancelled') t.observe(outcome.signal !== 'endpoint-failing');
       if (outlier) applyOutlier(outlier.record(outcome.endpointId, outcome.code, clock.now(), outcome.signal));
     },
     states: () => [...tracked.values()].map((t) => t.snapshot(clock.now())),

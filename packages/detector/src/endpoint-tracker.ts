@@ -23,6 +23,12 @@ export interface EndpointTrackerOptions {
   readonly heartbeat: HeartbeatOptions | false;
   readonly outlier: OutlierDetector | undefined;
   readonly clock: Clock;
+  /**
+   * What on-silence probing measures silences and probe timeouts on: the detector passes a
+   * `RunningClock`, so time this process's own loop stood still is not the endpoint's silence.
+   * Default: `clock`.
+   */
+  readonly probeClock?: Clock;
   readonly logger: Logger;
   readonly metrics: DetectorMetrics | undefined;
   readonly onStateChange: (change: EndpointStateChange) => void;
@@ -44,10 +50,12 @@ export class EndpointTracker {
   #watchLive = false;
   #lastRttMs: number | undefined;
   #closed = false;
+  readonly #probeClock: Clock;
 
   constructor(private readonly options: EndpointTrackerOptions) {
     this.endpoint = options.endpoint;
     const { heartbeat, clock, metrics } = options;
+    const probeClock = (this.#probeClock = options.probeClock ?? clock);
     metrics?.endpointState.set({ endpoint: this.endpoint.id, state: 'up' }, 1);
     if (!heartbeat) {
       this.#mode = 'off';
@@ -65,10 +73,11 @@ export class EndpointTracker {
       this.#mode = heartbeat.watch ? 'watch' : 'poll';
       this.#phi = new PhiAccrual(heartbeat.phi);
     }
-    this.#checker = new HealthChecker(this.endpoint, options.connection, heartbeat, clock, {
+    const checkerClock = this.#probe ? probeClock : clock;
+    this.#checker = new HealthChecker(this.endpoint, options.connection, heartbeat, checkerClock, {
       onCheck: (status, rttMs) => {
         this.#phi?.heartbeat(clock.now());
-        this.#probe?.answered(clock.now());
+        this.#probe?.answered(probeClock.now());
         this.#failedChecks = 0;
         this.#lastRttMs = rttMs;
         metrics?.heartbeatRtt.observe({ endpoint: this.endpoint.id }, rttMs / 1000);
@@ -84,7 +93,7 @@ export class EndpointTracker {
       },
       onWatch: (status) => {
         // A pushed status is a sign of life too, whatever the mode.
-        this.#probe?.heard(clock.now());
+        this.#probe?.heard(probeClock.now());
         if (this.#mode !== 'watch' && this.#mode !== 'on-silence') return;
         this.#watchLive = true;
         this.#status = status;
@@ -134,9 +143,9 @@ export class EndpointTracker {
    * The endpoint answered a call (`answered`), or a call on it failed in a way that may be its own
    * (`!answered`): a sign of life, or a reason to probe it at the next tick.
    */
-  observe(answered: boolean, now: number): void {
+  observe(answered: boolean): void {
     if (!this.#probe) return;
-    if (answered) this.#probe.heard(now);
+    if (answered) this.#probe.heard(this.#probeClock.now());
     else this.#probe.suspect();
   }
 
@@ -145,8 +154,9 @@ export class EndpointTracker {
    * waiting on it), then re-judges it. Other modes only re-judge.
    */
   tick(now: number, busy: boolean): void {
-    if (this.#probe?.due(now, busy) && this.#checker) {
-      this.#probe.sent(now);
+    const probeNow = this.#probeClock.now();
+    if (this.#probe?.due(probeNow, busy) && this.#checker) {
+      this.#probe.sent(probeNow);
       this.#checker.probe();
     }
     this.evaluate(now);

@@ -91,15 +91,21 @@ export class HealthChecker {
     const call = new AbortController();
     let timedOut = false;
     // Judged after the event loop's I/O phase: an answer that arrived while this process was busy
-    // (a GC pause, a burst of work) is read before the Check is called unanswered.
-    const timer = setTimeout(
-      () =>
-        setImmediate(() => {
-          timedOut = true;
-          call.abort();
-        }),
-      timeoutMs,
-    );
+    // (a GC pause, a burst of work) is read before the Check is called unanswered. And judged on
+    // the checker's clock: when that counts only the time this process ran (the detector's
+    // RunningClock), a Check sent just before the loop stood still gets its full time once it runs.
+    let timer: NodeJS.Timeout;
+    const expire = () =>
+      setImmediate(() => {
+        const left = timeoutMs - (this.clock.now() - started);
+        if (left > 0 && this.options.mode === 'on-silence' && !call.signal.aborted) {
+          timer = setTimeout(expire, left);
+          return;
+        }
+        timedOut = true;
+        call.abort();
+      });
+    timer = setTimeout(expire, timeoutMs);
     const cancel = () => call.abort();
     signal.addEventListener('abort', cancel, { once: true });
     try {

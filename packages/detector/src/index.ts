@@ -23,6 +23,7 @@ export { OutlierDetector } from './outlier-detector.js';
 export type { Ejection, OutlierDetectionOptions, OutlierEvent } from './outlier-detector.js';
 export { eligibleWithPanic } from './panic.js';
 export { phi, PhiAccrual, phiAccrualDefaults } from './phi-accrual.js';
+export { RunningClock } from './running-clock.js';
 export { SilenceProbe } from './silence-probe.js';
 export type { ProbeVerdict, SilenceProbeOptions } from './silence-probe.js';
 export type { PhiAccrualOptions } from './phi-accrual.js';

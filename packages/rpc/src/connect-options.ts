@@ -52,9 +52,11 @@ export interface ConnectOptions {
    * Connect to a subset of the replicas only (default on, 32 members; false: connect to all).
    * `clientId` fixes which subset (default: random per process; rendezvous hashing keeps each
    * client's subset stable and moves only what replica churn forces). Members that are down or
-   * ejected are replaced, so the healthy part keeps its size.
+   * ejected are replaced, so the healthy part keeps its size; one seen down keeps its place for
+   * `holdDownMs` first (default 10 000; 0: replace at once), unless more than a quarter of the
+   * subset is down, so a replica that misses a probe while starved of CPU is not swapped out.
    */
-  subset?: { size?: number; clientId?: string } | false;
+  subset?: { size?: number; clientId?: string; holdDownMs?: number } | false;
   /**
    * This client's zone (default: the BALLAST_ZONE environment variable, which a Kubernetes pod
    * takes from its node's topology.kubernetes.io/zone label). Calls stay in the zone while

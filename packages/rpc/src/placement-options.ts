@@ -23,6 +23,7 @@ const subsetSchema = z.union([
     .object({
       size: z.number().int().min(1).max(10_000).default(DEFAULT_SUBSET_SIZE),
       clientId: z.string().min(1).default(PROCESS_CLIENT_ID),
+      holdDownMs: z.number().int().min(0).max(3_600_000).optional(),
     })
     .strict(),
 ]);

@@ -8,7 +8,7 @@ import { simulateScale } from '../src/scale-simulation.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
-/** The simulation's step: the real run's rate becomes calls per step. */
+/** The simulation's step, about: the real run's rate becomes a whole number of calls per step. */
 const SIM_TICK_MS = 100;
 
 export const scenario: Scenario = {
@@ -21,12 +21,17 @@ export const scenario: Scenario = {
       replicaGroups: context.quick ? 2 : 8,
       replicasPerGroup: context.quick ? 4 : 5,
       clients: context.quick ? 4 : 20,
-      ratePerClientPerS: 40,
+      // 20 calls/s per client: 400 calls/s for the full fleet. An isolated call costs ≈ 0.45 ms of
+      // CPU on each side on a quiet machine (`overhead` at concurrency 1), so ≈ 0.36 of 2 cores,
+      // and an idle process ≈ 10–20 ms/s (detector ticks, idle Checks), ≈ 0.4 core for 28: under
+      // half the machine. 40/s (0.7 + 0.4 cores) left no room for a neighbour and collapsed.
+      ratePerClientPerS: 20,
       // The default subset (32) of 40; the quick fleet of 8 takes subsets of 4 so that subsetting shows.
       subsetSize: context.quick ? 4 : 32,
       loadWindowMs: context.quick ? 4_000 : 60_000,
       idleWindowMs: context.quick ? 5_000 : 30_000,
       loadAverageBefore: round(loadavg()[0]!),
+      ...overrides(),
     };
     const replicas = params.replicaGroups * params.replicasPerGroup;
     const started = new Set<EchoReplica>();
@@ -57,7 +62,8 @@ export const scenario: Scenario = {
       for (let c = 0; c < params.clients; c += 4) {
         const batch = Array.from({ length: Math.min(4, params.clients - c) }, async (_, k) => {
           const id = `client-${c + k}`;
-          const connect = { subset: { size: params.subsetSize } };
+          // The client's id fixes its rendezvous subset, so the simulation draws the same ones.
+          const connect = { subset: { size: params.subsetSize, clientId: id } };
           const config = { id, endpoints, ratePerS: params.ratePerClientPerS, connect };
           const child = await spawnReplica(fixture('scale-client.ts'), [JSON.stringify(config)], {
             replica: id,
@@ -83,21 +89,35 @@ export const scenario: Scenario = {
       const loadBefore = await stats();
       const results = await Promise.all(
         clients.map((c) =>
-          childAnswer<ClientResult>(c, { run: params.loadWindowMs }, 'result', params.loadWindowMs + 60_000),
+          childAnswer<LoadResult>(c, { run: params.loadWindowMs }, 'result', params.loadWindowMs + 60_000),
         ),
       );
       const loadAfter = await stats();
 
       const real = fleetFigures(loadBefore, loadAfter, results, params.loadWindowMs);
+      const reasons: Record<string, number> = {};
+      for (const r of results) for (const [k, n] of Object.entries(r.downReasons)) reasons[k] = (reasons[k] ?? 0) + n;
+      context.progress(`down verdicts in the load window by reason: ${JSON.stringify(reasons)}`);
       context.progress('the simulation at the same size');
+      const latencySigma = round(results.reduce((sum, r) => sum + r.latencyLogSigma, 0) / results.length);
+      const simCalls = Math.max(1, Math.round((params.ratePerClientPerS * SIM_TICK_MS) / 1000));
+      const simTickMs = (1000 * simCalls) / params.ratePerClientPerS;
       const sim = simulateScale({
         clients: params.clients,
         replicas,
         zones: 1,
         subsetSize: params.subsetSize,
-        tickMs: SIM_TICK_MS,
-        callsPerTick: Math.max(1, Math.round((params.ratePerClientPerS * SIM_TICK_MS) / 1000)),
-        measureTicks: Math.round(params.loadWindowMs / SIM_TICK_MS),
+        tickMs: simTickMs,
+        callsPerTick: simCalls,
+        measureTicks: Math.round(params.loadWindowMs / simTickMs),
+        replicaIds: endpoints.map((e) => e.id),
+        // As loaded as the real replicas were: latency grows with load only near capacity, so a
+        // lightly loaded fleet gives peak-EWMA little to even out (bounded away from 0 and 1).
+        utilisation: Math.min(0.9, Math.max(0.02, real.replica_cpu_share)),
+        // And as noisy: the spread of real latencies that does not follow load, which peak-EWMA
+        // reacts to as it does to load.
+        latencySigma,
+        clientIds: clients.map((c) => c.replica),
       });
       const connectionsRatio = ratio(real.connections_per_client, sim.connections_per_client);
       const loadRatio = ratio(real.max_mean_load, sim.max_mean_load);
@@ -112,7 +132,10 @@ export const scenario: Scenario = {
           params.idleWindowMs,
           ready.reduce((sum, n) => sum + n, 0),
         ),
-        endpoints_per_client: round(results.reduce((sum, r) => sum + r.entries, 0) / results.length),
+        unsent_calls: results.reduce((sum, r) => sum + r.unsent, 0),
+        latency_log_sigma: latencySigma,
+        down_verdicts_per_client: round(results.reduce((sum, r) => sum + r.events.down, 0) / results.length),
+        members_replaced_per_client: round(results.reduce((sum, r) => sum + r.events.joined, 0) / results.length),
         sim_connections_per_client: sim.connections_per_client,
         sim_max_mean_load: sim.max_mean_load,
         sim_health_msgs_per_replica_per_s: sim.health_msgs_per_replica_per_s,
@@ -136,6 +159,51 @@ export const scenario: Scenario = {
     }
   },
 };
+
+/** What a client process reports after its load window (see fixtures/scale-client.ts). */
+interface LoadResult extends ClientResult {
+  readonly unsent: number;
+  /** σ of the log-latencies of its answered calls. */
+  readonly latencyLogSigma: number;
+  readonly events: { down: number; up: number; joined: number; left: number };
+  readonly downReasons: Record<string, number>;
+}
+
+const PARAM_NAMES = [
+  'replicaGroups',
+  'replicasPerGroup',
+  'clients',
+  'ratePerClientPerS',
+  'subsetSize',
+  'loadWindowMs',
+  'idleWindowMs',
+] as const;
+
+/**
+ * `BENCH_SCALE_REAL` (a JSON object) overrides the fleet's parameters, to try other sizes and
+ * rates: e.g. `{"replicaGroups": 4, "clients": 10, "subsetSize": 16}`.
+ */
+function overrides(): Partial<Record<(typeof PARAM_NAMES)[number], number>> {
+  const text = process.env.BENCH_SCALE_REAL;
+  if (!text) return {};
+  const fail = (why: string): never => {
+    throw new Error(
+      `BENCH_SCALE_REAL: ${why}; expected a JSON object of positive integers among ${PARAM_NAMES.join(', ')}`,
+    );
+  };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return fail(`not JSON: ${text}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return fail('not an object');
+  for (const [key, value] of Object.entries(parsed)) {
+    if (!(PARAM_NAMES as readonly string[]).includes(key)) fail(`unknown parameter "${key}"`);
+    if (!Number.isInteger(value) || (value as number) < 1) fail(`"${key}" is ${JSON.stringify(value)}`);
+  }
+  return parsed as Record<string, number>;
+}
 
 function ratio(real: number, simulated: number): number {
   return simulated > 0 ? Math.round((real / simulated) * 1000) / 1000 : 0;

@@ -6,16 +6,21 @@ export interface GroupStats {
   readonly checks: number;
   /** Watch messages the group's replicas sent. */
   readonly watchMessages: number;
+  /** CPU time the group's process used (user + system). */
+  readonly cpuMs: number;
 }
 
 /** What one client process reports after its load run. */
 export interface ClientResult {
   readonly calls: number;
   readonly failed: number;
-  /** Connections READY at the end of the run. */
+  /**
+   * Connections the client keeps at the end of the run: one per endpoint-table entry (its subset
+   * members), whatever the connection's state at that moment, as the simulation counts a subset.
+   */
   readonly connections: number;
-  /** Endpoint-table entries (the endpoints the client keeps). */
-  readonly entries: number;
+  /** Of those, the ones READY at that moment. */
+  readonly ready: number;
 }
 
 /**
@@ -28,6 +33,7 @@ export const KEEPALIVE_MS = 30_000;
 export interface FleetFigures {
   connections_per_client: number;
   connections_per_client_max: number;
+  ready_connections_per_client: number;
   /** Busiest replica's calls ÷ the mean over every replica. */
   max_mean_load: number;
   /** 2 × Checks + Watch messages + 2 × keepalive pings, per replica per second of the window. */
@@ -35,6 +41,11 @@ export interface FleetFigures {
   calls: number;
   failed_calls: number;
   calls_per_s: number;
+  /**
+   * Mean share of one core a replica process used over the window: the utilisation that sets
+   * how much a replica's latency grows with its load, which the simulation is given.
+   */
+  replica_cpu_share: number;
 }
 
 /** Figures of one window from the groups' counters before and after it and the clients' results. */
@@ -59,11 +70,16 @@ export function fleetFigures(
   return {
     connections_per_client: round(connections.reduce((sum, n) => sum + n, 0) / Math.max(1, clients.length), 2),
     connections_per_client_max: Math.max(0, ...connections),
+    ready_connections_per_client: round(clients.reduce((sum, c) => sum + c.ready, 0) / Math.max(1, clients.length), 2),
     max_mean_load: mean > 0 ? round(Math.max(...loads) / mean, 3) : 0,
     health_msgs_per_replica_per_s: round((health / seconds + pings) / Math.max(1, loads.length), 2),
     calls,
     failed_calls: clients.reduce((sum, c) => sum + c.failed, 0),
     calls_per_s: round(calls / seconds, 1),
+    replica_cpu_share: round(
+      after.reduce((sum, group, i) => sum + (group.cpuMs - before[i]!.cpuMs), 0) / Math.max(1, after.length) / windowMs,
+      3,
+    ),
   };
 }
 

@@ -32,6 +32,11 @@ export interface SimFleet {
   list: readonly Endpoint[];
   readonly clock: Clock;
   readonly baseLatencyMs: number;
+  /**
+   * Spread of a call's latency that does not follow load (scheduling, the peer's other work), as
+   * the σ of a log-normal factor; 0: latency follows utilisation only.
+   */
+  readonly latencySigma?: number;
   /** A replica joined a client's subset: its connection and health stream start now. */
   onJoin?(client: SimClient, id: string): void;
 }
@@ -161,7 +166,9 @@ export class SimClient {
       }
       replica.load++;
       if (this.#heard) this.#heardFrom(replica.endpoint.id, now);
-      const latencyMs = this.fleet.baseLatencyMs / (1 - Math.min(replica.utilisation, 0.95));
+      const latencyMs =
+        (this.fleet.baseLatencyMs / (1 - Math.min(replica.utilisation, 0.95))) *
+        this.#noise(this.fleet.latencySigma ?? 0);
       pick.done({ code: 0, signal: 'ok', latencyMs });
       if (changed) this.rebuild();
       return { firstZone, attempts: attempt, ok: true };
@@ -196,6 +203,13 @@ export class SimClient {
     // The Checks of the silence that just ended; each answer ended a silence of its own.
     this.checks += Math.floor((now - last) / this.#idleCheckMs);
     this.#heard!.set(id, now);
+  }
+
+  /** A log-normal factor of median 1 (Box–Muller over this client's seeded source). */
+  #noise(sigma: number): number {
+    if (sigma <= 0) return 1;
+    const normal = Math.sqrt(-2 * Math.log(1 - this.#random())) * Math.cos(2 * Math.PI * this.#random());
+    return Math.exp(sigma * normal);
   }
 
   /** Lets the outlier detector end ejections whose time is up. */

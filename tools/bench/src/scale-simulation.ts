@@ -29,7 +29,15 @@ export interface ScaleOptions {
   readonly failoverTicks?: number;
   /** Mean utilisation of a replica (sets the capacity: latency grows as 1 ÷ (1 − utilisation)). */
   readonly utilisation?: number;
+  /** σ of a log-normal latency factor that does not follow load (default 0: none). */
+  readonly latencySigma?: number;
   readonly churnShare?: number;
+  /**
+   * The replicas' and clients' ids (default r0…, client-0…). A real fleet passes its own, so the
+   * simulated clients draw the same rendezvous subsets as the real ones.
+   */
+  readonly replicaIds?: readonly string[];
+  readonly clientIds?: readonly string[];
   readonly seed?: number;
   readonly progress?: (message: string) => void;
 }
@@ -86,10 +94,16 @@ export function simulateScale(options: ScaleOptions): ScaleFigures {
     address: `10.${i >> 16}.${(i >> 8) & 255}.${i & 255}:50051`,
     zone: zoneName(i),
   });
-  const fleet: SimFleet = { replicas: new Map(), list: [], clock, baseLatencyMs: BASE_LATENCY_MS };
+  const fleet: SimFleet = {
+    replicas: new Map(),
+    list: [],
+    clock,
+    baseLatencyMs: BASE_LATENCY_MS,
+    latencySigma: o.latencySigma,
+  };
   const addReplica = (e: Endpoint) =>
     fleet.replicas.set(e.id, { endpoint: e, alive: true, load: 0, measured: 0, utilisation: o.utilisation });
-  for (let i = 0; i < o.replicas; i++) addReplica(endpoint(`r${i}`, i));
+  for (let i = 0; i < o.replicas; i++) addReplica(endpoint(o.replicaIds?.[i] ?? `r${i}`, i));
   fleet.list = [...fleet.replicas.values()].map((r) => r.endpoint);
   const capacityPerTick = (o.clients * o.callsPerTick) / o.replicas / o.utilisation;
   const detector = parseDetectorSettings({});
@@ -100,7 +114,7 @@ export function simulateScale(options: ScaleOptions): ScaleFigures {
     { length: o.clients },
     (_, j) =>
       new SimClient(fleet, {
-        id: `client-${j}`,
+        id: o.clientIds?.[j] ?? `client-${j}`,
         zone: zoneName(j),
         subsetSize: o.subsetSize,
         policy: o.policy,
@@ -242,7 +256,10 @@ function churn(
   while (leaving.size < count) leaving.add(list[Math.floor(random() * list.length)]!.id);
   const before = clients.map((c) => new Set(c.subset.map((e) => e.id)));
   let index = list.length;
-  const joining = list.filter((e) => leaving.has(e.id)).map((e) => endpoint(`r${index++}`, Number(e.id.slice(1))));
+  // Each newcomer takes a departed replica's zone, under a new id and address.
+  const joining = list
+    .filter((e) => leaving.has(e.id))
+    .map((e) => ({ ...endpoint(`r${index}`, index++), zone: e.zone }));
   for (const id of leaving) (fleet.replicas.get(id) as SimReplica).alive = false;
   for (const id of leaving) fleet.replicas.delete(id);
   for (const e of joining) addReplica(e);

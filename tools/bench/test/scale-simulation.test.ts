@@ -33,3 +33,17 @@ describe('scale simulation of 100 clients × 100 replicas in 3 zones', () => {
     expect(figures.failover_shift_ms).toBeLessThanOrEqual(2_000);
   });
 });
+
+// The real fleet's latency is mostly noise at low load, and peak-EWMA follows noise as it follows
+// load: the simulation given that noise spreads load as unevenly.
+describe('scale simulation with latency noise that does not follow load', () => {
+  const fleet = { clients: 6, replicas: 10, zones: 1, subsetSize: 8, callsPerTick: 2, utilisation: 0.06 };
+  const replicaIds = Array.from({ length: 10 }, (_, i) => `r${i >> 1}-${i & 1}`);
+
+  it('spreads load less evenly with noise than without, on the same subsets', () => {
+    const quiet = simulateScale({ ...fleet, replicaIds, measureTicks: 200 });
+    const noisy = simulateScale({ ...fleet, replicaIds, measureTicks: 200, latencySigma: 0.5 });
+    expect(noisy.connections_per_client).toBe(quiet.connections_per_client);
+    expect(noisy.max_mean_load).toBeGreaterThan(quiet.max_mean_load);
+  });
+});

@@ -21,6 +21,11 @@ export interface SubsetOptions {
   /** Share of `size` kept in other zones while the local zone is healthy, so a retry can fail over at once. */
   readonly standbyShare?: number;
   readonly overprovisioningFactor?: number;
+  /**
+   * How long a member seen down keeps its place before it is replaced (see
+   * `DEFAULT_HOLD_DOWN_MS`); 0 replaces it at once. Used by `SubsetMembership`.
+   */
+  readonly holdDownMs?: number;
 }
 
 /** Default standby share: a quarter of the members live in other zones. */

@@ -1,4 +1,5 @@
 import type { Clock, Endpoint } from '@ballast/core';
+import { DEFAULT_HOLD_DOWN_MS, SubsetHoldDown } from './hold-down.js';
 import { chooseSubset, rankEndpoints, type Ranking, type SubsetOptions } from './rendezvous-subset.js';
 
 /** How long a member that shed an attempt counts as overloaded when the subset is chosen. */
@@ -19,11 +20,14 @@ export class SubsetMembership {
   readonly #down = new Set<string>();
   /** Until when each member counts as overloaded. */
   readonly #overloaded = new Map<string, number>();
+  readonly #holdDown: SubsetHoldDown;
 
   constructor(
     readonly options: SubsetOptions,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.#holdDown = new SubsetHoldDown(options.size, options.holdDownMs ?? DEFAULT_HOLD_DOWN_MS);
+  }
 
   /** A new endpoint list from the source: verdicts on endpoints no longer listed are dropped. */
   setEndpoints(all: readonly Endpoint[]): void {
@@ -50,7 +54,10 @@ export class SubsetMembership {
     return fresh;
   }
 
-  /** Forgets overload marks whose time is up; true when one was forgotten (the subset may shrink back). */
+  /**
+   * Forgets overload marks whose time is up; true when one was forgotten (the subset may shrink
+   * back) or a held-down member's time is up (it may be replaced now).
+   */
   expire(): boolean {
     const now = this.clock.now();
     let expired = false;
@@ -59,7 +66,14 @@ export class SubsetMembership {
       this.#overloaded.delete(id);
       expired = true;
     }
+    const next = this.#holdDown.nextExpiry();
+    if (next !== undefined && next <= now) expired = true;
     return expired;
+  }
+
+  /** When the subset should be chosen again because a member's hold ends (undefined: none). */
+  nextHoldExpiry(): number | undefined {
+    return this.#holdDown.nextExpiry();
   }
 
   /** The members, given which endpoints currently hold a connection (`connected`). */
@@ -67,14 +81,19 @@ export class SubsetMembership {
     if (this.#all.length <= this.options.size) return this.#all;
     this.#ranking ??= rankEndpoints(this.#all, this.options);
     const now = this.clock.now();
+    const isUp = this.#isUp;
+    const held =
+      isUp === undefined
+        ? new Set<string>()
+        : this.#holdDown.held(this.#all.map((e) => e.id).filter(connected), isUp, now);
     const usable = (id: string) => {
       if ((this.#overloaded.get(id) ?? Number.NEGATIVE_INFINITY) > now) return false;
-      if (this.#isUp === undefined) return true;
+      if (isUp === undefined) return true;
       if (!connected(id)) return !this.#down.has(id);
-      const up = this.#isUp(id);
+      const up = isUp(id);
       if (up) this.#down.delete(id);
       else this.#down.add(id);
-      return up;
+      return up || held.has(id);
     };
     return chooseSubset(this.#ranking, usable, this.options);
   }
