@@ -1,19 +1,8 @@
-import { systemClock, type Logger } from '@ballast/core';
+import type { Logger, Scheduler } from '@ballast/core';
 import { z } from 'zod';
 import type { LoopLoad } from './loop-load.js';
 import { clockSchema } from '../parse-options.js';
 import { RetryBudget } from './retry-budget.js';
-
-/** Where hedging's timers come from; tests pass fake ones. */
-export interface Timers {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-const systemTimers: Timers = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
 
 export const hedgingOptionsSchema = z.object({
   /** Wait before a backup attempt: a fixed number of ms, or "adaptive" = this method's observed percentile. */
@@ -55,10 +44,17 @@ export const hedgingOptionsSchema = z.object({
   likelyWinFactor: z.number().finite().min(1).default(2),
   /** Each backup also draws one retry from this budget; none when it is spent. */
   budget: z.instanceof(RetryBudget).optional(),
-  clock: clockSchema.default(() => systemClock),
-  timers: z
-    .custom<Timers>((v) => typeof (v as Timers | undefined)?.setTimeout === 'function', 'expected Timers')
-    .default(() => systemTimers),
+  /** Time and the backup timer (tests pass a VirtualScheduler); default: real time. */
+  scheduler: z
+    .custom<Scheduler>(
+      (v) =>
+        typeof (v as Scheduler | undefined)?.setTimeout === 'function' &&
+        typeof (v as Scheduler | undefined)?.now === 'function',
+      'expected a Scheduler { now, setTimeout, clearTimeout, sleep }',
+    )
+    .optional(),
+  /** Time alone, for latencies and cancellation rates, when no scheduler is given. */
+  clock: clockSchema.optional(),
   logger: z.custom<Logger>().optional(),
 });
 export type HedgingOptions = z.input<typeof hedgingOptionsSchema>;
@@ -82,8 +78,8 @@ export const HEDGING_ALLOWED = {
   probeShare: 'a number in (0, 1]',
   likelyWinFactor: 'a number ≥ 1',
   budget: 'a RetryBudget',
+  scheduler: 'a Scheduler from @ballast/core (systemScheduler, VirtualScheduler)',
   clock: 'a Clock',
-  timers: '{ setTimeout, clearTimeout }',
 };
 
 /** Per call: `hedge: false` turns hedging off, `hedge: true` opts a non-idempotent method in. */
