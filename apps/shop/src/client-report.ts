@@ -45,8 +45,8 @@ export function clientReport(service: ShopServiceName, client: object): ClientRe
       replica: replicaOf(id),
       picks: byId.get(id)?.picks ?? 0,
       inFlight: byId.get(id)?.inFlight ?? 0,
-      state: verdict?.kind ?? 'up',
-      reason: verdict && verdict.kind !== 'up' ? verdict.reason : '',
+      state: verdict?.type ?? 'up',
+      reason: verdict && verdict.type !== 'up' ? verdict.reason : '',
     };
   });
   const budget = conn.retry?.budget?.stats();
@@ -54,7 +54,7 @@ export function clientReport(service: ShopServiceName, client: object): ClientRe
   return {
     service,
     endpoints,
-    breakers: (conn.breakers?.breakers() ?? []).map((b) => ({ name: b.name, state: b.state.kind })),
+    breakers: (conn.breakers?.breakers() ?? []).map((b) => ({ name: b.name, state: b.state.type })),
     budget: budget ? { firstAttempts: budget.firstAttempts, retries: budget.retries, refused: budget.refused } : null,
     hedges: hedging ? { calls: hedging.calls, hedges: hedging.hedges, hedgeWins: hedging.hedgeWins } : null,
   };

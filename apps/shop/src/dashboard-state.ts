@@ -107,10 +107,10 @@ export class DashboardStateBuilder {
         const replica = replicaOf(snap.endpoint.id);
         const current = endpoints.get(replica);
         // An old incarnation lingers until its lease expires: the newest live one wins.
-        if (current?.state === 'up' && snap.state.kind !== 'up') continue;
+        if (current?.state === 'up' && snap.state.type !== 'up') continue;
         endpoints.set(replica, {
-          state: snap.state.kind,
-          detail: snap.state.kind === 'up' ? '' : snap.state.reason,
+          state: snap.state.type,
+          detail: snap.state.type === 'up' ? '' : snap.state.reason,
           rttMs: snap.lastRttMs === undefined ? null : Math.round(snap.lastRttMs * 10) / 10,
           address: snap.endpoint.address,
         });

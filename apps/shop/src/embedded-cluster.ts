@@ -1,5 +1,5 @@
 import { MemoryStore, type KvStore } from '@ballast/config';
-import { createLogger, type Disposer, type Logger } from '@ballast/core';
+import { createLogger, Emitter, type Disposer, type Logger } from '@ballast/core';
 import { z } from 'zod';
 import { UnknownReplicaError, UnsupportedActionError } from './errors.js';
 import { parseOptions } from './parse-options.js';
@@ -52,13 +52,13 @@ export async function startEmbeddedCluster(input: EmbeddedClusterOptions = {}): 
   const logger = options.logger ?? createLogger('shop.cluster');
   const { restartDelayMs } = options;
   const slots = new Map<string, Slot>();
-  const listeners = new Set<(event: ReplicaEvent) => void>();
+  const listeners = new Emitter<ReplicaEvent>('replica state', logger);
   let closed = false;
 
   const set = (slot: Slot, state: ProcessState) => {
     slot.state = state;
     logger.info({ replica: slot.name, state }, `replica ${slot.name}: ${state.kind}`);
-    for (const listener of listeners) listener({ replica: slot.name, state });
+    listeners.emit({ replica: slot.name, state });
   };
   const start = async (slot: Slot) => {
     slot.replica = await startReplica({ service: slot.service, name: slot.name, store, metricsPort: false, logger });
@@ -107,8 +107,7 @@ export async function startEmbeddedCluster(input: EmbeddedClusterOptions = {}): 
     replicas: (): ReplicaStatus[] =>
       [...slots.values()].map((s) => ({ name: s.name, service: s.service, state: s.state, restarts: s.restarts })),
     onReplicaEvent(listener): Disposer {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
+      return listeners.on(listener);
     },
     kill: (name) => stopWith(name, 'kill', 'killed'),
     drain: (name) => stopWith(name, 'close', 'drained'),

@@ -1,4 +1,4 @@
-import type { Disposer, Logger, Random } from '@ballast/core';
+import { Emitter, type Disposer, type Logger, type Random } from '@ballast/core';
 import type { OrderServiceDefinition } from '@ballast/stubs/shop/v1/orders';
 import type { Client } from 'nice-grpc';
 import { placeOrderResiliently } from './order-runner.js';
@@ -32,13 +32,15 @@ export class LoadGenerator {
   #latencies: number[] = [];
   #finishedAt: number[] = [];
   #run = 0;
-  readonly #listeners = new Set<(stats: LoadStats) => void>();
+  readonly #listeners: Emitter<LoadStats>;
 
   constructor(
     private readonly orders: Client<typeof OrderServiceDefinition>,
     private readonly random: Random = Math.random,
     private readonly logger?: Logger,
-  ) {}
+  ) {
+    this.#listeners = new Emitter('load stats', logger);
+  }
 
   get running(): boolean {
     return this.#abort !== undefined;
@@ -72,8 +74,7 @@ export class LoadGenerator {
   }
 
   onFinished(listener: (stats: LoadStats) => void): Disposer {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#listeners.on(listener);
   }
 
   stats(): LoadStats {
@@ -103,6 +104,6 @@ export class LoadGenerator {
     if (this.#latencies.length > WINDOW) this.#latencies.shift();
     if (this.#finishedAt.length > WINDOW) this.#finishedAt.shift();
     const stats = this.stats();
-    for (const listener of this.#listeners) listener(stats);
+    this.#listeners.emit(stats);
   }
 }

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { EtcdStore, type KvStore } from '@ballast/config';
-import { createLogger, type Disposer, type Logger } from '@ballast/core';
+import { createLogger, Emitter, type Disposer, type Logger } from '@ballast/core';
 import { memberStatus, type EtcdCluster } from '@ballast/etcd-cluster';
 import { startSupervisor, type ChildState, type Supervisor } from '@ballast/recovery';
 import { UnknownReplicaError, UnsupportedActionError } from './errors.js';
@@ -66,10 +66,10 @@ export async function startProcessCluster(options: ProcessClusterOptions): Promi
     logger,
   });
   const frozen = new Set<number>();
-  const listeners = new Set<(event: ReplicaEvent) => void>();
+  const listeners = new Emitter<ReplicaEvent>('replica state', logger);
   const etcdTimers = new Set<NodeJS.Timeout>();
   const toProcessState = (state: ChildState): ProcessState => {
-    switch (state.kind) {
+    switch (state.type) {
       case 'running':
         return frozen.has(state.pid) ? { kind: 'frozen', pid: state.pid } : { kind: 'running', pid: state.pid };
       case 'starting':
@@ -85,13 +85,13 @@ export async function startProcessCluster(options: ProcessClusterOptions): Promi
     }
   };
   const stopState = supervisor.onState(({ child, state }) => {
-    if (state.kind !== 'running') for (const pid of frozen) if (!isAlive(pid)) frozen.delete(pid);
-    for (const listener of listeners) listener({ replica: child, state: toProcessState(state) });
+    if (state.type !== 'running') for (const pid of frozen) if (!isAlive(pid)) frozen.delete(pid);
+    listeners.emit({ replica: child, state: toProcessState(state) });
   });
   const pidOf = (name: string): number => {
     if (!services.has(name)) throw new UnknownReplicaError(name, [...services.keys()]);
     const state = supervisor.states()[name];
-    if (state?.kind !== 'running') throw new UnsupportedActionError(`signalling ${name}`, `it is ${state?.kind}`);
+    if (state?.type !== 'running') throw new UnsupportedActionError(`signalling ${name}`, `it is ${state?.type}`);
     return state.pid;
   };
   const signal = (name: string, sig: NodeJS.Signals) => {
@@ -114,8 +114,7 @@ export async function startProcessCluster(options: ProcessClusterOptions): Promi
         };
       }),
     onReplicaEvent(listener): Disposer {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
+      return listeners.on(listener);
     },
     async kill(name) {
       const pid = signal(name, 'SIGKILL');
@@ -123,7 +122,7 @@ export async function startProcessCluster(options: ProcessClusterOptions): Promi
     },
     async freeze(name) {
       frozen.add(signal(name, 'SIGSTOP'));
-      for (const listener of listeners) listener({ replica: name, state: { kind: 'frozen' } });
+      listeners.emit({ replica: name, state: { kind: 'frozen' } });
     },
     async drain(name) {
       const pid = pidOf(name);
@@ -133,9 +132,9 @@ export async function startProcessCluster(options: ProcessClusterOptions): Promi
     },
     async heal(name) {
       const state = supervisor.states()[name];
-      if (state?.kind === 'running' && frozen.delete(state.pid)) {
+      if (state?.type === 'running' && frozen.delete(state.pid)) {
         process.kill(state.pid, 'SIGCONT');
-        for (const listener of listeners) listener({ replica: name, state: { kind: 'running', pid: state.pid } });
+        listeners.emit({ replica: name, state: { kind: 'running', pid: state.pid } });
       }
       await setReplicaDelay(store, name, 0);
     },

@@ -1,5 +1,5 @@
 import { DEFAULT_REGISTRY_ROOT, Mirror, parseRegistryEntry, type KvStore } from '@ballast/config';
-import type { Disposer, Logger } from '@ballast/core';
+import { Emitter, type Disposer, type Logger } from '@ballast/core';
 import { UnsupportedActionError } from './errors.js';
 import { etcdStatus } from './process-cluster.js';
 import { SHOP_SERVICES, type ShopServiceName } from './shop-clients.js';
@@ -21,9 +21,9 @@ export async function watchRegistryCluster(
   options: { etcdEndpoints?: readonly string[]; logger?: Logger } = {},
 ): Promise<ShopCluster> {
   const mirror = await Mirror.start(store, DEFAULT_REGISTRY_ROOT, { prefix: true, logger: options.logger });
-  const listeners = new Set<(event: ReplicaEvent) => void>();
+  const listeners = new Emitter<ReplicaEvent>('replica state', options.logger);
   const stopMirror = mirror.onChange(() => {
-    for (const listener of listeners) for (const r of replicas()) listener({ replica: r.name, state: r.state });
+    for (const r of replicas()) listeners.emit({ replica: r.name, state: r.state });
   });
   const replicas = (): ReplicaStatus[] => {
     const seen = new Map<string, ReplicaStatus>();
@@ -43,8 +43,7 @@ export async function watchRegistryCluster(
     store,
     replicas,
     onReplicaEvent(listener): Disposer {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
+      return listeners.on(listener);
     },
     kill: refuse('kill'),
     freeze: refuse('freeze'),

@@ -1,5 +1,5 @@
 import type { WatchHandle } from '@ballast/config';
-import type { Disposer, Logger } from '@ballast/core';
+import { Emitter, type Disposer, type Logger } from '@ballast/core';
 import { connection } from '@ballast/rpc';
 import { replicaOf } from './client-report.js';
 import type { LoadGenerator } from './load-generator.js';
@@ -38,7 +38,7 @@ export class SystemMonitor {
   readonly timeline = new Timeline();
   readonly #gateway: ReplicaReporter;
   readonly #disposers: Disposer[] = [];
-  readonly #listeners = new Set<(sample: SystemSample) => void>();
+  readonly #listeners: Emitter<SystemSample>;
   #callers: CallerStatus[] = [];
   #reports: readonly ReplicaReport[] = [];
   #etcd: readonly EtcdMemberStatus[] | null = null;
@@ -48,6 +48,7 @@ export class SystemMonitor {
   #closed = false;
 
   constructor(private readonly options: SystemMonitorOptions) {
+    this.#listeners = new Emitter('system sample', options.logger);
     const { catalog, inventory, orders, payments } = options.clients;
     this.#gateway = new ReplicaReporter('gateway', { catalog, inventory, orders, payments });
   }
@@ -68,8 +69,7 @@ export class SystemMonitor {
   }
 
   onSample(listener: (sample: SystemSample) => void): Disposer {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#listeners.on(listener);
   }
 
   /** Takes one point now (and waits for one already under way). */
@@ -128,7 +128,7 @@ export class SystemMonitor {
       for (const report of reports) this.timeline.transitions(report.transitions);
       const replicas = cluster.replicas().map((r) => r.name);
       const sample = this.history.add(Date.now(), replicas, reports, load.stats());
-      for (const listener of this.#listeners) listener(sample);
+      this.#listeners.emit(sample);
     } catch (error) {
       logger.warn({ err: error }, 'system sample failed');
     }
@@ -142,7 +142,7 @@ export class SystemMonitor {
         const url = snap.endpoint.metadata?.report;
         if (!url) continue;
         const replica = replicaOf(snap.endpoint.id);
-        const up = snap.state.kind === 'up';
+        const up = snap.state.type === 'up';
         // An old incarnation lingers until its lease expires: the one serving speaks for the replica.
         if (targets.get(replica)?.up && !up) continue;
         targets.set(replica, { url, up });

@@ -29,7 +29,7 @@ describe('a replica\'s "unready" fault', () => {
     await set(true);
     await expect.poll(readiness, { timeout: 5000 }).toBe(4);
     expect(replica.handle.health.readiness()).toEqual({
-      kind: 'not-ready',
+      type: 'not-ready',
       draining: false,
       dependenciesDown: ['injected-fault'],
     });

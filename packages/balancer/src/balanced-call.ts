@@ -227,6 +227,8 @@ export class BalancedCall implements GrpcCall, grpc.InterceptingListener, Movabl
     this.#state = 'active';
     this.#inner = inner;
     this.#attempt = attempt;
+    if (attempt.record)
+      attempt.record.cancel = () => this.cancelWithStatus(grpc.status.CANCELLED, 'Cancelled on client');
     inner.start(metadata, this);
     const pending = this.#pending;
     this.#pending = undefined;

@@ -1,18 +1,18 @@
 import * as grpc from '@grpc/grpc-js';
 import {
-  MetadataKeys,
-  StaticEndpointSource,
   classify,
-  createLogger,
+  Emitter,
+  MetadataKeys,
   parsePushback,
+  partLogger,
+  StaticEndpointSource,
   type CallContext,
-  type LatencyEstimates,
   type CallOutcome,
   type Disposer,
   type Endpoint,
   type EndpointSource,
+  type LatencyEstimates,
   type LoadReport,
-  type OutcomeListener,
 } from '@ballast/core';
 import { BalancedCall, type Attempt, type CallHost, type ParentCall, type PickAnswer } from './balanced-call.js';
 import { parseChannelOptions, type BalancedChannelOptions, type ParsedChannelOptions } from './channel-options.js';
@@ -70,9 +70,9 @@ export interface BalancedChannelControls {
 export type BalancedChannel = grpc.Channel & BalancedChannelControls;
 
 type PickerState =
-  | { readonly kind: 'ready'; readonly picker: Picker }
-  | { readonly kind: 'empty'; readonly reason: string }
-  | { readonly kind: 'closed'; readonly reason: string };
+  | { readonly type: 'ready'; readonly picker: Picker }
+  | { readonly type: 'empty'; readonly reason: string }
+  | { readonly type: 'closed'; readonly reason: string };
 
 let channelId = 0;
 
@@ -90,28 +90,37 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
   readonly #clock;
   readonly #policy;
   readonly #health;
-  readonly #listeners: readonly OutcomeListener[];
+  // Outcomes are emitted inside finish(), on the call path: a listener that throws is logged and
+  // never fails the call or keeps the other listeners from hearing it.
+  readonly #outcomes: Emitter<CallOutcome>;
   readonly #waitForReady: boolean;
   readonly #layers: PickerLayers;
   readonly table: EndpointTable;
   readonly #ownsTable: boolean;
   readonly #disposers: Disposer[] = [];
-  readonly #pickerListeners = new Set<() => void>();
+  readonly #pickerChanges: Emitter<void>;
   readonly #ref = { kind: 'channel', id: ++channelId, name: '' } as unknown as ReturnType<
     grpc.ChannelInterface['getChannelzRef']
   >;
   #endpoints: readonly Endpoint[] = [];
   #eligible: ReadonlySet<string> = new Set();
-  #state: PickerState = { kind: 'empty', reason: 'no endpoints' };
+  #state: PickerState = { type: 'empty', reason: 'no endpoints' };
   readonly #estimates: LatencyEstimates | undefined;
 
   constructor(options: ParsedChannelOptions) {
     this.#service = options.service;
     this.#ref.name = `ballast:///${options.service}`;
-    this.#logger = (options.logger ?? createLogger('ballast.balancer.channel')).child({ service: options.service });
+    // The caller's logger, bound to this service, is the parent of the channel's parts (its table,
+    // its policy); the channel's own records are its `ballast.balancer.channel` child.
+    const parent = options.logger?.child({ service: options.service });
+    this.#logger = partLogger('balancer', 'channel', options.logger).child({ service: options.service });
+    this.#outcomes = new Emitter('call outcome', this.#logger);
+    this.#pickerChanges = new Emitter('picker change', this.#logger);
+    for (const listener of options.onOutcome === undefined ? [] : [options.onOutcome].flat()) {
+      this.#outcomes.on(listener);
+    }
     this.#clock = options.clock;
     this.#health = options.health;
-    this.#listeners = options.onOutcome === undefined ? [] : [options.onOutcome].flat();
     this.#waitForReady = options.waitForReady;
     this.#ownsTable = options.table === undefined;
     this.table =
@@ -123,9 +132,9 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
           : (options.source as EndpointSource),
         credentials: options.credentials,
         channelOptions: options.channelOptions,
-        logger: this.#logger,
+        logger: parent,
       });
-    this.#policy = createPolicy({ ...options, logger: this.#logger, inFlight: this.table.inFlight });
+    this.#policy = createPolicy({ ...options, logger: parent, inFlight: this.table.inFlight });
     this.#layers = new PickerLayers(this.#policy, options.zone, options.slowStart, this.#clock, options.random);
     this.#estimates = this.#policy.latencyMs && latencyEstimates(this.#policy, () => this.#state);
     // The detector may hear of a new endpoint list before this channel does, and tell of a health
@@ -150,9 +159,9 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
 
   pick(method: string, metadata: grpc.Metadata, context: CallContext | undefined, call: MovableAttempt): PickAnswer {
     const state = this.#state;
-    if (state.kind !== 'ready') {
+    if (state.type !== 'ready') {
       const waitForReady =
-        state.kind === 'empty' && (context?.waitForReady || (wantsWaitForReady(metadata) ?? this.#waitForReady));
+        state.type === 'empty' && (context?.waitForReady || (wantsWaitForReady(metadata) ?? this.#waitForReady));
       return { type: 'unavailable', reason: `${this.#service}: ${state.reason}`, waitForReady };
     }
     let exclude = context === undefined ? NOTHING_EXCLUDED : context.avoid();
@@ -200,8 +209,7 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
   }
 
   onPickerChange(listener: () => void): Disposer {
-    this.#pickerListeners.add(listener);
-    return () => this.#pickerListeners.delete(listener);
+    return this.#pickerChanges.on(listener);
   }
 
   finish(attempt: Attempt, status: grpc.StatusObject, cancelledHere: boolean): void {
@@ -224,13 +232,7 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
         ? { endpointId, code, signal, latencyMs, method: attempt.method }
         : { endpointId, code, signal, latencyMs, method: attempt.method, load };
     attempt.pick.done(outcome);
-    for (const listener of this.#listeners) {
-      try {
-        listener(outcome);
-      } catch (error) {
-        this.#logger.error({ err: error, endpoint: endpointId }, 'outcome listener threw; the call is unaffected');
-      }
-    }
+    this.#outcomes.emit(outcome);
   }
 
   createCall(
@@ -248,8 +250,8 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
   }
 
   close(): void {
-    if (this.#state.kind === 'closed') return;
-    this.#state = { kind: 'closed', reason: 'the balanced channel is closed' };
+    if (this.#state.type === 'closed') return;
+    this.#state = { type: 'closed', reason: 'the balanced channel is closed' };
     for (const dispose of this.#disposers.splice(0)) dispose();
     if (this.#ownsTable) this.table.close();
     this.#notifyPickerChange();
@@ -261,7 +263,7 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
   }
 
   getConnectivityState(tryToConnect: boolean): grpc.connectivityState {
-    if (this.#state.kind === 'closed') return grpc.connectivityState.SHUTDOWN;
+    if (this.#state.type === 'closed') return grpc.connectivityState.SHUTDOWN;
     return aggregateConnectivity(
       [...this.table.entries()].map((e) => (tryToConnect ? e.channel().getConnectivityState(true) : e.state())),
     );
@@ -276,7 +278,7 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
   }
 
   #setEndpoints(list: readonly Endpoint[], reason: string): void {
-    if (this.#state.kind === 'closed') return;
+    if (this.#state.type === 'closed') return;
     // The table's list: valid, deduplicated; the same array until it changes.
     if (list === this.#endpoints && reason === 'endpoints changed') return;
     this.#endpoints = list;
@@ -284,7 +286,7 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
   }
 
   #rebuild(reason: string): void {
-    if (this.#state.kind === 'closed') return;
+    if (this.#state.type === 'closed') return;
     const all = this.#endpoints;
     const known = new Set(all.map((e) => e.id));
     let eligible: readonly Endpoint[];
@@ -308,10 +310,10 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
     }
     if (eligible.length === 0) {
       const why = all.length === 0 ? 'no endpoints' : `all ${all.length} endpoints ejected`;
-      this.#state = { kind: 'empty', reason: why };
+      this.#state = { type: 'empty', reason: why };
     } else {
       try {
-        this.#state = { kind: 'ready', picker: this.#layers.build(all, eligible) };
+        this.#state = { type: 'ready', picker: this.#layers.build(all, eligible) };
       } catch (error) {
         this.#logger.error({ err: error, reason }, 'picker build failed; keeping the previous picker');
         return;
@@ -326,7 +328,7 @@ class BalancedChannelImpl implements grpc.ChannelInterface, BalancedChannelContr
   }
 
   #notifyPickerChange(): void {
-    for (const listener of [...this.#pickerListeners]) listener();
+    this.#pickerChanges.emit();
   }
 }
 
@@ -337,7 +339,7 @@ function latencyEstimates(policy: Policy, state: () => PickerState): LatencyEsti
     of,
     bestExcept(avoid) {
       const current = state();
-      if (current.kind !== 'ready') return undefined;
+      if (current.type !== 'ready') return undefined;
       let best: number | undefined;
       for (const endpoint of current.picker.endpoints) {
         if (avoid.has(endpoint.id)) continue;

@@ -1,4 +1,4 @@
-import { createLogger, systemClock, systemRandom, type Clock, type Logger, type Random } from '@ballast/core';
+import { partLogger, systemClock, systemRandom, type Clock, type Logger, type Random } from '@ballast/core';
 import { ownInFlight, type InFlightCounts, type Policy, type PolicyFactory } from './picker.js';
 import type { PolicyOptionsInput } from './policy-options.js';
 import { parsePolicyOptions, resolvePolicy, type PolicyName } from './policy-registry.js';
@@ -21,7 +21,7 @@ export function createPolicy(options: CreatePolicyOptions = {}): Policy {
     clock: options.clock ?? systemClock,
     random: options.random ?? systemRandom,
     options: parsePolicyOptions(options.policy, options.policyOptions),
-    logger: options.logger ?? createLogger('ballast.balancer.policy'),
+    logger: partLogger('balancer', 'policy', options.logger),
     inFlight: options.inFlight ?? ownInFlight,
   });
 }

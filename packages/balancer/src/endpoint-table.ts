@@ -1,8 +1,10 @@
 import * as grpc from '@grpc/grpc-js';
 import {
   EndpointPublisher,
-  systemClock,
-  type Clock,
+  partLogger,
+  systemScheduler,
+  type Scheduler,
+  type TimerHandle,
   type Disposer,
   type Endpoint,
   type EndpointSource,
@@ -73,11 +75,15 @@ export interface EndpointTableOptions {
    * (see `rendezvousSubset`); without it, every endpoint.
    */
   readonly subset?: SubsetOptions;
-  /** For how long a member that shed load counts as overloaded. */
-  readonly clock?: Clock;
+  /**
+   * Time and timers of the subset: for how long a member that shed load counts as overloaded, and
+   * when a member held down loses its place. Default: real time.
+   */
+  readonly scheduler?: Scheduler;
   readonly credentials?: grpc.ChannelCredentials;
   readonly channelOptions?: grpc.ChannelOptions;
-  readonly logger: Logger;
+  /** The parent of the table's `ballast.balancer.endpoint-table` logger. */
+  readonly logger?: Logger;
 }
 
 /**
@@ -98,9 +104,9 @@ export class EndpointTable implements EndpointSource {
   /** Every usable endpoint the source publishes; the table publishes its subset of them. */
   #all: readonly Endpoint[] = [];
   #healthDisposer: Disposer | undefined;
-  readonly #clock: Clock;
+  readonly #scheduler: Scheduler;
   /** Re-chooses the subset when a member held down loses its place. */
-  #holdTimer: NodeJS.Timeout | undefined;
+  #holdTimer: TimerHandle | undefined;
   readonly #filter: UsableEndpoints;
   #closed = false;
 
@@ -109,9 +115,9 @@ export class EndpointTable implements EndpointSource {
     // Ballast retries, hedges and moves attempts itself, with a budget; grpc-js's own retry layer
     // under it would retry again, unbudgeted, and hide each attempt's outcome.
     this.#options = { 'grpc.enable_retries': 0, ...options.channelOptions };
-    this.#logger = options.logger;
-    this.#clock = options.clock ?? systemClock;
-    this.#subset = options.subset && new SubsetMembership(options.subset, this.#clock);
+    this.#logger = partLogger('balancer', 'endpoint-table', options.logger);
+    this.#scheduler = options.scheduler ?? systemScheduler;
+    this.#subset = options.subset && new SubsetMembership(options.subset, this.#scheduler);
     this.#filter = new UsableEndpoints(this.#logger);
     this.#all = this.#filter.usable(options.source.current());
     this.#subset?.setEndpoints(this.#all);
@@ -133,6 +139,7 @@ export class EndpointTable implements EndpointSource {
   followHealth(isUp: (id: string) => boolean, onChange: (listener: () => void) => Disposer): void {
     if (this.#subset === undefined || this.#closed) return;
     this.#healthDisposer?.();
+    this.#scheduler.clearTimeout(this.#holdTimer);
     this.#subset.followHealth(isUp);
     this.#healthDisposer = onChange(() => this.#refresh());
   }
@@ -160,11 +167,13 @@ export class EndpointTable implements EndpointSource {
   #members(): readonly Endpoint[] {
     if (this.#subset === undefined) return this.#all;
     const members = this.#subset.members((id) => this.#entries.has(id));
-    clearTimeout(this.#holdTimer);
+    this.#scheduler.clearTimeout(this.#holdTimer);
+    this.#holdTimer = undefined;
     const next = this.#subset.nextHoldExpiry();
     if (next !== undefined && !this.#closed) {
-      this.#holdTimer = setTimeout(() => this.#refresh(), Math.max(0, next - this.#clock.now()));
-      this.#holdTimer.unref();
+      this.#holdTimer = this.#scheduler.setTimeout(() => this.#refresh(), next - this.#scheduler.now(), {
+        unref: true,
+      });
     }
     return members;
   }
@@ -271,7 +280,6 @@ export class EndpointTable implements EndpointSource {
     this.#closed = true;
     this.#unsubscribe();
     this.#healthDisposer?.();
-    clearTimeout(this.#holdTimer);
     for (const entry of this.#entries.values()) entry.close();
     for (const entry of this.#retired) entry.close();
     this.#entries.clear();

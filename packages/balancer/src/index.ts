@@ -46,7 +46,6 @@ export type {
   PolicyFactory,
 } from './picker.js';
 export { BalancerError, InvalidBalancerOptionError, PickerBuildError } from './errors.js';
-export { WAIT_FOR_READY_KEY } from './request-metadata.js';
 export { murmur3 } from './hash.js';
 export { roundRobin } from './policies/round-robin.js';
 export { randomPolicy } from './policies/random.js';

@@ -1,13 +1,10 @@
+import { MetadataKeys } from '@ballast/core';
 import type * as grpc from '@grpc/grpc-js';
 import type { PickMetadata } from './picker.js';
 
-/**
- * Request key for callers outside connect(): any value but "false"/"0" asks this call to wait for
- * an endpoint up to its deadline instead of failing fast (nice-grpc has no per-call
- * wait-for-ready option). Stripped before the wire. Calls through connect() say it in their
- * CallContext instead.
- */
-export const WAIT_FOR_READY_KEY = 'ballast-wait-for-ready';
+// nice-grpc has no per-call wait-for-ready option: callers outside connect() set this key; calls
+// through connect() say it in their CallContext instead.
+const WAIT_FOR_READY_KEY = MetadataKeys.waitForReady;
 
 /** First string value of each key, as the picker reads it. */
 export function pickMetadata(metadata: grpc.Metadata): PickMetadata {

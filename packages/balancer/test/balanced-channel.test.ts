@@ -3,6 +3,7 @@ import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
 import { ClientError, Metadata, Status, createClient, createClientFactory, waitForChannelReady } from 'nice-grpc';
 import { connectivityState } from '@grpc/grpc-js';
 import { retryMiddleware } from 'nice-grpc-client-middleware-retry';
+import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   balancedUnary,
@@ -213,6 +214,25 @@ describe('balanced channel over 3 real servers', () => {
     });
     expect(b.latencyMs).toBeGreaterThanOrEqual(0);
     expect(outcomes.filter((o) => o.code === 0)).toHaveLength(2);
+  });
+
+  it("an outcome listener that throws fails no call, the other listeners still hear it, and the caller's logger says so", async () => {
+    const records: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => records.push(JSON.parse(line)) });
+    const heard: string[] = [];
+    const throwing = () => {
+      throw new Error('listener bug');
+    };
+    const client = createClient(
+      EchoServiceDefinition,
+      open({ policy: 'round-robin', logger, onOutcome: [throwing, (o) => heard.push(o.endpointId)] }),
+    );
+    for (let i = 0; i < 3; i++) expect((await client.echo({ message: 'x' })).message).toBe('x');
+    expect(heard.sort()).toEqual(['a', 'b', 'c']);
+    const thrown = records.filter((r) => r.event === 'call outcome');
+    expect(thrown).toHaveLength(3);
+    expect(thrown[0]).toMatchObject({ component: 'ballast.balancer.channel', service: 'echo', level: 50 });
+    expect((thrown[0]!.err as { message: string }).message).toBe('listener bug');
   });
 
   it('weighted-by-load follows the ORCA load reports servers send in trailers', async () => {

@@ -1,4 +1,11 @@
-import { StaticEndpointSource, seededRandom, type CallOutcome, type Endpoint, type HealthView } from '@ballast/core';
+import {
+  MetadataKeys,
+  StaticEndpointSource,
+  seededRandom,
+  type CallOutcome,
+  type Endpoint,
+  type HealthView,
+} from '@ballast/core';
 import { EchoServiceDefinition, type EchoRequest } from '@ballast/stubs/ballast/testing/v1/echo';
 import * as grpc from '@grpc/grpc-js';
 import { spawnEchoReplica, type EchoReplica } from '@ballast/testing';
@@ -6,7 +13,7 @@ import { ClientError, Metadata, Status, createClient, createClientFactory } from
 import { retryMiddleware } from 'nice-grpc-client-middleware-retry';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { WAIT_FOR_READY_KEY, createBalancedChannel, type BalancedChannel } from '../src/index.js';
+import { createBalancedChannel, type BalancedChannel } from '../src/index.js';
 import { startRecordingServer, type RecordingServer } from './fixtures.js';
 
 const silent = pino({ level: 'silent' });
@@ -105,13 +112,13 @@ describe('endpoint membership', () => {
     const source = new StaticEndpointSource([]);
     const channel = track(createBalancedChannel({ service: 'echo', source }));
     const client = createClient(EchoServiceDefinition, channel);
-    const metadata = Metadata({ [WAIT_FOR_READY_KEY]: 'true' });
+    const metadata = Metadata({ [MetadataKeys.waitForReady]: 'true' });
     const waiting = client.echo({ message: 'x' }, { metadata });
     const aborted = client.echo({ message: 'y' }, { metadata, signal: AbortSignal.timeout(100) });
     await expect(aborted).rejects.toThrow(/abort/i);
     source.set(asEndpoints(servers.slice(2)));
     expect((await waiting).replica).toBe('c');
-    expect(servers[2]!.seenKeys[0]).not.toContain(WAIT_FOR_READY_KEY);
+    expect(servers[2]!.seenKeys[0]).not.toContain(MetadataKeys.waitForReady);
   });
 
   it("grpc-js's waitForReady call option waits until the call's deadline, then fails DEADLINE_EXCEEDED", async () => {

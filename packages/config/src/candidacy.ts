@@ -1,4 +1,4 @@
-import { Emitter, type Disposer, type Logger } from '@ballast/core';
+import { Emitter, partLogger, type Disposer, type Logger } from '@ballast/core';
 import { NotLeaderError } from './errors.js';
 import type { KeyValue, KvStore, TxnRequest, TxnResult } from './kv-store.js';
 import { LeaseKeeper } from './lease-keeper.js';
@@ -12,7 +12,8 @@ export type CandidacyState =
 
 export interface CandidacyOptions {
   readonly ttlSeconds: number;
-  readonly logger: Logger;
+  /** The parent of the candidacy's logger and of its lease's and mirror's. */
+  readonly logger?: Logger;
 }
 
 /**
@@ -23,7 +24,7 @@ export interface CandidacyOptions {
 export class Candidacy {
   #state: CandidacyState = { type: 'waiting' };
   readonly #lost: Emitter<string>;
-  readonly #changed = new Set<() => void>();
+  readonly #changed: Emitter<void>;
 
   private constructor(
     private readonly store: KvStore,
@@ -36,6 +37,7 @@ export class Candidacy {
     private readonly logger: Logger,
   ) {
     this.#lost = new Emitter('candidacy lost', logger);
+    this.#changed = new Emitter('candidacy change', logger);
     keeper.onLost((reason) => this.#lose(`lease lost (${reason})`));
     mirror.onChange(() => this.#evaluate());
     this.#evaluate();
@@ -53,7 +55,16 @@ export class Candidacy {
       const mirror = await Mirror.start(store, prefix, { prefix: true, logger: options.logger });
       const own = mirror.kvs.get(key);
       const createRevision = own?.createRevision ?? created.revision;
-      return new Candidacy(store, prefix, key, value, createRevision, keeper, mirror, options.logger);
+      return new Candidacy(
+        store,
+        prefix,
+        key,
+        value,
+        createRevision,
+        keeper,
+        mirror,
+        partLogger('config', 'candidacy', options.logger),
+      );
     } catch (err) {
       await keeper.revoke();
       throw err;
@@ -93,11 +104,11 @@ export class Candidacy {
         if (signal?.aborted) return done(() => reject(signal.reason));
       };
       const done = (settle: () => void) => {
-        this.#changed.delete(check);
+        stopChecking();
         signal?.removeEventListener('abort', check);
         settle();
       };
-      this.#changed.add(check);
+      const stopChecking = this.#changed.on(check);
       signal?.addEventListener('abort', check);
       check();
     });
@@ -152,7 +163,7 @@ export class Candidacy {
   #set(state: CandidacyState, reason: string): void {
     this.#state = state;
     this.logger.info({ key: this.key, token: this.token, state: state.type, reason }, `candidacy ${state.type}`);
-    for (const listener of [...this.#changed]) listener();
+    this.#changed.emit();
   }
 }
 

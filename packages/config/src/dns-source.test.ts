@@ -80,16 +80,16 @@ function setup(target: string, options: { intervalMs?: number; minIntervalMs?: n
 
 describe('parseDnsTarget', () => {
   it('reads gRPC dns: targets, their authority and SRV names', () => {
-    expect(parseDnsTarget('dns:///svc.ns:50051')).toEqual({ kind: 'address', host: 'svc.ns', port: 50051 });
+    expect(parseDnsTarget('dns:///svc.ns:50051')).toEqual({ type: 'address', host: 'svc.ns', port: 50051 });
     expect(parseDnsTarget('dns://127.0.0.1:53/svc:1')).toEqual({
-      kind: 'address',
+      type: 'address',
       host: 'svc',
       port: 1,
       server: '127.0.0.1:53',
     });
-    expect(parseDnsTarget('dns:svc')).toEqual({ kind: 'address', host: 'svc', port: 443 });
-    expect(parseDnsTarget('dns:///[::1]:7')).toEqual({ kind: 'address', host: '::1', port: 7 });
-    expect(parseDnsTarget('dns:///_grpc._tcp.svc.ns')).toEqual({ kind: 'srv', name: '_grpc._tcp.svc.ns' });
+    expect(parseDnsTarget('dns:svc')).toEqual({ type: 'address', host: 'svc', port: 443 });
+    expect(parseDnsTarget('dns:///[::1]:7')).toEqual({ type: 'address', host: '::1', port: 7 });
+    expect(parseDnsTarget('dns:///_grpc._tcp.svc.ns')).toEqual({ type: 'srv', name: '_grpc._tcp.svc.ns' });
     expect(() => parseDnsTarget('dns:///svc:99999')).toThrow(/port "99999"/);
     expect(() => parseDnsTarget('dns:///')).toThrow(/names no host/);
   });
@@ -125,7 +125,7 @@ describe('DnsSource', () => {
     t.state.down = true;
     t.timers.fire();
     const failed = await t.settled();
-    expect(failed.kind).toBe('failed');
+    expect(failed.type).toBe('failed');
     expect(source.current().map((e) => e.id)).toEqual(['10.0.0.1:80']);
     expect(t.timers.nextAt() - t.clock.now()).toBe(1_000);
     t.timers.fire();
@@ -133,7 +133,7 @@ describe('DnsSource', () => {
     expect(t.timers.nextAt() - t.clock.now()).toBe(2_000);
     t.state.down = false;
     t.timers.fire();
-    expect((await t.settled()).kind).toBe('answered');
+    expect((await t.settled()).type).toBe('answered');
     source.close();
   });
 

@@ -2,9 +2,9 @@ import { Resolver } from 'node:dns/promises';
 import type { RecordWithTtl, SrvRecord } from 'node:dns';
 import { isIP } from 'node:net';
 import {
-  createLogger,
   Emitter,
   EndpointPublisher,
+  partLogger,
   systemClock,
   type Clock,
   type Disposer,
@@ -47,8 +47,8 @@ export interface DnsSourceOptions {
 
 /** What one resolution ended with, as `onResolution` tells it. */
 export type DnsResolution =
-  | { readonly kind: 'answered'; readonly endpoints: readonly Endpoint[]; readonly ttlMs: number | undefined }
-  | { readonly kind: 'failed'; readonly error: Error; readonly kept: readonly Endpoint[] };
+  | { readonly type: 'answered'; readonly endpoints: readonly Endpoint[]; readonly ttlMs: number | undefined }
+  | { readonly type: 'failed'; readonly error: Error; readonly kept: readonly Endpoint[] };
 
 type FailureCounter = Counter<'target'>;
 const counters = new WeakMap<Registry, FailureCounter>();
@@ -111,7 +111,7 @@ export class DnsSource implements EndpointSource {
     this.#minIntervalMs = Math.min(positive(options.minIntervalMs ?? 1_000, 'minIntervalMs'), this.#intervalMs);
     this.#clock = options.clock ?? systemClock;
     this.#timers = options.timers ?? systemTimers;
-    this.#logger = (options.logger ?? createLogger('ballast.config.dns')).child({ target });
+    this.#logger = partLogger('config', 'dns', options.logger).child({ target });
     this.#resultListeners = new Emitter('DNS resolution', this.#logger);
     this.#failures = failureCounter(options.registry ?? defaultRegistry);
     this.#resolver = options.resolver ?? defaultResolver(this.target.server, options.servers);
@@ -210,8 +210,8 @@ export class DnsSource implements EndpointSource {
       );
       this.#publisher.publish(endpoints);
     }
-    this.#emit({ kind: 'answered', endpoints, ttlMs });
-    if (this.target.kind === 'address' && isIP(this.target.host)) return; // a literal never changes
+    this.#emit({ type: 'answered', endpoints, ttlMs });
+    if (this.target.type === 'address' && isIP(this.target.host)) return; // a literal never changes
     const next = ttlMs === undefined ? this.#intervalMs : clamp(ttlMs, this.#minIntervalMs, this.#intervalMs);
     this.#schedule(this.#again ? this.#minIntervalMs : next, ttlMs === undefined ? 'interval' : 'TTL expired');
   }
@@ -226,7 +226,7 @@ export class DnsSource implements EndpointSource {
     // Said loudly once per outage; later failures of the same outage at debug.
     if (this.#failedInARow === 1) this.#logger.warn(log, 'DNS resolution failed; keeping the last good answer');
     else this.#logger.debug(log, 'DNS resolution failed again');
-    this.#emit({ kind: 'failed', error, kept });
+    this.#emit({ type: 'failed', error, kept });
     // Retry sooner than the interval, backing off from minIntervalMs.
     const backoff = this.#minIntervalMs * 2 ** Math.min(this.#failedInARow - 1, 10);
     this.#schedule(Math.min(backoff, this.#intervalMs), 'retry after failure');
@@ -238,7 +238,7 @@ export class DnsSource implements EndpointSource {
 
   async #lookup(): Promise<{ endpoints: Endpoint[]; ttlMs: number | undefined }> {
     const target = this.target;
-    if (target.kind === 'address') {
+    if (target.type === 'address') {
       const { addresses, ttlMs } = await this.#addresses(target.host);
       return { endpoints: toEndpoints(addresses.map((a) => joinHostPort(a, target.port))), ttlMs };
     }

@@ -8,8 +8,8 @@ import { InvalidOptionError } from './errors.js';
  * the ports (a Kubernetes headless Service publishes `_grpc._tcp.<svc>.<ns>.svc…` so).
  */
 export type DnsTarget =
-  | { readonly kind: 'address'; readonly host: string; readonly port: number; readonly server?: string }
-  | { readonly kind: 'srv'; readonly name: string; readonly server?: string };
+  | { readonly type: 'address'; readonly host: string; readonly port: number; readonly server?: string }
+  | { readonly type: 'srv'; readonly name: string; readonly server?: string };
 
 const DEFAULT_PORT = 443;
 
@@ -33,9 +33,9 @@ export function parseDnsTarget(target: string, field = 'discover'): DnsTarget {
   if (rest === '') throw new InvalidOptionError(field, `"${target}" names no host`);
   const { host, port } = splitHostPort(rest, target, field);
   if (port === undefined && /^_[^.]+\._(tcp|udp)\./.test(host)) {
-    return server === undefined ? { kind: 'srv', name: host } : { kind: 'srv', name: host, server };
+    return server === undefined ? { type: 'srv', name: host } : { type: 'srv', name: host, server };
   }
-  const address = { kind: 'address' as const, host, port: port ?? DEFAULT_PORT };
+  const address = { type: 'address' as const, host, port: port ?? DEFAULT_PORT };
   return server === undefined ? address : { ...address, server };
 }
 

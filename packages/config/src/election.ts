@@ -1,4 +1,4 @@
-import { createLogger, type Disposer, type Logger } from '@ballast/core';
+import type { Disposer, Logger } from '@ballast/core';
 import { Candidacy } from './candidacy.js';
 import { InvalidOptionError } from './errors.js';
 import type { KvStore } from './kv-store.js';
@@ -31,7 +31,8 @@ export type Leadership = Candidacy;
 export class Election {
   readonly prefix: string;
   readonly #ttlSeconds: number;
-  readonly #logger: Logger;
+  /** The caller's logger: the parent of each candidacy's and mirror's. */
+  readonly #logger: Logger | undefined;
 
   constructor(
     private readonly store: KvStore,
@@ -43,7 +44,7 @@ export class Election {
     if (!Number.isInteger(ttl) || ttl < 1) throw new InvalidOptionError('ttlSeconds', `${ttl}: a whole number >= 1`);
     this.prefix = `${options.root ?? '/ballast/elections/'}${name}/`;
     this.#ttlSeconds = ttl;
-    this.#logger = options.logger ?? createLogger('ballast.config.election');
+    this.#logger = options.logger;
   }
 
   /** Joins and waits until elected. Abort `signal` to stop waiting (the candidacy is withdrawn). */

@@ -1,4 +1,4 @@
-import { createLogger, type Logger } from '@ballast/core';
+import { partLogger, type Logger } from '@ballast/core';
 import { circuitBreaker, ConsecutiveBreaker, handleWhen, isBrokenCircuitError } from 'cockatiel';
 import { Etcd3, type IOptions, type IResponseOp } from 'etcd3';
 import {
@@ -52,7 +52,8 @@ export class EtcdStore implements KvStore {
    * Connects and waits until a member answers a linearizable read, retrying with backoff; after
    * `startupTimeoutMs` rejects with StoreUnavailableError naming the endpoints.
    */
-  static async connect(options: EtcdStoreOptions, logger = createLogger('ballast.config.etcd')): Promise<EtcdStore> {
+  static async connect(options: EtcdStoreOptions, parent?: Logger): Promise<EtcdStore> {
+    const logger = partLogger('config', 'etcd', parent);
     const store = new EtcdStore(parseEtcdStoreOptions(options), logger);
     const { endpoints, startupTimeoutMs } = store.config;
     const started = Date.now();

@@ -1,6 +1,6 @@
 import {
-  createLogger,
   Emitter,
+  partLogger,
   systemScheduler,
   type Clock,
   type Disposer,
@@ -60,7 +60,7 @@ export class LeaseKeeper {
     const sentAt = clock.now();
     const id = await store.grantLease(options.ttlSeconds);
     const marginMs = options.marginMs ?? Math.max(250, ttlMs / 5);
-    const logger = options.logger ?? createLogger('ballast.config.lease');
+    const logger = partLogger('config', 'lease', options.logger);
     return new LeaseKeeper(store, id, ttlMs, clock, scheduler, logger, marginMs, sentAt);
   }
 

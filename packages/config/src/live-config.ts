@@ -1,4 +1,4 @@
-import { createLogger, type Logger } from '@ballast/core';
+import { partLogger, type Logger } from '@ballast/core';
 import { Counter, register as defaultRegistry, type Registry } from 'prom-client';
 import type { z } from 'zod';
 import { ConfigValue } from './config-value.js';
@@ -41,6 +41,7 @@ function rejectedCounter(registry: Registry): Counter<'key'> {
  */
 export class LiveConfig {
   readonly #logger: Logger;
+  readonly #parentLogger: Logger | undefined;
   readonly #rejected: Counter<'key'>;
   readonly #maxValueBytes: number;
 
@@ -56,13 +57,14 @@ export class LiveConfig {
       );
     }
     this.#maxValueBytes = maxValueBytes;
-    this.#logger = options.logger ?? createLogger('ballast.config.live-config');
+    this.#parentLogger = options.logger;
+    this.#logger = partLogger('config', 'live-config', options.logger);
     this.#rejected = rejectedCounter(options.registry ?? defaultRegistry);
   }
 
   /** Follows `key`: resolves with the current valid value (or the default) and then tracks changes. */
   async watch<T>(key: string, schema: z.ZodType<T>, options: { default: T }): Promise<ConfigValue<T>> {
-    const mirror = await Mirror.start(this.store, key, { prefix: false, logger: this.#logger });
+    const mirror = await Mirror.start(this.store, key, { prefix: false, logger: this.#parentLogger });
     return new ConfigValue(key, schema, options.default, mirror, this.#logger, this.#rejected, this.#maxValueBytes);
   }
 

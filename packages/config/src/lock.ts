@@ -1,4 +1,4 @@
-import { createLogger, type Logger } from '@ballast/core';
+import type { Logger } from '@ballast/core';
 import { Candidacy } from './candidacy.js';
 import { InvalidOptionError, LockTimeoutError } from './errors.js';
 import type { KvStore } from './kv-store.js';
@@ -26,10 +26,9 @@ export type LockHandle = Candidacy;
 export async function acquireLock(store: KvStore, name: string, options: LockOptions = {}): Promise<LockHandle> {
   if (!isValidName(name)) throw new InvalidOptionError('lock name', `"${name}": letters, digits, . _ - only`);
   const ttlSeconds = options.ttlSeconds ?? 10;
-  const logger = options.logger ?? createLogger('ballast.config.lock');
   const prefix = `${options.root ?? '/ballast/locks/'}${name}/`;
   const started = Date.now();
-  const candidacy = await Candidacy.join(store, prefix, String(process.pid), { ttlSeconds, logger });
+  const candidacy = await Candidacy.join(store, prefix, String(process.pid), { ttlSeconds, logger: options.logger });
   const timeout = options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs);
   const signals = [options.signal, timeout].filter((s): s is AbortSignal => s !== undefined);
   try {

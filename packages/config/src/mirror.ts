@@ -1,4 +1,4 @@
-import { createLogger, Emitter, type Disposer, type Logger } from '@ballast/core';
+import { Emitter, partLogger, type Disposer, type Logger } from '@ballast/core';
 import type { KeyValue, KvStore, WatchBatch, WatchHandle } from './kv-store.js';
 import { ReconnectBackoff } from './reconnect-backoff.js';
 
@@ -31,12 +31,7 @@ export class Mirror {
     key: string,
     options: { prefix?: boolean; logger?: Logger } = {},
   ): Promise<Mirror> {
-    const mirror = new Mirror(
-      store,
-      key,
-      options.prefix ?? true,
-      options.logger ?? createLogger('ballast.config.mirror'),
-    );
+    const mirror = new Mirror(store, key, options.prefix ?? true, partLogger('config', 'mirror', options.logger));
     await mirror.#sync();
     return mirror;
   }

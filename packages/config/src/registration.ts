@@ -1,4 +1,4 @@
-import { createLogger, Emitter, parseOptions, type Disposer, type Logger } from '@ballast/core';
+import { Emitter, parseOptions, partLogger, type Disposer, type Logger } from '@ballast/core';
 import { z } from 'zod';
 import { invalidConfigOption } from './errors.js';
 import type { KvStore } from './kv-store.js';
@@ -37,15 +37,18 @@ export class Registration {
   #mirror?: Mirror;
   #repairing = false;
   readonly #listeners: Emitter<RegistrationState>;
+  private readonly logger: Logger;
 
   private constructor(
     private readonly store: KvStore,
     readonly key: string,
     private readonly value: string,
     private readonly ttlSeconds: number,
-    private readonly logger: Logger,
+    /** The caller's logger: the parent of this registration's parts (its lease, its mirror). */
+    private readonly parentLogger: Logger | undefined,
   ) {
-    this.#listeners = new Emitter('registration state', logger);
+    this.logger = partLogger('config', 'registry', parentLogger);
+    this.#listeners = new Emitter('registration state', this.logger);
   }
 
   static async register(
@@ -56,10 +59,9 @@ export class Registration {
     const parsed = parseOptions(InstanceSchema, instance, 'register', { error: invalidConfigOption });
     const { service, ...entry } = parsed;
     const key = registryKey(options.root ?? DEFAULT_REGISTRY_ROOT, service, entry.id);
-    const logger = options.logger ?? createLogger('ballast.config.registry');
-    const registration = new Registration(store, key, JSON.stringify(entry), options.ttlSeconds ?? 10, logger);
+    const registration = new Registration(store, key, JSON.stringify(entry), options.ttlSeconds ?? 10, options.logger);
     await registration.#establish();
-    registration.#mirror = await Mirror.start(store, key, { prefix: false, logger });
+    registration.#mirror = await Mirror.start(store, key, { prefix: false, logger: options.logger });
     registration.#mirror.onChange(() => {
       if (!registration.#mirror?.kvs.has(key) && registration.#state.type === 'registered') {
         void registration.#repair('entry deleted while the lease was alive');
@@ -85,7 +87,7 @@ export class Registration {
   }
 
   async #establish(): Promise<void> {
-    const keeper = await LeaseKeeper.grant(this.store, { ttlSeconds: this.ttlSeconds, logger: this.logger });
+    const keeper = await LeaseKeeper.grant(this.store, { ttlSeconds: this.ttlSeconds, logger: this.parentLogger });
     try {
       const { revision } = await this.store.put(this.key, this.value, { lease: keeper.id });
       if (this.#state.type === 'closed') {

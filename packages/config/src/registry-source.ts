@@ -1,6 +1,6 @@
 import {
-  createLogger,
   EndpointPublisher,
+  partLogger,
   type Disposer,
   type Endpoint,
   type EndpointSource,
@@ -67,9 +67,9 @@ export class RegistrySource implements EndpointSource {
     if (!isValidName(service)) {
       throw new InvalidOptionError('service', `"${service}" is not a service name (letters, digits, . _ -)`);
     }
-    const logger = options.logger ?? createLogger('ballast.config.registry');
+    const logger = partLogger('config', 'registry', options.logger);
     const prefix = servicePrefix(options.root ?? DEFAULT_REGISTRY_ROOT, service);
-    const mirror = await Mirror.start(store, prefix, { prefix: true, logger });
+    const mirror = await Mirror.start(store, prefix, { prefix: true, logger: options.logger });
     const rejected = rejectedCounter(options.registry ?? defaultRegistry);
     return new RegistrySource(service, prefix, mirror, logger, rejected);
   }

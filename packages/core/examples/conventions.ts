@@ -1,5 +1,13 @@
 // npx tsx --conditions=@ballast/source packages/core/examples/conventions.ts
-import { BallastError, Emitter, parseOptions, partLogger, VirtualScheduler, type Scheduler } from '@ballast/core';
+import {
+  BallastError,
+  Emitter,
+  parseOptions,
+  partLogger,
+  repeat,
+  VirtualScheduler,
+  type Scheduler,
+} from '@ballast/core';
 import { z } from 'zod';
 
 /** A package's base error: every error it throws extends it, with a stable code. */
@@ -18,13 +26,10 @@ function createPump(input: z.input<typeof pumpOptions> = {}) {
   const logger = partLogger('example', 'pump');
   const ticks = new Emitter<number>('pump tick', logger);
   let count = 0;
-  const tick = () => {
-    ticks.emit(++count);
-    scheduler.setTimeout(tick, options.intervalMs);
-  };
-  scheduler.setTimeout(tick, options.intervalMs);
+  const stopPumping = repeat(scheduler, options.intervalMs, () => ticks.emit(++count));
   return {
     onTick: (listener: (count: number) => void) => ticks.on(listener),
+    close: stopPumping,
     stopAt(limit: number) {
       if (count > limit) throw new PumpError('PUMP_OVERRUN', `pumped ${count} times, over ${limit}: stop it sooner`);
     },

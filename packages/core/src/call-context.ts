@@ -18,6 +18,12 @@ export interface AttemptRecord {
   signal: Signal | undefined;
   /** Why the attempt was taken off its endpoint and left to be re-issued, when it was. */
   movedBecause: string | undefined;
+  /**
+   * Ends the attempt from the client side (an RST_STREAM to its endpoint), set by the transport
+   * that sent it when it can; a layer that started several attempts of one call (hedging) cancels
+   * the losers through it without giving each attempt a signal of its own.
+   */
+  cancel: (() => void) | undefined;
 }
 
 const NONE: ReadonlySet<string> = new Set();
@@ -108,6 +114,7 @@ export class CallContext {
       code: undefined,
       signal: undefined,
       movedBecause: undefined,
+      cancel: undefined,
     };
     this.attempts.push(record);
     return record;

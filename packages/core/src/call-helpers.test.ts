@@ -19,14 +19,14 @@ describe('observeEnd', () => {
     const observed = observeEnd(unary('ok'), (end) => ends.push(end));
     expect(await observed[Symbol.asyncIterator]().next()).toEqual({ done: true, value: 'ok' });
     expect(await observed.next()).toEqual({ done: true, value: undefined });
-    expect(ends).toEqual([{ kind: 'completed' }]);
+    expect(ends).toEqual([{ type: 'completed' }]);
   });
 
   it('rethrows the failure and reports it with the error', async () => {
     const ends: CallEnd[] = [];
     const error = new Error('boom');
     await expect(observeEnd(unary(error), (end) => ends.push(end)).next()).rejects.toBe(error);
-    expect(ends).toEqual([{ kind: 'failed', error }]);
+    expect(ends).toEqual([{ type: 'failed', error }]);
   });
 
   it('relays every streamed value and reports completion at the end', async () => {
@@ -38,7 +38,7 @@ describe('observeEnd', () => {
       values.push(value);
     }
     expect(values).toEqual([0, 1, 2]);
-    expect(ends).toEqual([{ kind: 'completed' }]);
+    expect(ends).toEqual([{ type: 'completed' }]);
   });
 
   it('reports a consumer that stops reading early as stopped, and ends the inner generator', async () => {
@@ -57,7 +57,7 @@ describe('observeEnd', () => {
       break;
     }
     expect(finished).toBe(true);
-    expect(ends).toEqual([{ kind: 'stopped' }]);
+    expect(ends).toEqual([{ type: 'stopped' }]);
   });
 });
 

@@ -33,6 +33,7 @@ export type { InvalidOption, InvalidOptionErrorOptions } from './invalid-option-
 export { parseOptions } from './parse-options.js';
 export type { InvalidOptionFactory } from './parse-options.js';
 export { Emitter } from './emitter.js';
-export { systemScheduler, VirtualScheduler } from './scheduler.js';
+export { realTimersOn, systemScheduler, VirtualScheduler } from './scheduler.js';
+export { repeat } from './repeat.js';
 export type { Scheduler, TimerHandle } from './scheduler.js';
 export { loggerName, partLogger } from './logger-name.js';

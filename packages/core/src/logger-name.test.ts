@@ -16,4 +16,9 @@ describe('logger names', () => {
     expect(lines[0]).toMatchObject({ name: 'app', component: 'ballast.config.lease', msg: 'renewed' });
     expect(partLogger('config', 'lease').bindings()).toMatchObject({ name: 'ballast.config.lease' });
   });
+
+  it('share one root per part when no parent is given, not one per instance', () => {
+    expect(partLogger('recovery', 'breaker')).toBe(partLogger('recovery', 'breaker'));
+    expect(partLogger('recovery', 'breaker')).not.toBe(partLogger('recovery', 'retry'));
+  });
 });

@@ -1,9 +1,9 @@
 /** How a call's response sequence ended: read to its end, failed, or given up by its consumer. */
 export type CallEnd =
-  { readonly kind: 'completed' } | { readonly kind: 'failed'; readonly error: unknown } | { readonly kind: 'stopped' };
+  { readonly type: 'completed' } | { readonly type: 'failed'; readonly error: unknown } | { readonly type: 'stopped' };
 
-const COMPLETED: CallEnd = { kind: 'completed' };
-const STOPPED: CallEnd = { kind: 'stopped' };
+const COMPLETED: CallEnd = { type: 'completed' };
+const STOPPED: CallEnd = { type: 'stopped' };
 
 /**
  * `inner`, unchanged, with `onEnd` called once when it ends. The same as wrapping it in
@@ -47,7 +47,7 @@ class EndObserver<T, R> implements AsyncGenerator<T, R, undefined> {
     try {
       result = await step;
     } catch (error) {
-      this.#end({ kind: 'failed', error });
+      this.#end({ type: 'failed', error });
       throw error;
     }
     if (result.done) this.#end(endWhenDone);

@@ -52,6 +52,14 @@ export const systemScheduler: Scheduler = {
   },
 };
 
+/**
+ * Real timers that read `clock`, for callers that inject only a clock (the system scheduler when
+ * there is none).
+ */
+export function realTimersOn(clock: Clock | undefined): Scheduler {
+  return clock ? { ...systemScheduler, now: () => clock.now() } : systemScheduler;
+}
+
 interface VirtualTimer {
   readonly id: number;
   readonly at: number;

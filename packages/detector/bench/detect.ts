@@ -26,7 +26,7 @@ class Fleet {
     readonly detector: Detector,
   ) {
     detector.onEndpointStateChange((change) => {
-      if (change.current.kind === 'down' && !this.faulted.has(change.endpoint.id)) this.falsePositives++;
+      if (change.current.type === 'down' && !this.faulted.has(change.endpoint.id)) this.falsePositives++;
     });
   }
 
@@ -77,7 +77,7 @@ async function detectOnce(fleet: Fleet, variant: Variant, index: number, heartbe
   const replica = fleet.replicas[index]!;
   const id = replica.replica;
   fleet.faulted.add(id);
-  const down = until(fleet.detector, id, (s) => s.kind === 'down', 60_000);
+  const down = until(fleet.detector, id, (s) => s.type === 'down', 60_000);
   const started = performance.now();
   if (variant === 'crash') void replica.crash();
   else if (variant === 'freeze') replica.freeze();
@@ -86,7 +86,7 @@ async function detectOnce(fleet: Fleet, variant: Variant, index: number, heartbe
   const detectMs = performance.now() - started;
   if (variant === 'crash') await fleet.replace(index);
   else {
-    const up = until(fleet.detector, id, (s) => s.kind === 'up', 60_000);
+    const up = until(fleet.detector, id, (s) => s.type === 'up', 60_000);
     if (variant === 'freeze') replica.thaw();
     else await replica.send({ health: 'healthy' });
     await up;

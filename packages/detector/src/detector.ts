@@ -1,7 +1,9 @@
 import {
-  createLogger,
-  systemClock,
+  Emitter,
+  partLogger,
+  repeat,
   systemRandom,
+  realTimersOn,
   type CallOutcome,
   type Clock,
   type Disposer,
@@ -10,6 +12,7 @@ import {
   type HealthView,
   type Logger,
   type Random,
+  type Scheduler,
 } from '@ballast/core';
 import type { Channel } from 'nice-grpc';
 import type { EndpointSnapshot, EndpointState, EndpointStateChange } from './endpoint-state.js';
@@ -43,8 +46,12 @@ export interface DetectorOptions {
   readonly outlier?: OutlierOptionsInput | false;
   /** Healthy share below which every endpoint is eligible; default 0.5, 0 turns panic mode off. */
   readonly panicThreshold?: number;
+  /** Time and every timer (sweeps, health checks); a VirtualScheduler in tests. */
+  readonly scheduler?: Scheduler;
+  /** Time alone, with real timers (for callers that inject only a clock). */
   readonly clock?: Clock;
   readonly random?: Random;
+  /** The parent of the detector's `ballast.detector.detector` logger. */
   readonly logger?: Logger;
   /** Default: metrics on the shared `metricsRegistry`; `false` records none. */
   readonly metrics?: DetectorMetrics | false;
@@ -70,6 +77,9 @@ export interface Detector extends HealthView {
  */
 const RUNNING_STEP_TICKS = 4;
 
+// The detector's timers alone never keep a process alive.
+const UNREF = { unref: true } as const;
+
 /** A failure detector over `source`: active heartbeats, passive outlier ejection, panic threshold. */
 export function createDetector(options: DetectorOptions): Detector {
   // The tunables only: the other options are objects and functions the detector uses as given.
@@ -79,8 +89,8 @@ export function createDetector(options: DetectorOptions): Detector {
     panicThreshold: options.panicThreshold,
   });
   const target = options.target ?? 'default';
-  const clock = options.clock ?? systemClock;
-  const logger = (options.logger ?? createLogger('ballast-detector')).child({ component: 'detector', target });
+  const clock = options.scheduler ?? realTimersOn(options.clock);
+  const logger = partLogger('detector', 'detector', options.logger).child({ target });
   const metrics = options.metrics === false ? undefined : (options.metrics ?? createDetectorMetrics());
   const outlier = settings.outlier ? new OutlierDetector(settings.outlier, options.random ?? systemRandom) : undefined;
   const tracked = new Map<string, EndpointTracker>();
@@ -91,25 +101,17 @@ export function createDetector(options: DetectorOptions): Detector {
   // endpoint's silence (see RunningClock).
   const probeClock =
     heartbeat && heartbeat.mode === 'on-silence' ? new RunningClock(clock, RUNNING_STEP_TICKS * tickMs) : undefined;
-  const stateListeners = new Set<(change: EndpointStateChange) => void>();
-  const changeListeners = new Set<() => void>();
-  const timers: NodeJS.Timeout[] = [];
+  // Changes are emitted from record(), on the call path: a listener that throws is logged, never
+  // thrown into the call or the detector.
+  const stateChanges = new Emitter<EndpointStateChange>('endpoint state change', logger);
+  const changes = new Emitter<void>('detector change', logger);
+  const timers: Disposer[] = [];
   let panic = false;
   let closed = false;
 
-  const emit = <T>(listeners: Set<(value: T) => void>, value: T) => {
-    for (const listener of listeners) {
-      try {
-        listener(value);
-      } catch (error) {
-        logger.error({ err: error }, 'a detector listener threw; the detector carries on');
-      }
-    }
-  };
-
   const refreshPanic = () => {
     let healthy = 0;
-    for (const t of tracked.values()) if (t.state.kind === 'up') healthy++;
+    for (const t of tracked.values()) if (t.state.type === 'up') healthy++;
     metrics?.healthyEndpoints.set({ target }, healthy);
     metrics?.endpoints.set({ target }, tracked.size);
     const now = tracked.size > 0 && healthy / tracked.size < settings.panicThreshold;
@@ -123,8 +125,8 @@ export function createDetector(options: DetectorOptions): Detector {
 
   const onStateChange = (change: EndpointStateChange) => {
     refreshPanic();
-    emit(stateListeners, change);
-    emit(changeListeners, undefined);
+    stateChanges.emit(change);
+    changes.emit();
   };
 
   const applyOutlier = (events: readonly OutlierEvent[]) => {
@@ -171,7 +173,7 @@ export function createDetector(options: DetectorOptions): Detector {
       );
     }
     refreshPanic();
-    emit(changeListeners, undefined);
+    changes.emit();
   };
 
   const unsubscribe = options.source.subscribe(update);
@@ -179,39 +181,41 @@ export function createDetector(options: DetectorOptions): Detector {
     const every = tickMs;
     const inFlight = options.inFlight;
     timers.push(
-      setInterval(() => {
-        const now = clock.now();
-        for (const t of tracked.values()) t.tick(now, inFlight ? inFlight(t.endpoint) > 0 : true);
-      }, every),
+      repeat(
+        clock,
+        every,
+        () => {
+          const now = clock.now();
+          for (const t of tracked.values()) t.tick(now, inFlight ? inFlight(t.endpoint) > 0 : true);
+        },
+        UNREF,
+      ),
     );
   } else if (heartbeat) {
     // Phi rises between heartbeats, so suspicion is re-judged twice per interval.
     const every = Math.max(5, heartbeat.intervalMs / 2);
-    timers.push(setInterval(() => tracked.forEach((t) => t.evaluate(clock.now())), every));
+    timers.push(repeat(clock, every, () => tracked.forEach((t) => t.evaluate(clock.now())), UNREF));
   }
   if (outlier && settings.outlier) {
-    timers.push(setInterval(() => applyOutlier(outlier.sweep(clock.now())), settings.outlier.intervalMs));
+    timers.push(repeat(clock, settings.outlier.intervalMs, () => applyOutlier(outlier.sweep(clock.now())), UNREF));
   }
-  for (const timer of timers) timer.unref();
 
   return {
     eligible(endpoints) {
       const result = eligibleWithPanic(
         endpoints,
-        (e) => (tracked.get(e.id)?.state.kind ?? 'up') === 'up',
+        (e) => (tracked.get(e.id)?.state.type ?? 'up') === 'up',
         settings.panicThreshold,
       );
       return result.eligible;
     },
     onChange(listener) {
       if (closed) throw new DetectorClosedError('onChange');
-      changeListeners.add(listener);
-      return () => void changeListeners.delete(listener);
+      return changes.on(listener);
     },
     onEndpointStateChange(listener) {
       if (closed) throw new DetectorClosedError('onEndpointStateChange');
-      stateListeners.add(listener);
-      return () => void stateListeners.delete(listener);
+      return stateChanges.on(listener);
     },
     record: (outcome) => {
       if (closed) return;
@@ -228,14 +232,14 @@ export function createDetector(options: DetectorOptions): Detector {
       if (closed) return;
       closed = true;
       unsubscribe();
-      for (const timer of timers) clearInterval(timer);
+      for (const stop of timers.splice(0)) stop();
       for (const t of tracked.values()) t.close();
       tracked.clear();
       metrics?.healthyEndpoints.remove({ target });
       metrics?.endpoints.remove({ target });
       metrics?.panic.remove({ target });
-      stateListeners.clear();
-      changeListeners.clear();
+      stateChanges.clear();
+      changes.clear();
     },
   };
 }

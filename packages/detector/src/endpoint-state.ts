@@ -19,10 +19,10 @@ export type { EjectionReason };
 
 /** Where an endpoint stands. `down` (active evidence) outranks `ejected` (passive evidence). */
 export type EndpointState =
-  | { readonly kind: 'up' }
-  | { readonly kind: 'down'; readonly reason: DownReason; readonly since: number }
+  | { readonly type: 'up' }
+  | { readonly type: 'down'; readonly reason: DownReason; readonly since: number }
   | {
-      readonly kind: 'ejected';
+      readonly type: 'ejected';
       readonly reason: EjectionReason;
       readonly since: number;
       readonly until: number;
@@ -58,5 +58,5 @@ export interface EndpointSnapshot {
 }
 
 export function stateLabel(state: EndpointState): string {
-  return state.kind === 'up' ? 'up' : `${state.kind}:${state.reason}`;
+  return state.type === 'up' ? 'up' : `${state.type}:${state.reason}`;
 }

@@ -1,4 +1,4 @@
-import type { Clock, Endpoint, Logger } from '@ballast/core';
+import type { Clock, Endpoint, Logger, Scheduler } from '@ballast/core';
 import type { Channel } from 'nice-grpc';
 import {
   stateLabel,
@@ -22,7 +22,8 @@ export interface EndpointTrackerOptions {
   readonly connection: Channel | undefined;
   readonly heartbeat: HeartbeatOptions | false;
   readonly outlier: OutlierDetector | undefined;
-  readonly clock: Clock;
+  /** Time, and the timers of the endpoint's health checks. */
+  readonly clock: Scheduler;
   /**
    * What on-silence probing measures silences and probe timeouts on: the detector passes a
    * `RunningClock`, so time this process's own loop stood still is not the endpoint's silence.
@@ -34,7 +35,7 @@ export interface EndpointTrackerOptions {
   readonly onStateChange: (change: EndpointStateChange) => void;
 }
 
-const UP: EndpointState = { kind: 'up' };
+const UP: EndpointState = { type: 'up' };
 
 /** One endpoint's evidence (heartbeats, health status, outlier ejection) folded into one state. */
 export class EndpointTracker {
@@ -73,8 +74,16 @@ export class EndpointTracker {
       this.#mode = heartbeat.watch ? 'watch' : 'poll';
       this.#phi = new PhiAccrual(heartbeat.phi);
     }
-    const checkerClock = this.#probe ? probeClock : clock;
-    this.#checker = new HealthChecker(this.endpoint, options.connection, heartbeat, checkerClock, {
+    // The checker's timers are the scheduler's; its time, in on-silence mode, the probe clock's.
+    const checkerScheduler: Scheduler = this.#probe
+      ? {
+          now: () => probeClock.now(),
+          setTimeout: (callback, ms, o) => clock.setTimeout(callback, ms, o),
+          clearTimeout: (handle) => clock.clearTimeout(handle),
+          sleep: (ms, signal) => clock.sleep(ms, signal),
+        }
+      : clock;
+    this.#checker = new HealthChecker(this.endpoint, options.connection, heartbeat, checkerScheduler, {
       onCheck: (status, rttMs) => {
         this.#phi?.heartbeat(clock.now());
         this.#probe?.answered(probeClock.now());
@@ -162,7 +171,7 @@ export class EndpointTracker {
     this.evaluate(now);
   }
 
-  /** Re-judges the endpoint at `now`, publishing a change when its state kind moves. */
+  /** Re-judges the endpoint at `now`, publishing a change when its state type moves. */
   evaluate(now: number): void {
     if (this.#closed) return;
     const phi = this.#phi?.phi(now) ?? 0;
@@ -172,7 +181,7 @@ export class EndpointTracker {
     if (next === previous) return;
     this.#state = next;
     const reason: StateChangeReason =
-      next.kind !== 'up' ? next.reason : previous.kind === 'ejected' ? 'ejection-expired' : 'recovered';
+      next.type !== 'up' ? next.reason : previous.type === 'ejected' ? 'ejection-expired' : 'recovered';
     const { metrics, logger } = this.options;
     metrics?.endpointState.remove({ endpoint: this.endpoint.id, state: stateLabel(previous) });
     metrics?.endpointState.set({ endpoint: this.endpoint.id, state: stateLabel(next) }, 1);
@@ -185,8 +194,8 @@ export class EndpointTracker {
       phi: Math.round(phi * 100) / 100,
       status: this.#status,
     };
-    if (next.kind === 'up') logger.info(fields, 'endpoint up');
-    else logger.warn(fields, `endpoint ${next.kind}`);
+    if (next.type === 'up') logger.info(fields, 'endpoint up');
+    else logger.warn(fields, `endpoint ${next.type}`);
     this.options.onStateChange({ endpoint: this.endpoint, previous, current: next, reason, at: now });
   }
 
@@ -202,15 +211,15 @@ export class EndpointTracker {
   // Returns the current object when nothing changed, so callers compare by identity.
   #judge(now: number): EndpointState {
     const down = this.#downReason(now);
-    if (down) return this.#state.kind === 'down' ? this.#state : { kind: 'down', reason: down, since: now };
+    if (down) return this.#state.type === 'down' ? this.#state : { type: 'down', reason: down, since: now };
     const ejection = this.options.outlier?.ejection(this.endpoint.id);
     if (ejection) {
       const current = this.#state;
-      return current.kind === 'ejected' && current.since === ejection.since
+      return current.type === 'ejected' && current.since === ejection.since
         ? current
-        : { kind: 'ejected', ...ejection };
+        : { type: 'ejected', ...ejection };
     }
-    return this.#state.kind === 'up' ? this.#state : UP;
+    return this.#state.type === 'up' ? this.#state : UP;
   }
 
   #downReason(now: number): DownReason | undefined {

@@ -1,4 +1,4 @@
-import type { Clock, Endpoint } from '@ballast/core';
+import type { Endpoint, Scheduler, TimerHandle } from '@ballast/core';
 import { ClientError, createChannel, createClient, Status, type Channel } from 'nice-grpc';
 import { HealthDefinition } from 'nice-grpc-server-health';
 import type { HeartbeatOptions } from './options.js';
@@ -41,7 +41,7 @@ export class HealthChecker {
     readonly endpoint: Endpoint,
     connection: Channel | undefined,
     private readonly options: HeartbeatOptions,
-    private readonly clock: Clock,
+    private readonly scheduler: Scheduler,
     private readonly listener: HealthCheckListener,
   ) {
     this.#ownsChannel = connection === undefined;
@@ -77,16 +77,16 @@ export class HealthChecker {
   async #pollLoop(): Promise<void> {
     const signal = this.#abort.signal;
     while (!signal.aborted) {
-      const started = this.clock.now();
+      const started = this.scheduler.now();
       await this.#check();
-      await sleep(this.options.intervalMs - (this.clock.now() - started), signal);
+      await this.#pause(this.options.intervalMs - (this.scheduler.now() - started));
     }
   }
 
   async #check(): Promise<void> {
     const signal = this.#abort.signal;
     const { timeoutMs, service } = this.options;
-    const started = this.clock.now();
+    const started = this.scheduler.now();
     // One controller per Check, released in `finally`: nothing accumulates on the long-lived signal.
     const call = new AbortController();
     let timedOut = false;
@@ -94,24 +94,24 @@ export class HealthChecker {
     // (a GC pause, a burst of work) is read before the Check is called unanswered. And judged on
     // the checker's clock: when that counts only the time this process ran (the detector's
     // RunningClock), a Check sent just before the loop stood still gets its full time once it runs.
-    let timer: NodeJS.Timeout;
+    let timer: TimerHandle;
     const expire = () =>
       setImmediate(() => {
-        const left = timeoutMs - (this.clock.now() - started);
+        const left = timeoutMs - (this.scheduler.now() - started);
         if (left > 0 && this.options.mode === 'on-silence' && !call.signal.aborted) {
-          timer = setTimeout(expire, left);
+          timer = this.scheduler.setTimeout(expire, left);
           return;
         }
         timedOut = true;
         call.abort();
       });
-    timer = setTimeout(expire, timeoutMs);
+    timer = this.scheduler.setTimeout(expire, timeoutMs);
     const cancel = () => call.abort();
     signal.addEventListener('abort', cancel, { once: true });
     try {
       const response = await this.#client.check({ service }, { signal: call.signal });
       if (signal.aborted) return;
-      this.listener.onCheck(response.status, this.clock.now() - started);
+      this.listener.onCheck(response.status, this.scheduler.now() - started);
     } catch (error) {
       if (signal.aborted) return;
       if (error instanceof ClientError && error.code === Status.UNIMPLEMENTED) {
@@ -124,7 +124,7 @@ export class HealthChecker {
         this.listener.onCheckFailed(error instanceof ClientError ? error.code : Status.UNKNOWN, String(error), false);
       }
     } finally {
-      clearTimeout(timer);
+      this.scheduler.clearTimeout(timer);
       signal.removeEventListener('abort', cancel);
     }
   }
@@ -145,20 +145,13 @@ export class HealthChecker {
       }
       this.listener.onWatchEnded();
       // Stream ended or broke (peer restarting or gone): Check keeps detecting; reopen calmly.
-      await sleep(Math.max(intervalMs, 250), signal);
+      await this.#pause(Math.max(intervalMs, 250));
     }
   }
-}
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted || ms <= 0) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
+  /** Waits `ms` on the scheduler; an abort (close) ends the wait early, and the loops then stop. */
+  #pause(ms: number): Promise<void> {
+    if (ms <= 0) return Promise.resolve();
+    return this.scheduler.sleep(ms, this.#abort.signal).catch(() => undefined);
+  }
 }

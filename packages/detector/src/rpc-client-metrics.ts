@@ -183,9 +183,9 @@ function collector(name: string, help: string, type: 'counter' | 'histogram', va
 
 /** The code a call ended with, as nice-grpc-prometheus reports it. */
 function endCode(end: CallEnd): number {
-  if (end.kind === 'completed') return Status.OK;
+  if (end.type === 'completed') return Status.OK;
   // A consumer that stops reading early counts as cancelled.
-  if (end.kind === 'stopped') return Status.CANCELLED;
+  if (end.type === 'stopped') return Status.CANCELLED;
   const error = end.error;
   return error instanceof ClientError ? error.code : isAbortError(error) ? Status.CANCELLED : Status.UNKNOWN;
 }
@@ -208,7 +208,7 @@ async function* streamingCall<Request, Response>(
     code = Status.OK;
     return;
   } catch (error) {
-    code = endCode({ kind: 'failed', error });
+    code = endCode({ type: 'failed', error });
     throw error;
   } finally {
     counts.finish(code, (performance.now() - started) / 1000);

@@ -1,5 +1,5 @@
 import type { Disposer, Logger } from '@ballast/core';
-import { createLogger, Emitter } from '@ballast/core';
+import { Emitter, partLogger } from '@ballast/core';
 import { HealthServiceImpl, HealthState } from 'nice-grpc-server-health';
 
 /** grpc.health.v1 service names for the two probes (Kubernetes: `grpc: { port, service: liveness }`). */
@@ -8,8 +8,8 @@ export const READINESS_SERVICE = 'readiness';
 
 /** Whether this server should get traffic now; the reasons say why not. */
 export type Readiness =
-  | { readonly kind: 'ready' }
-  | { readonly kind: 'not-ready'; readonly draining: boolean; readonly dependenciesDown: readonly string[] };
+  | { readonly type: 'ready' }
+  | { readonly type: 'not-ready'; readonly draining: boolean; readonly dependenciesDown: readonly string[] };
 
 export interface ServerHealthOptions {
   /** Fully-qualified services served (e.g. EchoServiceDefinition.fullName); each reports SERVING while ready. */
@@ -39,9 +39,7 @@ export interface ServerHealth {
  * not draining and every dependency is up: the detector and load balancers then route elsewhere.
  */
 export function createServerHealth(options: ServerHealthOptions = {}): ServerHealth {
-  const logger = (options.logger ?? createLogger('ballast.detector.server-health')).child({
-    component: 'server-health',
-  });
+  const logger = partLogger('detector', 'server-health', options.logger);
   const state = HealthState();
   // Every Watch stream (one per connected client) listens on this emitter; their number is bounded
   // by the server's stream limits, not by Node's leak heuristic of 10.
@@ -50,25 +48,25 @@ export function createServerHealth(options: ServerHealthOptions = {}): ServerHea
   const dependencies = new Map<string, boolean>();
   const listeners = new Emitter<Readiness>('readiness change', logger);
   let draining = false;
-  let current: Readiness = { kind: 'ready' };
+  let current: Readiness = { type: 'ready' };
 
   const compute = (): Readiness => {
     const dependenciesDown = [...dependencies].filter(([, up]) => !up).map(([name]) => name);
     return !draining && dependenciesDown.length === 0
-      ? { kind: 'ready' }
-      : { kind: 'not-ready', draining, dependenciesDown };
+      ? { type: 'ready' }
+      : { type: 'not-ready', draining, dependenciesDown };
   };
 
   const apply = () => {
     const next = compute();
-    const ready = next.kind === 'ready';
+    const ready = next.type === 'ready';
     state.setStatus('healthy', LIVENESS_SERVICE);
     state.setStatus(ready ? 'healthy' : 'unhealthy');
     state.setStatus(ready ? 'healthy' : 'unhealthy', READINESS_SERVICE);
     for (const [service, enabled] of services) state.setStatus(ready && enabled ? 'healthy' : 'unhealthy', service);
     if (JSON.stringify(next) === JSON.stringify(current)) return;
     current = next;
-    if (next.kind === 'ready') logger.info('readiness: SERVING');
+    if (next.type === 'ready') logger.info('readiness: SERVING');
     else logger.warn({ draining: next.draining, dependenciesDown: next.dependenciesDown }, 'readiness: NOT_SERVING');
     listeners.emit(next);
   };

@@ -45,12 +45,12 @@ describe('health status from grpc.health.v1', () => {
       return [...replicas].sort();
     };
 
-    const down = waitForChange(detector, 's1', (s) => s.kind === 'down');
+    const down = waitForChange(detector, 's1', (s) => s.type === 'down');
     echo[1]!.health.setStatus('unhealthy');
-    expect((await down).current).toMatchObject({ kind: 'down', reason: 'not-serving' });
+    expect((await down).current).toMatchObject({ type: 'down', reason: 'not-serving' });
     expect(await served()).toEqual(['s0', 's2']);
 
-    const up = waitForChange(detector, 's1', (s) => s.kind === 'up');
+    const up = waitForChange(detector, 's1', (s) => s.type === 'up');
     echo[1]!.health.setStatus('healthy');
     await up;
     expect(await served()).toEqual(['s0', 's1', 's2']);
@@ -60,7 +60,7 @@ describe('health status from grpc.health.v1', () => {
     const [echo] = await servers(1);
     const source = new StaticEndpointSource([{ id: 'p', address: echo!.address }]);
     const detector = detect(source, { heartbeat: { mode: 'poll', intervalMs: 100, watch: false }, panicThreshold: 0 });
-    const down = waitForChange(detector, 'p', (s) => s.kind === 'down');
+    const down = waitForChange(detector, 'p', (s) => s.type === 'down');
     echo!.health.setStatus('unhealthy');
     expect((await down).reason).toBe('not-serving');
     expect(detector.states()[0]!.heartbeat).toBe('poll');
@@ -82,7 +82,7 @@ describe('health status from grpc.health.v1', () => {
     const source = new StaticEndpointSource([{ id: 'nowatch', address: `127.0.0.1:${port}` }]);
     const detector = detect(source, { heartbeat: { mode: 'poll', intervalMs: 100 }, panicThreshold: 0 });
     await vi.waitFor(() => expect(detector.states()[0]!.heartbeat).toBe('poll'), { timeout: 10_000 });
-    const down = waitForChange(detector, 'nowatch', (s) => s.kind === 'down');
+    const down = waitForChange(detector, 'nowatch', (s) => s.type === 'down');
     status = 2;
     expect((await down).reason).toBe('not-serving');
   });
@@ -143,13 +143,13 @@ describe('health status from grpc.health.v1', () => {
       heartbeat: { mode: 'poll', intervalMs: 50, timeoutMs: 200, unhealthyThreshold: 3, phi: { threshold: 1e6 } },
     });
     await vi.waitFor(() => expect(detector.states()[0]!.lastRttMs).toBeDefined(), { timeout: 10_000 });
-    const down = waitForChange(detector, 'slow', (s) => s.kind === 'down');
+    const down = waitForChange(detector, 'slow', (s) => s.type === 'down');
     const since = performance.now();
     answering = false;
     expect((await down).reason).toBe('check-failed');
     // Three 200 ms timeouts back to back: not sooner.
     expect(performance.now() - since).toBeGreaterThanOrEqual(550);
-    const up = waitForChange(detector, 'slow', (s) => s.kind === 'up');
+    const up = waitForChange(detector, 'slow', (s) => s.type === 'up');
     answering = true;
     expect((await up).reason).toBe('recovered');
   });
@@ -160,7 +160,7 @@ describe('health status from grpc.health.v1', () => {
     const { logger, records } = capturingLogger();
     const detector = detect(source, { logger });
     await vi.waitFor(() => expect(detector.states()[0]!.heartbeat).toBe('passive-only'), { timeout: 10_000 });
-    expect(detector.state('bare')).toEqual({ kind: 'up' });
+    expect(detector.state('bare')).toEqual({ type: 'up' });
     expect(detector.eligible(source.current())).toEqual(source.current());
     const lines = records.filter((r) => r.level >= 30 && r.endpoint === 'bare');
     expect(lines).toHaveLength(1);
@@ -182,7 +182,7 @@ describe('health status from grpc.health.v1', () => {
     const source = new StaticEndpointSource([{ id: 'odd', address: `127.0.0.1:${port}` }]);
     const detector = createDetector({ source, heartbeat: { intervalMs: 100 }, outlier: false, metrics: false });
     cleanups.push(() => detector.close());
-    await vi.waitFor(() => expect(detector.state('odd')).toMatchObject({ kind: 'down', reason: 'unknown-status' }), {
+    await vi.waitFor(() => expect(detector.state('odd')).toMatchObject({ type: 'down', reason: 'unknown-status' }), {
       timeout: 10_000,
     });
   });

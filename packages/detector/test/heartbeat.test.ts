@@ -33,7 +33,7 @@ describe('heartbeats against real replicas', () => {
     const { change } = await freezeUntilDown(detector, frozen);
     // Phi-accrual decided (it crosses at ~450 ms with 100 ms heartbeats), not the slower failed-check
     // path, which would give 'check-failed'; waitForChange bounds the wait.
-    expect(change.current).toMatchObject({ kind: 'down', reason: 'heartbeat-timeout' });
+    expect(change.current).toMatchObject({ type: 'down', reason: 'heartbeat-timeout' });
     expect(detector.eligible(detector.states().map((s) => s.endpoint)).map((e) => e.id)).toEqual(['r0', 'r2']);
     expect((await thawUntilUp(detector, frozen)).reason).toBe('recovered');
   });
@@ -42,19 +42,19 @@ describe('heartbeats against real replicas', () => {
     const { detector } = await start(2, {});
     const frozen = replicas[1]!;
     const { change, detectMs } = await freezeUntilDown(detector, frozen);
-    expect(change.current).toMatchObject({ kind: 'down', reason: 'heartbeat-timeout' });
+    expect(change.current).toMatchObject({ type: 'down', reason: 'heartbeat-timeout' });
     // Without an in-flight view every endpoint counts as busy: probed after 400 ms of silence,
     // unanswered after 450 more (≈ 0.9 s); the bound leaves room for a loaded machine.
     expect(detectMs).toBeGreaterThanOrEqual(ON_SILENCE_DEFAULTS.timeoutMs);
     expect(detectMs).toBeLessThan(2500);
-    expect(detector.state('r0')).toEqual({ kind: 'up' });
+    expect(detector.state('r0')).toEqual({ type: 'up' });
     expect((await thawUntilUp(detector, frozen)).reason).toBe('recovered');
   });
 
   it('marks SIGKILLed replicas down on failed checks; with 2 of 3 down, panic makes all eligible', async () => {
     const { detector } = await start(3);
     const endpoints = detector.states().map((s) => s.endpoint);
-    const downs = [replicas[0]!, replicas[2]!].map((r) => waitForChange(detector, r.replica, (s) => s.kind === 'down'));
+    const downs = [replicas[0]!, replicas[2]!].map((r) => waitForChange(detector, r.replica, (s) => s.type === 'down'));
     await replicas[0]!.crash();
     const first = await downs[0]!;
     expect(['check-failed', 'heartbeat-timeout']).toContain(first.reason);
@@ -71,7 +71,7 @@ describe('heartbeats against real replicas', () => {
 
 /** SIGSTOPs `replica` and resolves with its down verdict and the time it took. */
 async function freezeUntilDown(detector: Detector, replica: EchoReplica) {
-  const down = waitForChange(detector, replica.replica, (s) => s.kind === 'down');
+  const down = waitForChange(detector, replica.replica, (s) => s.type === 'down');
   const frozenAt = performance.now();
   replica.freeze();
   const change = await down;
@@ -79,7 +79,7 @@ async function freezeUntilDown(detector: Detector, replica: EchoReplica) {
 }
 
 function thawUntilUp(detector: Detector, replica: EchoReplica) {
-  const up = waitForChange(detector, replica.replica, (s) => s.kind === 'up');
+  const up = waitForChange(detector, replica.replica, (s) => s.type === 'up');
   replica.thaw();
   return up;
 }

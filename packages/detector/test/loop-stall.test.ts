@@ -53,8 +53,8 @@ describe('on-silence probing while the client loop stalls', () => {
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     stop();
 
-    expect(changes.filter((c) => c.current.kind !== 'up')).toEqual([]);
-    expect(detector.state('r0')).toEqual({ kind: 'up' });
+    expect(changes.filter((c) => c.current.type !== 'up')).toEqual([]);
+    expect(detector.state('r0')).toEqual({ type: 'up' });
   }, 30_000);
 
   it('sends no burst of probes after a stall: silence counts only while the loop runs', async () => {
@@ -94,7 +94,7 @@ describe('on-silence probing while the client loop stalls', () => {
         }
       }
       expect(checks - before).toBe(0);
-      expect(d.state('q')).toEqual({ kind: 'up' });
+      expect(d.state('q')).toEqual({ type: 'up' });
     } finally {
       await server.forceShutdown();
     }
@@ -108,8 +108,8 @@ describe('on-silence probing while the client loop stalls', () => {
     await vi.waitFor(() => expect(d.states()[0]?.lastRttMs).toBeDefined(), { timeout: 10_000 });
     const frozenAt = performance.now();
     replica.freeze();
-    const change = await waitForChange(detector, 'r1', (s) => s.kind === 'down', 5_000);
-    expect(change.current).toMatchObject({ kind: 'down', reason: 'heartbeat-timeout' });
+    const change = await waitForChange(detector, 'r1', (s) => s.type === 'down', 5_000);
+    expect(change.current).toMatchObject({ type: 'down', reason: 'heartbeat-timeout' });
     expect(performance.now() - frozenAt).toBeLessThan(1_500);
     replica.thaw();
   }, 30_000);

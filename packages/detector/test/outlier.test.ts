@@ -35,7 +35,7 @@ describe('passive outlier detection from real call outcomes', () => {
     });
     const changes: EndpointStateChange[] = [];
     cleanups.push(detector.onEndpointStateChange((c) => changes.push(c)));
-    const ejected = waitForChange(detector, 's2', (s) => s.kind === 'ejected', 20_000);
+    const ejected = waitForChange(detector, 's2', (s) => s.type === 'ejected', 20_000);
     let stop = false;
     void ejected.finally(() => (stop = true)).catch(() => {});
     // Steady traffic to every eligible endpoint until the sweep judges it.
@@ -43,7 +43,7 @@ describe('passive outlier detection from real call outcomes', () => {
       const eligible = detector.eligible(source.current());
       await Promise.all(eligible.map((e) => clients.call(e.id).then(detector.record)));
     }
-    expect((await ejected).current).toMatchObject({ kind: 'ejected', reason: 'success-rate', ejections: 1 });
+    expect((await ejected).current).toMatchObject({ type: 'ejected', reason: 'success-rate', ejections: 1 });
     expect(changes.map((c) => c.endpoint.id)).toEqual(['s2']);
     expect(detector.eligible(source.current()).map((e) => e.id)).toEqual(['s0', 's1']);
   });
@@ -57,7 +57,7 @@ describe('passive outlier detection from real call outcomes', () => {
     for (let round = 0; round < 5; round++) {
       for (const e of source.current()) detector.record(await clients.call(e.id));
     }
-    expect(detector.states().map((s) => s.state.kind)).toEqual(['up', 'up', 'ejected', 'up']);
+    expect(detector.states().map((s) => s.state.type)).toEqual(['up', 'up', 'ejected', 'up']);
     expect(detector.state('s2')).toMatchObject({ reason: 'consecutive-gateway-failure' });
   });
 
@@ -71,17 +71,17 @@ describe('passive outlier detection from real call outcomes', () => {
     });
     const s2 = source.current()[2]!;
     for (let i = 0; i < 3; i++) detector.record(await clients.call(s2.id));
-    expect(detector.state('s2')).toMatchObject({ kind: 'ejected', ejections: 1 });
+    expect(detector.state('s2')).toMatchObject({ type: 'ejected', ejections: 1 });
     // Still-bad outcomes, fetched now and recorded the moment it is back: the multiplier decays
     // with every healthy interval, so recording them later would test the decay instead.
     const stillBad = await Promise.all([0, 1, 2].map(() => clients.call(s2.id)));
     expect(stillBad.map((o) => o.code)).toEqual([14, 14, 14]);
-    const back = await waitForChange(detector, 's2', (s) => s.kind === 'up');
+    const back = await waitForChange(detector, 's2', (s) => s.type === 'up');
     expect(back.reason).toBe('ejection-expired');
     expect(back.at - (back.previous as { since: number }).since).toBeGreaterThanOrEqual(300);
     stillBad.forEach(detector.record);
     // Second ejection: twice the base time.
-    expect(detector.state('s2')).toMatchObject({ kind: 'ejected', ejections: 2 });
+    expect(detector.state('s2')).toMatchObject({ type: 'ejected', ejections: 2 });
     const state = detector.state('s2') as { since: number; until: number };
     expect(state.until - state.since).toBeCloseTo(600, 6);
   });

@@ -55,6 +55,6 @@ describe('on-silence probing cost', () => {
       await delay(50);
     }
     expect(checks - busyStart).toBeLessThanOrEqual(1);
-    expect(detector.state('q')).toEqual({ kind: 'up' });
+    expect(detector.state('q')).toEqual({ type: 'up' });
   });
 });

@@ -42,10 +42,10 @@ describe('server health: liveness vs readiness', () => {
   it('readiness goes NOT_SERVING while a dependency is down; liveness stays SERVING', async () => {
     const { health, all } = await serve();
     const seen: string[] = [];
-    cleanups.push(health.onReadinessChange((r) => seen.push(r.kind)));
+    cleanups.push(health.onReadinessChange((r) => seen.push(r.type)));
     expect(await all()).toEqual({ overall: SERVING, liveness: SERVING, readiness: SERVING, echo: SERVING });
     health.setDependency('postgres', false);
-    expect(health.readiness()).toEqual({ kind: 'not-ready', draining: false, dependenciesDown: ['postgres'] });
+    expect(health.readiness()).toEqual({ type: 'not-ready', draining: false, dependenciesDown: ['postgres'] });
     expect(await all()).toEqual({ overall: NOT_SERVING, liveness: SERVING, readiness: NOT_SERVING, echo: NOT_SERVING });
     health.setDependency('postgres', true);
     expect(await all()).toEqual({ overall: SERVING, liveness: SERVING, readiness: SERVING, echo: SERVING });
@@ -94,7 +94,7 @@ describe('server health: liveness vs readiness', () => {
     ]);
     const detector = createDetector({ source, heartbeat: { intervalMs: 100 }, outlier: false, metrics: false });
     cleanups.push(() => detector.close());
-    const down = waitForChange(detector, 'draining', (s) => s.kind === 'down');
+    const down = waitForChange(detector, 'draining', (s) => s.type === 'down');
     health.startDraining();
     health.setDependency('postgres', true);
     expect((await down).reason).toBe('not-serving');

@@ -19,7 +19,7 @@ export { retryStream } from './client/retry-stream.js';
 export type { StreamRetryPolicy } from './client/retry-stream.js';
 export { ReplayableRequests } from './client/replayable-requests.js';
 export { createHedging } from './client/hedging.js';
-export type { Hedging, HedgingCallOptions, HedgingOptions, HedgingStats, Timers } from './client/hedging.js';
+export type { Hedging, HedgingCallOptions, HedgingOptions, HedgingStats } from './client/hedging.js';
 export { HedgeBudget } from './client/hedge-budget.js';
 export { HedgeGate, HEDGE_SKIPS } from './client/hedge-gate.js';
 export type { BackupDue, BackupVerdict, HedgeGateOptions, HedgeSkip } from './client/hedge-gate.js';
@@ -53,7 +53,6 @@ export { createDeadlineMiddleware } from './client/deadline-middleware.js';
 export type { DeadlinePropagationOptions } from './client/deadline-middleware.js';
 export { currentDeadline } from './current-deadline.js';
 export type { IncomingDeadline } from './current-deadline.js';
-export { DEADLINE_METADATA_KEY, TIMEOUT_METADATA_KEY } from './deadline-metadata.js';
 export { deadlineInterceptor } from './server/deadline-interceptor.js';
 export {
   createDeadlineServerMiddleware,

@@ -40,14 +40,14 @@ describe('per-method circuit breaker (real server)', () => {
     }
     const breaker = breakers.breaker('/ballast.testing.v1.EchoService/Echo');
     breaker.onStateChange((e) => events.push(e));
-    expect(breaker.state.kind).toBe('closed');
+    expect(breaker.state.type).toBe('closed');
 
     for (let i = 0; i < 3; i++) {
       await expect(client.echo({ message: 'x', failCode: Status.UNAVAILABLE })).rejects.toMatchObject({
         code: Status.UNAVAILABLE,
       });
     }
-    expect(breaker.state.kind).toBe('open');
+    expect(breaker.state.type).toBe('open');
     const served = server.counters.echo;
     const error = await client.echo({ message: 'ok' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(BreakerOpenError);
@@ -61,11 +61,11 @@ describe('per-method circuit breaker (real server)', () => {
     expect(server.counters.echo).toBe(served); // failed fast: never reached the server
 
     scheduler.advance(299);
-    expect(breaker.state.kind).toBe('open');
+    expect(breaker.state.type).toBe('open');
     scheduler.advance(1);
-    expect(breaker.state.kind).toBe('half-open');
+    expect(breaker.state.type).toBe('half-open');
     await expect(client.echo({ message: 'probe' })).resolves.toMatchObject({ message: 'probe' });
-    expect(breaker.state.kind).toBe('closed');
+    expect(breaker.state.type).toBe('closed');
     expect(events.map((e) => e.to)).toEqual(['open', 'half-open', 'closed']);
 
     const metrics = await registry.getSingleMetricAsString('ballast_breaker_rejected_total');
@@ -109,7 +109,7 @@ describe('per-endpoint breakers as a HealthView', () => {
     // Cancelled attempts and shedding elsewhere say nothing about "b".
     outcome('b', Status.RESOURCE_EXHAUSTED);
     outcome('a', Status.OK);
-    expect(breakers.breaker('a').state.kind).toBe('closed');
+    expect(breakers.breaker('a').state.type).toBe('closed');
   });
 
   it('a listener that throws does not fail the outcome that opened the breaker; the others still hear it', () => {

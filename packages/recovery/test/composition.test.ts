@@ -59,9 +59,9 @@ describe('the whole stack: deadline → retry (budgeted) → hedging → breaker
     });
     expect(served).toHaveLength(200);
     expect(served).not.toContain('a');
-    await vi.waitFor(() => expect(endpointBreakers.breaker('a').state.kind).toBe('open'), { timeout: 5_000 });
+    await vi.waitFor(() => expect(endpointBreakers.breaker('a').state.type).toBe('open'), { timeout: 5_000 });
     expect(endpointBreakers.eligible(channel.endpoints()).map((e) => e.id)).toEqual(['b', 'c']);
     expect(retry.budget!.stats().retries).toBeGreaterThan(0);
-    expect(methodBreakers.breakers().every((b) => b.state.kind === 'closed')).toBe(true);
+    expect(methodBreakers.breakers().every((b) => b.state.type === 'closed')).toBe(true);
   });
 });

@@ -4,7 +4,7 @@ import { startEchoServer, type EchoServer } from '@ballast/testing';
 import { createClientFactory } from 'nice-grpc';
 import { isAbortError } from 'abort-controller-x';
 import type { ClientMiddleware } from 'nice-grpc-common';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createHedging, InvalidRecoveryOptionError, RetryBudget, type Hedging } from '../src/index.js';
 import { percentile } from './helpers.js';
 
@@ -113,6 +113,40 @@ describe('hedging (real servers, one slow replica of 3)', () => {
     );
     expect(durations.filter((ms) => ms >= 2_500)).toEqual([]);
     expect(hedging.stats().hedges).toBeGreaterThanOrEqual(8);
+  });
+
+  it('over balancedUnary, a losing primary sent on the caller’s own signal is still cancelled on its replica', async () => {
+    const servers = await replicas(3_000);
+    const channel = channelOver(servers);
+    const hedging = createHedging({ delayMs: 20, maxShare: 1, burst: 100 });
+    // Sits between hedging and the channel: the signal each attempt was sent with.
+    const sentWith: (AbortSignal | undefined)[] = [];
+    const watch: ClientMiddleware = async function* (call, options) {
+      sentWith.push(options.signal);
+      return yield* call.next(call.request, options);
+    };
+    const client = createClientFactory()
+      .use(balancedUnary(channel, EchoServiceDefinition))
+      .use(watch)
+      .use(hedging.middleware)
+      .create(EchoServiceDefinition, channel);
+    const slow = servers[2]!.address;
+    const inFlightOnSlow = () => channel.stats().find((s) => s.address === slow)!.inFlight;
+    // Connections up first, unhedged, so only the slow replica is ever hedged against.
+    for (let i = 0; i < 3; i++) await client.echo({ message: 'warm-up' }, { hedge: false });
+    // Round robin: a, b, then c (slow). The calls before it teach hedging that the channel gives
+    // each attempt a cancel, so the primary on c goes out on the caller's own signal.
+    const caller = new AbortController();
+    for (let i = 0; i < 2; i++) await client.echo({ message: 'x' }, { signal: caller.signal });
+    sentWith.length = 0;
+    await client.echo({ message: 'x' }, { signal: caller.signal });
+    expect(sentWith[0]).toBe(caller.signal);
+    expect(sentWith[1]).not.toBe(caller.signal);
+    expect(hedging.stats().hedgeWins).toBeGreaterThanOrEqual(1);
+    // The answer came from the backup; the primary on c must not hold its slot for 3 s.
+    await vi.waitFor(() => expect(inFlightOnSlow()).toBe(0), { timeout: 1_000, interval: 10 });
+    expect(hedging.stats().lossesLeftRunning).toBe(0);
+    expect(caller.signal.aborted).toBe(false);
   });
 
   it('never hedges a method that is not idempotent', async () => {

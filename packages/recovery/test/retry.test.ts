@@ -1,9 +1,9 @@
-import { MetadataKeys } from '@ballast/core';
+import { MetadataKeys, VirtualScheduler } from '@ballast/core';
 import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
 import { startEchoServer, type EchoServer } from '@ballast/testing';
 import { createChannel, createClientFactory, createServer, type Channel, type Server } from 'nice-grpc';
 import { ClientError, Status, type ServerMiddleware } from 'nice-grpc-common';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   createRetry,
   InvalidRecoveryOptionError,
@@ -175,12 +175,35 @@ describe('server pushback (grpc-retry-pushback-ms)', () => {
     expect(server.arrivals).toHaveLength(1);
   });
 
-  it('a positive pushback delays the next attempt at least that long', async () => {
+  it('a positive pushback delays the next attempt exactly that long, on the injected scheduler', async () => {
     const server = await pushbackServer('300');
-    const retry = createRetry({ ...fast, maxRetries: 1 });
+    const scheduler = new VirtualScheduler();
+    const retry = createRetry({ ...fast, maxRetries: 1, scheduler });
     const client = createClientFactory().use(retry.middleware).create(EchoServiceDefinition, channelTo(server.address));
-    await expect(client.echo({ message: 'x' })).rejects.toMatchObject({ code: Status.UNAVAILABLE });
+    const result = client.echo({ message: 'x' }).catch((e: unknown) => e);
+    await vi.waitFor(() => expect(scheduler.pending).toBe(1), { timeout: 5_000 });
+    scheduler.advance(299);
+    expect(server.arrivals).toHaveLength(1);
+    scheduler.advance(1);
+    expect(await result).toMatchObject({ code: Status.UNAVAILABLE });
     expect(server.arrivals).toHaveLength(2);
-    expect(server.arrivals[1]! - server.arrivals[0]!).toBeGreaterThanOrEqual(290);
+  });
+
+  it('the backoff between attempts runs on the injected scheduler, with no wall-clock wait', async () => {
+    const server = await pushbackServer('');
+    const scheduler = new VirtualScheduler();
+    const backoff = { baseMs: 60_000, maxMs: 60_000, jitter: 'none' as const };
+    const retry = createRetry({ backoff, maxRetries: 2, scheduler });
+    const client = createClientFactory().use(retry.middleware).create(EchoServiceDefinition, channelTo(server.address));
+    const result = client.echo({ message: 'x' }).catch((e: unknown) => e);
+    for (const attempts of [1, 2]) {
+      await vi.waitFor(() => expect(scheduler.pending).toBe(1), { timeout: 5_000 });
+      expect(server.arrivals).toHaveLength(attempts);
+      scheduler.advance(59_999);
+      expect(server.arrivals).toHaveLength(attempts);
+      scheduler.advance(1);
+    }
+    expect(await result).toMatchObject({ code: Status.UNAVAILABLE });
+    expect(server.arrivals).toHaveLength(3);
   });
 });

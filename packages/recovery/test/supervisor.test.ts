@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { VirtualScheduler } from '@ballast/core';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { startSupervisor, type ChildStateEvent, type Supervisor } from '../src/index.js';
 
@@ -37,10 +38,31 @@ const signalReady = (file: string) =>
 
 function runningPid(supervisor: Supervisor): number | undefined {
   const state = supervisor.states().app;
-  return state?.kind === 'running' ? state.pid : undefined;
+  return state?.type === 'running' ? state.pid : undefined;
 }
 
 describe('supervisor (real child processes)', () => {
+  it('waits its restart backoff on the injected scheduler, not on the wall clock', async () => {
+    const scheduler = new VirtualScheduler();
+    const supervisor = startSupervisor({
+      children: [{ name: 'app', command: node, args: ['-e', 'setInterval(() => {}, 1000)'] }],
+      restart: { baseDelayMs: 60_000, maxDelayMs: 60_000 },
+      stdio: 'ignore',
+      scheduler,
+    });
+    supervisors.push(supervisor);
+    await vi.waitFor(() => expect(runningPid(supervisor)).toBeDefined(), { timeout: 10_000, interval: 20 });
+    const first = runningPid(supervisor)!;
+    process.kill(first, 'SIGKILL');
+    await vi.waitFor(() => expect(supervisor.states().app?.type).toBe('backoff'), { timeout: 10_000, interval: 20 });
+    expect(scheduler.pending).toBe(1);
+    scheduler.advance(59_999);
+    expect(supervisor.states().app?.type).toBe('backoff');
+    scheduler.advance(1);
+    await vi.waitFor(() => expect(runningPid(supervisor) ?? first).not.toBe(first), { timeout: 10_000, interval: 20 });
+    expect(supervisor.states().app).toMatchObject({ type: 'running', restarts: 1 });
+  });
+
   it('restarts a SIGKILLed child after a backoff', async () => {
     const { supervisor, events } = supervise('setInterval(() => {}, 1000)', { baseDelayMs: 50 });
     await vi.waitFor(() => expect(runningPid(supervisor)).toBeDefined(), { timeout: 10_000, interval: 20 });
@@ -54,18 +76,18 @@ describe('supervisor (real child processes)', () => {
       },
       { timeout: 10_000, interval: 20 },
     );
-    const backoff = events.find((e) => e.state.kind === 'backoff');
-    expect(backoff?.state).toMatchObject({ kind: 'backoff', exit: { signal: 'SIGKILL' }, delayMs: 50 });
-    expect(supervisor.states().app).toMatchObject({ kind: 'running', restarts: 1 });
+    const backoff = events.find((e) => e.state.type === 'backoff');
+    expect(backoff?.state).toMatchObject({ type: 'backoff', exit: { signal: 'SIGKILL' }, delayMs: 50 });
+    expect(supervisor.states().app).toMatchObject({ type: 'running', restarts: 1 });
   });
 
   it('gives up on a crash loop and says so', async () => {
     const { supervisor, events } = supervise('process.exit(3)', { baseDelayMs: 10, maxRestarts: 2, windowMs: 60_000 });
     await supervisor.finished;
     const state = supervisor.states().app;
-    expect(state).toMatchObject({ kind: 'gave-up', restarts: 2, exit: { code: 3 } });
-    expect(state?.kind === 'gave-up' && state.reason).toMatch(/crash loop: 3 exits within 60000 ms/);
-    expect(events.filter((e) => e.state.kind === 'running')).toHaveLength(3);
+    expect(state).toMatchObject({ type: 'gave-up', restarts: 2, exit: { code: 3 } });
+    expect(state?.type === 'gave-up' && state.reason).toMatch(/crash loop: 3 exits within 60000 ms/);
+    expect(events.filter((e) => e.state.type === 'running')).toHaveLength(3);
   });
 
   it('stop() forwards SIGTERM for a graceful drain', async () => {
@@ -74,7 +96,7 @@ describe('supervisor (real child processes)', () => {
     const { supervisor } = supervise(script, {});
     await vi.waitFor(() => expect(existsSync(ready)).toBe(true), { timeout: 10_000, interval: 20 });
     await supervisor.stop();
-    expect(supervisor.states().app).toMatchObject({ kind: 'exited', exit: { code: 0, signal: null } });
+    expect(supervisor.states().app).toMatchObject({ type: 'exited', exit: { code: 0, signal: null } });
   });
 
   it('a child that ignores SIGTERM is killed when the grace period ends', async () => {
@@ -82,7 +104,7 @@ describe('supervisor (real child processes)', () => {
     const { supervisor } = supervise(`process.on('SIGTERM', () => {}); ${signalReady(ready)}`, {}, 300);
     await vi.waitFor(() => expect(existsSync(ready)).toBe(true), { timeout: 10_000, interval: 20 });
     await supervisor.stop();
-    expect(supervisor.states().app).toMatchObject({ kind: 'exited', exit: { signal: 'SIGKILL' } });
+    expect(supervisor.states().app).toMatchObject({ type: 'exited', exit: { signal: 'SIGKILL' } });
   });
 
   it('a command that cannot start is reported, not thrown', async () => {
@@ -92,7 +114,7 @@ describe('supervisor (real child processes)', () => {
     });
     supervisors.push(supervisor);
     await supervisor.finished;
-    expect(supervisor.states().ghost).toMatchObject({ kind: 'gave-up' });
+    expect(supervisor.states().ghost).toMatchObject({ type: 'gave-up' });
     expect(() => startSupervisor({ children: [] })).toThrow(/supervisor\.children/);
   });
 });

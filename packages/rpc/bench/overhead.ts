@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { connect, disconnect } from '../src/index.js';
 
 export type Echo = Client<typeof EchoServiceDefinition>;
-const VARIANTS = ['plain', 'libraries', 'connect', 'connect-traced', 'grpcjs', 'connect-3'] as const;
+const VARIANTS = ['plain', 'libraries', 'connect', 'connect-hedged', 'connect-traced', 'grpcjs', 'connect-3'] as const;
 /** Variants over all 3 replicas: grpc-js's balancing and connect() side by side. */
 const OVER_THREE: ReadonlySet<string> = new Set(['grpcjs', 'connect-3']);
 type Variant = (typeof VARIANTS)[number];
@@ -44,7 +44,7 @@ export async function driveCalls(
 export const scenario: Scenario = {
   name: 'overhead',
   description:
-    "plain nice-grpc on one channel vs the same with only the deadline and retry libraries vs connect() with the full default stack on the same server, tracing off and on (an OpenTelemetry SDK recording every span, exporting to nowhere); and grpc-js's own service config (round_robin + retryPolicy) vs connect() over the same 3 replicas; same run",
+    "plain nice-grpc on one channel vs the same with only the deadline and retry libraries vs connect() with the full default stack on the same server, hedging off and on, tracing off and on (an OpenTelemetry SDK recording every span, exporting to nowhere); and grpc-js's own service config (round_robin + retryPolicy) vs connect() over the same 3 replicas; same run",
   async run({ quick, progress, signal }) {
     const runs = quick ? 1 : 7;
     const durationMs = quick ? 1_000 : 3_000;
@@ -89,6 +89,12 @@ export const scenario: Scenario = {
       plain: createClient(EchoServiceDefinition, channel),
       libraries,
       connect: connect(EchoServiceDefinition, { endpoints: [server.address], tracing: false }),
+      // Adaptive hedging on a healthy server sends almost no backup: what it costs is its own work per call.
+      'connect-hedged': connect(EchoServiceDefinition, {
+        endpoints: [server.address],
+        tracing: false,
+        hedging: { delayMs: 'adaptive' },
+      }),
       'connect-traced': connect(EchoServiceDefinition, { endpoints: [server.address] }),
       grpcjs,
       'connect-3': connect(EchoServiceDefinition, { endpoints: replicas.map((r) => r.address), tracing: false }),
@@ -101,6 +107,7 @@ export const scenario: Scenario = {
           plain: [],
           libraries: [],
           connect: [],
+          'connect-hedged': [],
           'connect-traced': [],
           grpcjs: [],
           'connect-3': [],
@@ -124,7 +131,7 @@ export const scenario: Scenario = {
         }
         // Ratios and differences pair each run with the plain run beside it.
         const plain = samples.plain;
-        for (const variant of ['libraries', 'connect', 'connect-traced'] as const) {
+        for (const variant of ['libraries', 'connect', 'connect-hedged', 'connect-traced'] as const) {
           const s = samples[variant];
           results.push({
             variant,
@@ -145,6 +152,21 @@ export const scenario: Scenario = {
             ),
           });
         }
+        // Hedging's own cost: connect() with it on beside the same connect() with it off.
+        results.push({
+          variant: 'connect-hedged',
+          versus: 'connect',
+          concurrency,
+          ...spread(
+            'ratio',
+            samples['connect-hedged'].map((x, i) => x.callsPerS / samples.connect[i]!.callsPerS),
+          ),
+          ...spread(
+            'added_cpu_us_per_call',
+            samples['connect-hedged'].map((x, i) => x.cpuUsPerCall - samples.connect[i]!.cpuUsPerCall),
+            1,
+          ),
+        });
         // connect() beside grpc-js's own balancing and retries over the same replicas.
         results.push({
           variant: 'connect',
@@ -169,6 +191,7 @@ export const scenario: Scenario = {
       }
     } finally {
       await disconnect(clients.connect);
+      await disconnect(clients['connect-hedged']);
       await disconnect(clients['connect-traced']);
       await disconnect(clients['connect-3']);
       await stopTracing();
@@ -189,6 +212,7 @@ export const scenario: Scenario = {
         'plain nice-grpc on one channel, same run = 1.0; targets: ≥ 0.90× at concurrency 64, ≤ 10 µs added client CPU per call, ≤ 25 µs added p50 at concurrency 1',
         "grpcjs = grpc-js's round_robin + retryPolicy service config over the same 3 replicas; target: connect() ≥ 1.0× its calls/s",
         'libraries = plain + nice-grpc-client-middleware-deadline + nice-grpc-client-middleware-retry, the floor under connect()',
+        'connect-hedged = connect with adaptive hedging (versus connect, same run: what hedging costs when almost no backup is due)',
         'connect = tracing: false; connect-traced = tracing on, a call span and an attempt span per call recorded (client side only: the replicas run no SDK)',
       ],
     };

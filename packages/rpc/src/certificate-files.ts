@@ -1,7 +1,7 @@
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { experimental } from '@grpc/grpc-js';
-import type { Disposer, Logger } from '@ballast/core';
+import { Emitter, repeat, systemScheduler, type Disposer, type Logger, type Scheduler } from '@ballast/core';
 
 /** A PEM as a file path or its contents. */
 export type Pem = string | Buffer;
@@ -12,8 +12,8 @@ type IdentityListener = experimental.IdentityCertificateUpdateListener;
 
 /** What a reload found, as `onReload` tells it. */
 export type CertificateReload =
-  | { readonly kind: 'changed'; readonly files: readonly string[] }
-  | { readonly kind: 'rejected'; readonly reason: string };
+  | { readonly type: 'changed'; readonly files: readonly string[] }
+  | { readonly type: 'rejected'; readonly reason: string };
 
 export interface CertificateFilesOptions {
   readonly cert?: Pem;
@@ -22,6 +22,8 @@ export interface CertificateFilesOptions {
   /** How often files are read again; 0 reads them once. */
   readonly reloadIntervalMs: number;
   readonly logger: Logger;
+  /** The re-reading timer's; a VirtualScheduler in tests. */
+  readonly scheduler?: Scheduler;
 }
 
 /** Whether `pem` names a file (as opposed to holding PEM text or bytes). */
@@ -53,14 +55,15 @@ export class CertificateFiles implements Provider {
   readonly #paths: string[];
   readonly #caListeners = new Set<CaListener>();
   readonly #identityListeners = new Set<IdentityListener>();
-  readonly #reloadListeners = new Set<(reload: CertificateReload) => void>();
+  readonly #reloads: Emitter<CertificateReload>;
   #loaded: Loaded;
-  #timer: NodeJS.Timeout | undefined;
+  #stopWatching: Disposer | undefined;
   #lastRejection: string | undefined;
 
   /** Reads and checks the files now; throws, naming the problem, when they are unusable. */
   constructor(options: CertificateFilesOptions) {
     this.#options = options;
+    this.#reloads = new Emitter('certificate reload', options.logger);
     this.#paths = [options.cert, options.key, options.ca].filter(isPath);
     this.#loaded = this.#load();
   }
@@ -83,8 +86,7 @@ export class CertificateFiles implements Provider {
 
   /** Hears each reload that changed the certificates or was rejected. */
   onReload(listener: (reload: CertificateReload) => void): Disposer {
-    this.#reloadListeners.add(listener);
-    return () => this.#reloadListeners.delete(listener);
+    return this.#reloads.on(listener);
   }
 
   /** Reads the files now; listeners hear of a change. Returns whether something changed. */
@@ -102,7 +104,7 @@ export class CertificateFiles implements Provider {
         );
       }
       this.#lastRejection = reason;
-      this.#emit({ kind: 'rejected', reason });
+      this.#reloads.emit({ type: 'rejected', reason });
       return false;
     }
     this.#lastRejection = undefined;
@@ -118,7 +120,7 @@ export class CertificateFiles implements Provider {
     this.#options.logger.info({ files: changed }, 'certificates reloaded; new connections use them');
     if (identityChanged) for (const listener of [...this.#identityListeners]) listener(next.identity);
     if (caChanged) for (const listener of [...this.#caListeners]) listener(next.ca);
-    this.#emit({ kind: 'changed', files: changed });
+    this.#reloads.emit({ type: 'changed', files: changed });
     return true;
   }
 
@@ -149,24 +151,21 @@ export class CertificateFiles implements Provider {
 
   /** Stops re-reading (credentials that still listen keep the last set). */
   close(): void {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
-    this.#reloadListeners.clear();
+    this.#stopWatching?.();
+    this.#stopWatching = undefined;
+    this.#reloads.clear();
   }
 
   #watch(): void {
-    if (this.#timer !== undefined || this.#paths.length === 0 || this.#options.reloadIntervalMs <= 0) return;
-    this.#timer = setInterval(() => this.reload(), this.#options.reloadIntervalMs).unref();
+    if (this.#stopWatching !== undefined || this.#paths.length === 0 || this.#options.reloadIntervalMs <= 0) return;
+    const scheduler = this.#options.scheduler ?? systemScheduler;
+    this.#stopWatching = repeat(scheduler, this.#options.reloadIntervalMs, () => this.reload(), { unref: true });
   }
 
   #unwatch(): void {
     if (this.#caListeners.size + this.#identityListeners.size > 0) return;
-    clearInterval(this.#timer);
-    this.#timer = undefined;
-  }
-
-  #emit(reload: CertificateReload): void {
-    for (const listener of [...this.#reloadListeners]) listener(reload);
+    this.#stopWatching?.();
+    this.#stopWatching = undefined;
   }
 
   #load(): Loaded {

@@ -3,7 +3,6 @@ import {
   balancedUnary,
   createBalancedChannel,
   EndpointTable,
-  WAIT_FOR_READY_KEY,
   type BalancedChannel,
 } from '@ballast/balancer';
 import { discover, DnsSource, isDnsTarget } from '@ballast/config';
@@ -12,12 +11,15 @@ import {
   CALL_CONTEXT,
   CallContext,
   callContextOf,
-  createLogger,
   extendOptions,
+  MetadataKeys,
   parseOptions,
+  partLogger,
+  realTimersOn,
   StaticEndpointSource,
   type EndpointSource,
   type HealthView,
+  type Logger,
   type OutcomeListener,
 } from '@ballast/core';
 import { createDetector, rpcClientMetrics, type Detector } from '@ballast/detector';
@@ -94,8 +96,11 @@ export function connect<D extends CompatServiceDefinition>(
   const { maxMessageBytes } = options;
   const methodOptions = defaultCallOptions(definition, options);
   const placement = parsePlacement(options);
-  const logger = (options.logger ?? createLogger('@ballast/rpc')).child({ client: service });
-  const source = endpointSource(service, options, logger);
+  // The caller's logger, bound to this client, is the parent of every part's logger (table,
+  // channels, detector, retry…); connect()'s own records are its `ballast.rpc.connect` child.
+  const parent = options.logger?.child({ client: service });
+  const logger = partLogger('rpc', 'connect', options.logger).child({ client: service });
+  const source = endpointSource(service, options, logger, parent);
   // Only what connect() made is connect()'s to close: a source the caller passed stays theirs.
   const ownsSource =
     source instanceof DeferredSource || source instanceof DnsSource || Array.isArray(options.endpoints);
@@ -109,7 +114,7 @@ export function connect<D extends CompatServiceDefinition>(
     let credentials = options.credentials;
     if (credentials === undefined) {
       try {
-        ({ credentials, certificates } = clientTls(options.tls, logger));
+        ({ credentials, certificates } = clientTls(options.tls, parent));
       } catch (error) {
         throw new RpcOptionsError('connect', 'tls', (error as Error).message);
       }
@@ -117,7 +122,7 @@ export function connect<D extends CompatServiceDefinition>(
     table = new EndpointTable({
       source,
       subset: placement.subset,
-      clock: options.clock,
+      scheduler: realTimersOn(options.clock),
       credentials,
       channelOptions: {
         'grpc.max_receive_message_length': maxMessageBytes,
@@ -127,11 +132,12 @@ export function connect<D extends CompatServiceDefinition>(
         'grpc.max_reconnect_backoff_ms': 1_000,
         ...keepaliveOptions(options.keepalive),
       },
-      logger,
+      logger: parent,
     });
     return build(definition, options, {
       service,
       logger,
+      parent,
       source,
       table,
       methodOptions,
@@ -150,7 +156,10 @@ export function connect<D extends CompatServiceDefinition>(
 
 interface Parts {
   service: string;
-  logger: ReturnType<typeof createLogger>;
+  /** connect()'s own records. */
+  logger: Logger;
+  /** The parent of the parts' loggers: the caller's logger bound to this client, if one was given. */
+  parent: Logger | undefined;
   source: EndpointSource;
   table: EndpointTable;
   methodOptions: Record<string, Record<string, unknown>>;
@@ -163,7 +172,7 @@ interface Parts {
 function build<D extends CompatServiceDefinition>(
   definition: D,
   options: ConnectOptions,
-  { service, logger, source, table, methodOptions, ownsSource, certificates, placement }: Parts,
+  { service, logger, parent, source, table, methodOptions, ownsSource, certificates, placement }: Parts,
 ): Client<D, BallastCallOptions> {
   const detector =
     options.healthCheck === false && options.outlierDetection === false
@@ -182,12 +191,12 @@ function build<D extends CompatServiceDefinition>(
           panicThreshold: options.panicThreshold,
           clock: options.clock,
           random: options.random,
-          logger,
+          logger: parent,
         });
   // The subset replaces members the detector finds down or ejected, so its healthy part keeps its size.
   if (detector) {
     table.followHealth(
-      (id) => (detector.state(id)?.kind ?? 'up') === 'up',
+      (id) => (detector.state(id)?.type ?? 'up') === 'up',
       (listener) => detector.onChange(listener),
     );
   }
@@ -196,7 +205,7 @@ function build<D extends CompatServiceDefinition>(
     return assemble(
       definition,
       options,
-      { service, logger, source, table, methodOptions, ownsSource, certificates, placement },
+      { service, logger, parent, source, table, methodOptions, ownsSource, certificates, placement },
       detector,
       parts,
     );
@@ -212,6 +221,7 @@ function assemble<D extends CompatServiceDefinition>(
   {
     service,
     logger,
+    parent,
     source,
     table,
     methodOptions,
@@ -226,7 +236,7 @@ function assemble<D extends CompatServiceDefinition>(
   // pod that moved): ask again, as when a call fails on one.
   if (source instanceof DnsSource && detector) {
     detector.onEndpointStateChange((change) => {
-      if (change.current.kind !== 'up') source.refresh(`endpoint ${change.endpoint.id} is ${change.current.kind}`);
+      if (change.current.type !== 'up') source.refresh(`endpoint ${change.endpoint.id} is ${change.current.type}`);
     });
   }
   const endpointBreakers = options.endpointBreakers ? createEndpointBreakers(options.endpointBreakers) : undefined;
@@ -254,7 +264,7 @@ function assemble<D extends CompatServiceDefinition>(
       onOutcome: outcomes,
       clock: options.clock,
       random: options.random,
-      logger,
+      logger: parent,
     });
     parts.push(channel);
     return channel;
@@ -263,8 +273,11 @@ function assemble<D extends CompatServiceDefinition>(
   // The retry's default codes follow the signal taxonomy: endpoint failing or overloaded (a
   // Ballast server sheds with RESOURCE_EXHAUSTED and a pushback so the call goes elsewhere). The
   // balanced channel writes each attempt's pushback into the call's context: no trailer hook.
-  const retry = options.retry === false ? undefined : createRetry({ logger, ...options.retry, readTrailers: false });
-  const hedging = options.hedging ? createHedging({ budget: retry?.budget, logger, ...options.hedging }) : undefined;
+  const retry =
+    options.retry === false ? undefined : createRetry({ logger: parent, ...options.retry, readTrailers: false });
+  const hedging = options.hedging
+    ? createHedging({ budget: retry?.budget, logger: parent, ...options.hedging })
+    : undefined;
   // Per-method breakers see every attempt, so one dead replica of three produces bursts of
   // consecutive failures: the default trips on the method's failure rate over a window instead,
   // with a minimum volume so a cold client's first failures do not open it.
@@ -276,7 +289,10 @@ function assemble<D extends CompatServiceDefinition>(
       ? undefined
       : createMethodBreakers(
           options.circuitBreaker ?? {
-            breaker: { policy: { type: 'sampling', windowMs: 10_000, minVolume: 20, failureRate: 0.5 }, logger },
+            breaker: {
+              policy: { type: 'sampling', windowMs: 10_000, minVolume: 20, failureRate: 0.5 },
+              logger: parent,
+            },
           },
         );
   if (breakers) parts.push(breakers);
@@ -333,6 +349,7 @@ function assemble<D extends CompatServiceDefinition>(
         table.close();
         certificates?.close();
         if (ownsSource) await source.close?.();
+        logger.info({ channels: channels.length }, 'client closed');
       })()),
   };
   connections.set(client, connection);
@@ -364,14 +381,15 @@ function serviceName(definition: CompatServiceDefinition): string {
 function endpointSource(
   service: string,
   options: ConnectOptions,
-  logger: ReturnType<typeof createLogger>,
+  logger: Logger,
+  parent: Logger | undefined,
 ): EndpointSource {
   if (options.endpoints && options.discover) {
     throw new RpcOptionsError('connect', 'endpoints', 'give either endpoints or discover, not both');
   }
   if (options.discover !== undefined && isDnsTarget(options.discover)) {
     try {
-      return new DnsSource(options.discover, { ...options.dns, logger });
+      return new DnsSource(options.discover, { ...options.dns, logger: parent });
     } catch (error) {
       throw new RpcOptionsError('connect', 'discover', (error as Error).message);
     }
@@ -387,7 +405,7 @@ function endpointSource(
         `discover: "${options.discover}" needs a store (MemoryStore or EtcdStore)`,
       );
     }
-    return new DeferredSource(discover(options.store, options.discover, { logger }), (error) =>
+    return new DeferredSource(discover(options.store, options.discover, { logger: parent }), (error) =>
       logger.error({ err: error, discover: options.discover }, `discovery of ${service} failed`),
     );
   }
@@ -466,7 +484,7 @@ function waitUntilDiscovered(source: { readonly ready: boolean }): ClientMiddlew
     }
     // A call with no context (one that skipped callContextLayer): the channel reads this key.
     const metadata = Metadata(options.metadata);
-    metadata.set(WAIT_FOR_READY_KEY, '1');
+    metadata.set(MetadataKeys.waitForReady, '1');
     return call.next(call.request, extendOptions(options, { metadata }));
   };
 }

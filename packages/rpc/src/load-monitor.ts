@@ -1,6 +1,6 @@
 import { totalmem } from 'node:os';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
-import type { LoadReport } from '@ballast/core';
+import { repeat, systemScheduler, type Disposer, type LoadReport, type Scheduler } from '@ballast/core';
 import { OrcaLoadReport } from '@ballast/stubs/xds/data/orca/v3/orca_load_report';
 
 /** An event loop this late counts as a fully busy process. */
@@ -27,15 +27,21 @@ export class LoadMonitor {
   #report: OrcaLoadReport = OrcaLoadReport.fromPartial({});
   #encoded: Uint8Array = new Uint8Array(0);
   readonly #histogram: IntervalHistogram;
-  readonly #timer: NodeJS.Timeout;
+  readonly #stop: Disposer;
+  readonly #scheduler: Scheduler;
   #lastCpu = process.cpuUsage();
-  #lastTime = performance.now();
+  #lastTime: number;
 
-  constructor(readonly intervalMs: number) {
+  /** The sampling period runs on `scheduler`; CPU and event-loop delay are read from the process. */
+  constructor(
+    readonly intervalMs: number,
+    scheduler: Scheduler = systemScheduler,
+  ) {
+    this.#scheduler = scheduler;
+    this.#lastTime = scheduler.now();
     this.#histogram = monitorEventLoopDelay({ resolution: 10 });
     this.#histogram.enable();
-    this.#timer = setInterval(() => this.#sample(), intervalMs);
-    this.#timer.unref();
+    this.#stop = repeat(scheduler, intervalMs, () => this.#sample(), { unref: true });
   }
 
   get inFlight(): number {
@@ -75,12 +81,12 @@ export class LoadMonitor {
   }
 
   close(): void {
-    clearInterval(this.#timer);
+    this.#stop();
     this.#histogram.disable();
   }
 
   #sample(): void {
-    const now = performance.now();
+    const now = this.#scheduler.now();
     const seconds = (now - this.#lastTime) / 1000;
     const cpuUsage = process.cpuUsage(this.#lastCpu);
     const cpu = (cpuUsage.user + cpuUsage.system) / 1e6 / seconds;

@@ -1,5 +1,5 @@
 import type { KvStore } from '@ballast/config';
-import type { Logger } from '@ballast/core';
+import type { Logger, Scheduler } from '@ballast/core';
 import type { ServiceImplementation } from 'nice-grpc';
 import type { CompatServiceDefinition } from 'nice-grpc/lib/service-definitions/index.js';
 import { z } from 'zod';
@@ -39,6 +39,11 @@ export const serveOptionsSchema = z.strictObject({
   logger: z
     .custom<Logger>((v) => typeof v === 'object' && v !== null)
     .describe('a pino Logger')
+    .optional(),
+  /** Time and timers of the drain (its delay and its bound) and of load sampling; a VirtualScheduler in tests. */
+  scheduler: z
+    .custom<Scheduler>((v) => typeof v === 'object' && v !== null && 'setTimeout' in v)
+    .describe('a Scheduler')
     .optional(),
   /** FileDescriptorSet for reflection; defaults to every contract in proto/. */
   protoset: z.instanceof(Uint8Array).describe('a FileDescriptorSet as bytes').optional(),

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { register, type Registration } from '@ballast/config';
-import { createLogger, parseOptions, type Logger } from '@ballast/core';
+import { Emitter, parseOptions, partLogger, systemScheduler, type Logger } from '@ballast/core';
 import {
   createServerHealth,
   metricsRegistry,
@@ -75,16 +75,22 @@ export interface ServeHandle {
  */
 export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
   const options = parseOptions(serveOptionsSchema, input, '', { error: RpcOptionsError.factory('serve') });
-  const logger: Logger = (options.logger ?? createLogger('@ballast/rpc')).child({ service: options.name });
+  // The caller's logger, bound to this service, is the parent of the parts' loggers (health,
+  // shedder, registration, TLS); serve()'s own records are its `ballast.rpc.serve` child.
+  const parent = options.logger?.child({ service: options.name });
+  const logger: Logger = partLogger('rpc', 'serve', options.logger).child({ service: options.name });
+  const scheduler = options.scheduler ?? systemScheduler;
   const instanceId = options.instanceId ?? `${options.name}-${randomUUID().slice(0, 8)}`;
 
   const loadReports = options.loadReports;
-  const monitor = loadReports === false ? undefined : new LoadMonitor(loadReports.intervalMs);
+  const monitor = loadReports === false ? undefined : new LoadMonitor(loadReports.intervalMs, scheduler);
   // Outer → inner: tracing, errors, metrics, stream bound, hard cap, load report, adaptive shedding, deadline
   // context. The cap, the load report and the shedder count unary work only: a stream or a health
   // check is never refused or counted by them, so idle streams cannot starve calls or liveness.
   const resetGuard = options.rapidReset ? rapidResetGuard({ limit: options.rapidReset, logger }) : undefined;
-  const reaper = options.connectionCheck ? connectionReaper({ ...options.connectionCheck, logger }) : undefined;
+  const reaper = options.connectionCheck
+    ? connectionReaper({ ...options.connectionCheck, logger, scheduler })
+    : undefined;
   let server = createServer({
     'grpc.max_receive_message_length': options.maxMessageBytes,
     'grpc.max_send_message_length': options.maxMessageBytes,
@@ -135,14 +141,14 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
             ? options.loadShedding.limiter
             : { minLimit: 20, ...(options.loadShedding.limiter as object | undefined) },
           name: options.name,
-          logger,
+          logger: parent,
         });
   if (shedder) server = server.use(shedder.middleware);
   server = server.use(deadlinePropagationServerMiddleware);
 
   for (const entry of options.services) server.add(entry.definition, entry.implementation);
   const serviceNames = options.services.map((entry) => fullName(entry.definition));
-  const health = createServerHealth({ services: serviceNames, logger });
+  const health = createServerHealth({ services: serviceNames, logger: parent });
   server.add(HealthDefinition, health.implementation);
   // Standard services besides health, for reflection too.
   const served: string[] = [];
@@ -160,7 +166,7 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
 
   let tls: ReturnType<typeof serverTls>;
   try {
-    tls = serverTls(options.tls, logger);
+    tls = serverTls(options.tls, parent);
   } catch (error) {
     throw new RpcOptionsError('serve', 'tls', (error as Error).message);
   }
@@ -180,7 +186,7 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
         zone: options.zone ?? (process.env[ZONE_ENV] || undefined),
         metadata: options.metadata,
       },
-      { logger },
+      { logger: parent },
     ).catch(async (error: unknown) => {
       server.forceShutdown();
       throw error;
@@ -191,11 +197,12 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
   if (options.metrics) metrics = await serveMetrics({ host: options.metrics.host, port: options.metrics.port });
 
   let state: ServeState = 'serving';
-  const listeners = new Set<(state: ServeState) => void>();
+  // A listener that throws must not stop the drain half-way: it is logged and the others still run.
+  const stateChanges = new Emitter<ServeState>('serve state', logger);
   const setState = (next: ServeState) => {
     state = next;
     logger.info({ instanceId, address, state: next }, `instance ${next}`);
-    for (const listener of listeners) listener(next);
+    stateChanges.emit(next);
   };
 
   let closing: Promise<void> | undefined;
@@ -205,13 +212,13 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
       health.startDraining();
       // Out of the registry before the listener closes, so discovery stops sending new calls here.
       await registration?.deregister().catch((error: unknown) => logger.warn({ err: error }, 'deregister failed'));
-      if (options.drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, options.drainDelayMs));
-      const forced = setTimeout(() => {
+      if (options.drainDelayMs > 0) await scheduler.sleep(options.drainDelayMs);
+      const forced = scheduler.setTimeout(() => {
         logger.warn({ instanceId, drainTimeoutMs: options.drainTimeoutMs }, 'drain timed out; cancelling calls');
         server.forceShutdown();
       }, options.drainTimeoutMs);
       await server.shutdown();
-      clearTimeout(forced);
+      scheduler.clearTimeout(forced);
       reaper?.close();
       monitor?.close();
       tls.certificates?.close();
@@ -256,8 +263,7 @@ export async function serve(input: ServeOptionsInput): Promise<ServeHandle> {
       return state;
     },
     onStateChange(listener) {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
+      return stateChanges.on(listener);
     },
     close,
   };

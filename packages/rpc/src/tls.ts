@@ -1,4 +1,4 @@
-import { createLogger, type Logger } from '@ballast/core';
+import { partLogger, type Logger } from '@ballast/core';
 import { credentials, experimental, ServerCredentials, type ChannelCredentials } from '@grpc/grpc-js';
 import { CertificateFiles, isPath, type Pem } from './certificate-files.js';
 
@@ -56,7 +56,7 @@ function files(tls: ServerTlsOptions | ClientTlsOptions, logger: Logger | undefi
     key: tls.key,
     ca: tls.ca,
     reloadIntervalMs: tls.reloadIntervalMs ?? DEFAULT_RELOAD_MS,
-    logger: logger ?? createLogger('ballast.rpc.tls'),
+    logger: partLogger('rpc', 'tls', logger),
   });
 }
 

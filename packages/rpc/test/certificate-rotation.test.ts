@@ -40,14 +40,14 @@ function put(file: string, contents: Buffer | string): void {
 }
 
 /** The next reload of `kind`, or a rejection after `timeoutMs`. */
-function reloaded(certificates: CertificateFiles, kind: CertificateReload['kind'], timeoutMs = 5_000) {
+function reloaded(certificates: CertificateFiles, kind: CertificateReload['type'], timeoutMs = 5_000) {
   return new Promise<CertificateReload>((resolve, reject) => {
     const timer = setTimeout(() => {
       stop();
       reject(new Error(`no "${kind}" certificate reload within ${timeoutMs} ms`));
     }, timeoutMs);
     const stop = certificates.onReload((reload) => {
-      if (reload.kind !== kind) return;
+      if (reload.type !== kind) return;
       clearTimeout(timer);
       stop();
       resolve(reload);

@@ -60,13 +60,13 @@ describe('client core: the parts of connect() meet in process', () => {
     cleanup.push(() => disconnect(client));
     const detector = connection(client)!.detector!;
     const changes: string[] = [];
-    detector.onEndpointStateChange((c) => changes.push(`${c.endpoint.id}:${c.current.kind}`));
+    detector.onEndpointStateChange((c) => changes.push(`${c.endpoint.id}:${c.current.type}`));
     const results = await Promise.allSettled(Array.from({ length: 24 }, () => client.echo({ message: 'x' })));
     const refused = results.filter((r) => r.status === 'rejected');
     expect(refused.length).toBeLessThan(24);
     // Shedding happened (more demand than 8 slots) yet no replica was taken out for it.
     expect(changes).toEqual([]);
-    expect(detector.states().map((s) => s.state.kind)).toEqual(['up', 'up']);
+    expect(detector.states().map((s) => s.state.type)).toEqual(['up', 'up']);
     expect(replicas.every((r) => r.counters.echo > 0)).toBe(true);
   });
 
@@ -95,7 +95,7 @@ describe('client core: the parts of connect() meet in process', () => {
     // Without moving, the calls on the frozen replica wait for their 10 s deadline.
     expect(Math.max(...durations)).toBeLessThan(4_000);
     const state = connection(client)!.detector!.state(frozen.replica);
-    expect(state?.kind).toBe('down');
+    expect(state?.type).toBe('down');
   });
 
   it('an attempt on a replica taken out stays there when its retry budget is spent, and its call succeeds', async () => {
@@ -122,7 +122,7 @@ describe('client core: the parts of connect() meet in process', () => {
       { timeout: 5_000, interval: 5 },
     );
     busy!.handle.health.setDependency('db', false);
-    await vi.waitFor(() => expect(connection(client)!.detector!.state(busy!.handle.address)?.kind).toBe('down'), {
+    await vi.waitFor(() => expect(connection(client)!.detector!.state(busy!.handle.address)?.type).toBe('down'), {
       timeout: 5_000,
       interval: 5,
     });
@@ -178,10 +178,10 @@ describe('client core: the parts of connect() meet in process', () => {
         timeout: 5_000,
         interval: 20,
       });
-      expect(detector.states().map((s) => s.state.kind)).toEqual(['up', 'up']);
+      expect(detector.states().map((s) => s.state.type)).toEqual(['up', 'up']);
       // The detector still tells a replica out of rotation from one in it.
       replicas[0]!.handle.health.setDependency('db', false);
-      await vi.waitFor(() => expect(detector.state('t1')?.kind).toBe('down'), { timeout: 5_000, interval: 20 });
+      await vi.waitFor(() => expect(detector.state('t1')?.type).toBe('down'), { timeout: 5_000, interval: 20 });
       expect(detector.panicking()).toBe(false);
       for (let i = 0; i < 6; i++) expect((await client.echo({ message: 'x' })).replica).toBe('t2');
       // One connection per endpoint, shared by calls and checks.

@@ -2,6 +2,7 @@ import { MemoryStore } from '@ballast/config';
 import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
 import { createEchoService, defaultBehaviour } from '@ballast/testing';
 import { Status } from 'nice-grpc';
+import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect, connection, disconnect, serve, service } from '../src/index.js';
 
@@ -47,6 +48,26 @@ async function load(
 }
 
 describe('connect() over static endpoints', () => {
+  it("logs through the caller's logger: one child per part, named ballast.<package>.<part>, bound to the client", async () => {
+    const records: Record<string, unknown>[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => records.push(JSON.parse(line)) });
+    const { handle } = await replica('a');
+    const client = connect(EchoServiceDefinition, {
+      endpoints: [{ id: 'a', address: handle.address }],
+      healthCheck: false,
+      logger,
+    });
+    expect((await client.echo({ message: 'x' })).replica).toBe('a');
+    await disconnect(client);
+    const components = new Set(records.map((r) => r.component));
+    for (const part of ['ballast.rpc.connect', 'ballast.balancer.channel', 'ballast.balancer.endpoint-table']) {
+      expect(components).toContain(part);
+    }
+    // Every record is a part's child of the caller's logger, never a root of its own.
+    expect(records.filter((r) => typeof r.component !== 'string' || r.name !== undefined)).toEqual([]);
+    expect(records.every((r) => r.client === 'ballast.testing.v1.EchoService')).toBe(true);
+  });
+
   it('spreads calls over the replicas and reports which served', async () => {
     const replicas = await Promise.all(['a', 'b', 'c'].map((n) => replica(n)));
     const client = connect(EchoServiceDefinition, {

@@ -51,7 +51,7 @@ function resolution(source: DnsSource, accept: (r: DnsResolution) => boolean, ti
   });
 }
 
-const ids = (r: DnsResolution) => (r.kind === 'answered' ? r.endpoints.map((e) => e.id) : []);
+const ids = (r: DnsResolution) => (r.type === 'answered' ? r.endpoints.map((e) => e.id) : []);
 
 async function calls(client: ReturnType<typeof connect<typeof EchoServiceDefinition>>, n: number) {
   const replies = await Promise.all(Array.from({ length: n }, () => client.echo({ message: 'x' })));
@@ -92,10 +92,10 @@ describe('connect() with discover: "dns:…"', () => {
     expect(a.counters.echo).toBe(before);
 
     // The DNS server dies: resolutions fail, the last good answer stays, calls keep working.
-    const failed = resolution(source, (r) => r.kind === 'failed');
+    const failed = resolution(source, (r) => r.type === 'failed');
     await dns.kill();
     const failure = await failed;
-    expect(failure.kind === 'failed' && failure.kept.map((e) => e.id)).toEqual([`127.0.0.3:${port}`]);
+    expect(failure.type === 'failed' && failure.kept.map((e) => e.id)).toEqual([`127.0.0.3:${port}`]);
     expect(new Set(await calls(client, 20))).toEqual(new Set(['127.0.0.3']));
     expect(source.current().map((e) => e.id)).toEqual([`127.0.0.3:${port}`]);
   });

@@ -139,7 +139,7 @@ describe('connect() over replicas registered in a real etcd cluster', () => {
     named('f1').freeze();
     try {
       await expect
-        .poll(() => connection(c)!.detector!.state('f1')?.kind, { timeout: 5_000, interval: 50 })
+        .poll(() => connection(c)!.detector!.state('f1')?.type, { timeout: 5_000, interval: 50 })
         .not.toBe('up');
       await load.served(load.ok + 1_000);
       const result = await load.stop();

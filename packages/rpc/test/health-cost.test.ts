@@ -51,7 +51,7 @@ describe('default health checking', () => {
     await vi.waitFor(() => expect(entry.inFlight).toBeGreaterThan(0), { timeout: 5_000, interval: 5 });
     const down = new Promise<number>((resolve) =>
       parts.detector!.onEndpointStateChange((c) => {
-        if (c.endpoint.id === frozen.replica && c.current.kind === 'down') resolve(performance.now());
+        if (c.endpoint.id === frozen.replica && c.current.type === 'down') resolve(performance.now());
       }),
     );
     const frozenAt = performance.now();
@@ -62,7 +62,7 @@ describe('default health checking', () => {
     await vi.waitFor(() => expect(done).toBeGreaterThan(doneAtDetection + 50), { timeout: 10_000 });
     stop.abort();
     await Promise.all(callers);
-    expect(parts.detector!.state(frozen.replica)).toMatchObject({ kind: 'down', reason: 'heartbeat-timeout' });
+    expect(parts.detector!.state(frozen.replica)).toMatchObject({ type: 'down', reason: 'heartbeat-timeout' });
     // 400 ms of silence with calls waiting, then 450 ms for the probe (≈ 0.9 s); room for a loaded machine.
     expect(detectMs).toBeLessThan(1_500);
     expect(failed).toBe(0);
@@ -101,7 +101,7 @@ describe('default health checking', () => {
     // A window of five ping intervals and two idle probes: what is measured is that nothing happens.
     await delay(5_500);
     expect(transitions).toEqual([]);
-    expect(parts.detector!.state('idle')).toEqual({ kind: 'up' });
+    expect(parts.detector!.state('idle')).toEqual({ type: 'up' });
     expect(rttBefore).toBeDefined();
   });
 });

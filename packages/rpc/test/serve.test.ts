@@ -4,6 +4,7 @@ import { ChannelCredentials, createChannel, createClient, Status, type Channel }
 import { HealthDefinition } from 'nice-grpc-server-health';
 import { ServerReflectionService } from 'nice-grpc-server-reflection';
 import { ServerReflectionRequest } from 'nice-grpc-server-reflection/lib/proto/grpc/reflection/v1/reflection_pb.js';
+import { VirtualScheduler } from '@ballast/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LIVENESS_SERVICE, serve, service, type ServeHandle } from '../src/index.js';
 import { clientCredentials } from '../src/tls.js';
@@ -164,10 +165,29 @@ describe('serve()', () => {
     const states: string[] = [];
     handle.onStateChange((s) => states.push(s));
     const closed = handle.close();
-    expect(handle.health.readiness()).toMatchObject({ kind: 'not-ready', draining: true });
+    expect(handle.health.readiness()).toMatchObject({ type: 'not-ready', draining: true });
     expect(handle.health.state.getStatus()).toBe('unhealthy');
     expect((await slow).message).toBe('slow');
     await closed;
+    expect(states).toEqual(['draining', 'closed']);
+  });
+
+  it('waits its drain delay on the injected scheduler, and a throwing state listener does not stop the drain', async () => {
+    const scheduler = new VirtualScheduler();
+    const handle = await start({ drainDelayMs: 60_000, loadReports: false, metrics: false, scheduler });
+    handle.onStateChange(() => {
+      throw new Error('listener bug');
+    });
+    const states: string[] = [];
+    handle.onStateChange((s) => states.push(s));
+    let closed = false;
+    const closing = handle.close().then(() => (closed = true));
+    await vi.waitFor(() => expect(scheduler.pending).toBe(1), { timeout: 5_000 });
+    expect(states).toEqual(['draining']);
+    await scheduler.advanceAsync(59_999);
+    expect(closed).toBe(false);
+    await scheduler.advanceAsync(1);
+    await closing;
     expect(states).toEqual(['draining', 'closed']);
   });
 });

@@ -60,9 +60,9 @@ async function ramp(
   const detector = connection(client)?.detector;
   let current: { ejections: number; ejectedBy: string[] } | undefined;
   const unsubscribe = detector?.onEndpointStateChange((change) => {
-    if (!current || change.current.kind === 'up') return;
+    if (!current || change.current.type === 'up') return;
     current.ejections++;
-    current.ejectedBy.push(`${change.current.kind}:${change.current.reason}`);
+    current.ejectedBy.push(`${change.current.type}:${change.current.reason}`);
   });
   const call = () => client.echo({ message: 'burst' });
   const samples: StepSample[] = [];

@@ -65,7 +65,7 @@ export async function faultRun(o: FaultRunOptions): Promise<FaultRunResult> {
   let onDetect = () => {};
   const detected = new Promise<void>((resolve) => (onDetect = resolve));
   const unsubscribe = parts.detector?.onEndpointStateChange((change) => {
-    if (detectAt === undefined && change.endpoint.address === victim.address && change.current.kind !== 'up') {
+    if (detectAt === undefined && change.endpoint.address === victim.address && change.current.type !== 'up') {
       if (performance.now() >= faultAt) {
         detectAt = performance.now();
         onDetect();

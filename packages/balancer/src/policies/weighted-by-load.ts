@@ -1,4 +1,4 @@
-import type { Disposer, Endpoint, LoadReport } from '@ballast/core';
+import { Emitter, type Disposer, type Endpoint, type LoadReport } from '@ballast/core';
 import type { AttemptResult, Pick, Picker, PickRequest, Policy, PolicyFactory } from '../picker.js';
 import type { WeightedByLoadOptions } from '../policy-options.js';
 import { EndpointStates } from './endpoint-states.js';
@@ -52,9 +52,10 @@ export class LoadWeightState {
  * reports also come out of band (ORCA's OpenRcaService stream on each endpoint), as gRPC's
  * `enable_oob_load_report` does: for servers that report only so, and for endpoints between calls.
  */
-export const weightedByLoad: PolicyFactory<WeightedByLoadOptions> = ({ clock, options }): Policy => {
+export const weightedByLoad: PolicyFactory<WeightedByLoadOptions> = ({ clock, options, logger }): Policy => {
   const states = new EndpointStates(() => new LoadWeightState(options.blackoutMs, options.expiryMs));
-  const listeners = new Set<() => void>();
+  // Told from onOutcome, on the call path: a listener that throws is logged, never fails the call.
+  const stale = new Emitter<void>('weighted-by-load stale', logger);
   let builtAt = Number.NEGATIVE_INFINITY;
   let nextChange = Number.POSITIVE_INFINITY;
   let reportsSinceBuild = false;
@@ -71,7 +72,7 @@ export const weightedByLoad: PolicyFactory<WeightedByLoadOptions> = ({ clock, op
       nextChange = Number.POSITIVE_INFINITY;
       reportsSinceBuild = false;
       builtAt = now;
-      for (const listener of [...listeners]) listener();
+      stale.emit();
     }
   };
 
@@ -85,8 +86,7 @@ export const weightedByLoad: PolicyFactory<WeightedByLoadOptions> = ({ clock, op
       return new LoadPicker(endpoints, list, weightsAt(list, now), onOutcome);
     },
     onStale(listener): Disposer {
-      listeners.add(listener);
-      return () => listeners.delete(listener);
+      return stale.on(listener);
     },
     oobReportPeriodMs: options.oobReportPeriodMs,
     onLoadReport(endpointId, load) {

@@ -43,7 +43,7 @@ function metricsFor(registry: Registry): BreakerMetrics {
 /** Exposes a breaker's state, transitions and rejections as prom-client metrics. */
 export function instrumentBreaker(breaker: CircuitBreaker, registry: Registry = defaultRegistry): Disposer {
   const metrics = metricsFor(registry);
-  metrics.state.set({ breaker: breaker.name }, STATE_VALUE[breaker.state.kind]);
+  metrics.state.set({ breaker: breaker.name }, STATE_VALUE[breaker.state.type]);
   const offChange = breaker.onStateChange((event) => {
     metrics.state.set({ breaker: breaker.name }, STATE_VALUE[event.to]);
     metrics.transitions.inc({ breaker: breaker.name, to: event.to });

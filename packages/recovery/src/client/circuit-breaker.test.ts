@@ -21,19 +21,19 @@ describe('CircuitBreaker', () => {
     b.record(true); // resets the streak
     b.record(false);
     b.record(false);
-    expect(b.state.kind).toBe('closed');
+    expect(b.state.type).toBe('closed');
     b.record(false);
-    expect(b.state.kind).toBe('open');
+    expect(b.state.type).toBe('open');
     expect(b.tryAcquire()).toEqual({ allowed: false, retryInMs: 1_000 });
     clock.advance(999);
     expect(b.tryAcquire().allowed).toBe(false);
     clock.advance(1);
-    expect(b.state.kind).toBe('half-open');
+    expect(b.state.type).toBe('half-open');
     const probe = b.tryAcquire();
     expect(probe).toEqual({ allowed: true, probe: true });
     expect(b.tryAcquire().allowed).toBe(false); // one probe at a time
     b.record(true, true);
-    expect(b.state.kind).toBe('closed');
+    expect(b.state.type).toBe('closed');
     expect(events.map((e) => `${e.from}>${e.to}`)).toEqual(['closed>open', 'open>half-open', 'half-open>closed']);
     expect(events[0]!.reason).toBe('3 consecutive failures');
   });
@@ -44,26 +44,26 @@ describe('CircuitBreaker', () => {
     clock.advance(1_000);
     expect(b.tryAcquire()).toEqual({ allowed: true, probe: true });
     b.record(false, true);
-    expect(b.state).toMatchObject({ kind: 'open', until: 2_000, reason: 'a half-open probe failed' });
+    expect(b.state).toMatchObject({ type: 'open', until: 2_000, reason: 'a half-open probe failed' });
   });
 
   it('sampling: waits for the minimum volume, then opens at the failure rate', () => {
     const { b, clock } = breaker({ type: 'sampling', windowMs: 10_000, minVolume: 10, failureRate: 0.5 });
     for (let i = 0; i < 5; i++) b.record(false);
-    expect(b.state.kind).toBe('closed'); // 100 % failures but only 5 calls
+    expect(b.state.type).toBe('closed'); // 100 % failures but only 5 calls
     for (let i = 0; i < 4; i++) b.record(true);
-    expect(b.state.kind).toBe('closed'); // 9 calls
+    expect(b.state.type).toBe('closed'); // 9 calls
     b.record(true);
-    expect(b.state.kind).toBe('closed'); // 10 calls at 50 %, but only a failure trips it
+    expect(b.state.type).toBe('closed'); // 10 calls at 50 %, but only a failure trips it
     b.record(false);
-    expect(b.state.kind).toBe('open');
+    expect(b.state.type).toBe('open');
     clock.advance(1_000);
     b.tryAcquire();
     b.record(true, true);
-    expect(b.state.kind).toBe('closed');
+    expect(b.state.type).toBe('closed');
     // history was reset on close: old failures do not count
     b.record(false);
-    expect(b.state.kind).toBe('closed');
+    expect(b.state.type).toBe('closed');
   });
 
   it('sampling: failures that slid out of the window are forgotten', () => {
@@ -71,7 +71,7 @@ describe('CircuitBreaker', () => {
     for (let i = 0; i < 3; i++) b.record(false);
     clock.advance(2_000);
     b.record(false);
-    expect(b.state.kind).toBe('closed');
+    expect(b.state.type).toBe('closed');
   });
 
   it('sre: rejects with probability max(0, (requests − K·accepts)/(requests + 1))', () => {
@@ -88,7 +88,7 @@ describe('CircuitBreaker', () => {
     expect(b.tryAcquire()).toEqual({ allowed: false, retryInMs: undefined });
     r = 0.6;
     expect(b.tryAcquire()).toEqual({ allowed: true, probe: false });
-    expect(b.state.kind).toBe('closed');
+    expect(b.state.type).toBe('closed');
   });
 
   it('validates options', () => {

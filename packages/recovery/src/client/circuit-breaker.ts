@@ -1,13 +1,13 @@
 import {
-  type Clock,
-  createLogger,
-  type Disposer,
   Emitter,
-  type Logger,
   parseOptions,
-  type Random,
+  partLogger,
   systemClock,
   systemRandom,
+  type Clock,
+  type Disposer,
+  type Logger,
+  type Random,
 } from '@ballast/core';
 import { z } from 'zod';
 import { invalidRecoveryOption } from '../errors.js';
@@ -29,14 +29,14 @@ export const circuitBreakerOptionsSchema = z.strictObject({
 export type CircuitBreakerOptions = z.input<typeof circuitBreakerOptionsSchema>;
 
 export type BreakerState =
-  | { readonly kind: 'closed' }
-  | { readonly kind: 'open'; readonly since: number; readonly until: number; readonly reason: string }
-  | { readonly kind: 'half-open'; readonly probes: number; readonly successes: number };
+  | { readonly type: 'closed' }
+  | { readonly type: 'open'; readonly since: number; readonly until: number; readonly reason: string }
+  | { readonly type: 'half-open'; readonly probes: number; readonly successes: number };
 
 export interface BreakerTransition {
   readonly breaker: string;
-  readonly from: BreakerState['kind'];
-  readonly to: BreakerState['kind'];
+  readonly from: BreakerState['type'];
+  readonly to: BreakerState['type'];
   readonly reason: string;
 }
 
@@ -60,7 +60,7 @@ export class CircuitBreaker {
   private readonly options: Readonly<z.output<typeof circuitBreakerOptionsSchema>>;
   private readonly policy: BreakerPolicy;
   private readonly logger: Logger;
-  private current: BreakerState = { kind: 'closed' };
+  private current: BreakerState = { type: 'closed' };
   // Transitions happen inside record() and tryAcquire(), on the call path: a throwing listener is
   // logged, never thrown into the call.
   private readonly transitions: Emitter<BreakerTransition>;
@@ -70,7 +70,7 @@ export class CircuitBreaker {
     this.options = parseOptions(circuitBreakerOptionsSchema, options, 'breaker', { error: invalidRecoveryOption });
     this.name = this.options.name;
     this.policy = createBreakerPolicy(this.options.policy);
-    this.logger = this.options.logger ?? createLogger('ballast.recovery.breaker');
+    this.logger = partLogger('recovery', 'breaker', this.options.logger);
     this.transitions = new Emitter('breaker transition', this.logger);
     this.rejections = new Emitter('breaker rejection', this.logger);
   }
@@ -86,7 +86,7 @@ export class CircuitBreaker {
     this.tick();
     const now = this.options.clock.now();
     const state = this.current;
-    switch (state.kind) {
+    switch (state.type) {
       case 'open':
         return this.reject(state.until - now);
       case 'half-open':
@@ -106,17 +106,17 @@ export class CircuitBreaker {
     this.tick();
     const now = this.options.clock.now();
     const state = this.current;
-    if (state.kind === 'half-open' && probe) {
+    if (state.type === 'half-open' && probe) {
       if (!success) return this.open('a half-open probe failed');
       const successes = state.successes + 1;
       if (successes >= this.options.halfOpenProbes) {
         this.policy.reset(now);
-        return this.transition({ kind: 'closed' }, `${successes} half-open probe(s) succeeded`);
+        return this.transition({ type: 'closed' }, `${successes} half-open probe(s) succeeded`);
       }
       this.current = { ...state, successes };
       return;
     }
-    if (state.kind !== 'closed') return;
+    if (state.type !== 'closed') return;
     const tripped = this.policy.record(success, now);
     if (tripped) this.open(tripped);
   }
@@ -129,13 +129,13 @@ export class CircuitBreaker {
   /** Forces the breaker closed and forgets history. */
   reset(): void {
     this.policy.reset(this.options.clock.now());
-    if (this.current.kind !== 'closed') this.transition({ kind: 'closed' }, 'reset by hand');
+    if (this.current.type !== 'closed') this.transition({ type: 'closed' }, 'reset by hand');
   }
 
   /** Milliseconds until an open breaker half-opens; undefined unless open. */
   msUntilHalfOpen(): number | undefined {
     const state = this.state;
-    return state.kind === 'open' ? Math.max(0, state.until - this.options.clock.now()) : undefined;
+    return state.type === 'open' ? Math.max(0, state.until - this.options.clock.now()) : undefined;
   }
 
   onStateChange(listener: (transition: BreakerTransition) => void): Disposer {
@@ -153,21 +153,21 @@ export class CircuitBreaker {
 
   private open(reason: string): void {
     const now = this.options.clock.now();
-    this.transition({ kind: 'open', since: now, until: now + this.options.openMs, reason }, reason);
+    this.transition({ type: 'open', since: now, until: now + this.options.openMs, reason }, reason);
   }
 
   private tick(): void {
     const state = this.current;
-    if (state.kind === 'open' && this.options.clock.now() >= state.until) {
-      this.transition({ kind: 'half-open', probes: 0, successes: 0 }, `open for ${this.options.openMs} ms`);
+    if (state.type === 'open' && this.options.clock.now() >= state.until) {
+      this.transition({ type: 'half-open', probes: 0, successes: 0 }, `open for ${this.options.openMs} ms`);
     }
   }
 
   private transition(next: BreakerState, reason: string): void {
-    const from = this.current.kind;
+    const from = this.current.type;
     this.current = next;
-    const event: BreakerTransition = { breaker: this.name, from, to: next.kind, reason };
-    this.logger.info(event, `breaker ${this.name}: ${from} → ${next.kind}`);
+    const event: BreakerTransition = { breaker: this.name, from, to: next.type, reason };
+    this.logger.info(event, `breaker ${this.name}: ${from} → ${next.type}`);
     this.transitions.emit(event);
   }
 }

@@ -1,10 +1,9 @@
-import { callContextOf, extendOptions, parseOptions } from '@ballast/core';
+import { callContextOf, extendOptions, MetadataKeys, parseOptions } from '@ballast/core';
 import { deadlineMiddleware, type DeadlineOptions } from 'nice-grpc-client-middleware-deadline';
 import { Metadata, type CallOptions, type ClientMiddleware } from 'nice-grpc-common';
 import { z } from 'zod';
 import { invalidRecoveryOption } from '../errors.js';
 import { currentDeadline } from '../current-deadline.js';
-import { TIMEOUT_METADATA_KEY } from '../deadline-metadata.js';
 import { chainMiddleware } from './chain-middleware.js';
 
 export const deadlineOptionsSchema = z.strictObject({
@@ -42,7 +41,7 @@ export function createDeadlineMiddleware(options: DeadlinePropagationOptions = {
       return call.next(call.request, extendOptions(options, { deadline: remainingMs }) as CallOptions);
     }
     const metadata = Metadata(options.metadata);
-    metadata.set(TIMEOUT_METADATA_KEY, String(remainingMs));
+    metadata.set(MetadataKeys.timeoutMs, String(remainingMs));
     // The library reads a number as ms from now, which spares a Date per call.
     return call.next(call.request, extendOptions(options, { metadata, deadline: remainingMs }) as CallOptions);
   };

@@ -1,15 +1,15 @@
 import {
-  type CallOutcome,
-  createLogger,
-  type Disposer,
   Emitter,
-  type Endpoint,
   ENDPOINT_FAILURE_CODES,
+  parseOptions,
+  partLogger,
+  systemScheduler,
+  type CallOutcome,
+  type Disposer,
+  type Endpoint,
   type HealthView,
   type OutcomeListener,
-  parseOptions,
   type Scheduler,
-  systemScheduler,
   type TimerHandle,
 } from '@ballast/core';
 import { z } from 'zod';
@@ -54,8 +54,10 @@ export function createEndpointBreakers(options: EndpointBreakersOptions = {}): E
   const o = parseOptions(endpointBreakersOptionsSchema, options, 'endpointBreakers', { error: invalidRecoveryOption });
   const breakers = new Map<string, CircuitBreaker>();
   const scheduler = o.scheduler ?? systemScheduler;
-  // One logger for the set; each endpoint's breaker logs through a child of it.
-  const logger = o.breaker?.logger ?? createLogger('ballast.recovery.breaker');
+  // One logger for the set; each endpoint's breaker is a part of its own under the caller's logger
+  // (or this set's), bound to its endpoint.
+  const logger = partLogger('recovery', 'endpoint-breakers', o.breaker?.logger);
+  const breakerParent = o.breaker?.logger ?? logger;
   const breakerOptions = { clock: scheduler, ...o.breaker };
   // Listeners run inside record(), on the call path: one that throws must not fail the call.
   const changes = new Emitter<void>('endpoint breakers change', logger);
@@ -76,7 +78,7 @@ export function createEndpointBreakers(options: EndpointBreakersOptions = {}): E
       () => {
         timers.delete(timer);
         // Reading the state half-opens it; the transition notifies (once, even if read earlier).
-        if (b.state.kind === 'open') wakeWhenHalfOpen(b);
+        if (b.state.type === 'open') wakeWhenHalfOpen(b);
       },
       Math.max(1, Math.ceil(b.msUntilHalfOpen() ?? 0)),
       { unref: true },
@@ -89,7 +91,7 @@ export function createEndpointBreakers(options: EndpointBreakersOptions = {}): E
     if (existing) return existing;
     const created = new CircuitBreaker({
       ...breakerOptions,
-      logger: logger.child({ endpoint: endpointId }),
+      logger: breakerParent.child({ endpoint: endpointId }),
       name: `endpoint:${endpointId}`,
     });
     if (o.registry !== false) disposers.push(instrumentBreaker(created, o.registry));
@@ -105,7 +107,7 @@ export function createEndpointBreakers(options: EndpointBreakersOptions = {}): E
 
   return {
     eligible(endpoints: readonly Endpoint[]) {
-      return endpoints.filter((endpoint) => breakers.get(endpoint.id)?.state.kind !== 'open');
+      return endpoints.filter((endpoint) => breakers.get(endpoint.id)?.state.type !== 'open');
     },
     onChange(listener) {
       return changes.on(listener);
@@ -113,7 +115,7 @@ export function createEndpointBreakers(options: EndpointBreakersOptions = {}): E
     admit(endpointId: string) {
       const b = breakers.get(endpointId);
       if (b === undefined) return true;
-      const kind = b.state.kind;
+      const kind = b.state.type;
       if (kind === 'closed') return true;
       if (kind === 'open' || !b.tryAcquire().allowed) return false;
       probing.set(endpointId, (probing.get(endpointId) ?? 0) + 1);

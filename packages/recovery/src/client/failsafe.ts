@@ -1,4 +1,4 @@
-import { createLogger, type Logger } from '@ballast/core';
+import { partLogger, type Logger } from '@ballast/core';
 import { isAbortError } from 'abort-controller-x';
 import { describeError, FallbackFailedError } from '../errors.js';
 
@@ -10,8 +10,6 @@ export interface FailsafeOptions {
   /** Also replace aborts with the fallback (default false: a cancelled caller stays cancelled). */
   fallbackOnAbort?: boolean;
 }
-
-let defaultLogger: Logger | undefined;
 
 /**
  * Dubbo's failsafe: run `call`; if it fails, record the error and return `fallback(error)`. A
@@ -26,7 +24,7 @@ export async function failsafe<T>(
     return await call();
   } catch (error) {
     if (isAbortError(error) && !options.fallbackOnAbort) throw error;
-    const logger = options.logger ?? (defaultLogger ??= createLogger('ballast.recovery.failsafe'));
+    const logger = partLogger('recovery', 'failsafe', options.logger);
     logger.warn({ error: describeError(error) }, 'call failed; returning the failsafe fallback');
     options.onError?.(error);
     try {

@@ -1,19 +1,8 @@
-import { systemClock } from '@ballast/core';
+import type { Scheduler } from '@ballast/core';
 import { z } from 'zod';
 import type { LoopLoad } from './loop-load.js';
 import { clockSchema, loggerSchema } from '../option-schemas.js';
 import { RetryBudget } from './retry-budget.js';
-
-/** Where hedging's timers come from; tests pass fake ones. */
-export interface Timers {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-const systemTimers: Timers = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
 
 export const hedgingOptionsSchema = z.strictObject({
   /** Wait before a backup attempt: a fixed number of ms, or "adaptive" = this method's observed percentile. */
@@ -57,11 +46,18 @@ export const hedgingOptionsSchema = z.strictObject({
   likelyWinFactor: z.number().finite().min(1).default(2),
   /** Each backup also draws one retry from this budget; none when it is spent. */
   budget: z.instanceof(RetryBudget).describe('a RetryBudget').optional(),
-  clock: clockSchema.default(() => systemClock),
-  timers: z
-    .custom<Timers>((v) => typeof (v as Timers | undefined)?.setTimeout === 'function', 'expected Timers')
-    .describe('{ setTimeout, clearTimeout }')
-    .default(() => systemTimers),
+  /** Time and the backup timer (tests pass a VirtualScheduler); default: real time. */
+  scheduler: z
+    .custom<Scheduler>(
+      (v) =>
+        typeof (v as Scheduler | undefined)?.setTimeout === 'function' &&
+        typeof (v as Scheduler | undefined)?.now === 'function',
+      'expected a Scheduler { now, setTimeout, clearTimeout, sleep }',
+    )
+    .describe('a Scheduler from @ballast/core (systemScheduler, VirtualScheduler)')
+    .optional(),
+  /** Time alone, for latencies and cancellation rates, when no scheduler is given. */
+  clock: clockSchema.optional(),
   logger: loggerSchema.optional(),
 });
 export type HedgingOptions = z.input<typeof hedgingOptionsSchema>;

@@ -1,113 +1,6 @@
-import { CALL_CONTEXT, CallContext, callContextOf, ManualClock } from '@ballast/core';
-import { AbortError } from 'abort-controller-x';
-import { Status, type CallOptions, type ClientMiddleware, type ClientMiddlewareCall } from 'nice-grpc-common';
+import { callContextOf } from '@ballast/core';
 import { describe, expect, it } from 'vitest';
-import { createHedging, type HedgingOptions, type Timers } from './hedging.js';
-
-// Hedging over a fake host (as in call-attempts.test.ts) with a fake clock whose timers fire only
-// when the test moves it: no network, no real time.
-
-class FakeTime implements Timers {
-  readonly clock = new ManualClock(0);
-  #timers: { at: number; callback: () => void }[] = [];
-  setTimeout(callback: () => void, ms: number): unknown {
-    const timer = { at: this.clock.now() + ms, callback };
-    this.#timers.push(timer);
-    return timer;
-  }
-  clearTimeout(handle: unknown): void {
-    this.#timers = this.#timers.filter((t) => t !== handle);
-  }
-  /** Moves time on by `ms`, firing the timers due on the way, then lets promises settle. */
-  async advance(ms: number): Promise<void> {
-    const end = this.clock.now() + ms;
-    for (;;) {
-      const due = this.#timers.filter((t) => t.at <= end).sort((a, b) => a.at - b.at)[0];
-      if (!due) break;
-      this.#timers = this.#timers.filter((t) => t !== due);
-      this.clock.set(Math.max(this.clock.now(), due.at));
-      due.callback();
-      await settle();
-    }
-    this.clock.set(end);
-    await settle();
-  }
-}
-
-const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
-
-interface Attempt {
-  readonly endpoint: string;
-  readonly method: string;
-  aborted: boolean;
-  answer(): void;
-}
-
-/**
- * A host that picks, like the balanced channel, the first endpoint the call does not avoid,
- * records the attempt in the context and says how many endpoints were eligible; each attempt
- * waits until the test answers it or it is aborted.
- */
-function fakeHost(endpoints: readonly string[]) {
-  const attempts: Attempt[] = [];
-  const host = { layer: undefined as unknown as ClientMiddleware, attempts, order: endpoints };
-  host.layer = (call, options) => {
-    const context = callContextOf(options)!;
-    const avoid = context.avoid();
-    const endpoint = host.order.find((e) => !avoid.has(e)) ?? host.order[0]!;
-    const record = context.begin(endpoint);
-    context.eligibleEndpoints = endpoints.length;
-    let answer!: () => void;
-    const attempt: Attempt = { endpoint, method: call.method.path, aborted: false, answer: () => answer() };
-    attempts.push(attempt);
-    return (async function* run() {
-      yield* [];
-      await new Promise<void>((resolve, reject) => {
-        answer = resolve;
-        options.signal?.addEventListener('abort', () => {
-          attempt.aborted = true;
-          Object.assign(record, { code: Status.CANCELLED, signal: 'cancelled' });
-          reject(new AbortError());
-        });
-      });
-      Object.assign(record, { code: Status.OK, signal: 'ok' });
-      return `served by ${endpoint}`;
-    })() as never;
-  };
-  return host;
-}
-
-function method(path: string) {
-  return { path, requestStream: false, responseStream: false, options: { idempotencyLevel: 'IDEMPOTENT' } } as const;
-}
-
-function setup(endpoints: readonly string[], options: HedgingOptions = {}) {
-  const time = new FakeTime();
-  const host = fakeHost(endpoints);
-  // An idle event loop unless a test says otherwise: the real one depends on the machine.
-  const lag = { ms: 0, busy: 0.5 };
-  const hedging = createHedging({
-    clock: time.clock,
-    timers: time,
-    loopLoad: { lagMs: () => lag.ms, utilization: () => lag.busy, close: () => {} },
-    ...options,
-  });
-  const start = (path = '/test.Service/Get') => {
-    const call = {
-      method: method(path),
-      requestStream: false,
-      request: 'req',
-      responseStream: false,
-      next: (request: unknown, options: CallOptions) => host.layer({ ...call, request } as never, options),
-    } as unknown as ClientMiddlewareCall<unknown, unknown>;
-    const context = new CallContext(path);
-    const iterator = hedging.middleware(call, { [CALL_CONTEXT]: context } as CallOptions)[Symbol.asyncIterator]();
-    const result = iterator.next().then((r) => r.value as string);
-    result.catch(() => {});
-    return { context, result };
-  };
-  return { time, host, hedging, start, lag };
-}
+import { settle, setup } from './__tests__/hedging-fixture.js';
 
 describe('hedging delay per method', () => {
   it("each method's backup waits for that method's own observed percentile", async () => {
@@ -163,7 +56,7 @@ describe('hedging budget and limits', () => {
     // 200 calls in 2 s of fake time, each primary on "slow" losing to a backup on "fast".
     await slowPrimaries(h, 200);
     const cancelled = h.host.attempts.filter((a) => a.endpoint === 'slow' && a.aborted).length;
-    const elapsedS = h.time.clock.now() / 1_000;
+    const elapsedS = h.time.scheduler.now() / 1_000;
     expect(cancelled).toBeLessThanOrEqual(20 + 10 * elapsedS + 1);
     expect(cancelled).toBeGreaterThanOrEqual(20);
     // Backups were sent only while the primary's endpoint could take the cancel.

@@ -1,5 +1,16 @@
-import { CALL_CONTEXT, CallContext, callContextOf, createLogger, extendOptions, parseOptions } from '@ballast/core';
+import {
+  CALL_CONTEXT,
+  CallContext,
+  callContextOf,
+  createLogger,
+  extendOptions,
+  parseOptions,
+  systemClock,
+  systemScheduler,
+} from '@ballast/core';
 import type { CallOptions, ClientMiddleware } from 'nice-grpc-common';
+import { DeadlineQueue } from './deadline-queue.js';
+import { HedgedCall, type HedgingHost } from './hedged-call.js';
 import { HEDGE_SKIPS, HedgeGate, type HedgeSkip } from './hedge-gate.js';
 import { hedgingOptionsSchema, type HedgingCallOptions, type HedgingOptions } from './hedging-options.js';
 import { invalidRecoveryOption } from '../errors.js';
@@ -7,7 +18,7 @@ import { monitorLoopLoad, type LoopLoad } from './loop-load.js';
 import { MethodDelays } from './method-delays.js';
 
 export { hedgingOptionsSchema } from './hedging-options.js';
-export type { HedgingCallOptions, HedgingOptions, Timers } from './hedging-options.js';
+export type { HedgingCallOptions, HedgingOptions } from './hedging-options.js';
 export interface HedgingStats {
   calls: number;
   hedges: number;
@@ -60,124 +71,55 @@ export function createHedging(options: HedgingOptions = {}): Hedging {
     close: () => own?.close(),
   };
   const loopLoad = o.loopLoad === false ? undefined : (o.loopLoad ?? lazy);
-  const gate = new HedgeGate({ ...o, budget: o.budget, loopLoad });
-  const cancels = gate.cancels;
-  const timers = o.timers;
+  const scheduler = o.scheduler ?? systemScheduler;
+  const clock = o.scheduler ?? o.clock ?? systemClock;
+  const gate = new HedgeGate({ ...o, budget: o.budget, loopLoad, clock });
   const counts = { calls: 0, hedges: 0, hedgeWins: 0, hedgesLikely: 0, skipped: 0, lossesLeftRunning: 0 };
   const skippedBecause = Object.fromEntries(HEDGE_SKIPS.map((why) => [why, 0])) as Record<HedgeSkip, number>;
   const delayFor = (method: string) => (o.delayMs === 'adaptive' ? delays.delayFor(method) : o.delayMs);
 
+  const host: HedgingHost = {
+    gate,
+    deadlines: new DeadlineQueue(scheduler),
+    maxHedges: o.maxHedges,
+    logger,
+    counts,
+    skippedBecause,
+    transportCancels: false,
+  };
+
   const middleware: ClientMiddleware<HedgingCallOptions> = async function* hedging(call, options) {
-    const { hedge, ...rest } = options;
+    const hedge = options.hedge;
     const idempotency = call.method.options.idempotencyLevel;
     const idempotent = idempotency === 'IDEMPOTENT' || idempotency === 'NO_SIDE_EFFECTS';
+    // The per-call switch is ours: the layers below never see it (no copy when it is absent).
+    let rest: CallOptions = options;
+    if (hedge !== undefined) {
+      const { hedge: _own, ...others } = options;
+      rest = others;
+    }
     if (call.requestStream || call.responseStream || !(hedge ?? idempotent)) {
       return yield* call.next(call.request, rest);
     }
     const method = call.method.path;
     counts.calls++;
     gate.onCall();
-    const started = o.clock.now();
-    const outer = rest.signal;
-    const wait = delayFor(method);
+    const started = clock.now();
     // Every attempt of this call shares its context: the balanced channel then sends a backup to
     // a replica other than the ones still working on it (the slow or frozen one we hedge against).
-    const context = callContextOf(rest) ?? new CallContext(method);
-    const shared = callContextOf(rest) === context ? rest : extendOptions(rest, { [CALL_CONTEXT]: context });
-    const first = context.attempts.length;
-    const controllers: AbortController[] = [];
-    const settled: boolean[] = [];
-    let winner = -1;
-    // Whether every backup sent was a bet (none expected to win): its outcome teaches the win rate.
-    let bet = true;
-    let hedges = 0;
-    const onOuterAbort = () => controllers.forEach((c) => c.abort());
-    outer?.addEventListener('abort', onOuterAbort);
+    let context = callContextOf(rest);
+    if (context === undefined) {
+      context = new CallContext(method);
+      rest = extendOptions(rest, { [CALL_CONTEXT]: context });
+    }
+    const hedged = new HedgedCall(host, call, rest, context, delayFor(method));
     try {
-      const value = await new Promise<unknown>((resolve, reject) => {
-        let live = 0;
-        let done = false;
-        let timer: unknown;
-        const errors: unknown[] = [];
-        const finish = () => {
-          done = true;
-          if (timer !== undefined) timers.clearTimeout(timer);
-        };
-        const launch = (index: number) => {
-          live++;
-          const controller = new AbortController();
-          controllers.push(controller);
-          settled.push(false);
-          drainUnary(call.next(call.request, extendOptions(shared, { signal: controller.signal }) as CallOptions)).then(
-            (result) => {
-              settled[index] = true;
-              if (done) return;
-              finish();
-              winner = index;
-              if (index > 0) counts.hedgeWins++;
-              resolve(result);
-            },
-            (error: unknown) => {
-              settled[index] = true;
-              live--;
-              errors.push(error);
-              // Every attempt sent so far failed: a failure is the retry layer's business, not ours.
-              if (!done && live === 0) {
-                finish();
-                reject(errors[0]);
-              }
-            },
-          );
-        };
-        const skip = (why: HedgeSkip) => {
-          counts.skipped++;
-          skippedBecause[why]++;
-          if (why === 'share-spent' || why === 'retry-budget')
-            context.note({ type: 'budget-refused', refused: 'hedge' });
-          logger.debug({ method }, `hedge skipped: ${why}`);
-        };
-        const schedule = () => {
-          if (hedges >= o.maxHedges) return;
-          timer = timers.setTimeout(() => {
-            timer = undefined;
-            if (done) return;
-            const verdict = gate.decide({
-              method,
-              delayMs: wait,
-              primary: context.attempts[first]?.endpointId,
-              eligible: context.eligibleEndpoints,
-              avoid: context.avoid(),
-              estimates: context.estimates,
-            });
-            if (!verdict.send) return skip(verdict.why);
-            if (verdict.likely) {
-              bet = false;
-              counts.hedgesLikely++;
-            }
-            hedges++;
-            counts.hedges++;
-            context.hedges++;
-            launch(hedges);
-            schedule();
-          }, wait);
-        };
-        launch(0);
-        schedule();
-      });
-      delays.record(method, o.clock.now() - started);
-      if (hedges > 0 && winner >= 0 && bet) gate.betEnded(method, winner > 0);
+      const value = await hedged.run();
+      delays.record(method, clock.now() - started);
+      if (hedged.hedges > 0 && hedged.winner >= 0 && hedged.bet) gate.betEnded(method, hedged.winner > 0);
       return value as never;
     } finally {
-      outer?.removeEventListener('abort', onOuterAbort);
-      // The losers: cancelled so they stop holding server capacity, while their endpoint's
-      // cancellation rate allows; otherwise left to finish (no RST_STREAM), their answer dropped.
-      const callerGaveUp = outer?.aborted === true;
-      controllers.forEach((controller, index) => {
-        if (settled[index] || index === winner) return;
-        const endpoint = context.attempts[first + index]?.endpointId;
-        if (callerGaveUp || endpoint === undefined || cancels.tryTake(endpoint)) controller.abort();
-        else counts.lossesLeftRunning++;
-      });
+      hedged.end();
     }
   };
 
@@ -196,11 +138,4 @@ export function createHedging(options: HedgingOptions = {}): Hedging {
     winRate: (method) => gate.winRate(method),
     close: () => loopLoad?.close(),
   };
-}
-
-async function drainUnary<T>(iterable: AsyncIterable<T>): Promise<T> {
-  const iterator = iterable[Symbol.asyncIterator]();
-  const result = await iterator.next();
-  if (!result.done) throw new Error('hedging: a unary call yielded a message');
-  return result.value;
 }

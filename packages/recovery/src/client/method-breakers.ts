@@ -63,7 +63,7 @@ export function createMethodBreakers(options: BreakerMiddlewareOptions = {}): Me
     return observeEnd(inner, (end) => {
       // A consumer that stops reading a stream early, or a caller that gives up: neither a
       // failure nor a success of the backend, so it counts as a success.
-      if (end.kind !== 'failed' || isAbortError(end.error)) b.record(true, permit.probe);
+      if (end.type !== 'failed' || isAbortError(end.error)) b.record(true, permit.probe);
       else b.record(end.error instanceof ClientError && !o.failureCodes.includes(end.error.code), permit.probe);
     });
   };

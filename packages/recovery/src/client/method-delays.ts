@@ -2,7 +2,7 @@ import { LatencyWindow } from './latency-window.js';
 
 /** Samples before the observed percentile replaces the initial delay. */
 const MIN_SAMPLES = 20;
-/** The percentile sorts the window, so it is recomputed every this many samples, not per call. */
+/** The percentile is a selection over the window (O(window)), so it is recomputed every this many samples, not per call. */
 const REFRESH_EVERY = 16;
 
 interface MethodWindow {

@@ -2,16 +2,16 @@ import {
   CALL_CONTEXT,
   CallContext,
   callContextOf,
-  createLogger,
   extendOptions,
   type Logger,
   MetadataKeys,
   parseOptions,
   parsePushback,
+  partLogger,
   RETRYABLE_CODES,
-  systemClock,
+  systemScheduler,
+  type Scheduler,
 } from '@ballast/core';
-import { delay } from 'abort-controller-x';
 import { retryMiddleware, type RetryOptions } from 'nice-grpc-client-middleware-retry';
 import {
   ClientError,
@@ -71,6 +71,11 @@ export const retryOptionsSchema = z.strictObject({
   /** Upper bound on a server pushback wait; longer requests are honoured as "do not retry". */
   maxPushbackMs: z.number().finite().min(0).default(30_000),
   logger: z.custom<Logger>().optional(),
+  /** Time and the backoff and pushback waits; a VirtualScheduler in tests. */
+  scheduler: z
+    .custom<Scheduler>((v) => typeof v === 'object' && v !== null && 'sleep' in v)
+    .describe('a Scheduler')
+    .optional(),
 });
 export type RetryMiddlewareOptions = z.input<typeof retryOptionsSchema>;
 
@@ -98,8 +103,8 @@ export function createRetry(options: RetryMiddlewareOptions = {}): Retry {
   const budget =
     o.budget === false ? undefined : o.budget instanceof RetryBudget ? o.budget : new RetryBudget(o.budget);
   const backoff = exponentialBackoff(o.backoff);
-  const logger = o.logger ?? createLogger('ballast.recovery.retry');
-  const clock = systemClock;
+  const logger = partLogger('recovery', 'retry', o.logger);
+  const scheduler = o.scheduler ?? systemScheduler;
   let exhausted = false;
 
   // Computed once: the gate hands the same list to every call.
@@ -120,7 +125,7 @@ export function createRetry(options: RetryMiddlewareOptions = {}): Retry {
   ) {
     const wait = Math.max(backoff.delayMs(context.retries - 1), context.pushbackMs ?? 0);
     context.pushbackMs = undefined;
-    if (wait > 0) await delay(options.signal ?? new AbortController().signal, wait);
+    if (wait > 0) await scheduler.sleep(wait, options.signal);
     return yield* call.next(call.request, options);
   }
 
@@ -131,7 +136,7 @@ export function createRetry(options: RetryMiddlewareOptions = {}): Retry {
    */
   function prepare(call: ClientMiddlewareCall<unknown, unknown>, options: CallOptions & RetryCallOptions) {
     budget?.recordFirstAttempt();
-    const started = clock.now();
+    const started = scheduler.now();
     const idempotency = call.method.options.idempotencyLevel;
     const allowed = options.retry ?? (idempotency === 'IDEMPOTENT' || idempotency === 'NO_SIDE_EFFECTS');
     const maxAttempts = options.retryMaxAttempts ?? o.maxRetries;
@@ -168,7 +173,7 @@ export function createRetry(options: RetryMiddlewareOptions = {}): Retry {
       exhausted = false;
       context.retries++;
       logger.debug(
-        { method: call.method.path, attempt, code: error.code, elapsedMs: clock.now() - started },
+        { method: call.method.path, attempt, code: error.code, elapsedMs: scheduler.now() - started },
         'retrying',
       );
     };
@@ -220,7 +225,7 @@ export function createRetry(options: RetryMiddlewareOptions = {}): Retry {
         wait: (signal) => {
           const wait = Math.max(backoff.delayMs(context.retries - 1), context.pushbackMs ?? 0);
           context.pushbackMs = undefined;
-          return wait > 0 ? delay(signal ?? new AbortController().signal, wait) : undefined;
+          return wait > 0 ? scheduler.sleep(wait, signal) : undefined;
         },
       });
     }

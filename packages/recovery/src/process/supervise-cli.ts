@@ -61,11 +61,11 @@ export async function superviseCli(argv: readonly string[]): Promise<number> {
   process.off('SIGTERM', onSignal);
   process.off('SIGINT', onSignal);
   const states = Object.values(supervisor.states());
-  const gaveUp = states.find((state) => state.kind === 'gave-up');
-  if (gaveUp?.kind === 'gave-up') {
+  const gaveUp = states.find((state) => state.type === 'gave-up');
+  if (gaveUp?.type === 'gave-up') {
     process.stderr.write(`ballast-supervise: gave up: ${gaveUp.reason}\n`);
     return 1;
   }
   const last = states[0];
-  return last?.kind === 'exited' && last.exit.code !== null ? last.exit.code : 0;
+  return last?.type === 'exited' && last.exit.code !== null ? last.exit.code : 0;
 }

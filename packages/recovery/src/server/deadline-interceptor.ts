@@ -1,5 +1,5 @@
+import { MetadataKeys } from '@ballast/core';
 import { ServerInterceptingCall, type ServerInterceptor } from '@grpc/grpc-js';
-import { DEADLINE_METADATA_KEY } from '../deadline-metadata.js';
 
 /**
  * grpc-js server interceptor (pass in `createServer({ interceptors: [deadlineInterceptor] })`)
@@ -10,10 +10,10 @@ export const deadlineInterceptor: ServerInterceptor = (_method, call) =>
     start(next) {
       next({
         onReceiveMetadata(metadata, nextMetadata) {
-          metadata.remove(DEADLINE_METADATA_KEY);
+          metadata.remove(MetadataKeys.deadlineAt);
           const deadline = call.getDeadline();
           const at = deadline instanceof Date ? deadline.getTime() : deadline;
-          if (Number.isFinite(at)) metadata.set(DEADLINE_METADATA_KEY, String(at));
+          if (Number.isFinite(at)) metadata.set(MetadataKeys.deadlineAt, String(at));
           nextMetadata(metadata);
         },
       });

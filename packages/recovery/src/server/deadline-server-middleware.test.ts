@@ -1,9 +1,10 @@
-import { VirtualScheduler } from '@ballast/core';
+import { MetadataKeys, VirtualScheduler } from '@ballast/core';
 import { Metadata, ServerError, Status, type CallContext, type ServerMiddlewareCall } from 'nice-grpc-common';
 import { describe, expect, it } from 'vitest';
 import { currentDeadline } from '../current-deadline.js';
-import { DEADLINE_METADATA_KEY, TIMEOUT_METADATA_KEY } from '../deadline-metadata.js';
 import { createDeadlineServerMiddleware } from './deadline-server-middleware.js';
+
+const { timeoutMs: TIMEOUT_METADATA_KEY, deadlineAt: DEADLINE_METADATA_KEY } = MetadataKeys;
 
 const START = 1_700_000_000_000;
 

@@ -1,7 +1,6 @@
-import { systemScheduler, type Clock, type Scheduler } from '@ballast/core';
+import { MetadataKeys, systemScheduler, type Clock, type Scheduler } from '@ballast/core';
 import { ServerError, Status, type ServerMiddleware } from 'nice-grpc-common';
 import { deadlineStorage, type IncomingDeadline } from '../current-deadline.js';
-import { DEADLINE_METADATA_KEY, TIMEOUT_METADATA_KEY } from '../deadline-metadata.js';
 
 /** Deadlines cross processes as epoch milliseconds, so they are read on the wall clock. */
 const wallClock: Clock = { now: () => Date.now() };
@@ -23,8 +22,8 @@ export function createDeadlineServerMiddleware(options: DeadlineServerOptions = 
   const clock = options.wallClock ?? wallClock;
   return async function* deadlineServer(call, context) {
     const at = incomingDeadline(
-      context.metadata.get(TIMEOUT_METADATA_KEY),
-      context.metadata.get(DEADLINE_METADATA_KEY),
+      context.metadata.get(MetadataKeys.timeoutMs),
+      context.metadata.get(MetadataKeys.deadlineAt),
       clock.now(),
     );
     if (at === undefined) return yield* call.next(call.request, context);

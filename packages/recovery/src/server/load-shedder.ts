@@ -1,4 +1,4 @@
-import { createLogger, MetadataKeys, parseOptions, systemClock } from '@ballast/core';
+import { MetadataKeys, parseOptions, partLogger, systemClock } from '@ballast/core';
 import { isAbortError } from 'abort-controller-x';
 import { ServerError, Status, type ServerMiddleware } from 'nice-grpc-common';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -46,7 +46,7 @@ export interface LoadShedder {
 export function createLoadShedder(options: LoadShedderOptions = {}): LoadShedder {
   const o = parseOptions(loadShedderOptionsSchema, options, 'loadShedder', { error: invalidRecoveryOption });
   const limiter: ConcurrencyLimit = isConcurrencyLimit(o.limiter) ? o.limiter : new VegasLimit(o.limiter);
-  const logger = o.logger ?? createLogger('ballast.recovery.shedder');
+  const logger = partLogger('recovery', 'shedder', o.logger);
   let inFlight = 0;
   let accepted = 0;
   let rejected = 0;
