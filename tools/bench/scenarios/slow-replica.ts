@@ -141,7 +141,7 @@ export const scenario: Scenario = {
   description:
     'one replica of 3 answers 50 ms late: p50/p99/p99.9 and its share of attempts per policy, with and without hedging',
   async run({ quick, progress, signal }) {
-    const runs = quick ? 1 : 5;
+    const runs = quick ? 1 : runsFromEnv(5);
     const durationS = quick ? 1.5 : 8;
     const aggressiveS = quick ? 1.5 : 10;
     const loadBefore = loadavg()[0]!;
@@ -202,6 +202,10 @@ export const scenario: Scenario = {
         if (!s || s.length === 0) continue;
         // Ratios against the all-healthy run of the same round (the aggressive run has one, against run 1).
         const base = (i: number) => healthy[i] ?? healthy[0]!;
+        // Hedging against peak-EWMA alone, run by run: both ran in the same round, so the machine's
+        // drift between rounds cancels out of the ratio.
+        const alone = samples.get(key('peak-ewma', load));
+        const paired = variant.startsWith('peak-ewma+hedging') && variant !== AGGRESSIVE && alone !== undefined;
         results.push({
           policy: variant,
           cpu: load,
@@ -260,6 +264,18 @@ export const scenario: Scenario = {
             2,
           ),
           ...hedgingFigures(s),
+          ...(paired && {
+            ...spread(
+              'p99_vs_peak_ewma',
+              s.map((x, i) => x.p99 / alone[i]!.p99),
+              2,
+            ),
+            ...spread(
+              'calls_vs_peak_ewma',
+              s.map((x, i) => x.callsPerS / alone[i]!.callsPerS),
+              2,
+            ),
+          }),
         });
       }
     }
@@ -276,6 +292,7 @@ export const scenario: Scenario = {
           "method's backups losing); loop_lag_ms / loop_utilization = the client's mean event-loop delay and busy share; -ungated = those two holds off",
         'targets (issue 18): peak-ewma p99 ≤ 1.2× and p99.9 ≤ 2× the all-healthy run, slow_share ≤ 0.1 %; ' +
           'with hedging p99 ≤ 1.1× at ≤ 1.05 attempts per call and never above peak-ewma alone; delayMs 1: 0 failed calls',
+        'p99_vs_peak_ewma / calls_vs_peak_ewma = a hedged variant ÷ peak-ewma alone in the same round (runs: BENCH_SLOW_REPLICA_RUNS, default 5)',
         `quiet: load average ${params.load_avg_before} before${busy(params.load_avg_before)}, ${params.load_avg_after} after`,
       ],
     };
@@ -313,4 +330,15 @@ function hedgingFigures(s: readonly Measure[]): BenchRecord {
       0,
     ),
   };
+}
+
+/** Rounds from BENCH_SLOW_REPLICA_RUNS (more rounds narrow the spread of the paired ratios). */
+function runsFromEnv(fallback: number): number {
+  const raw = process.env.BENCH_SLOW_REPLICA_RUNS;
+  if (raw === undefined || raw === '') return fallback;
+  const runs = Number(raw);
+  if (!Number.isInteger(runs) || runs < 1 || runs > 50) {
+    throw new Error(`BENCH_SLOW_REPLICA_RUNS must be a whole number of rounds from 1 to 50, got "${raw}"`);
+  }
+  return runs;
 }
