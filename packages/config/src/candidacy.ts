@@ -1,4 +1,4 @@
-import { Emitter, partLogger, type Disposer, type Logger } from '@ballast/core';
+import { Emitter, partLogger, type Disposer, type Logger, type Scheduler } from '@ballast/core';
 import { NotLeaderError } from './errors.js';
 import type { KeyValue, KvStore, TxnRequest, TxnResult } from './kv-store.js';
 import { LeaseKeeper } from './lease-keeper.js';
@@ -14,6 +14,8 @@ export interface CandidacyOptions {
   readonly ttlSeconds: number;
   /** The parent of the candidacy's logger and of its lease's and mirror's. */
   readonly logger?: Logger;
+  /** Time and timers of its lease and mirror; default real time. */
+  readonly scheduler?: Scheduler;
 }
 
 /**
@@ -44,7 +46,8 @@ export class Candidacy {
   }
 
   static async join(store: KvStore, prefix: string, value: string, options: CandidacyOptions): Promise<Candidacy> {
-    const keeper = await LeaseKeeper.grant(store, { ttlSeconds: options.ttlSeconds, logger: options.logger });
+    const { ttlSeconds, logger, scheduler } = options;
+    const keeper = await LeaseKeeper.grant(store, { ttlSeconds, logger, scheduler });
     try {
       const key = `${prefix}${keeper.id}`;
       const created = await store.txn({
@@ -52,7 +55,7 @@ export class Candidacy {
         success: [{ type: 'put', key, value, lease: keeper.id }],
         failure: [{ type: 'get', key }],
       });
-      const mirror = await Mirror.start(store, prefix, { prefix: true, logger: options.logger });
+      const mirror = await Mirror.start(store, prefix, { prefix: true, logger, scheduler });
       const own = mirror.kvs.get(key);
       const createRevision = own?.createRevision ?? created.revision;
       return new Candidacy(

@@ -1,35 +1,9 @@
 import type { RecordWithTtl, SrvRecord } from 'node:dns';
-import { ManualClock } from '@ballast/core';
+import { VirtualScheduler } from '@ballast/core';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { DnsSource, type DnsResolution, type DnsResolver, type DnsTimers } from './dns-source.js';
+import { DnsSource, type DnsResolution, type DnsResolver } from './dns-source.js';
 import { parseDnsTarget } from './dns-target.js';
-
-/** Timers that fire only when the test runs them, on a manual clock. */
-class ManualTimers implements DnsTimers {
-  readonly pending = new Map<number, { at: number; callback: () => void }>();
-  #next = 0;
-  constructor(readonly clock: ManualClock) {}
-  setTimeout(callback: () => void, ms: number): unknown {
-    const id = ++this.#next;
-    this.pending.set(id, { at: this.clock.now() + ms, callback });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.pending.delete(handle as number);
-  }
-  /** When the next timer is due. */
-  nextAt(): number {
-    return Math.min(...[...this.pending.values()].map((t) => t.at));
-  }
-  /** Moves the clock to the next timer and fires it. */
-  fire(): void {
-    const [id, timer] = [...this.pending.entries()].sort((a, b) => a[1].at - b[1].at)[0]!;
-    this.pending.delete(id);
-    this.clock.set(timer.at);
-    timer.callback();
-  }
-}
 
 function fakeResolver() {
   const state = {
@@ -52,6 +26,7 @@ function fakeResolver() {
       throw fail('ENODATA');
     },
     async resolveSrv(name) {
+      state.lookups++;
       if (state.down) throw fail('ETIMEOUT');
       return state.srv.get(name) ?? [];
     },
@@ -60,12 +35,11 @@ function fakeResolver() {
 }
 
 function setup(target: string, options: { intervalMs?: number; minIntervalMs?: number } = {}) {
-  const clock = new ManualClock(0);
-  const timers = new ManualTimers(clock);
+  const scheduler = new VirtualScheduler();
   const { state, resolver } = fakeResolver();
   const results: DnsResolution[] = [];
   const make = () => {
-    const source = new DnsSource(target, { resolver, clock, timers, registry: new Registry(), ...options });
+    const source = new DnsSource(target, { resolver, scheduler, registry: new Registry(), ...options });
     source.onResolution((r) => results.push(r));
     return source;
   };
@@ -75,7 +49,15 @@ function setup(target: string, options: { intervalMs?: number; minIntervalMs?: n
     while (results.length === count) await Promise.resolve();
     return results.at(-1)!;
   };
-  return { clock, timers, state, make, settled, results };
+  /** Checks that the next resolution starts exactly at `at` on the scheduler's time, not a millisecond sooner. */
+  const resolvesAt = (at: number) => {
+    const before = state.lookups;
+    scheduler.advance(at - 1 - scheduler.now());
+    expect(state.lookups, `no resolution before ${at} ms`).toBe(before);
+    scheduler.advance(1);
+    expect(state.lookups, `a resolution at ${at} ms`).toBe(before + 1);
+  };
+  return { scheduler, state, make, settled, resolvesAt, results };
 }
 
 describe('parseDnsTarget', () => {
@@ -103,18 +85,18 @@ describe('DnsSource', () => {
     await t.settled();
     expect(source.ready).toBe(true);
     expect(source.current()).toEqual([{ id: '10.0.0.1:80', address: '10.0.0.1:80' }]);
-    expect(t.timers.nextAt()).toBe(5_000);
     t.state.a.set('svc', [
       { address: '10.0.0.2', ttl: 0 },
       { address: '10.0.0.1', ttl: 0 },
     ]);
-    t.timers.fire();
+    t.resolvesAt(5_000);
     await t.settled();
     expect(source.current().map((e) => e.id)).toEqual(['10.0.0.1:80', '10.0.0.2:80']);
     // A TTL of 0 is clamped to the shortest interval.
-    expect(t.timers.nextAt()).toBe(6_000);
+    t.resolvesAt(6_000);
+    await t.settled();
     source.close();
-    expect(t.timers.pending.size).toBe(0);
+    expect(t.scheduler.pending).toBe(0);
   });
 
   it('keeps the last good answer while the resolver fails, counts it, and retries with backoff', async () => {
@@ -123,16 +105,14 @@ describe('DnsSource', () => {
     const source = t.make();
     await t.settled();
     t.state.down = true;
-    t.timers.fire();
+    t.resolvesAt(30_000);
     const failed = await t.settled();
     expect(failed.type).toBe('failed');
     expect(source.current().map((e) => e.id)).toEqual(['10.0.0.1:80']);
-    expect(t.timers.nextAt() - t.clock.now()).toBe(1_000);
-    t.timers.fire();
+    t.resolvesAt(31_000);
     await t.settled();
-    expect(t.timers.nextAt() - t.clock.now()).toBe(2_000);
     t.state.down = false;
-    t.timers.fire();
+    t.resolvesAt(33_000);
     expect((await t.settled()).type).toBe('answered');
     source.close();
   });
@@ -145,12 +125,10 @@ describe('DnsSource', () => {
     expect(t.state.lookups).toBe(1);
     source.refresh('a call failed');
     source.refresh('another call failed');
-    expect(t.state.lookups).toBe(1);
-    expect(t.timers.nextAt()).toBe(1_000);
-    t.timers.fire();
+    t.resolvesAt(1_000);
     await t.settled();
     expect(t.state.lookups).toBe(2);
-    t.clock.advance(5_000);
+    t.scheduler.advance(5_000);
     source.refresh('a call failed');
     expect(t.state.lookups).toBe(3);
     await t.settled();
@@ -173,5 +151,19 @@ describe('DnsSource', () => {
       { id: '10.0.0.2:5002', address: '10.0.0.2:5002', weight: 1 },
     ]);
     source.close();
+  });
+
+  it('resolves again every intervalMs when the answer carries no TTL', async () => {
+    const t = setup('dns:///_grpc._tcp.svc', { intervalMs: 10_000, minIntervalMs: 1_000 });
+    t.state.srv.set('_grpc._tcp.svc', [{ name: '10.0.0.9', port: 5001, priority: 1, weight: 1 }]);
+    const source = t.make();
+    await t.settled();
+    expect(source.current().map((e) => e.id)).toEqual(['10.0.0.9:5001']);
+    t.resolvesAt(10_000);
+    await t.settled();
+    t.resolvesAt(20_000);
+    await t.settled();
+    source.close();
+    expect(t.scheduler.pending).toBe(0);
   });
 });

@@ -5,12 +5,14 @@ import {
   Emitter,
   EndpointPublisher,
   partLogger,
-  systemClock,
+  realTimersOn,
   type Clock,
   type Disposer,
   type Endpoint,
   type EndpointSource,
   type Logger,
+  type Scheduler,
+  type TimerHandle,
 } from '@ballast/core';
 import { Counter, register as defaultRegistry, type Registry } from 'prom-client';
 import { InvalidOptionError } from './errors.js';
@@ -23,12 +25,6 @@ export interface DnsResolver {
   resolveSrv(name: string): Promise<SrvRecord[]>;
 }
 
-/** Where the source's timers go; real timers by default. */
-export interface DnsTimers {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
 export interface DnsSourceOptions {
   /** A resolver to use instead of node:dns with `servers` (or the target's authority, or the system's). */
   readonly resolver?: DnsResolver;
@@ -38,8 +34,10 @@ export interface DnsSourceOptions {
   readonly intervalMs?: number;
   /** Shortest time between two resolutions, whatever asks for them (default 1 s). */
   readonly minIntervalMs?: number;
+  /** Time and the re-resolution timers; a VirtualScheduler in tests. Default: real time. */
+  readonly scheduler?: Scheduler;
+  /** Time alone, with real timers (for callers that inject only a clock). */
   readonly clock?: Clock;
-  readonly timers?: DnsTimers;
   readonly logger?: Logger;
   /** Where ballast_dns_resolution_failures_total is registered; default prom-client's global registry. */
   readonly registry?: Registry;
@@ -70,11 +68,6 @@ function failureCounter(registry: Registry): FailureCounter {
   return counter;
 }
 
-const systemTimers: DnsTimers = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms).unref(),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
-
 /**
  * The addresses a `dns:` target resolves to, as an EndpointSource: A and AAAA records (or the
  * targets of SRV records, with their ports), re-resolved every `intervalMs`, when the answer's
@@ -91,8 +84,7 @@ export class DnsSource implements EndpointSource {
   readonly #resolver: DnsResolver;
   readonly #intervalMs: number;
   readonly #minIntervalMs: number;
-  readonly #clock: Clock;
-  readonly #timers: DnsTimers;
+  readonly #scheduler: Scheduler;
   readonly #logger: Logger;
   readonly #failures: FailureCounter;
   #ready = false;
@@ -101,7 +93,7 @@ export class DnsSource implements EndpointSource {
   #again = false;
   #failedInARow = 0;
   #lastStart = -Infinity;
-  #timer: unknown;
+  #timer: TimerHandle | undefined;
   #timerAt = Infinity;
 
   constructor(target: string, options: DnsSourceOptions = {}) {
@@ -109,8 +101,7 @@ export class DnsSource implements EndpointSource {
     this.target = parseDnsTarget(target);
     this.#intervalMs = positive(options.intervalMs ?? 30_000, 'intervalMs');
     this.#minIntervalMs = Math.min(positive(options.minIntervalMs ?? 1_000, 'minIntervalMs'), this.#intervalMs);
-    this.#clock = options.clock ?? systemClock;
-    this.#timers = options.timers ?? systemTimers;
+    this.#scheduler = options.scheduler ?? realTimersOn(options.clock);
     this.#logger = partLogger('config', 'dns', options.logger).child({ target });
     this.#resultListeners = new Emitter('DNS resolution', this.#logger);
     this.#failures = failureCounter(options.registry ?? defaultRegistry);
@@ -146,7 +137,7 @@ export class DnsSource implements EndpointSource {
       this.#again = true;
       return;
     }
-    const wait = this.#lastStart + this.#minIntervalMs - this.#clock.now();
+    const wait = this.#lastStart + this.#minIntervalMs - this.#scheduler.now();
     if (wait <= 0) this.#resolve(reason);
     else this.#schedule(wait, reason);
   }
@@ -161,19 +152,24 @@ export class DnsSource implements EndpointSource {
   }
 
   #schedule(ms: number, reason: string): void {
-    const at = this.#clock.now() + ms;
+    const at = this.#scheduler.now() + ms;
     if (at >= this.#timerAt) return;
     this.#cancelTimer();
     this.#timerAt = at;
-    this.#timer = this.#timers.setTimeout(() => {
-      this.#timer = undefined;
-      this.#timerAt = Infinity;
-      this.#resolve(reason);
-    }, ms);
+    // The source's timer alone never keeps a process alive.
+    this.#timer = this.#scheduler.setTimeout(
+      () => {
+        this.#timer = undefined;
+        this.#timerAt = Infinity;
+        this.#resolve(reason);
+      },
+      ms,
+      { unref: true },
+    );
   }
 
   #cancelTimer(): void {
-    if (this.#timer !== undefined) this.#timers.clearTimeout(this.#timer);
+    this.#scheduler.clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#timerAt = Infinity;
   }
@@ -183,7 +179,7 @@ export class DnsSource implements EndpointSource {
     this.#cancelTimer();
     this.#resolving = true;
     this.#again = false;
-    this.#lastStart = this.#clock.now();
+    this.#lastStart = this.#scheduler.now();
     this.#lookup().then(
       (answer) => this.#answered(answer.endpoints, answer.ttlMs, reason),
       (error: unknown) => this.#failed(error instanceof Error ? error : new Error(String(error)), reason),

@@ -1,4 +1,4 @@
-import type { Disposer, Logger } from '@ballast/core';
+import type { Disposer, Logger, Scheduler } from '@ballast/core';
 import { Candidacy } from './candidacy.js';
 import { InvalidOptionError } from './errors.js';
 import type { KvStore } from './kv-store.js';
@@ -11,6 +11,8 @@ export interface ElectionOptions {
   /** Default /ballast/elections/. */
   readonly root?: string;
   readonly logger?: Logger;
+  /** Time and timers of each candidate's lease and of the mirrors; a VirtualScheduler in tests. Default real time. */
+  readonly scheduler?: Scheduler;
 }
 
 /** A leader as seen from the store. */
@@ -33,6 +35,7 @@ export class Election {
   readonly #ttlSeconds: number;
   /** The caller's logger: the parent of each candidacy's and mirror's. */
   readonly #logger: Logger | undefined;
+  readonly #scheduler: Scheduler | undefined;
 
   constructor(
     private readonly store: KvStore,
@@ -45,6 +48,7 @@ export class Election {
     this.prefix = `${options.root ?? '/ballast/elections/'}${name}/`;
     this.#ttlSeconds = ttl;
     this.#logger = options.logger;
+    this.#scheduler = options.scheduler;
   }
 
   /** Joins and waits until elected. Abort `signal` to stop waiting (the candidacy is withdrawn). */
@@ -53,6 +57,7 @@ export class Election {
     const candidacy = await Candidacy.join(this.store, this.prefix, value, {
       ttlSeconds: this.#ttlSeconds,
       logger: this.#logger,
+      scheduler: this.#scheduler,
     });
     try {
       await candidacy.waitUntilHolding(options.signal);
@@ -72,7 +77,11 @@ export class Election {
 
   /** Calls `listener` with each new leader (or undefined), from our own watch of the prefix. */
   async observe(listener: (leader: LeaderInfo | undefined) => void): Promise<Disposer> {
-    const mirror = await Mirror.start(this.store, this.prefix, { prefix: true, logger: this.#logger });
+    const mirror = await Mirror.start(this.store, this.prefix, {
+      prefix: true,
+      logger: this.#logger,
+      scheduler: this.#scheduler,
+    });
     let last: number | undefined = -1;
     const emit = () => {
       let first: { value: string; createRevision: number } | undefined;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseOptions } from '@ballast/core';
+import { parseOptions, type Scheduler } from '@ballast/core';
 import { invalidConfigOption } from './errors.js';
 import { MAX_REQUEST_BYTES } from './value-size.js';
 
@@ -25,6 +25,19 @@ const schema = z.strictObject({
   watchCheckIntervalMs: z.number().int().min(50).max(60_000).default(1000),
   /** Puts larger than this are rejected before they are sent (etcd's --max-request-bytes). */
   maxRequestBytes: z.number().int().min(1024).default(MAX_REQUEST_BYTES),
+  /**
+   * Time and timers of connect()'s retries, the keepalive answer bound and each watch's start bound,
+   * check interval and reopen backoff; a VirtualScheduler in tests. Default: real time.
+   */
+  scheduler: z
+    .custom<Scheduler>(
+      (v) =>
+        typeof (v as Scheduler | undefined)?.setTimeout === 'function' &&
+        typeof (v as Scheduler | undefined)?.sleep === 'function',
+      'expected a Scheduler { now, setTimeout, clearTimeout, sleep }',
+    )
+    .describe('a Scheduler from @ballast/core (systemScheduler, VirtualScheduler)')
+    .optional(),
 });
 
 export type EtcdStoreOptions = z.input<typeof schema>;

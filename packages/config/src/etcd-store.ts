@@ -1,4 +1,4 @@
-import { partLogger, type Logger } from '@ballast/core';
+import { partLogger, systemScheduler, type Logger, type Scheduler } from '@ballast/core';
 import { circuitBreaker, ConsecutiveBreaker, handleWhen, isBrokenCircuitError } from 'cockatiel';
 import { Etcd3, type IOptions, type IResponseOp } from 'etcd3';
 import {
@@ -39,6 +39,7 @@ export type { EtcdStoreOptions };
 export class EtcdStore implements KvStore {
   readonly #client: Etcd3;
   readonly #watches = new Set<GuardedWatch>();
+  readonly #scheduler: Scheduler;
   #closed = false;
 
   private constructor(
@@ -46,6 +47,7 @@ export class EtcdStore implements KvStore {
     private readonly logger: Logger,
   ) {
     this.#client = new Etcd3(clientOptions(config));
+    this.#scheduler = config.scheduler ?? systemScheduler;
   }
 
   /**
@@ -56,7 +58,8 @@ export class EtcdStore implements KvStore {
     const logger = partLogger('config', 'etcd', parent);
     const store = new EtcdStore(parseEtcdStoreOptions(options), logger);
     const { endpoints, startupTimeoutMs } = store.config;
-    const started = Date.now();
+    const scheduler = store.#scheduler;
+    const started = scheduler.now();
     const backoff = new ReconnectBackoff();
     // The member breaker's "circuit is open" hides why the member failed; report that instead.
     let cause: unknown;
@@ -72,7 +75,7 @@ export class EtcdStore implements KvStore {
           await store.close();
           throw new StoreAuthError(endpoints, reason);
         }
-        const waited = Date.now() - started;
+        const waited = Math.round(scheduler.now() - started);
         const delay = backoff.next();
         if (waited + delay > startupTimeoutMs) {
           await store.close();
@@ -82,7 +85,7 @@ export class EtcdStore implements KvStore {
           { endpoints, attempt, retryInMs: delay, reason: (err as Error).message },
           'etcd unreachable; retrying',
         );
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        await scheduler.sleep(delay);
       }
     }
   }
@@ -155,6 +158,7 @@ export class EtcdStore implements KvStore {
         isCompacted: (rev) => this.#isCompacted(target, rev),
         checkIntervalMs: this.config.watchCheckIntervalMs,
         logger: this.logger,
+        scheduler: this.#scheduler,
       },
       from,
     );
@@ -185,16 +189,16 @@ export class EtcdStore implements KvStore {
     const stream = await this.#client.leaseClient.leaseKeepAlive();
     try {
       const res = await new Promise<{ TTL: string }>((resolve, reject) => {
-        const timer = setTimeout(
+        const timer = this.#scheduler.setTimeout(
           () => reject(new Error(`keepalive of lease ${lease} got no answer in ${this.config.callTimeoutMs} ms`)),
           this.config.callTimeoutMs,
         );
         stream.on('data', (data: { TTL: string }) => {
-          clearTimeout(timer);
+          this.#scheduler.clearTimeout(timer);
           resolve(data);
         });
         stream.on('error', (err: Error) => {
-          clearTimeout(timer);
+          this.#scheduler.clearTimeout(timer);
           reject(mapEtcdError(err, { lease }));
         });
         stream.write({ ID: lease });
@@ -278,6 +282,8 @@ function clientOptions(config: EtcdStoreConfig): IOptions {
           breaker: new ConsecutiveBreaker(3),
         }),
     },
+    // A gRPC deadline is a wall-clock instant that grpc-js enforces on its own timers, so it is
+    // taken from Date.now(), not from the scheduler.
     defaultCallOptions: (context) =>
       context.isStream ? {} : { deadline: new Date(Date.now() + config.callTimeoutMs) },
   };

@@ -1,4 +1,4 @@
-import type { Logger } from '@ballast/core';
+import { repeat, type Disposer, type Logger, type Scheduler, type TimerHandle } from '@ballast/core';
 import type { Etcd3, IEvent, IWatchResponse, Watcher } from 'etcd3';
 import { isCompactedError } from './errors.js';
 import { ReconnectBackoff } from './reconnect-backoff.js';
@@ -14,6 +14,8 @@ export interface GuardedWatchDeps {
   isCompacted(revision: number): Promise<boolean>;
   readonly checkIntervalMs: number;
   readonly logger: Logger;
+  /** Time and timers: the start bound, the check interval, the reopen backoff. */
+  readonly scheduler: Scheduler;
 }
 
 /**
@@ -26,7 +28,7 @@ export class GuardedWatch {
   #last: number;
   #client?: Etcd3;
   #watcher?: Watcher;
-  #timer?: ReturnType<typeof setInterval>;
+  #stopChecks?: Disposer;
   #pendingSeenAt?: number;
   #closed = false;
   #restarts = 0;
@@ -48,9 +50,10 @@ export class GuardedWatch {
 
   /** Opens the stream; rejects (and cleans up) if etcd does not confirm it within `timeoutMs`. */
   async start(timeoutMs: number): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
+    const { scheduler } = this.deps;
+    let timer: TimerHandle | undefined;
     const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(
+      timer = scheduler.setTimeout(
         () => reject(new Error(`watch on "${this.target.key}" not confirmed in ${timeoutMs} ms`)),
         timeoutMs,
       );
@@ -61,15 +64,14 @@ export class GuardedWatch {
       await this.close();
       throw err;
     } finally {
-      clearTimeout(timer);
+      scheduler.clearTimeout(timer);
     }
-    this.#timer = setInterval(() => void this.#check(), this.deps.checkIntervalMs);
-    this.#timer.unref();
+    this.#stopChecks = repeat(scheduler, this.deps.checkIntervalMs, () => void this.#check(), { unref: true });
   }
 
   async close(): Promise<void> {
     this.#closed = true;
-    if (this.#timer) clearInterval(this.#timer);
+    this.#stopChecks?.();
     this.#drop();
   }
 
@@ -145,7 +147,7 @@ export class GuardedWatch {
     }
     const delay = this.#backoff.next();
     this.deps.logger.warn({ key: this.target.key, reason: err.message, retryInMs: delay }, 'watch failed; reopening');
-    await new Promise((resolve) => setTimeout(resolve, delay));
+    await this.deps.scheduler.sleep(delay);
     await this.#restart();
   }
 

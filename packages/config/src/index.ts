@@ -37,7 +37,7 @@ export {
 export { LeaseKeeper } from './lease-keeper.js';
 export type { LeaseKeeperOptions, LeaseState } from './lease-keeper.js';
 export { Mirror } from './mirror.js';
-export type { MirrorChange } from './mirror.js';
+export type { MirrorChange, MirrorOptions } from './mirror.js';
 export { LiveConfig } from './live-config.js';
 export { DEFAULT_MAX_CONFIG_BYTES } from './decode-config.js';
 export type { LiveConfigOptions } from './live-config.js';
@@ -68,6 +68,6 @@ export type { LockHandle, LockOptions } from './lock.js';
 export { runCli, USAGE } from './cli.js';
 export type { CliIo } from './cli.js';
 export { DnsSource } from './dns-source.js';
-export type { DnsResolution, DnsResolver, DnsSourceOptions, DnsTimers } from './dns-source.js';
+export type { DnsResolution, DnsResolver, DnsSourceOptions } from './dns-source.js';
 export { isDnsTarget, parseDnsTarget } from './dns-target.js';
 export type { DnsTarget } from './dns-target.js';

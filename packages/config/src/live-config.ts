@@ -1,4 +1,4 @@
-import { partLogger, type Logger } from '@ballast/core';
+import { partLogger, type Logger, type Scheduler } from '@ballast/core';
 import { Counter, register as defaultRegistry, type Registry } from 'prom-client';
 import type { z } from 'zod';
 import { ConfigValue } from './config-value.js';
@@ -14,6 +14,8 @@ export interface LiveConfigOptions {
   readonly registry?: Registry;
   /** Largest value, as JSON text in bytes, that is applied or written; default 64 KiB. */
   readonly maxValueBytes?: number;
+  /** Where a watched value's mirror waits between re-reads after compaction; default real time. */
+  readonly scheduler?: Scheduler;
 }
 
 const counters = new WeakMap<Registry, Counter<'key'>>();
@@ -44,6 +46,7 @@ export class LiveConfig {
   readonly #parentLogger: Logger | undefined;
   readonly #rejected: Counter<'key'>;
   readonly #maxValueBytes: number;
+  readonly #scheduler: Scheduler | undefined;
 
   constructor(
     private readonly store: KvStore,
@@ -58,13 +61,18 @@ export class LiveConfig {
     }
     this.#maxValueBytes = maxValueBytes;
     this.#parentLogger = options.logger;
+    this.#scheduler = options.scheduler;
     this.#logger = partLogger('config', 'live-config', options.logger);
     this.#rejected = rejectedCounter(options.registry ?? defaultRegistry);
   }
 
   /** Follows `key`: resolves with the current valid value (or the default) and then tracks changes. */
   async watch<T>(key: string, schema: z.ZodType<T>, options: { default: T }): Promise<ConfigValue<T>> {
-    const mirror = await Mirror.start(this.store, key, { prefix: false, logger: this.#parentLogger });
+    const mirror = await Mirror.start(this.store, key, {
+      prefix: false,
+      logger: this.#parentLogger,
+      scheduler: this.#scheduler,
+    });
     return new ConfigValue(key, schema, options.default, mirror, this.#logger, this.#rejected, this.#maxValueBytes);
   }
 

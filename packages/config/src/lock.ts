@@ -1,4 +1,4 @@
-import type { Logger } from '@ballast/core';
+import { systemScheduler, type Logger, type Scheduler } from '@ballast/core';
 import { Candidacy } from './candidacy.js';
 import { InvalidOptionError, LockTimeoutError } from './errors.js';
 import type { KvStore } from './kv-store.js';
@@ -13,6 +13,8 @@ export interface LockOptions {
   /** Default /ballast/locks/. */
   readonly root?: string;
   readonly logger?: Logger;
+  /** Time and timers of the wait's timeout, the lease and the queue's mirror; a VirtualScheduler in tests. */
+  readonly scheduler?: Scheduler;
 }
 
 /** A held lock: `token` (fencing) increases with every acquisition; release() frees it. */
@@ -27,16 +29,35 @@ export async function acquireLock(store: KvStore, name: string, options: LockOpt
   if (!isValidName(name)) throw new InvalidOptionError('lock name', `"${name}": letters, digits, . _ - only`);
   const ttlSeconds = options.ttlSeconds ?? 10;
   const prefix = `${options.root ?? '/ballast/locks/'}${name}/`;
-  const started = Date.now();
-  const candidacy = await Candidacy.join(store, prefix, String(process.pid), { ttlSeconds, logger: options.logger });
-  const timeout = options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs);
-  const signals = [options.signal, timeout].filter((s): s is AbortSignal => s !== undefined);
+  const scheduler = options.scheduler ?? systemScheduler;
+  const started = scheduler.now();
+  const candidacy = await Candidacy.join(store, prefix, String(process.pid), {
+    ttlSeconds,
+    logger: options.logger,
+    scheduler,
+  });
+  const timeout = new AbortController();
+  // Unref'd as AbortSignal.timeout is: the wait alone does not keep the process alive.
+  const timer =
+    options.timeoutMs === undefined
+      ? undefined
+      : scheduler.setTimeout(
+          () => timeout.abort(new DOMException(`lock "${name}" not acquired in time`, 'TimeoutError')),
+          options.timeoutMs,
+          { unref: true },
+        );
+  const timeoutSignal = timer === undefined ? undefined : timeout.signal;
+  const signals = [options.signal, timeoutSignal].filter((s): s is AbortSignal => s !== undefined);
   try {
     await candidacy.waitUntilHolding(signals.length > 0 ? AbortSignal.any(signals) : undefined);
     return candidacy;
   } catch (err) {
     await candidacy.release();
-    if (timeout?.aborted && !options.signal?.aborted) throw new LockTimeoutError(name, Date.now() - started);
+    if (timeout.signal.aborted && !options.signal?.aborted) {
+      throw new LockTimeoutError(name, Math.round(scheduler.now() - started));
+    }
     throw err;
+  } finally {
+    scheduler.clearTimeout(timer);
   }
 }

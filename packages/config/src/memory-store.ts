@@ -1,4 +1,4 @@
-import { systemClock, type Clock } from '@ballast/core';
+import { realTimersOn, repeat, type Clock, type Disposer, type Scheduler } from '@ballast/core';
 import { CompactedError, LeaseNotFoundError, StoreClosedError } from './errors.js';
 import type {
   Compare,
@@ -20,7 +20,9 @@ import type {
 import { checkValueSize } from './value-size.js';
 
 export interface MemoryStoreOptions {
-  /** Drives lease expiry; inject a ManualClock for exact tests. */
+  /** Time and the background sweep's timer: leases expire on it. A VirtualScheduler in tests. */
+  readonly scheduler?: Scheduler;
+  /** Time alone, with real timers for the sweep (for callers that inject only a clock). */
   readonly clock?: Clock;
   /** How often leases are checked for expiry in the background; 0 = only on each call. Default 200. */
   readonly sweepIntervalMs?: number;
@@ -40,27 +42,24 @@ interface Watcher {
 
 /**
  * The KvStore contract in one process: real revisions, history for watches from a revision,
- * leases that expire on the injected clock, transactions applied atomically.
+ * leases that expire on the injected scheduler's time, transactions applied atomically.
  */
 export class MemoryStore implements KvStore {
-  readonly #clock: Clock;
+  readonly #scheduler: Scheduler;
   readonly #keys = new Map<string, KeyValue>();
   readonly #history: WatchBatch[] = [];
   readonly #leases = new Map<string, LeaseState>();
   readonly #watchers = new Set<Watcher>();
-  readonly #sweep?: ReturnType<typeof setInterval>;
+  readonly #stopSweep?: Disposer;
   #revision = 1;
   #compacted = 0;
   #nextLease = 1;
   #closed = false;
 
   constructor(options: MemoryStoreOptions = {}) {
-    this.#clock = options.clock ?? systemClock;
+    this.#scheduler = options.scheduler ?? realTimersOn(options.clock);
     const every = options.sweepIntervalMs ?? 200;
-    if (every > 0) {
-      this.#sweep = setInterval(() => this.expireLeases(), every);
-      this.#sweep.unref();
-    }
+    if (every > 0) this.#stopSweep = repeat(this.#scheduler, every, () => this.expireLeases(), { unref: true });
   }
 
   /** The current store revision. */
@@ -134,7 +133,7 @@ export class MemoryStore implements KvStore {
     this.#begin();
     const id = String(this.#nextLease++);
     const ttlMs = Math.max(1, ttlSeconds) * 1000;
-    this.#leases.set(id, { ttlMs, expiresAt: this.#clock.now() + ttlMs, keys: new Set() });
+    this.#leases.set(id, { ttlMs, expiresAt: this.#scheduler.now() + ttlMs, keys: new Set() });
     return id;
   }
 
@@ -142,7 +141,7 @@ export class MemoryStore implements KvStore {
     this.#begin();
     const state = this.#leases.get(lease);
     if (!state) throw new LeaseNotFoundError(lease);
-    state.expiresAt = this.#clock.now() + state.ttlMs;
+    state.expiresAt = this.#scheduler.now() + state.ttlMs;
     return state.ttlMs / 1000;
   }
 
@@ -161,13 +160,13 @@ export class MemoryStore implements KvStore {
 
   /** Deletes the keys of every lease whose TTL has run out on the clock. Runs before every call. */
   expireLeases(): void {
-    const now = this.#clock.now();
+    const now = this.#scheduler.now();
     for (const [id, state] of this.#leases) if (state.expiresAt <= now) this.#dropLease(id);
   }
 
   async close(): Promise<void> {
     this.#closed = true;
-    if (this.#sweep) clearInterval(this.#sweep);
+    this.#stopSweep?.();
     this.#watchers.clear();
   }
 

@@ -1,6 +1,14 @@
-import { Emitter, partLogger, type Disposer, type Logger } from '@ballast/core';
+import { Emitter, partLogger, systemScheduler, type Disposer, type Logger, type Scheduler } from '@ballast/core';
 import type { KeyValue, KvStore, WatchBatch, WatchHandle } from './kv-store.js';
 import { ReconnectBackoff } from './reconnect-backoff.js';
+
+export interface MirrorOptions {
+  /** Mirror every key under `key` (default) or `key` alone. */
+  readonly prefix?: boolean;
+  readonly logger?: Logger;
+  /** Where the waits between re-read attempts run; a VirtualScheduler in tests. */
+  readonly scheduler?: Scheduler;
+}
 
 export type MirrorChange = { readonly reason: 'events'; readonly batch: WatchBatch } | { readonly reason: 'resync' };
 
@@ -22,16 +30,14 @@ export class Mirror {
     readonly key: string,
     readonly prefix: boolean,
     private readonly logger: Logger,
+    private readonly scheduler: Scheduler,
   ) {
     this.#listeners = new Emitter('mirror change', logger);
   }
 
-  static async start(
-    store: KvStore,
-    key: string,
-    options: { prefix?: boolean; logger?: Logger } = {},
-  ): Promise<Mirror> {
-    const mirror = new Mirror(store, key, options.prefix ?? true, partLogger('config', 'mirror', options.logger));
+  static async start(store: KvStore, key: string, options: MirrorOptions = {}): Promise<Mirror> {
+    const logger = partLogger('config', 'mirror', options.logger);
+    const mirror = new Mirror(store, key, options.prefix ?? true, logger, options.scheduler ?? systemScheduler);
     await mirror.#sync();
     return mirror;
   }
@@ -93,8 +99,9 @@ export class Mirror {
         this.#emit({ reason: 'resync' });
         return;
       } catch (err) {
-        this.logger.warn({ key: this.key, reason: (err as Error).message }, 're-read failed; retrying');
-        await new Promise((resolve) => setTimeout(resolve, backoff.next()));
+        const delay = backoff.next();
+        this.logger.warn({ key: this.key, reason: (err as Error).message, retryInMs: delay }, 're-read failed; retrying');
+        await this.scheduler.sleep(delay);
       }
     }
   }

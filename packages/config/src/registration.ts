@@ -1,4 +1,12 @@
-import { Emitter, parseOptions, partLogger, type Disposer, type Logger } from '@ballast/core';
+import {
+  Emitter,
+  parseOptions,
+  partLogger,
+  systemScheduler,
+  type Disposer,
+  type Logger,
+  type Scheduler,
+} from '@ballast/core';
 import { z } from 'zod';
 import { invalidConfigOption } from './errors.js';
 import type { KvStore } from './kv-store.js';
@@ -20,6 +28,8 @@ export interface RegisterOptions {
   readonly ttlSeconds?: number;
   readonly root?: string;
   readonly logger?: Logger;
+  /** Time and timers of the lease, its renewals and the waits between re-registrations; a VirtualScheduler in tests. */
+  readonly scheduler?: Scheduler;
 }
 
 export type RegistrationState =
@@ -46,6 +56,7 @@ export class Registration {
     private readonly ttlSeconds: number,
     /** The caller's logger: the parent of this registration's parts (its lease, its mirror). */
     private readonly parentLogger: Logger | undefined,
+    private readonly scheduler: Scheduler,
   ) {
     this.logger = partLogger('config', 'registry', parentLogger);
     this.#listeners = new Emitter('registration state', this.logger);
@@ -59,9 +70,11 @@ export class Registration {
     const parsed = parseOptions(InstanceSchema, instance, 'register', { error: invalidConfigOption });
     const { service, ...entry } = parsed;
     const key = registryKey(options.root ?? DEFAULT_REGISTRY_ROOT, service, entry.id);
-    const registration = new Registration(store, key, JSON.stringify(entry), options.ttlSeconds ?? 10, options.logger);
+    const scheduler = options.scheduler ?? systemScheduler;
+    const value = JSON.stringify(entry);
+    const registration = new Registration(store, key, value, options.ttlSeconds ?? 10, options.logger, scheduler);
     await registration.#establish();
-    registration.#mirror = await Mirror.start(store, key, { prefix: false, logger: options.logger });
+    registration.#mirror = await Mirror.start(store, key, { prefix: false, logger: options.logger, scheduler });
     registration.#mirror.onChange(() => {
       if (!registration.#mirror?.kvs.has(key) && registration.#state.type === 'registered') {
         void registration.#repair('entry deleted while the lease was alive');
@@ -87,7 +100,11 @@ export class Registration {
   }
 
   async #establish(): Promise<void> {
-    const keeper = await LeaseKeeper.grant(this.store, { ttlSeconds: this.ttlSeconds, logger: this.parentLogger });
+    const keeper = await LeaseKeeper.grant(this.store, {
+      ttlSeconds: this.ttlSeconds,
+      logger: this.parentLogger,
+      scheduler: this.scheduler,
+    });
     try {
       const { revision } = await this.store.put(this.key, this.value, { lease: keeper.id });
       if (this.#state.type === 'closed') {
@@ -118,7 +135,7 @@ export class Registration {
       } catch (err) {
         const delay = backoff.next();
         this.logger.warn({ key: this.key, reason: (err as Error).message, retryInMs: delay }, 're-register failed');
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        await this.scheduler.sleep(delay);
       }
     }
     this.#repairing = false;

@@ -5,6 +5,7 @@ import {
   type Endpoint,
   type EndpointSource,
   type Logger,
+  type Scheduler,
 } from '@ballast/core';
 import { Counter, register as defaultRegistry, type Registry } from 'prom-client';
 import { InvalidOptionError } from './errors.js';
@@ -19,6 +20,8 @@ export interface DiscoverOptions {
   readonly logger?: Logger;
   /** Where ballast_registry_rejected_entries_total is registered; default prom-client's global registry. */
   readonly registry?: Registry;
+  /** Where the mirror waits between re-reads after compaction; default real time. */
+  readonly scheduler?: Scheduler;
 }
 
 type RejectedCounter = Counter<'service' | 'reason'>;
@@ -69,7 +72,11 @@ export class RegistrySource implements EndpointSource {
     }
     const logger = partLogger('config', 'registry', options.logger);
     const prefix = servicePrefix(options.root ?? DEFAULT_REGISTRY_ROOT, service);
-    const mirror = await Mirror.start(store, prefix, { prefix: true, logger: options.logger });
+    const mirror = await Mirror.start(store, prefix, {
+      prefix: true,
+      logger: options.logger,
+      scheduler: options.scheduler,
+    });
     const rejected = rejectedCounter(options.registry ?? defaultRegistry);
     return new RegistrySource(service, prefix, mirror, logger, rejected);
   }

@@ -1,5 +1,5 @@
-import { ManualClock } from '@ballast/core';
-import { describe, expect, it } from 'vitest';
+import { ManualClock, VirtualScheduler } from '@ballast/core';
+import { describe, expect, it, vi } from 'vitest';
 import { MemoryStore } from '../src/memory-store.js';
 import { kvStoreContract } from './kv-store-contract.js';
 
@@ -31,5 +31,28 @@ describe('MemoryStore leases on the injected clock', () => {
     } finally {
       await store.close();
     }
+  });
+});
+
+describe('MemoryStore leases on the injected scheduler', () => {
+  it('the background sweep runs on the scheduler: a lease expires when virtual time passes its TTL, not before', async () => {
+    const scheduler = new VirtualScheduler();
+    const store = new MemoryStore({ scheduler, sweepIntervalMs: 250 });
+    try {
+      const lease = await store.grantLease(1);
+      await store.put('k', 'v', { lease });
+      const deletes: number[] = [];
+      await store.watch({ key: 'k' }, { onEvents: () => deletes.push(scheduler.now()) });
+      const before = store.revision;
+      // Only the sweep looks at leases here: no call is made on the store while time passes.
+      scheduler.advance(999);
+      expect(store.revision).toBe(before);
+      scheduler.advance(1);
+      expect(store.revision).toBe(before + 1);
+      await vi.waitFor(() => expect(deletes).toEqual([1_000]), { timeout: 1_000 });
+    } finally {
+      await store.close();
+    }
+    expect(scheduler.pending).toBe(0);
   });
 });

@@ -1,12 +1,27 @@
+import { VirtualScheduler } from '@ballast/core';
+import { pino } from 'pino';
 import { describe, expect, it, vi } from 'vitest';
+import { StoreUnavailableError } from '../src/errors.js';
 import { MemoryStore } from '../src/memory-store.js';
 import { Mirror, type MirrorChange } from '../src/mirror.js';
 import type { RangeResult } from '../src/kv-store.js';
 
-/** A real MemoryStore whose history is compacted (and written) between a mirror's read and its watch. */
+/**
+ * A real MemoryStore whose history is compacted (and written) between a mirror's read and its
+ * watch; the `failures` reads after that one fail, as reads of an unreachable cluster do.
+ */
 class CompactsAfterFirstRead extends MemoryStore {
   #armed = true;
+  reads = 0;
+  constructor(private failures = 0) {
+    super();
+  }
   override async range(prefix: string): Promise<RangeResult> {
+    this.reads++;
+    if (!this.#armed && this.failures > 0) {
+      this.failures--;
+      throw new StoreUnavailableError(['memory'], 0);
+    }
     const read = await super.range(prefix);
     if (this.#armed) {
       this.#armed = false;
@@ -32,6 +47,27 @@ describe('Mirror', () => {
         timeout: 5000,
       });
       expect(changes.at(-1)?.reason).toBe('events');
+    } finally {
+      await mirror.close();
+      await store.close();
+    }
+  });
+
+  it('waits the reconnect backoff between failed re-reads on its scheduler', async () => {
+    const scheduler = new VirtualScheduler();
+    const store = new CompactsAfterFirstRead(2);
+    const mirror = await Mirror.start(store, '/m/', { scheduler, logger: pino({ level: 'silent' }) });
+    try {
+      await vi.waitFor(() => expect(store.reads).toBe(2), { timeout: 1_000 });
+      await scheduler.advanceAsync(99);
+      expect(store.reads).toBe(2);
+      await scheduler.advanceAsync(1);
+      expect(store.reads).toBe(3);
+      await scheduler.advanceAsync(199);
+      expect(store.reads).toBe(3);
+      await scheduler.advanceAsync(1);
+      await vi.waitFor(() => expect([...mirror.kvs.keys()]).toEqual(['/m/late']), { timeout: 1_000 });
+      expect(store.reads).toBe(4);
     } finally {
       await mirror.close();
       await store.close();
