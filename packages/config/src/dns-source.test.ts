@@ -2,7 +2,8 @@ import type { RecordWithTtl, SrvRecord } from 'node:dns';
 import { VirtualScheduler } from '@ballast/core';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { DnsSource, type DnsResolution, type DnsResolver } from './dns-source.js';
+import { DnsSource, type DnsResolution } from './dns-source.js';
+import type { DnsResolver } from './dns-source-options.js';
 import { parseDnsTarget } from './dns-target.js';
 
 function fakeResolver() {
@@ -78,6 +79,17 @@ describe('parseDnsTarget', () => {
 });
 
 describe('DnsSource', () => {
+  it('refuses an unknown or bad option, naming it', () => {
+    const { resolver } = fakeResolver();
+    expect(() => new DnsSource('dns:///svc:80', { resolver, timers: {} } as never)).toThrow(
+      /DnsSource\.timers is not an option/,
+    );
+    expect(() => new DnsSource('dns:///svc:80', { resolver, intervalMs: 0 })).toThrow(/DnsSource\.intervalMs/);
+    expect(() => new DnsSource('dns:///svc:80', { resolver, scheduler: { now: () => 0 } as never })).toThrow(
+      /DnsSource\.scheduler .*expected a Scheduler/,
+    );
+  });
+
   it('re-resolves when the TTL runs out, within [minIntervalMs, intervalMs]', async () => {
     const t = setup('dns:///svc:80', { intervalMs: 30_000, minIntervalMs: 1_000 });
     t.state.a.set('svc', [{ address: '10.0.0.1', ttl: 5 }]);

@@ -1,12 +1,10 @@
 import { Resolver } from 'node:dns/promises';
-import type { RecordWithTtl, SrvRecord } from 'node:dns';
 import { isIP } from 'node:net';
 import {
   Emitter,
   EndpointPublisher,
   partLogger,
   realTimersOn,
-  type Clock,
   type Disposer,
   type Endpoint,
   type EndpointSource,
@@ -15,33 +13,8 @@ import {
   type TimerHandle,
 } from '@ballast/core';
 import { Counter, register as defaultRegistry, type Registry } from 'prom-client';
-import { InvalidOptionError } from './errors.js';
+import { parseDnsSourceOptions, type DnsResolver, type DnsSourceOptions } from './dns-source-options.js';
 import { joinHostPort, parseDnsTarget, type DnsTarget } from './dns-target.js';
-
-/** The lookups DnsSource makes: node:dns/promises' Resolver fits, and tests may pass their own. */
-export interface DnsResolver {
-  resolve4(host: string, options: { ttl: true }): Promise<RecordWithTtl[]>;
-  resolve6(host: string, options: { ttl: true }): Promise<RecordWithTtl[]>;
-  resolveSrv(name: string): Promise<SrvRecord[]>;
-}
-
-export interface DnsSourceOptions {
-  /** A resolver to use instead of node:dns with `servers` (or the target's authority, or the system's). */
-  readonly resolver?: DnsResolver;
-  /** DNS servers ("127.0.0.1:5353") for the default resolver; the target's authority wins over it. */
-  readonly servers?: readonly string[];
-  /** Longest time between two resolutions (default 30 s); sooner when the answer's TTL says so. */
-  readonly intervalMs?: number;
-  /** Shortest time between two resolutions, whatever asks for them (default 1 s). */
-  readonly minIntervalMs?: number;
-  /** Time and the re-resolution timers; a VirtualScheduler in tests. Default: real time. */
-  readonly scheduler?: Scheduler;
-  /** Time alone, with real timers (for callers that inject only a clock). */
-  readonly clock?: Clock;
-  readonly logger?: Logger;
-  /** Where ballast_dns_resolution_failures_total is registered; default prom-client's global registry. */
-  readonly registry?: Registry;
-}
 
 /** What one resolution ended with, as `onResolution` tells it. */
 export type DnsResolution =
@@ -99,13 +72,14 @@ export class DnsSource implements EndpointSource {
   constructor(target: string, options: DnsSourceOptions = {}) {
     this.#text = target;
     this.target = parseDnsTarget(target);
-    this.#intervalMs = positive(options.intervalMs ?? 30_000, 'intervalMs');
-    this.#minIntervalMs = Math.min(positive(options.minIntervalMs ?? 1_000, 'minIntervalMs'), this.#intervalMs);
-    this.#scheduler = options.scheduler ?? realTimersOn(options.clock);
-    this.#logger = partLogger('config', 'dns', options.logger).child({ target });
+    const o = parseDnsSourceOptions(options);
+    this.#intervalMs = o.intervalMs;
+    this.#minIntervalMs = Math.min(o.minIntervalMs, o.intervalMs);
+    this.#scheduler = o.scheduler ?? realTimersOn(o.clock);
+    this.#logger = partLogger('config', 'dns', o.logger).child({ target });
     this.#resultListeners = new Emitter('DNS resolution', this.#logger);
-    this.#failures = failureCounter(options.registry ?? defaultRegistry);
-    this.#resolver = options.resolver ?? defaultResolver(this.target.server, options.servers);
+    this.#failures = failureCounter(o.registry ?? defaultRegistry);
+    this.#resolver = o.resolver ?? defaultResolver(this.target.server, o.servers);
     this.#resolve('first resolution');
   }
 
@@ -297,11 +271,4 @@ function sameEndpoints(a: readonly Endpoint[], b: readonly Endpoint[]): boolean 
 
 function clamp(value: number, min: number, max: number): number {
   return Math.min(max, Math.max(min, value));
-}
-
-function positive(value: number, field: string): number {
-  if (!(Number.isFinite(value) && value > 0)) {
-    throw new InvalidOptionError(field, `expected a positive number of ms, got ${value}`);
-  }
-  return value;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseOptions, type Scheduler } from '@ballast/core';
+import { parseOptions, schedulerSchema } from '@ballast/core';
 import { invalidConfigOption } from './errors.js';
 import { MAX_REQUEST_BYTES } from './value-size.js';
 
@@ -29,15 +29,7 @@ const schema = z.strictObject({
    * Time and timers of connect()'s retries, the keepalive answer bound and each watch's start bound,
    * check interval and reopen backoff; a VirtualScheduler in tests. Default: real time.
    */
-  scheduler: z
-    .custom<Scheduler>(
-      (v) =>
-        typeof (v as Scheduler | undefined)?.setTimeout === 'function' &&
-        typeof (v as Scheduler | undefined)?.sleep === 'function',
-      'expected a Scheduler { now, setTimeout, clearTimeout, sleep }',
-    )
-    .describe('a Scheduler from @ballast/core (systemScheduler, VirtualScheduler)')
-    .optional(),
+  scheduler: schedulerSchema.optional(),
 });
 
 export type EtcdStoreOptions = z.input<typeof schema>;

@@ -15,7 +15,12 @@ function fakeClients(options: { connect: boolean }) {
     const stream = new EventEmitter();
     streams.push(stream);
     if (options.connect) queueMicrotask(() => stream.emit('connected'));
-    const builder = { startRevision: () => builder, key: () => builder, inRange: () => builder, watcher: () => stream };
+    const builder: Record<string, () => unknown> = {
+      startRevision: () => builder,
+      key: () => builder,
+      inRange: () => builder,
+      watcher: () => stream,
+    };
     return { watch: () => builder, close: () => void closed++ } as unknown as Etcd3;
   };
   return { newClient, streams, closed: () => closed };
@@ -86,4 +91,18 @@ describe('GuardedWatch on virtual time', () => {
     await vi.waitFor(() => expect(clients.streams).toHaveLength(2), { timeout: 1_000 });
     await watch.close();
   });
+
+  it('close() during the reopen backoff ends the wait: no timer is left and no stream reopened', async () => {
+    const scheduler = new VirtualScheduler();
+    const clients = fakeClients({ connect: true });
+    const { watch } = guardedWatch(scheduler, clients, []);
+    await watch.start(5_000);
+    clients.streams[0]!.emit('error', new Error('stream reset'));
+    await scheduler.advanceAsync(0);
+    await watch.close();
+    expect(scheduler.pending).toBe(0);
+    await scheduler.advanceAsync(10_000);
+    expect(clients.streams).toHaveLength(1);
+  });
 });
+

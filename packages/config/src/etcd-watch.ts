@@ -31,6 +31,8 @@ export class GuardedWatch {
   #stopChecks?: Disposer;
   #pendingSeenAt?: number;
   #closed = false;
+  /** Ends a reopen backoff that is under way when the watch closes. */
+  readonly #closing = new AbortController();
   #restarts = 0;
   readonly #backoff = new ReconnectBackoff();
 
@@ -71,6 +73,7 @@ export class GuardedWatch {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#closing.abort();
     this.#stopChecks?.();
     this.#drop();
   }
@@ -147,7 +150,11 @@ export class GuardedWatch {
     }
     const delay = this.#backoff.next();
     this.deps.logger.warn({ key: this.target.key, reason: err.message, retryInMs: delay }, 'watch failed; reopening');
-    await this.deps.scheduler.sleep(delay);
+    try {
+      await this.deps.scheduler.sleep(delay, this.#closing.signal);
+    } catch {
+      return; // closed while waiting
+    }
     await this.#restart();
   }
 

@@ -68,6 +68,7 @@ export type { LockHandle, LockOptions } from './lock.js';
 export { runCli, USAGE } from './cli.js';
 export type { CliIo } from './cli.js';
 export { DnsSource } from './dns-source.js';
-export type { DnsResolution, DnsResolver, DnsSourceOptions } from './dns-source.js';
+export type { DnsResolution } from './dns-source.js';
+export type { DnsResolver, DnsSourceOptions } from './dns-source-options.js';
 export { isDnsTarget, parseDnsTarget } from './dns-target.js';
 export type { DnsTarget } from './dns-target.js';

@@ -1,7 +1,7 @@
 import {
   Emitter,
   partLogger,
-  systemScheduler,
+  realTimersOn,
   type Clock,
   type Disposer,
   type Logger,
@@ -42,7 +42,6 @@ export class LeaseKeeper {
     private readonly store: KvStore,
     readonly id: string,
     private readonly ttlMs: number,
-    private readonly clock: Clock,
     private readonly scheduler: Scheduler,
     private readonly logger: Logger,
     private readonly marginMs: number,
@@ -54,14 +53,13 @@ export class LeaseKeeper {
   }
 
   static async grant(store: KvStore, options: LeaseKeeperOptions): Promise<LeaseKeeper> {
-    const scheduler = options.scheduler ?? systemScheduler;
-    const clock = options.scheduler ?? options.clock ?? systemScheduler;
+    const scheduler = options.scheduler ?? realTimersOn(options.clock);
     const ttlMs = options.ttlSeconds * 1000;
-    const sentAt = clock.now();
+    const sentAt = scheduler.now();
     const id = await store.grantLease(options.ttlSeconds);
     const marginMs = options.marginMs ?? Math.max(250, ttlMs / 5);
     const logger = partLogger('config', 'lease', options.logger);
-    return new LeaseKeeper(store, id, ttlMs, clock, scheduler, logger, marginMs, sentAt);
+    return new LeaseKeeper(store, id, ttlMs, scheduler, logger, marginMs, sentAt);
   }
 
   get state(): LeaseState {
@@ -69,7 +67,7 @@ export class LeaseKeeper {
   }
 
   get alive(): boolean {
-    return this.#state.type === 'alive' && this.clock.now() < this.#state.safeUntil;
+    return this.#state.type === 'alive' && this.scheduler.now() < this.#state.safeUntil;
   }
 
   /** Called once when the lease is lost (not on revoke). */
@@ -99,7 +97,7 @@ export class LeaseKeeper {
   #armWatchdog(): void {
     if (this.#state.type !== 'alive') return;
     this.scheduler.clearTimeout(this.#watchdog);
-    const wait = Math.max(0, this.#state.safeUntil - this.clock.now());
+    const wait = Math.max(0, this.#state.safeUntil - this.scheduler.now());
     this.#watchdog = this.scheduler.setTimeout(
       () => this.#lose('no successful keepalive before the safety deadline'),
       wait,
@@ -108,7 +106,7 @@ export class LeaseKeeper {
 
   async #renew(): Promise<void> {
     if (this.#state.type !== 'alive') return;
-    const sentAt = this.clock.now();
+    const sentAt = this.scheduler.now();
     try {
       const ttlSeconds = await this.store.keepAliveOnce(this.id);
       if (this.#state.type !== 'alive') return;

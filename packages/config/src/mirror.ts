@@ -22,6 +22,8 @@ export class Mirror {
   #revision = 0;
   #watch?: WatchHandle;
   #closed = false;
+  /** Ends a re-read backoff that is under way when the mirror closes. */
+  readonly #closing = new AbortController();
   readonly #listeners: Emitter<MirrorChange>;
   #resyncs = 0;
 
@@ -62,6 +64,7 @@ export class Mirror {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#closing.abort();
     this.#listeners.clear();
     await this.#watch?.close();
   }
@@ -101,7 +104,8 @@ export class Mirror {
       } catch (err) {
         const delay = backoff.next();
         this.logger.warn({ key: this.key, reason: (err as Error).message, retryInMs: delay }, 're-read failed; retrying');
-        await this.scheduler.sleep(delay);
+        // Rejects only when the mirror closes, which ends the loop.
+        await this.scheduler.sleep(delay, this.#closing.signal).catch(() => {});
       }
     }
   }

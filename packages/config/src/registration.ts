@@ -46,6 +46,8 @@ export class Registration {
   #keeper?: LeaseKeeper;
   #mirror?: Mirror;
   #repairing = false;
+  /** Ends a re-registration backoff that is under way on deregister(). */
+  readonly #closing = new AbortController();
   readonly #listeners: Emitter<RegistrationState>;
   private readonly logger: Logger;
 
@@ -95,6 +97,7 @@ export class Registration {
   async deregister(): Promise<void> {
     if (this.#state.type === 'closed') return;
     this.#set({ type: 'closed' });
+    this.#closing.abort();
     await this.#mirror?.close();
     await this.#keeper?.revoke();
   }
@@ -135,7 +138,8 @@ export class Registration {
       } catch (err) {
         const delay = backoff.next();
         this.logger.warn({ key: this.key, reason: (err as Error).message, retryInMs: delay }, 're-register failed');
-        await this.scheduler.sleep(delay);
+        // Rejects only on deregister(), which ends the loop.
+        await this.scheduler.sleep(delay, this.#closing.signal).catch(() => {});
       }
     }
     this.#repairing = false;

@@ -73,4 +73,22 @@ describe('Mirror', () => {
       await store.close();
     }
   });
+
+  it('close() during the re-read backoff ends the wait: no timer is left behind', async () => {
+    const scheduler = new VirtualScheduler();
+    const store = new CompactsAfterFirstRead(1);
+    const mirror = await Mirror.start(store, '/m/', { scheduler, logger: pino({ level: 'silent' }) });
+    try {
+      await vi.waitFor(() => expect(store.reads).toBe(2), { timeout: 1_000 });
+      await scheduler.advanceAsync(0);
+      expect(scheduler.pending).toBe(1);
+      await mirror.close();
+      expect(scheduler.pending).toBe(0);
+      await scheduler.advanceAsync(1_000);
+      expect(store.reads).toBe(2);
+    } finally {
+      await store.close();
+    }
+  });
 });
+

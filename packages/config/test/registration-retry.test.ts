@@ -52,4 +52,26 @@ describe('Registration on virtual time', () => {
     }
     expect(scheduler.pending).toBe(0);
   });
+
+  it('deregister() during the backoff ends the wait: no timer is left behind', async () => {
+    const scheduler = new VirtualScheduler();
+    const store = new RefusesGrants({ scheduler, sweepIntervalMs: 0 });
+    const registration = await register(
+      store,
+      { service: 'catalog', id: 'a', address: '127.0.0.1:5001' },
+      { scheduler, logger: pino({ level: 'silent' }) },
+    );
+    try {
+      store.failures = 1;
+      await store.delete(registration.key);
+      await vi.waitFor(() => expect(store.grants).toBe(2), { timeout: 1_000 });
+      await scheduler.advanceAsync(0);
+      expect(scheduler.pending).toBe(1);
+      await registration.deregister();
+      expect(scheduler.pending).toBe(0);
+    } finally {
+      await store.close();
+    }
+  });
 });
+

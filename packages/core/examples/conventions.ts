@@ -5,8 +5,8 @@ import {
   parseOptions,
   partLogger,
   repeat,
+  schedulerSchema,
   VirtualScheduler,
-  type Scheduler,
 } from '@ballast/core';
 import { z } from 'zod';
 
@@ -16,7 +16,7 @@ class PumpError extends BallastError {}
 // Strict: the schema is the one list of keys, ranges and defaults; an unknown key is refused.
 const pumpOptions = z.strictObject({
   intervalMs: z.number().int().positive().default(1_000),
-  scheduler: z.custom<Scheduler>().describe('a Scheduler').optional(),
+  scheduler: schedulerSchema.optional(),
 });
 
 /** A small shell: options parsed once, timers from an injected Scheduler, events as an Emitter. */

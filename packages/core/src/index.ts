@@ -35,5 +35,6 @@ export type { InvalidOptionFactory } from './parse-options.js';
 export { Emitter } from './emitter.js';
 export { realTimersOn, systemScheduler, VirtualScheduler } from './scheduler.js';
 export { repeat } from './repeat.js';
+export { clockSchema, schedulerSchema } from './scheduler-schema.js';
 export type { Scheduler, TimerHandle } from './scheduler.js';
 export { loggerName, partLogger } from './logger-name.js';
