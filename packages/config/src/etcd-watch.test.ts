@@ -105,4 +105,3 @@ describe('GuardedWatch on virtual time', () => {
     expect(clients.streams).toHaveLength(1);
   });
 });
-

@@ -103,7 +103,10 @@ export class Mirror {
         return;
       } catch (err) {
         const delay = backoff.next();
-        this.logger.warn({ key: this.key, reason: (err as Error).message, retryInMs: delay }, 're-read failed; retrying');
+        this.logger.warn(
+          { key: this.key, reason: (err as Error).message, retryInMs: delay },
+          're-read failed; retrying',
+        );
         // Rejects only when the mirror closes, which ends the loop.
         await this.scheduler.sleep(delay, this.#closing.signal).catch(() => {});
       }

@@ -74,4 +74,3 @@ describe('Registration on virtual time', () => {
     }
   });
 });
-

@@ -17,8 +17,8 @@ describe('schedulerSchema and clockSchema', () => {
 
   it('refuse a clock given as a scheduler, and a non-clock, saying what is expected', () => {
     expect(() => parseOptions(schema, { scheduler: new ManualClock() }, 'pump')).toThrow(
-      /pump\.scheduler .*expected a Scheduler \{ now, setTimeout, clearTimeout, sleep \}/,
+      /"pump\.scheduler" is .*expected a Scheduler \{ now, setTimeout, clearTimeout, sleep \}/,
     );
-    expect(() => parseOptions(schema, { clock: 5 }, 'pump')).toThrow(/pump\.clock .*expected a Clock/);
+    expect(() => parseOptions(schema, { clock: 5 }, 'pump')).toThrow(/"pump\.clock" is 5 .*expected a Clock/);
   });
 });
