@@ -3,6 +3,7 @@ import { VirtualScheduler } from '@ballast/core';
 import type { Etcd3 } from 'etcd3';
 import { pino } from 'pino';
 import { describe, expect, it, vi } from 'vitest';
+import { expectWaitOf } from '../test/expect-wait.js';
 import { GuardedWatch } from './etcd-watch.js';
 
 const quiet = pino({ level: 'silent' });
@@ -47,6 +48,16 @@ function guardedWatch(scheduler: VirtualScheduler, clients: ReturnType<typeof fa
   return { watch, checks };
 }
 
+/** A started watch on virtual time whose stream has just failed. */
+async function failedStream() {
+  const scheduler = new VirtualScheduler();
+  const clients = fakeClients({ connect: true });
+  const { watch } = guardedWatch(scheduler, clients, []);
+  await watch.start(5_000);
+  clients.streams[0]!.emit('error', new Error('stream reset'));
+  return { scheduler, clients, watch };
+}
+
 describe('GuardedWatch on virtual time', () => {
   it('gives up a stream etcd does not confirm exactly at the start bound, and closes its client', async () => {
     const scheduler = new VirtualScheduler();
@@ -80,24 +91,13 @@ describe('GuardedWatch on virtual time', () => {
   });
 
   it('reopens a failed stream after the reconnect backoff, on the scheduler', async () => {
-    const scheduler = new VirtualScheduler();
-    const clients = fakeClients({ connect: true });
-    const { watch } = guardedWatch(scheduler, clients, []);
-    await watch.start(5_000);
-    clients.streams[0]!.emit('error', new Error('stream reset'));
-    await scheduler.advanceAsync(99);
-    expect(clients.streams).toHaveLength(1);
-    await scheduler.advanceAsync(1);
-    await vi.waitFor(() => expect(clients.streams).toHaveLength(2), { timeout: 1_000 });
+    const { scheduler, clients, watch } = await failedStream();
+    await expectWaitOf(scheduler, 100, () => clients.streams.length);
     await watch.close();
   });
 
   it('close() during the reopen backoff ends the wait: no timer is left and no stream reopened', async () => {
-    const scheduler = new VirtualScheduler();
-    const clients = fakeClients({ connect: true });
-    const { watch } = guardedWatch(scheduler, clients, []);
-    await watch.start(5_000);
-    clients.streams[0]!.emit('error', new Error('stream reset'));
+    const { scheduler, clients, watch } = await failedStream();
     await scheduler.advanceAsync(0);
     await watch.close();
     expect(scheduler.pending).toBe(0);

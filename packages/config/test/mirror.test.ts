@@ -4,6 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { StoreUnavailableError } from '../src/errors.js';
 import { MemoryStore } from '../src/memory-store.js';
 import { Mirror, type MirrorChange } from '../src/mirror.js';
+import { expectWaitOf } from './expect-wait.js';
 import type { RangeResult } from '../src/kv-store.js';
 
 /**
@@ -32,6 +33,15 @@ class CompactsAfterFirstRead extends MemoryStore {
   }
 }
 
+/** A mirror on virtual time whose history is compacted while its next `failures` re-reads fail. */
+async function compactedWhileUnreachable(failures: number) {
+  const scheduler = new VirtualScheduler();
+  const store = new CompactsAfterFirstRead(failures);
+  const mirror = await Mirror.start(store, '/m/', { scheduler, logger: pino({ level: 'silent' }) });
+  await vi.waitFor(() => expect(store.reads).toBe(2), { timeout: 1_000 });
+  return { scheduler, store, mirror };
+}
+
 describe('Mirror', () => {
   it('re-reads and says so when history it needs was compacted, so nothing is missed', async () => {
     const store = new CompactsAfterFirstRead();
@@ -54,20 +64,11 @@ describe('Mirror', () => {
   });
 
   it('waits the reconnect backoff between failed re-reads on its scheduler', async () => {
-    const scheduler = new VirtualScheduler();
-    const store = new CompactsAfterFirstRead(2);
-    const mirror = await Mirror.start(store, '/m/', { scheduler, logger: pino({ level: 'silent' }) });
+    const { scheduler, store, mirror } = await compactedWhileUnreachable(2);
     try {
-      await vi.waitFor(() => expect(store.reads).toBe(2), { timeout: 1_000 });
-      await scheduler.advanceAsync(99);
-      expect(store.reads).toBe(2);
-      await scheduler.advanceAsync(1);
-      expect(store.reads).toBe(3);
-      await scheduler.advanceAsync(199);
-      expect(store.reads).toBe(3);
-      await scheduler.advanceAsync(1);
+      await expectWaitOf(scheduler, 100, () => store.reads);
+      await expectWaitOf(scheduler, 200, () => store.reads);
       await vi.waitFor(() => expect([...mirror.kvs.keys()]).toEqual(['/m/late']), { timeout: 1_000 });
-      expect(store.reads).toBe(4);
     } finally {
       await mirror.close();
       await store.close();
@@ -75,11 +76,8 @@ describe('Mirror', () => {
   });
 
   it('close() during the re-read backoff ends the wait: no timer is left behind', async () => {
-    const scheduler = new VirtualScheduler();
-    const store = new CompactsAfterFirstRead(1);
-    const mirror = await Mirror.start(store, '/m/', { scheduler, logger: pino({ level: 'silent' }) });
+    const { scheduler, store, mirror } = await compactedWhileUnreachable(1);
     try {
-      await vi.waitFor(() => expect(store.reads).toBe(2), { timeout: 1_000 });
       await scheduler.advanceAsync(0);
       expect(scheduler.pending).toBe(1);
       await mirror.close();

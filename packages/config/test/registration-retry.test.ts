@@ -4,6 +4,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { StoreUnavailableError } from '../src/errors.js';
 import { MemoryStore } from '../src/memory-store.js';
 import { register, type RegistrationState } from '../src/registration.js';
+import { expectWaitOf } from './expect-wait.js';
 
 /** A MemoryStore that refuses the next `failures` lease grants, as an unreachable cluster does. */
 class RefusesGrants extends MemoryStore {
@@ -19,31 +20,31 @@ class RefusesGrants extends MemoryStore {
   }
 }
 
+/** A registration on virtual time whose entry is deleted while the next `failures` grants fail. */
+async function deletedWhileUnreachable(failures: number) {
+  const scheduler = new VirtualScheduler();
+  const store = new RefusesGrants({ scheduler, sweepIntervalMs: 0 });
+  const registration = await register(
+    store,
+    { service: 'catalog', id: 'a', address: '127.0.0.1:5001' },
+    { scheduler, logger: pino({ level: 'silent' }) },
+  );
+  const states: RegistrationState['type'][] = [];
+  registration.onStateChange((state) => states.push(state.type));
+  store.failures = failures;
+  await store.delete(registration.key);
+  await vi.waitFor(() => expect(store.grants).toBe(2), { timeout: 1_000 });
+  return { scheduler, store, registration, states };
+}
+
 describe('Registration on virtual time', () => {
   it('re-registers a deleted entry, waiting the reconnect backoff on its scheduler between failed attempts', async () => {
-    const scheduler = new VirtualScheduler();
-    const store = new RefusesGrants({ scheduler, sweepIntervalMs: 0 });
-    const registration = await register(
-      store,
-      { service: 'catalog', id: 'a', address: '127.0.0.1:5001' },
-      { scheduler, logger: pino({ level: 'silent' }) },
-    );
-    const states: RegistrationState['type'][] = [];
-    registration.onStateChange((state) => states.push(state.type));
+    const { scheduler, store, registration, states } = await deletedWhileUnreachable(2);
     try {
-      store.failures = 2;
-      await store.delete(registration.key);
-      await vi.waitFor(() => expect(store.grants).toBe(2), { timeout: 1_000 });
-      await scheduler.advanceAsync(99);
-      expect(store.grants).toBe(2);
-      await scheduler.advanceAsync(1);
-      expect(store.grants).toBe(3);
-      await scheduler.advanceAsync(199);
-      expect(store.grants).toBe(3);
+      await expectWaitOf(scheduler, 100, () => store.grants);
       expect(registration.state.type).toBe('lost');
-      await scheduler.advanceAsync(1);
+      await expectWaitOf(scheduler, 200, () => store.grants);
       await vi.waitFor(() => expect(registration.state.type).toBe('registered'), { timeout: 1_000 });
-      expect(store.grants).toBe(4);
       expect(states).toEqual(['lost', 'registered']);
       expect((await store.get(registration.key)).kv).toBeDefined();
     } finally {
@@ -54,17 +55,8 @@ describe('Registration on virtual time', () => {
   });
 
   it('deregister() during the backoff ends the wait: no timer is left behind', async () => {
-    const scheduler = new VirtualScheduler();
-    const store = new RefusesGrants({ scheduler, sweepIntervalMs: 0 });
-    const registration = await register(
-      store,
-      { service: 'catalog', id: 'a', address: '127.0.0.1:5001' },
-      { scheduler, logger: pino({ level: 'silent' }) },
-    );
+    const { scheduler, store, registration } = await deletedWhileUnreachable(1);
     try {
-      store.failures = 1;
-      await store.delete(registration.key);
-      await vi.waitFor(() => expect(store.grants).toBe(2), { timeout: 1_000 });
       await scheduler.advanceAsync(0);
       expect(scheduler.pending).toBe(1);
       await registration.deregister();
