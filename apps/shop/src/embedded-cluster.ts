@@ -46,7 +46,10 @@ export interface EmbeddedClusterOptions {
  * replica starts again on a new port after `restartDelayMs`, as a supervisor would restart it.
  */
 export async function startEmbeddedCluster(input: EmbeddedClusterOptions = {}): Promise<ShopCluster> {
-  const options = { ...input, ...parseOptions(embeddedOptionsSchema, input, '', { error: ShopOptionsError.factory('startEmbeddedCluster') }) };
+  const options = {
+    ...input,
+    ...parseOptions(embeddedOptionsSchema, input, '', { error: ShopOptionsError.factory('startEmbeddedCluster') }),
+  };
   const store = options.store ?? new MemoryStore();
   const logger = options.logger ?? createLogger('shop.cluster');
   const { restartDelayMs } = options;

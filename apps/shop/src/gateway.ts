@@ -98,7 +98,10 @@ const TYPES: Record<string, string> = { html: 'text/html', js: 'text/javascript'
  * answer; nothing a request does can stop the process.
  */
 export async function startGateway(input: GatewayOptions): Promise<Gateway> {
-  const options = { ...input, ...parseOptions(gatewayOptionsSchema, input, '', { error: ShopOptionsError.factory('startGateway') }) };
+  const options = {
+    ...input,
+    ...parseOptions(gatewayOptionsSchema, input, '', { error: ShopOptionsError.factory('startGateway') }),
+  };
   requireTokenBeyondLoopback(options.host, options.token);
   const { cluster } = options;
   const logger = options.logger ?? createLogger('shop.gateway');

@@ -70,7 +70,10 @@ const replicaOptionsSchema = z.object({
 
 /** Starts one replica of a shop service under serve(), registered in `store` for discovery. */
 export async function startReplica(input: ReplicaOptions): Promise<Replica> {
-  const options = { ...input, ...parseOptions(replicaOptionsSchema, input, '', { error: ShopOptionsError.factory('startReplica') }) };
+  const options = {
+    ...input,
+    ...parseOptions(replicaOptionsSchema, input, '', { error: ShopOptionsError.factory('startReplica') }),
+  };
   const logger = options.logger ?? createLogger(`shop.${options.name}`);
   const live = new LiveConfig(options.store, { logger });
   const faults = await live.watch(shopKeys.replicaFaults(options.name), replicaFaultsSchema, { default: noFaults });

@@ -19,7 +19,12 @@ export { serveMetrics } from './metrics-server.js';
 export { rpcClientMetrics, RpcClientMetrics } from './rpc-client-metrics.js';
 export type { MetricsServer, MetricsServerOptions } from './metrics-server.js';
 export { ON_SILENCE_DEFAULTS, parseDetectorSettings, POLL_DEFAULTS } from './detector-settings.js';
-export type { DetectorSettings, HeartbeatOptions, HeartbeatOptionsInput, OutlierOptionsInput } from './detector-settings.js';
+export type {
+  DetectorSettings,
+  HeartbeatOptions,
+  HeartbeatOptionsInput,
+  OutlierOptionsInput,
+} from './detector-settings.js';
 export { OutlierDetector } from './outlier-detector.js';
 export type { Ejection, OutlierDetectionOptions, OutlierEvent } from './outlier-detector.js';
 export { eligibleWithPanic } from './eligible-with-panic.js';

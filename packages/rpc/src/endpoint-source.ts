@@ -24,17 +24,11 @@ export function endpointSource(
   parent: Logger | undefined,
 ): ClientSource {
   const source = sourceOf(service, options, logger, parent);
-  const owned =
-    source instanceof DeferredSource || source instanceof DnsSource || Array.isArray(options.endpoints);
+  const owned = source instanceof DeferredSource || source instanceof DnsSource || Array.isArray(options.endpoints);
   return { source, owned };
 }
 
-function sourceOf(
-  service: string,
-  options: SourceOptions,
-  logger: Logger,
-  parent: Logger | undefined,
-): EndpointSource {
+function sourceOf(service: string, options: SourceOptions, logger: Logger, parent: Logger | undefined): EndpointSource {
   if (options.endpoints && options.discover) {
     throw new RpcOptionsError('connect', 'endpoints', 'give either endpoints or discover, not both');
   }

@@ -28,9 +28,14 @@ export type DeployLocalOptions = z.input<typeof deployLocalOptionsSchema>;
  * Parses deployLocal()'s and downLocal()'s options into a frozen value with defaults; a bad or
  * unknown one throws DeployLocalError INVALID_OPTIONS naming it and what it accepts.
  */
-export function parseDeployLocalOptions(input: DeployLocalOptions): Readonly<z.output<typeof deployLocalOptionsSchema>> {
+export function parseDeployLocalOptions(
+  input: DeployLocalOptions,
+): Readonly<z.output<typeof deployLocalOptionsSchema>> {
   return parseOptions(deployLocalOptionsSchema, input, '', {
     error: (option, problem, allowed) =>
-      new DeployLocalError('INVALID_OPTIONS', `deploy:local option "${option}" ${problem}: allowed values are ${allowed}`),
+      new DeployLocalError(
+        'INVALID_OPTIONS',
+        `deploy:local option "${option}" ${problem}: allowed values are ${allowed}`,
+      ),
   });
 }
