@@ -34,9 +34,11 @@ export interface Detector extends HealthView {
 
 /**
  * Ticks a step may span and still count in full on the probe clock: a loop that runs a tick late,
- * or a few, is busy and still running; longer, it stood still.
+ * or a few, is busy and still running; longer, it stood still. Six ticks (300 ms at the default
+ * 400 ms silence) stay under the busy silence, so a stall alone never makes every member look
+ * silent; four cost freeze detection ~150 ms under hedging, whose bursts run the loop that late.
  */
-const RUNNING_STEP_TICKS = 4;
+const RUNNING_STEP_TICKS = 6;
 
 // The detector's timers alone never keep a process alive.
 const UNREF = { unref: true } as const;
