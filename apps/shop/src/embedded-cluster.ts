@@ -1,8 +1,7 @@
 import { MemoryStore, type KvStore } from '@ballast/config';
-import { createLogger, Emitter, type Disposer, type Logger } from '@ballast/core';
+import { createLogger, Emitter, parseOptions, type Disposer, type Logger } from '@ballast/core';
 import { z } from 'zod';
-import { UnknownReplicaError, UnsupportedActionError } from './errors.js';
-import { parseOptions } from './parse-options.js';
+import { ShopOptionsError, UnknownReplicaError, UnsupportedActionError } from './errors.js';
 import { startReplica, type Replica } from './replica.js';
 import type { ShopServiceName } from './shop-clients.js';
 import {
@@ -47,7 +46,10 @@ export interface EmbeddedClusterOptions {
  * replica starts again on a new port after `restartDelayMs`, as a supervisor would restart it.
  */
 export async function startEmbeddedCluster(input: EmbeddedClusterOptions = {}): Promise<ShopCluster> {
-  const options = { ...input, ...parseOptions('startEmbeddedCluster', embeddedOptionsSchema, input) };
+  const options = {
+    ...input,
+    ...parseOptions(embeddedOptionsSchema, input, '', { error: ShopOptionsError.factory('startEmbeddedCluster') }),
+  };
   const store = options.store ?? new MemoryStore();
   const logger = options.logger ?? createLogger('shop.cluster');
   const { restartDelayMs } = options;

@@ -1,4 +1,4 @@
-import { BallastError, markInvalidOption } from '@ballast/core';
+import { BallastError, markInvalidOption, type InvalidOptionFactory } from '@ballast/core';
 
 /** Base class of the shop's own errors; `code` is stable. */
 export class ShopError extends BallastError {}
@@ -30,8 +30,15 @@ export class ShopOptionsError extends ShopError {
     readonly owner: string,
     readonly field: string,
     reason: string,
+    allowed?: string,
   ) {
-    super('SHOP_INVALID_OPTION', `${owner}: option "${field}" ${reason}`);
-    markInvalidOption(this, field, reason, undefined);
+    const accepts = allowed === undefined ? '' : `: allowed values are ${allowed}`;
+    super('SHOP_INVALID_OPTION', `${owner}: option "${field}" ${reason}${accepts}`);
+    markInvalidOption(this, field, reason, allowed);
+  }
+
+  /** Lets core's parseOptions throw this error for `owner`'s options; a problem with the whole input is "(options)". */
+  static factory(owner: string): InvalidOptionFactory {
+    return (option, problem, allowed) => new ShopOptionsError(owner, option || '(options)', problem, allowed);
   }
 }

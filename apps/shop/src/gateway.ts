@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { LiveConfig } from '@ballast/config';
-import { createLogger, type Logger } from '@ballast/core';
+import { createLogger, parseOptions, type Logger } from '@ballast/core';
 import { z } from 'zod';
 import { DashboardStateBuilder } from './dashboard-state.js';
 import { gatewayRoutes } from './gateway-routes.js';
@@ -12,7 +12,6 @@ import { ShopOptionsError } from './errors.js';
 import { EventStreams } from './event-streams.js';
 import { HttpError, sendError } from './http-util.js';
 import { LoadGenerator } from './load-generator.js';
-import { parseOptions } from './parse-options.js';
 import { defaultAllowedHosts, guardRequest, isLoopbackHost } from './request-guard.js';
 import { connectShop, type ShopClients } from './shop-clients.js';
 import type { ShopCluster } from './shop-cluster.js';
@@ -99,7 +98,10 @@ const TYPES: Record<string, string> = { html: 'text/html', js: 'text/javascript'
  * answer; nothing a request does can stop the process.
  */
 export async function startGateway(input: GatewayOptions): Promise<Gateway> {
-  const options = { ...input, ...parseOptions('startGateway', gatewayOptionsSchema, input) };
+  const options = {
+    ...input,
+    ...parseOptions(gatewayOptionsSchema, input, '', { error: ShopOptionsError.factory('startGateway') }),
+  };
   requireTokenBeyondLoopback(options.host, options.token);
   const { cluster } = options;
   const logger = options.logger ?? createLogger('shop.gateway');

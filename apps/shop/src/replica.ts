@@ -1,5 +1,5 @@
 import { LiveConfig, type ConfigValue, type KvStore } from '@ballast/config';
-import { createLogger, type Logger } from '@ballast/core';
+import { createLogger, parseOptions, type Logger } from '@ballast/core';
 import { serve, service, type ServeHandle } from '@ballast/rpc';
 import { z } from 'zod';
 import { CatalogServiceDefinition } from '@ballast/stubs/shop/v1/catalog';
@@ -9,8 +9,8 @@ import { PaymentServiceDefinition } from '@ballast/stubs/shop/v1/payments';
 import { createCatalogService } from './catalog-service.js';
 import { createInventoryService } from './inventory-service.js';
 import { createOrdersService } from './orders-service.js';
+import { ShopOptionsError } from './errors.js';
 import { createPaymentsService } from './payments-service.js';
-import { parseOptions } from './parse-options.js';
 import { ReplicaReporter } from './replica-reporter.js';
 import { serveReport, type ReportServer } from './report-server.js';
 import { wrapService } from './service-wrapper.js';
@@ -70,7 +70,10 @@ const replicaOptionsSchema = z.object({
 
 /** Starts one replica of a shop service under serve(), registered in `store` for discovery. */
 export async function startReplica(input: ReplicaOptions): Promise<Replica> {
-  const options = { ...input, ...parseOptions('startReplica', replicaOptionsSchema, input) };
+  const options = {
+    ...input,
+    ...parseOptions(replicaOptionsSchema, input, '', { error: ShopOptionsError.factory('startReplica') }),
+  };
   const logger = options.logger ?? createLogger(`shop.${options.name}`);
   const live = new LiveConfig(options.store, { logger });
   const faults = await live.watch(shopKeys.replicaFaults(options.name), replicaFaultsSchema, { default: noFaults });

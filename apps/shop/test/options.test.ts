@@ -30,5 +30,7 @@ describe('options are checked before anything starts', () => {
     expect(error).toBeInstanceOf(ShopOptionsError);
     expect(error).toMatchObject({ code: 'SHOP_INVALID_OPTION', owner, field });
     expect((error as Error).message).toContain(`"${field}"`);
+    // What the field accepts, in words derived from its schema.
+    expect((error as Error).message).toMatch(/: allowed values are \S/);
   });
 });

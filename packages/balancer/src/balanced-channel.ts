@@ -21,8 +21,8 @@ import { createPolicy } from './create-policy.js';
 import { EndpointTable, type EndpointStats, type MovableAttempt } from './endpoint-table.js';
 import type { Pick, Picker, Policy } from './picker.js';
 import { PickerLayers } from './picker-layers.js';
-import { subscribeLoadReports } from './oob-load-reports.js';
-import { readLoadReport } from './orca-trailer.js';
+import { subscribeLoadReports } from './subscribe-load-reports.js';
+import { readLoadReport } from './read-load-report.js';
 import { pickMetadata, wantsWaitForReady, wireMetadata } from './request-metadata.js';
 
 const NOTHING_EXCLUDED: ReadonlySet<string> = new Set();

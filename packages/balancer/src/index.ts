@@ -46,7 +46,7 @@ export type {
   PolicyFactory,
 } from './picker.js';
 export { BalancerError, InvalidBalancerOptionError, PickerBuildError } from './errors.js';
-export { murmur3 } from './hash.js';
+export { murmur3 } from './murmur3.js';
 export { roundRobin } from './policies/round-robin.js';
 export { randomPolicy } from './policies/random.js';
 export { weightedRoundRobin } from './policies/weighted-round-robin.js';

@@ -5,7 +5,7 @@ import { decodeValue } from './decode-value.js';
 import { ConfigError } from './errors.js';
 import { EtcdStore } from './etcd-store.js';
 import type { KvStore } from './kv-store.js';
-import { checkValueSize } from './value-size.js';
+import { checkValueSize } from './check-value-size.js';
 
 export interface CliIo {
   out(line: string): void;

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { droppedKey } from './unknown-keys.js';
+import { droppedKey } from './dropped-key.js';
 
 export type Decoded<T> =
   { readonly ok: true; readonly value: T } | { readonly ok: false; readonly field: string; readonly reason: string };

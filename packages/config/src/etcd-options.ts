@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { parseOptions, schedulerSchema } from '@ballast/core';
 import { invalidConfigOption } from './errors.js';
-import { MAX_REQUEST_BYTES } from './value-size.js';
+import { MAX_REQUEST_BYTES } from './check-value-size.js';
 
 const pem = z.union([z.string().min(1), z.instanceof(Buffer)]);
 

@@ -13,7 +13,7 @@ import {
 } from './errors.js';
 import { prefixEnd, toCompare, toKeyValue, toRequestOp } from './etcd-mapping.js';
 import { parseEtcdStoreOptions, type EtcdStoreConfig, type EtcdStoreOptions } from './etcd-options.js';
-import { GuardedWatch } from './etcd-watch.js';
+import { GuardedWatch } from './guarded-watch.js';
 import { ReconnectBackoff } from './reconnect-backoff.js';
 import type {
   GetResult,
@@ -27,7 +27,7 @@ import type {
   WatchHandlers,
   WatchTarget,
 } from './kv-store.js';
-import { checkValueSize } from './value-size.js';
+import { checkValueSize } from './check-value-size.js';
 
 export type { EtcdStoreOptions };
 

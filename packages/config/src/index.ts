@@ -19,7 +19,7 @@ export { MemoryStore } from './memory-store.js';
 export type { MemoryStoreOptions } from './memory-store.js';
 export { EtcdStore } from './etcd-store.js';
 export type { EtcdStoreOptions } from './etcd-store.js';
-export { checkValueSize, MAX_REQUEST_BYTES } from './value-size.js';
+export { checkValueSize, MAX_REQUEST_BYTES } from './check-value-size.js';
 export {
   CompactedError,
   ConfigError,

@@ -17,7 +17,7 @@ import type {
   WatchHandlers,
   WatchTarget,
 } from './kv-store.js';
-import { checkValueSize } from './value-size.js';
+import { checkValueSize } from './check-value-size.js';
 
 export interface MemoryStoreOptions {
   /** Time and the background sweep's timer: leases expire on it. A VirtualScheduler in tests. */

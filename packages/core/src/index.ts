@@ -25,7 +25,7 @@ export type { Signal } from './signal.js';
 export { CALL_CONTEXT, CallContext, callContextOf } from './call-context.js';
 export type { AttemptKind, AttemptRecord, CallContextOptions, LatencyEstimates } from './call-context.js';
 export type { AttemptObserver, CallEvent } from './attempt-observer.js';
-export { parsePushback } from './pushback.js';
+export { parsePushback } from './parse-pushback.js';
 export { BallastError } from './ballast-error.js';
 export type { BallastErrorOptions } from './ballast-error.js';
 export { InvalidOptionError, markInvalidOption } from './invalid-option-error.js';

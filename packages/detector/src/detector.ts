@@ -5,57 +5,18 @@ import {
   systemRandom,
   realTimersOn,
   type CallOutcome,
-  type Clock,
   type Disposer,
   type Endpoint,
-  type EndpointSource,
   type HealthView,
-  type Logger,
-  type Random,
-  type Scheduler,
 } from '@ballast/core';
-import type { Channel } from 'nice-grpc';
 import type { EndpointSnapshot, EndpointState, EndpointStateChange } from './endpoint-state.js';
 import { EndpointTracker } from './endpoint-tracker.js';
 import { DetectorClosedError } from './errors.js';
-import { createDetectorMetrics, type DetectorMetrics } from './metrics.js';
-import { parseDetectorSettings, type HeartbeatOptionsInput, type OutlierOptionsInput } from './options.js';
+import { createDetectorMetrics } from './detector-metrics.js';
+import { parseDetectorOptions, type DetectorOptions } from './detector-options.js';
 import { OutlierDetector, type OutlierEvent } from './outlier-detector.js';
-import { eligibleWithPanic } from './panic.js';
+import { eligibleWithPanic } from './eligible-with-panic.js';
 import { RunningClock } from './running-clock.js';
-
-export interface DetectorOptions {
-  readonly source: EndpointSource;
-  /** What the endpoints serve (e.g. "shop.v1.CatalogService"): the `target` label and log field. Default "default". */
-  readonly target?: string;
-  /** Active grpc.health.v1 heartbeats; `false` for passive detection only. */
-  readonly heartbeat?: HeartbeatOptionsInput | false;
-  /**
-   * The connection health checks use for an endpoint: the one its calls use (connect() passes
-   * its endpoint table's), so checks share the calls' credentials and judge the path calls take.
-   * Without it, or when it answers undefined, the detector opens its own plaintext channel.
-   */
-  readonly connection?: (endpoint: Endpoint) => Channel | undefined;
-  /**
-   * Calls waiting on an endpoint now (connect() passes its endpoint table's count). On-silence
-   * probing asks a silent endpoint sooner while calls wait on it. Without it, every endpoint is
-   * taken to have calls waiting: quick detection, at the busy probe rate.
-   */
-  readonly inFlight?: (endpoint: Endpoint) => number;
-  /** Passive outlier ejection from call outcomes; `false` to turn it off. */
-  readonly outlier?: OutlierOptionsInput | false;
-  /** Healthy share below which every endpoint is eligible; default 0.5, 0 turns panic mode off. */
-  readonly panicThreshold?: number;
-  /** Time and every timer (sweeps, health checks); a VirtualScheduler in tests. */
-  readonly scheduler?: Scheduler;
-  /** Time alone, with real timers (for callers that inject only a clock). */
-  readonly clock?: Clock;
-  readonly random?: Random;
-  /** The parent of the detector's `ballast.detector.detector` logger. */
-  readonly logger?: Logger;
-  /** Default: metrics on the shared `metricsRegistry`; `false` records none. */
-  readonly metrics?: DetectorMetrics | false;
-}
 
 export interface Detector extends HealthView {
   /** One call attempt's outcome; pass it as the balanced channel's OutcomeListener (already bound). */
@@ -83,14 +44,9 @@ const RUNNING_STEP_TICKS = 6;
 const UNREF = { unref: true } as const;
 
 /** A failure detector over `source`: active heartbeats, passive outlier ejection, panic threshold. */
-export function createDetector(options: DetectorOptions): Detector {
-  // The tunables only: the other options are objects and functions the detector uses as given.
-  const settings = parseDetectorSettings({
-    heartbeat: options.heartbeat,
-    outlier: options.outlier,
-    panicThreshold: options.panicThreshold,
-  });
-  const target = options.target ?? 'default';
+export function createDetector(input: DetectorOptions): Detector {
+  const options = parseDetectorOptions(input);
+  const { settings, target } = options;
   const clock = options.scheduler ?? realTimersOn(options.clock);
   const logger = partLogger('detector', 'detector', options.logger).child({ target });
   const metrics = options.metrics === false ? undefined : (options.metrics ?? createDetectorMetrics());

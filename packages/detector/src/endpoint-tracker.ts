@@ -10,8 +10,8 @@ import {
   type StateChangeReason,
 } from './endpoint-state.js';
 import { HealthChecker, ServingStatus } from './health-checker.js';
-import type { DetectorMetrics } from './metrics.js';
-import type { HeartbeatOptions } from './options.js';
+import type { DetectorMetrics } from './detector-metrics.js';
+import type { HeartbeatOptions } from './detector-settings.js';
 import type { OutlierDetector } from './outlier-detector.js';
 import { PhiAccrual } from './phi-accrual.js';
 import { SilenceProbe } from './silence-probe.js';

@@ -1,7 +1,7 @@
 import type { Endpoint, Scheduler, TimerHandle } from '@ballast/core';
 import { ClientError, createChannel, createClient, Status, type Channel } from 'nice-grpc';
 import { HealthDefinition } from 'nice-grpc-server-health';
-import type { HeartbeatOptions } from './options.js';
+import type { HeartbeatOptions } from './detector-settings.js';
 
 /** grpc.health.v1 ServingStatus values. */
 export const ServingStatus = { UNKNOWN: 0, SERVING: 1, NOT_SERVING: 2, SERVICE_UNKNOWN: 3 } as const;

@@ -1,5 +1,6 @@
 export { createDetector } from './detector.js';
-export type { Detector, DetectorOptions } from './detector.js';
+export type { Detector } from './detector.js';
+export type { DetectorOptions } from './detector-options.js';
 export type {
   DownReason,
   EjectionReason,
@@ -12,16 +13,21 @@ export type {
 export { DetectorClosedError, DetectorError, InvalidDetectorOptionsError } from './errors.js';
 export { HealthChecker, ServingStatus } from './health-checker.js';
 export type { HealthCheckListener } from './health-checker.js';
-export { createDetectorMetrics, metricsRegistry } from './metrics.js';
-export type { DetectorMetrics } from './metrics.js';
+export { createDetectorMetrics, metricsRegistry } from './detector-metrics.js';
+export type { DetectorMetrics } from './detector-metrics.js';
 export { serveMetrics } from './metrics-server.js';
 export { rpcClientMetrics, RpcClientMetrics } from './rpc-client-metrics.js';
 export type { MetricsServer, MetricsServerOptions } from './metrics-server.js';
-export { ON_SILENCE_DEFAULTS, parseDetectorSettings, POLL_DEFAULTS } from './options.js';
-export type { DetectorSettings, HeartbeatOptions, HeartbeatOptionsInput, OutlierOptionsInput } from './options.js';
+export { ON_SILENCE_DEFAULTS, parseDetectorSettings, POLL_DEFAULTS } from './detector-settings.js';
+export type {
+  DetectorSettings,
+  HeartbeatOptions,
+  HeartbeatOptionsInput,
+  OutlierOptionsInput,
+} from './detector-settings.js';
 export { OutlierDetector } from './outlier-detector.js';
 export type { Ejection, OutlierDetectionOptions, OutlierEvent } from './outlier-detector.js';
-export { eligibleWithPanic } from './panic.js';
+export { eligibleWithPanic } from './eligible-with-panic.js';
 export { phi, PhiAccrual, phiAccrualDefaults } from './phi-accrual.js';
 export { RunningClock } from './running-clock.js';
 export { SilenceProbe } from './silence-probe.js';

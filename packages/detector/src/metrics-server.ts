@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { registry as rpcRegistry } from 'nice-grpc-prometheus';
 import { register as defaultRegistry, type Registry } from 'prom-client';
-import { metricsRegistry } from './metrics.js';
+import { metricsRegistry } from './detector-metrics.js';
 
 export interface MetricsServerOptions {
   /**

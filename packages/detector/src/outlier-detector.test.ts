@@ -1,6 +1,6 @@
 import { ManualClock, seededRandom } from '@ballast/core';
 import { describe, expect, it } from 'vitest';
-import { parseDetectorSettings, type OutlierOptionsInput } from './options.js';
+import { parseDetectorSettings, type OutlierOptionsInput } from './detector-settings.js';
 import { OutlierDetector, type OutlierDetectionOptions } from './outlier-detector.js';
 
 const UNAVAILABLE = 14;

@@ -9,7 +9,7 @@ import {
   type MethodDescriptor,
 } from 'nice-grpc-common';
 import type { Metric, Registry } from 'prom-client';
-import { metricsRegistry } from './metrics.js';
+import { metricsRegistry } from './detector-metrics.js';
 
 // nice-grpc-prometheus's names, labels and buckets (1 ms × 4ⁿ up to ≈ 1 h), so its dashboards and
 // alerts read these series unchanged.

@@ -15,9 +15,11 @@ export { concurrencyCapMiddleware, handlerErrorsMiddleware, streamLimit } from '
 export type { StreamLimit, StreamLimits } from '@ballast/recovery';
 export { connectionReaper, PingProbe } from '@ballast/recovery';
 export type { ConnectionReaper, ConnectionReaperOptions, PingProbeStep, PingProbeTiming } from '@ballast/recovery';
-export { connect, connection, disconnect } from './connect.js';
+export { connect } from './connect.js';
+export { connection, disconnect } from './connection.js';
 export { ZONE_ENV } from './placement-options.js';
-export type { BallastCallOptions, Connection } from './connect.js';
+export type { BallastCallOptions } from './ballast-call-options.js';
+export type { Connection } from './connection.js';
 export type { ConnectOptions, MethodOverrides } from './connect-options.js';
 export { orcaService } from './orca-service.js';
 export { clientTracing } from './client-tracing.js';

@@ -184,3 +184,6 @@ export const serveOptionsSchema = z.strictObject({
 });
 
 export type ServeOptionsInput = z.input<typeof serveOptionsSchema>;
+
+/** serve()'s options once parsed, with their defaults. */
+export type ParsedServeOptions = Readonly<z.output<typeof serveOptionsSchema>>;

@@ -1,29 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseHealthProbeArgs, probeHealth } from '@ballast/rpc';
 import { parse, parseAllDocuments, stringify } from 'yaml';
-import { z } from 'zod';
+import { parseDeployLocalOptions, type DeployLocalOptions } from './deploy-local-options.js';
 import { buildImages, LOCAL_IMAGES } from './images.js';
 import { localPods, type LocalPod } from './local-manifests.js';
 import { DeployLocalError, podman, REPO_ROOT, requirePodman } from './podman.js';
-
-const optionsSchema = z.object({
-  /** First loopback port of the pods; below the ephemeral range, so tests on port 0 never collide. */
-  portBase: z.number().int().min(1024).max(32_000).default(23_000),
-  /** Put before every pod name, so a second deployment (a test's) leaves the first alone. */
-  namePrefix: z
-    .string()
-    .regex(/^([a-z][a-z0-9-]*-)?$/, 'lowercase letters, digits and dashes, ending in a dash')
-    .default(''),
-  /** Where the played YAML is kept for `--down`. */
-  stateDir: z.string().min(1).default(join(tmpdir(), 'ballast-deploy-local')),
-  /** Bound on waiting for every pod to be ready. */
-  readyTimeoutMs: z.number().int().positive().default(180_000),
-  log: z.custom<(line: string) => void>((v) => typeof v === 'function').default(() => () => {}),
-});
-export type DeployLocalOptions = z.input<typeof optionsSchema>;
 
 export interface LocalDeployment {
   /** The gateway's dashboard and API, e.g. http://127.0.0.1:23130/. */
@@ -33,15 +16,6 @@ export interface LocalDeployment {
   readonly pods: readonly LocalPod[];
   /** The played multi-document YAML. */
   readonly kubeFile: string;
-}
-
-function parseOptions(input: DeployLocalOptions) {
-  const parsed = optionsSchema.safeParse(input);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new DeployLocalError('INVALID_OPTIONS', `deploy:local option "${issue.path.join('.')}": ${issue.message}`);
-  }
-  return parsed.data;
 }
 
 /** deploy/kubernetes's documents in the kustomization's order (kustomize itself is not needed). */
@@ -61,7 +35,7 @@ export const containerName = (pod: LocalPod) => `${pod.name}-${pod.manifest.spec
  * answering /healthz.
  */
 export async function deployLocal(input: DeployLocalOptions = {}): Promise<LocalDeployment> {
-  const options = parseOptions(input);
+  const options = parseDeployLocalOptions(input);
   requirePodman();
   await buildImages(options.log);
   const token = randomBytes(32).toString('hex');
@@ -85,7 +59,7 @@ export async function deployLocal(input: DeployLocalOptions = {}): Promise<Local
 
 /** Stops and removes every pod, container and volume that the played file made. */
 export async function downLocal(input: Pick<DeployLocalOptions, 'stateDir' | 'log'> = {}): Promise<boolean> {
-  const options = parseOptions(input);
+  const options = parseDeployLocalOptions(input);
   requirePodman();
   const kubeFile = join(options.stateDir, 'kube.yaml');
   if (!existsSync(kubeFile)) {

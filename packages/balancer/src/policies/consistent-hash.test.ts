@@ -2,7 +2,7 @@ import { seededRandom } from '@ballast/core';
 import { describe, expect, it } from 'vitest';
 import { createPolicy } from '../create-policy.js';
 import { InvalidBalancerOptionError } from '../errors.js';
-import { murmur3 } from '../hash.js';
+import { murmur3 } from '../murmur3.js';
 import { pickRequest, recordMetadata, type Picker } from '../picker.js';
 import { endpoints } from '../__tests__/policy-helpers.js';
 import { MaglevPicker } from './maglev.js';

@@ -1,9 +1,9 @@
 import type { Endpoint, Random } from '@ballast/core';
 import { isExcluded } from '../exclude.js';
-import { murmur3 } from '../hash.js';
+import { murmur3 } from '../murmur3.js';
 import { plainPick, type Pick, type Picker, type PickRequest, type Policy, type PolicyFactory } from '../picker.js';
 import { readHashKey, type HashKey, type MaglevOptions } from '../policy-options.js';
-import { normalizedWeights } from './hash-weights.js';
+import { normalizedWeights } from './normalized-weights.js';
 
 /** Primes the table grows through when there are too many endpoints for the configured size. */
 const LARGER_PRIMES = [131_071, 262_139, 524_287, 1_048_573, 2_097_143, 4_194_301, 8_388_593, 16_777_213];

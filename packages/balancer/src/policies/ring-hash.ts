@@ -1,10 +1,10 @@
 import type { Endpoint, Random } from '@ballast/core';
 import { PickerBuildError } from '../errors.js';
 import { isExcluded } from '../exclude.js';
-import { murmur3 } from '../hash.js';
+import { murmur3 } from '../murmur3.js';
 import { plainPick, type Pick, type Picker, type PickRequest, type Policy, type PolicyFactory } from '../picker.js';
 import { readHashKey, type HashKey, type RingHashOptions } from '../policy-options.js';
-import { normalizedWeights } from './hash-weights.js';
+import { normalizedWeights } from './normalized-weights.js';
 
 /** Packing (hash, endpoint index) into one double lets the ring sort natively as a Float64Array. */
 const INDEX_BITS = 2 ** 21;

@@ -1,5 +1,5 @@
 import type { Endpoint } from '@ballast/core';
-import { murmur3 } from '../hash.js';
+import { murmur3 } from '../murmur3.js';
 import { localZoneShare, OVERPROVISIONING_FACTOR, zoneOf } from '../zone/zone-share.js';
 
 /**

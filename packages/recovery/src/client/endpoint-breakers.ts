@@ -14,7 +14,7 @@ import {
 } from '@ballast/core';
 import { z } from 'zod';
 import { invalidRecoveryOption } from '../errors.js';
-import { instrumentBreaker } from './breaker-metrics.js';
+import { instrumentBreaker } from './instrument-breaker.js';
 import { CircuitBreaker, circuitBreakerOptionsSchema, type BreakerTransition } from './circuit-breaker.js';
 import { clockSchema, failureCodesSchema, registrySchema } from '../option-schemas.js';
 

@@ -2,7 +2,7 @@ import { callContextOf, ENDPOINT_FAILURE_CODES, observeEnd, parseOptions } from 
 import { isAbortError } from 'abort-controller-x';
 import { ClientError, type CallOptions, type ClientMiddleware, type ClientMiddlewareCall } from 'nice-grpc-common';
 import { z } from 'zod';
-import { instrumentBreaker } from './breaker-metrics.js';
+import { instrumentBreaker } from './instrument-breaker.js';
 import { CircuitBreaker, circuitBreakerOptionsSchema } from './circuit-breaker.js';
 import { BreakerOpenError, invalidRecoveryOption } from '../errors.js';
 import { failureCodesSchema, registrySchema } from '../option-schemas.js';

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { invalidRecoveryOption } from '../errors.js';
 import { clockSchema, loggerSchema, registrySchema } from '../option-schemas.js';
 import { isConcurrencyLimit, type ConcurrencyLimit } from './concurrency-limit.js';
-import { isUnaryWork } from './unary-work.js';
+import { isUnaryWork } from './is-unary-work.js';
 import { VegasLimit, vegasOptionsSchema } from './vegas-limit.js';
 
 export const loadShedderOptionsSchema = z.strictObject({

@@ -90,11 +90,13 @@ const outlierSchema = z
   })
   .strict();
 
-const detectorSchema = z.strictObject({
+/** The detector's tunables: createDetector()'s schema extends these with the objects it uses as given. */
+export const detectorSettingsShape = {
   heartbeat: z.union([z.literal(false), heartbeatSchema]).prefault({}),
   outlier: z.union([z.literal(false), outlierSchema]).prefault({}),
   panicThreshold: z.number().finite().min(0).max(1).default(0.5),
-});
+};
+const detectorSettingsSchema = z.strictObject(detectorSettingsShape);
 
 export type HeartbeatOptionsInput = z.input<typeof heartbeatSchema>;
 export type OutlierOptionsInput = z.input<typeof outlierSchema>;
@@ -132,9 +134,18 @@ export function parseDetectorSettings(input: {
   outlier?: OutlierOptionsInput | false;
   panicThreshold?: number;
 }): DetectorSettings {
-  const { heartbeat, outlier, panicThreshold } = parseOptions(detectorSchema, input, '', {
-    error: invalidDetectorOption,
-  });
+  return detectorSettings(parseOptions(detectorSettingsSchema, input, '', { error: invalidDetectorOption }));
+}
+
+/**
+ * The settings from tunables a schema built on `detectorSettingsShape` has parsed: what one field
+ * alone cannot say (a bound below another, a knob of the other mode) is checked here.
+ */
+export function detectorSettings({
+  heartbeat,
+  outlier,
+  panicThreshold,
+}: z.output<typeof detectorSettingsSchema>): DetectorSettings {
   if (outlier && outlier.maxEjectionTimeMs < outlier.baseEjectionTimeMs) {
     throw new InvalidDetectorOptionsError(
       'outlier.maxEjectionTimeMs',

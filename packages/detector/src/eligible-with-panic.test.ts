@@ -1,6 +1,6 @@
 import type { Endpoint } from '@ballast/core';
 import { describe, expect, it } from 'vitest';
-import { eligibleWithPanic } from './panic.js';
+import { eligibleWithPanic } from './eligible-with-panic.js';
 
 const endpoints: Endpoint[] = ['a', 'b', 'c', 'd'].map((id) => ({ id, address: `${id}:1` }));
 const healthyOnly =

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidDetectorOptionsError } from './errors.js';
-import { parseDetectorSettings } from './options.js';
+import { parseDetectorSettings } from './detector-settings.js';
 
 function rejection(input: Parameters<typeof parseDetectorSettings>[0]): InvalidDetectorOptionsError {
   try {

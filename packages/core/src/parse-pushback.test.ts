@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePushback } from './pushback.js';
+import { parsePushback } from './parse-pushback.js';
 
 describe('parsePushback', () => {
   it('reads milliseconds, negative meaning "do not retry", and ignores garbage', () => {
