@@ -4,7 +4,7 @@ import type { Etcd3 } from 'etcd3';
 import { pino } from 'pino';
 import { describe, expect, it, vi } from 'vitest';
 import { expectWaitOf } from '../test/expect-wait.js';
-import { GuardedWatch } from './etcd-watch.js';
+import { GuardedWatch } from './guarded-watch.js';
 
 const quiet = pino({ level: 'silent' });
 
