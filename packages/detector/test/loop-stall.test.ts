@@ -32,10 +32,13 @@ describe('on-silence probing while the client loop stalls', () => {
       }
     };
     let armed = false;
+    // The detector asks once per tick: the test waits on its ticks, not on the wall clock.
+    let ticks = 0;
     detector = createDetector({
       source,
       heartbeat: {},
       inFlight: () => {
+        ticks++;
         if (armed) queueMicrotask(stall);
         return 1;
       },
@@ -49,8 +52,9 @@ describe('on-silence probing while the client loop stalls', () => {
     const stop = detector.onEndpointStateChange((change) => changes.push(change));
     armed = true;
     await vi.waitFor(() => expect(stalls).toBe(10), { timeout: 20_000 });
-    // Time for the last probes to be answered or to time out.
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    // Twenty more ticks (1 s at 50 ms): the last probes are answered or time out meanwhile.
+    const after = ticks;
+    await vi.waitFor(() => expect(ticks - after).toBeGreaterThanOrEqual(20), { timeout: 10_000 });
     stop();
 
     expect(changes.filter((c) => c.current.type !== 'up')).toEqual([]);
@@ -73,7 +77,12 @@ describe('on-silence probing while the client loop stalls', () => {
     const port = await server.listen('127.0.0.1:0');
     try {
       const source = new StaticEndpointSource([{ id: 'q', address: `127.0.0.1:${port}` }]);
-      detector = createDetector({ source, heartbeat: {}, inFlight: () => 1, outlier: false, metrics: false });
+      let ticks = 0;
+      const inFlight = () => {
+        ticks++;
+        return 1;
+      };
+      detector = createDetector({ source, heartbeat: {}, inFlight, outlier: false, metrics: false });
       const d = detector;
       await vi.waitFor(() => expect(checks).toBeGreaterThanOrEqual(1), { timeout: 10_000 });
       const method = '/ballast.testing.v1.EchoService/Echo';
@@ -89,7 +98,8 @@ describe('on-silence probing while the client loop stalls', () => {
         }
         // The detector's overdue tick runs before the next answer is read, as after a real stall.
         for (let i = 0; i < 4; i++) {
-          await new Promise((resolve) => setTimeout(resolve, 50));
+          const seen = ticks;
+          await vi.waitFor(() => expect(ticks).toBeGreaterThan(seen), { timeout: 5_000, interval: 5 });
           answered();
         }
       }
