@@ -1,6 +1,7 @@
 import { classify, type CallOutcome, type Endpoint } from '@ballast/core';
 import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
-import { ClientError, createChannel, createClient, Status, type Channel } from 'nice-grpc';
+import { ClientError, createChannel, createClient, createServer, Status, type Channel, type Server } from 'nice-grpc';
+import { HealthDefinition } from 'nice-grpc-server-health';
 import { pino, type Logger } from 'pino';
 import type { Detector, EndpointState, EndpointStateChange } from '../src/index.js';
 
@@ -69,4 +70,28 @@ export function capturingLogger(): { logger: Logger; records: { level: number; m
   const records: { level: number; msg: string; endpoint?: string }[] = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => void records.push(JSON.parse(line)) });
   return { logger, records };
+}
+
+/** A health server on loopback that answers SERVING and counts the Checks it gets. */
+export async function countingHealthServer(): Promise<{ port: number; server: Server; readonly checks: number }> {
+  let checks = 0;
+  const server: Server = createServer();
+  server.add(HealthDefinition, {
+    check: async () => {
+      checks++;
+      return { status: 1 as never };
+    },
+    async *watch(_request, context) {
+      yield { status: 1 as never };
+      await new Promise((resolve) => context.signal.addEventListener('abort', resolve));
+    },
+  });
+  const port = await server.listen('127.0.0.1:0');
+  return {
+    port,
+    server,
+    get checks() {
+      return checks;
+    },
+  };
 }

@@ -1,10 +1,8 @@
 import { StaticEndpointSource } from '@ballast/core';
 import { spawnEchoReplica, type EchoReplica } from '@ballast/testing';
-import { createServer, type Server } from 'nice-grpc';
-import { HealthDefinition } from 'nice-grpc-server-health';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createDetector, type Detector, type EndpointStateChange } from '../src/index.js';
-import { waitForChange } from './helpers.js';
+import { countingHealthServer, waitForChange } from './helpers.js';
 
 // The client's own event loop stands still (a CPU-starved machine, a long synchronous burst):
 // the replica answered on time, and its silence must not be counted against it.
@@ -62,19 +60,8 @@ describe('on-silence probing while the client loop stalls', () => {
   }, 30_000);
 
   it('sends no burst of probes after a stall: silence counts only while the loop runs', async () => {
-    let checks = 0;
-    const server: Server = createServer();
-    server.add(HealthDefinition, {
-      check: async () => {
-        checks++;
-        return { status: 1 as never };
-      },
-      async *watch(_request, context) {
-        yield { status: 1 as never };
-        await new Promise((resolve) => context.signal.addEventListener('abort', resolve));
-      },
-    });
-    const port = await server.listen('127.0.0.1:0');
+    const health = await countingHealthServer();
+    const port = health.port;
     try {
       const source = new StaticEndpointSource([{ id: 'q', address: `127.0.0.1:${port}` }]);
       let ticks = 0;
@@ -84,12 +71,12 @@ describe('on-silence probing while the client loop stalls', () => {
       };
       detector = createDetector({ source, heartbeat: {}, inFlight, outlier: false, metrics: false });
       const d = detector;
-      await vi.waitFor(() => expect(checks).toBeGreaterThanOrEqual(1), { timeout: 10_000 });
+      await vi.waitFor(() => expect(health.checks).toBeGreaterThanOrEqual(1), { timeout: 10_000 });
       const method = '/ballast.testing.v1.EchoService/Echo';
       const answered = () => d.record({ endpointId: 'q', code: 0, signal: 'ok', latencyMs: 1, method });
       // A busy connection: a call answered every 50 ms proves liveness, so no Check is due, but
       // five times the loop stands still for 600 ms, longer than the 400 ms silence that sends one.
-      const before = checks;
+      const before = health.checks;
       for (let round = 0; round < 5; round++) {
         answered();
         const until = performance.now() + 600;
@@ -103,10 +90,10 @@ describe('on-silence probing while the client loop stalls', () => {
           answered();
         }
       }
-      expect(checks - before).toBe(0);
+      expect(health.checks - before).toBe(0);
       expect(d.state('q')).toEqual({ type: 'up' });
     } finally {
-      await server.forceShutdown();
+      await health.server.forceShutdown();
     }
   }, 30_000);
 
