@@ -1,6 +1,6 @@
 import { balancedUnary, createBalancedChannel, type BalancedChannel } from '@ballast/balancer';
 import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
-import { startEchoServer, type EchoServer } from '@ballast/testing';
+import { spawnEchoReplica, startEchoServer, type EchoReplica, type EchoServer } from '@ballast/testing';
 import { createClientFactory } from 'nice-grpc';
 import { isAbortError } from 'abort-controller-x';
 import type { ClientMiddleware } from 'nice-grpc-common';
@@ -174,6 +174,53 @@ describe('hedging (real servers, one slow replica of 3)', () => {
     expect(hedging.stats().hedges).toBe(1);
     expect(budget.stats()).toMatchObject({ retries: 1, available: 0 });
     expect(servers.reduce((sum, s) => sum + s.counters.echo, 0)).toBe(4);
+  });
+});
+
+describe('a client that stalls past the hedge delay (a GC pause, a long callback)', () => {
+  it('sends no backup for a call whose answer arrived during the stall', async () => {
+    const children: EchoReplica[] = [];
+    for (const name of ['stall-a', 'stall-b']) {
+      const child = await spawnEchoReplica(name);
+      cleanups.push(() => child.stop());
+      children.push(child);
+    }
+    // Each replica, in its own process, answers 15 ms after the request: during the stall below.
+    for (const child of children) await child.send({ delayMs: 15 });
+    const channel = createBalancedChannel({ service: 'echo', source: children.map((c) => c.address) });
+    cleanups.push(() => channel.close());
+    // No gate of its own in the way: every backup that is due and decided goes.
+    const hedging = createHedging({ delayMs: 40, maxShare: 1, burst: 100, minWinRate: 0, loopLoad: false });
+    const client = hedgedClient(hedging, channel);
+    for (let i = 0; i < 2; i++) await client.echo({ message: 'warm-up' }, { hedge: false });
+    const stallMs = 200;
+    let covered = 0;
+    for (let i = 0; i < 6; i++) {
+      const started = performance.now();
+      const answer = client.echo({ message: 'x' });
+      // A turn of the event loop sends the request; then the loop is blocked past the delay while
+      // the replica answers. Blocked in the check phase, as a long callback would be: the next
+      // turn runs its expired timers (the hedge delay's) before it reads the sockets.
+      await new Promise<void>((resolve) =>
+        setTimeout(
+          () =>
+            setImmediate(() => {
+              const until = performance.now() + stallMs;
+              while (performance.now() < until);
+              resolve();
+            }),
+          1,
+        ),
+      );
+      await answer;
+      // Calls whose answer came in before the stall began say nothing about it.
+      if (performance.now() - started >= stallMs) covered++;
+    }
+    expect(covered).toBeGreaterThanOrEqual(3);
+    // Each covered call's timer fired after the stall with the answer already in the socket.
+    expect(hedging.stats().hedges).toBe(0);
+    const picks = channel.stats().reduce((sum, s) => sum + s.picks, 0);
+    expect(picks).toBe(2 + 6);
   });
 });
 

@@ -1,16 +1,18 @@
 import { connect, disconnect } from '@ballast/rpc';
 import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
-import { ClientError, Status } from 'nice-grpc-common';
+import { Status } from 'nice-grpc-common';
 import type { BenchRecord, Scenario } from '@ballast/bench-kit';
 import { silentLogger } from '../src/fault-run.js';
 import { startFleet, type Fleet } from '../src/fleet.js';
 import { spawnServeReplica } from '../src/serve-replica.js';
-import { quantile, spread } from '@ballast/bench-kit';
+import { openLoop, quantile, spread } from '@ballast/bench-kit';
 
 const WORKERS = 4;
 const WORK_MS = 20;
 const CAPACITY_PER_S = (WORKERS * 1000) / WORK_MS;
 const DEADLINE_MS = 500;
+/** Far above what the deadline lets wait (2× capacity × 500 ms): no call goes unsent. */
+const MAX_IN_FLIGHT = 10_000;
 
 /**
  * Open loop: calls arrive at twice the replica's capacity for `durationMs` whatever the answers,
@@ -25,11 +27,17 @@ async function overloadRun(fleet: Fleet, breaker: boolean, durationMs: number, s
   });
   try {
     // Warm at half capacity so the limiter and the connection start from a served state.
-    await openLoop(() => client.echo({ message: 'warm' }), CAPACITY_PER_S / 2, 500, signal);
-    const outcomes = await openLoop(() => client.echo({ message: 'x' }), 2 * CAPACITY_PER_S, durationMs, signal);
+    const load = { maxInFlight: MAX_IN_FLIGHT, signal };
+    await openLoop(() => client.echo({ message: 'warm' }), { ...load, ratePerS: CAPACITY_PER_S / 2, durationMs: 500 });
+    const run = await openLoop(() => client.echo({ message: 'x' }), {
+      ...load,
+      ratePerS: 2 * CAPACITY_PER_S,
+      durationMs,
+    });
+    const outcomes = run.samples.map((o) => ({ code: o.ok ? Status.OK : (o.code ?? -1), latencyMs: o.latencyMs }));
     const ok = outcomes.filter((o) => o.code === Status.OK);
     return {
-      offered: outcomes.length,
+      offered: outcomes.length + run.unsent,
       goodputPerS: (ok.length * 1000) / durationMs,
       p99: ok.length
         ? quantile(
@@ -44,32 +52,6 @@ async function overloadRun(fleet: Fleet, breaker: boolean, durationMs: number, s
   } finally {
     await disconnect(client);
   }
-}
-
-async function openLoop(call: () => Promise<unknown>, ratePerS: number, durationMs: number, signal: AbortSignal) {
-  const tickMs = 10;
-  const perTick = (ratePerS * tickMs) / 1000;
-  const inFlight: Promise<{ code: number; latencyMs: number }>[] = [];
-  const start = performance.now();
-  let owed = 0;
-  for (let tick = 0; performance.now() - start < durationMs && !signal.aborted; tick++) {
-    owed += perTick;
-    for (; owed >= 1; owed--) {
-      const begun = performance.now();
-      inFlight.push(
-        call().then(
-          () => ({ code: Status.OK as number, latencyMs: performance.now() - begun }),
-          (error: unknown) => ({
-            code: error instanceof ClientError ? error.code : -1,
-            latencyMs: performance.now() - begun,
-          }),
-        ),
-      );
-    }
-    const wait = start + (tick + 1) * tickMs - performance.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-  }
-  return Promise.all(inFlight);
 }
 
 export const scenario: Scenario = {

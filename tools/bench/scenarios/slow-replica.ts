@@ -5,9 +5,14 @@ import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
 import type { BenchRecord, Scenario } from '@ballast/bench-kit';
 import { silentLogger } from '../src/fault-run.js';
 import { startFleet, type Fleet } from '../src/fleet.js';
-import { closedLoop } from '@ballast/bench-kit';
+import { closedLoop, openLoop } from '@ballast/bench-kit';
 import { quantile, spread } from '@ballast/bench-kit';
 
+/**
+ * Peak-EWMA alone a second time in the same round: how far two runs of the same client differ
+ * (the noise floor), for reading hedging ÷ peak-EWMA alone against.
+ */
+const PEAK_EWMA_AGAIN = 'peak-ewma-again';
 const POLICIES = [
   'healthy',
   'round-robin',
@@ -15,19 +20,35 @@ const POLICIES = [
   'peak-ewma',
   'peak-ewma+hedging',
   'peak-ewma+hedging-ungated',
+  PEAK_EWMA_AGAIN,
 ] as const;
 /** `delayMs: 1` hedging: every call hedged, so the losers' resets would trip a server's rapid-reset limit. */
 const AGGRESSIVE = 'peak-ewma+hedging-1ms';
 type Variant = (typeof POLICIES)[number] | typeof AGGRESSIVE;
 
 /**
- * Where the machine has no spare CPU (the client saturates it) and where it has: the same
- * policies at two concurrencies. Hedging may only help where a backup does not take CPU the
- * primaries need.
+ * Where the machine has no spare CPU and where it has: the same policies under two loads. A
+ * closed loop of 32 callers keeps the client's event loop busy all the time (each caller calls
+ * again the moment it has an answer); an open loop at a fixed rate leaves it mostly idle, as a
+ * service's client under ordinary traffic is. Hedging may only help where a backup does not
+ * take CPU the primaries need.
  */
-const LOADS = { saturated: 32, spare: 4 } as const;
+type Drive =
+  { readonly type: 'closed'; readonly concurrency: number } | { readonly type: 'open'; readonly ratePerS: number };
+const LOADS = {
+  saturated: { type: 'closed', concurrency: 32 },
+  spare: { type: 'open', ratePerS: 800 },
+} as const satisfies Record<string, Drive>;
+/** Open-loop calls in flight at most: far above what 800 calls/s at these latencies keep waiting. */
+const MAX_IN_FLIGHT = 1_000;
 type Load = keyof typeof LOADS;
-const SPARE_VARIANTS: readonly Variant[] = ['healthy', 'peak-ewma', 'peak-ewma+hedging', 'peak-ewma+hedging-ungated'];
+const SPARE_VARIANTS: readonly Variant[] = [
+  'healthy',
+  'peak-ewma',
+  'peak-ewma+hedging',
+  'peak-ewma+hedging-ungated',
+  PEAK_EWMA_AGAIN,
+];
 /**
  * Hedging's own gates off: every backup that is due goes, whether the client is saturated or the
  * backups keep losing (hedging as it was before it decided each backup), beside the default.
@@ -38,6 +59,7 @@ function options(variant: Variant): Omit<ConnectOptions, 'endpoints'> {
   switch (variant) {
     case 'healthy':
     case 'peak-ewma':
+    case PEAK_EWMA_AGAIN:
       return { balancer: 'peak-ewma' };
     case 'peak-ewma+hedging':
       return { balancer: 'peak-ewma', hedging: { delayMs: 'adaptive' } };
@@ -72,10 +94,18 @@ interface Measure {
   loopUtilization: number;
 }
 
+/** Calls of `call` for `durationMs` as `drive` says, each answer or failure a sample. */
+async function load(call: () => Promise<unknown>, drive: Drive, durationMs: number, signal: AbortSignal) {
+  if (drive.type === 'closed') return closedLoop(call, { concurrency: drive.concurrency, durationMs, signal });
+  const run = await openLoop(call, { ratePerS: drive.ratePerS, durationMs, maxInFlight: MAX_IN_FLIGHT, signal });
+  if (run.unsent > 0) throw new Error(`slow-replica: ${run.unsent} calls unsent at ${drive.ratePerS} calls/s`);
+  return run.samples;
+}
+
 async function measure(
   fleet: Fleet,
   variant: Variant,
-  concurrency: number,
+  drive: Drive,
   durationMs: number,
   signal: AbortSignal,
 ): Promise<Measure> {
@@ -93,11 +123,11 @@ async function measure(
       return [stats.find((s) => s.address === slow)?.picks ?? 0, stats.reduce((sum, s) => sum + s.picks, 0)] as const;
     };
     const hedging = connection(client)!.hedging;
-    await closedLoop(call, { concurrency, durationMs: 500, signal });
+    await load(call, drive, 500, signal);
     const [slowBefore, allBefore] = picks();
     const hedgedBefore = hedging?.stats();
     const loop = monitorLoopLoad(durationMs);
-    const samples = await closedLoop(call, { concurrency, durationMs, signal });
+    const samples = await load(call, drive, durationMs, signal);
     const [slowAfter, allAfter] = picks();
     const hedgedAfter = hedging?.stats();
     const loopLagMs = loop.lagMs();
@@ -149,8 +179,8 @@ export const scenario: Scenario = {
       replicas: 3,
       slowMs: 50,
       runs,
-      concurrency: LOADS.saturated,
-      spareConcurrency: LOADS.spare,
+      saturated: 'closed loop, 32 callers',
+      spare: `open loop, ${LOADS.spare.ratePerS} calls/s`,
       durationS,
       aggressive: { delayMs: 1, concurrency: 64, durationS: aggressiveS },
       warmS: 0.5,
@@ -170,24 +200,28 @@ export const scenario: Scenario = {
       await measure(fleet, 'healthy', LOADS.saturated, 500, signal);
       for (let run = 0; run < runs && !signal.aborted; run++) {
         for (const load of Object.keys(LOADS) as Load[]) {
-          const concurrency = LOADS[load];
+          const drive = LOADS[load];
           const variants = load === 'saturated' ? POLICIES : SPARE_VARIANTS;
           // The healthy baseline first, then the policies in an order that alternates per run.
           await fleet.replicas[2]!.send({ delayMs: 0 });
           progress(`healthy (${load} CPU), run ${run + 1}/${runs}`);
-          add('healthy', load, await measure(fleet, 'healthy', concurrency, durationS * 1000, signal));
+          add('healthy', load, await measure(fleet, 'healthy', drive, durationS * 1000, signal));
           await fleet.replicas[2]!.send({ delayMs: params.slowMs });
           const policies = variants.slice(1);
           for (const variant of run % 2 === 0 ? policies : [...policies].reverse()) {
             if (signal.aborted) break;
             progress(`${variant} (${load} CPU), run ${run + 1}/${runs}`);
-            add(variant, load, await measure(fleet, variant, concurrency, durationS * 1000, signal));
+            add(variant, load, await measure(fleet, variant, drive, durationS * 1000, signal));
           }
         }
       }
       if (!signal.aborted) {
         progress(`${AGGRESSIVE}, concurrency 64, ${aggressiveS} s`);
-        add(AGGRESSIVE, 'saturated', await measure(fleet, AGGRESSIVE, 64, aggressiveS * 1000, signal));
+        add(
+          AGGRESSIVE,
+          'saturated',
+          await measure(fleet, AGGRESSIVE, { type: 'closed', concurrency: 64 }, aggressiveS * 1000, signal),
+        );
       }
     } finally {
       await fleet.stop();
@@ -205,11 +239,18 @@ export const scenario: Scenario = {
         // Hedging against peak-EWMA alone, run by run: both ran in the same round, so the machine's
         // drift between rounds cancels out of the ratio.
         const alone = samples.get(key('peak-ewma', load));
-        const paired = variant.startsWith('peak-ewma+hedging') && variant !== AGGRESSIVE && alone !== undefined;
+        const paired =
+          (variant.startsWith('peak-ewma+hedging') || variant === PEAK_EWMA_AGAIN) &&
+          variant !== AGGRESSIVE &&
+          alone !== undefined;
         results.push({
           policy: variant,
           cpu: load,
-          concurrency: variant === AGGRESSIVE ? 64 : LOADS[load],
+          ...(variant === AGGRESSIVE
+            ? { concurrency: 64 }
+            : LOADS[load].type === 'closed'
+              ? { concurrency: LOADS.saturated.concurrency }
+              : { rate_per_s: LOADS.spare.ratePerS }),
           slow_replica: variant !== 'healthy',
           ...spread(
             'p50_ms',
@@ -292,7 +333,8 @@ export const scenario: Scenario = {
           "method's backups losing); loop_lag_ms / loop_utilization = the client's mean event-loop delay and busy share; -ungated = those two holds off",
         'targets (issue 18): peak-ewma p99 ≤ 1.2× and p99.9 ≤ 2× the all-healthy run, slow_share ≤ 0.1 %; ' +
           'with hedging p99 ≤ 1.1× at ≤ 1.05 attempts per call and never above peak-ewma alone; delayMs 1: 0 failed calls',
-        'p99_vs_peak_ewma / calls_vs_peak_ewma = a hedged variant ÷ peak-ewma alone in the same round (runs: BENCH_SLOW_REPLICA_RUNS, default 5)',
+        'p99_vs_peak_ewma / calls_vs_peak_ewma = a hedged variant ÷ peak-ewma alone in the same round (runs: BENCH_SLOW_REPLICA_RUNS, default 5); ' +
+          'peak-ewma-again = peak-ewma alone run a second time in the round: its ratios are the noise floor the hedged ones are read against',
         `quiet: load average ${params.load_avg_before} before${busy(params.load_avg_before)}, ${params.load_avg_after} after`,
       ],
     };

@@ -42,7 +42,7 @@ async function charts(report: BenchReport): Promise<Chart[]> {
   }
   // The chart shows the saturated-CPU policies side by side; the spare-CPU and delayMs 1 runs are in the table.
   const slow = (by('slow-replica')?.results ?? []).filter(
-    (r) => r.cpu !== 'spare' && r.policy !== 'peak-ewma+hedging-1ms',
+    (r) => r.cpu !== 'spare' && r.policy !== 'peak-ewma+hedging-1ms' && r.policy !== 'peak-ewma-again',
   );
   if (slow.length > 0) {
     const title = 'p99 per balancing policy, one replica of 3 +50 ms (bars: median; lines: min–max)';

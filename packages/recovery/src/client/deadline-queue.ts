@@ -7,7 +7,9 @@ export interface Deadline {
 
 interface Entry extends Deadline {
   readonly order: number;
-  readonly callback: () => void;
+  readonly callback: (target: unknown) => void;
+  /** What the callback is given: one function for many deadlines, no closure per deadline. */
+  readonly target: unknown;
   /** Fired or cancelled: the entry only waits to leave the heap. */
   over: boolean;
 }
@@ -28,9 +30,11 @@ export class DeadlineQueue {
 
   constructor(private readonly scheduler: Scheduler) {}
 
-  /** Runs `callback` after `delayMs`, unless cancel() comes first. */
-  add(delayMs: number, callback: () => void): Deadline {
-    const entry: Entry = { at: this.scheduler.now() + delayMs, order: this.#order++, callback, over: false };
+  /** Runs `callback(target)` after `delayMs`, unless cancel() comes first. */
+  add(delayMs: number, callback: () => void): Deadline;
+  add<T>(delayMs: number, callback: (target: T) => void, target: T): Deadline;
+  add(delayMs: number, callback: (target: unknown) => void, target?: unknown): Deadline {
+    const entry: Entry = { at: this.scheduler.now() + delayMs, order: this.#order++, callback, target, over: false };
     this.#push(entry);
     this.#waiting++;
     if (entry.at < this.#armedAt) this.#arm(entry.at);
@@ -60,7 +64,7 @@ export class DeadlineQueue {
       if (entry.over) continue;
       entry.over = true;
       this.#waiting--;
-      entry.callback();
+      entry.callback(entry.target);
     }
     if (this.#waiting === 0) this.#clear();
     else if (heap.length > 0 && heap[0]!.at < this.#armedAt) this.#arm(heap[0]!.at);

@@ -1,3 +1,5 @@
+import { CALL_CONTEXT, CallContext } from '@ballast/core';
+import type { CallOptions, ClientMiddlewareCall } from 'nice-grpc-common';
 import { describe, expect, it } from 'vitest';
 import { settle, setup } from './__tests__/hedging-fixture.js';
 
@@ -123,5 +125,66 @@ describe('no timer outlives its call', () => {
     h.host.attempts[3]!.answer();
     await Promise.all([slowMethod.result, fastMethod.result]);
     expect(h.time.scheduler.pending).toBe(0);
+  });
+});
+
+describe('a hedged call read as the answer of a unary middleware', () => {
+  it('sends nothing until it is read, and nothing at all when the reader returns first', async () => {
+    const h = setup(['a', 'b'], { delayMs: 5, maxShare: 1 });
+    const call = {
+      method: {
+        path: '/test.Service/Get',
+        requestStream: false,
+        responseStream: false,
+        options: { idempotencyLevel: 'IDEMPOTENT' },
+      },
+      requestStream: false,
+      request: 'req',
+      responseStream: false,
+      next: (request: unknown, options: CallOptions) => h.host.layer({ ...call, request } as never, options),
+    } as unknown as ClientMiddlewareCall<unknown, unknown>;
+    const options = { [CALL_CONTEXT]: new CallContext('/test.Service/Get') } as CallOptions;
+
+    const unread = h.hedging.middleware(call, options);
+    await settle();
+    expect(h.host.attempts).toHaveLength(0);
+    await expect(unread.return(undefined as never)).resolves.toEqual({ done: true, value: undefined });
+    await expect(unread.next()).resolves.toEqual({ done: true, value: undefined });
+    expect(h.host.attempts).toHaveLength(0);
+    expect(h.time.scheduler.pending).toBe(0);
+
+    const read = h.hedging.middleware(call, options);
+    const answer = read.next();
+    await settle();
+    expect(h.host.attempts).toHaveLength(1);
+    h.host.attempts[0]!.answer();
+    await expect(answer).resolves.toEqual({ done: true, value: 'served by a' });
+    // Read again: as a finished generator, nothing more, and no second call.
+    await expect(read.next()).resolves.toEqual({ done: true, value: undefined });
+    expect(h.host.attempts).toHaveLength(1);
+  });
+});
+
+describe('a backup whose delay passed while the client was busy', () => {
+  it('is decided after the answers that arrived by then are read: none when the primary has answered', async () => {
+    const h = setup(['a', 'b'], { delayMs: 5, maxShare: 1 });
+    const { result } = h.start();
+    await settle();
+    // The timer fires (as after a stall) and, in the same turn, the primary's answer is read.
+    h.time.scheduler.advance(5);
+    h.host.attempts[0]!.answer();
+    await settle();
+    await expect(result).resolves.toBe('served by a');
+    expect(h.host.attempts).toHaveLength(1);
+    expect(h.hedging.stats()).toMatchObject({ hedges: 0, skipped: 0 });
+
+    // A primary still silent once the answers are read gets its backup.
+    const late = h.start();
+    await settle();
+    h.time.scheduler.advance(5);
+    await settle();
+    expect(h.host.attempts.map((a) => a.endpoint)).toEqual(['a', 'a', 'b']);
+    h.host.attempts[2]!.answer();
+    await expect(late.result).resolves.toBe('served by b');
   });
 });

@@ -1,7 +1,8 @@
-import { extendOptions, type CallContext, type Logger } from '@ballast/core';
+import { extendOptions, type CallContext, type Clock, type Logger } from '@ballast/core';
 import type { CallOptions, ClientMiddlewareCall } from 'nice-grpc-common';
 import type { DeadlineQueue, Deadline } from './deadline-queue.js';
 import type { HedgeGate, HedgeSkip } from './hedge-gate.js';
+import type { MethodDelays } from './method-delays.js';
 
 /** What every hedged call of one hedging middleware shares. */
 export interface HedgingHost {
@@ -9,6 +10,11 @@ export interface HedgingHost {
   readonly deadlines: DeadlineQueue;
   readonly maxHedges: number;
   readonly logger: Logger;
+  readonly clock: Clock;
+  /** Runs `callback(call)` once the I/O that has arrived is read (`setImmediate`: after the poll phase). */
+  readonly afterIo: (callback: (call: HedgedCall) => void, call: HedgedCall) => void;
+  /** Where each answered call's latency goes, for the adaptive delay; none with a fixed delay. */
+  readonly delays: MethodDelays | undefined;
   readonly counts: {
     hedges: number;
     hedgeWins: number;
@@ -30,8 +36,12 @@ export interface HedgingHost {
  * lets one go, the first success kept. A primary on a transport that can cancel it through the
  * CallContext goes out on the caller's own options: no signal, listener or options copy of its
  * own, so a call that ends before its delay (nearly all) costs a heap entry and one promise.
+ *
+ * The call is also the answer the middleware chain reads: a unary call yields nothing and
+ * returns one message, which an object with `next()` gives without the generator, promise and
+ * try/finally an `async function*` layer costs every call. The first `next()` starts it.
  */
-export class HedgedCall {
+export class HedgedCall implements AsyncGenerator<never, unknown, undefined> {
   /** The attempts' controllers, by index; the primary's only when the transport cannot cancel it. */
   #controllers: (AbortController | undefined)[] | undefined;
   #settled = 0;
@@ -39,8 +49,11 @@ export class HedgedCall {
   #done = false;
   #errors: unknown[] | undefined;
   #deadline: Deadline | undefined;
-  #listening = false;
-  #resolve!: (value: unknown) => void;
+  /** The caller's abort passed on to attempts on signals of their own; made only for those. */
+  #onOuterAbort: (() => void) | undefined;
+  #read = false;
+  #started = 0;
+  #resolve!: (result: IteratorResult<never, unknown>) => void;
   #reject!: (error: unknown) => void;
   winner = -1;
   hedges = 0;
@@ -59,22 +72,45 @@ export class HedgedCall {
     this.first = context.attempts.length;
   }
 
-  run(): Promise<unknown> {
+  next(): Promise<IteratorResult<never, unknown>> {
+    // As a finished generator: a second read gets nothing more.
+    if (this.#read) return Promise.resolve({ done: true, value: undefined });
+    this.#read = true;
     return new Promise((resolve, reject) => {
       this.#resolve = resolve;
       this.#reject = reject;
+      this.#started = this.host.clock.now();
       this.#launch(0);
       this.#schedule();
     });
+  }
+
+  /** Before the first next(): the call is never sent. After it: nothing to stop, the answer stands. */
+  return(value?: unknown): Promise<IteratorResult<never, unknown>> {
+    this.#read = true;
+    return Promise.resolve({ done: true, value });
+  }
+
+  throw(error: unknown): Promise<IteratorResult<never, unknown>> {
+    this.#read = true;
+    return Promise.reject(error);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.return();
   }
 
   /**
    * After the answer: the losers cancelled so they stop holding server capacity, while their
    * endpoint's cancellation rate allows; otherwise left to finish (no RST_STREAM), answer dropped.
    */
-  end(): void {
+  #end(): void {
     const outer = this.options.signal;
-    if (this.#listening) outer!.removeEventListener('abort', this.#onOuterAbort);
+    if (this.#onOuterAbort) outer!.removeEventListener('abort', this.#onOuterAbort);
     const callerGaveUp = outer?.aborted === true;
     const primary = this.context.attempts[this.first];
     if (primary?.cancel !== undefined) this.host.transportCancels = true;
@@ -99,15 +135,21 @@ export class HedgedCall {
       const controller = new AbortController();
       (this.#controllers ??= [])[index] = controller;
       options = extendOptions(options, { signal: controller.signal });
-      if (!this.#listening && this.options.signal) {
-        this.#listening = true;
+      if (!this.#onOuterAbort && this.options.signal) {
+        this.#onOuterAbort = () => {
+          for (const controller of this.#controllers!) controller?.abort();
+        };
         this.options.signal.addEventListener('abort', this.#onOuterAbort);
       }
     }
-    drainUnary(this.call.next(this.call.request, options)).then(
-      (result) => this.#won(index, result),
-      (error: unknown) => this.#failed(index, error),
-    );
+    // A unary attempt answers with its first result: done, and the message as its value.
+    this.call
+      .next(this.call.request, options)
+      .next()
+      .then(
+        (result) => (result.done ? this.#won(index, result.value) : this.#failed(index, new Error(YIELDED))),
+        (error: unknown) => this.#failed(index, error),
+      );
   }
 
   #won(index: number, result: unknown): void {
@@ -115,8 +157,12 @@ export class HedgedCall {
     if (this.#done) return;
     this.#finish();
     this.winner = index;
-    if (index > 0) this.host.counts.hedgeWins++;
-    this.#resolve(result);
+    const { host } = this;
+    if (index > 0) host.counts.hedgeWins++;
+    host.delays?.record(this.call.method.path, host.clock.now() - this.#started);
+    if (this.hedges > 0 && this.bet) host.gate.betEnded(this.call.method.path, index > 0);
+    this.#end();
+    this.#resolve({ done: true, value: result });
   }
 
   #failed(index: number, error: unknown): void {
@@ -126,6 +172,7 @@ export class HedgedCall {
     // Every attempt sent so far failed: a failure is the retry layer's business, not ours.
     if (!this.#done && this.#live === 0) {
       this.#finish();
+      this.#end();
       this.#reject(this.#errors[0]);
     }
   }
@@ -137,12 +184,23 @@ export class HedgedCall {
 
   #schedule(): void {
     if (this.hedges >= this.host.maxHedges) return;
-    this.#deadline = this.host.deadlines.add(this.delayMs, this.#due);
+    this.#deadline = this.host.deadlines.add(this.delayMs, HedgedCall.#due, this);
   }
 
-  readonly #due = () => {
-    this.#deadline = undefined;
-    if (this.#done) return;
+  static #due(call: HedgedCall): void {
+    call.#deadline = undefined;
+    if (call.#done) return;
+    // Timers run before the event loop reads its sockets. After a stall (a GC pause, a long
+    // callback) the primary's answer may be waiting there already, its lateness our own: decide
+    // once what has arrived is read, at the end of this turn of the loop.
+    call.host.afterIo(HedgedCall.#decide, call);
+  }
+
+  static #decide(call: HedgedCall): void {
+    if (!call.#done) call.#backupDue();
+  }
+
+  #backupDue(): void {
     const context = this.context;
     const verdict = this.host.gate.decide({
       method: this.call.method.path,
@@ -163,11 +221,7 @@ export class HedgedCall {
     context.hedges++;
     this.#launch(this.hedges);
     this.#schedule();
-  };
-
-  readonly #onOuterAbort = () => {
-    for (const controller of this.#controllers!) controller?.abort();
-  };
+  }
 
   #skip(why: HedgeSkip): void {
     this.host.counts.skipped++;
@@ -178,9 +232,4 @@ export class HedgedCall {
   }
 }
 
-async function drainUnary<T>(iterable: AsyncIterable<T>): Promise<T> {
-  const iterator = iterable[Symbol.asyncIterator]();
-  const result = await iterator.next();
-  if (!result.done) throw new Error('hedging: a unary call yielded a message');
-  return result.value;
-}
+const YIELDED = 'hedging: a unary call yielded a message';

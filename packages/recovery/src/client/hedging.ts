@@ -8,7 +8,7 @@ import {
   systemClock,
   systemScheduler,
 } from '@ballast/core';
-import type { CallOptions, ClientMiddleware } from 'nice-grpc-common';
+import type { CallOptions, ClientMiddleware, ClientMiddlewareCall } from 'nice-grpc-common';
 import { DeadlineQueue } from './deadline-queue.js';
 import { HedgedCall, type HedgingHost } from './hedged-call.js';
 import { HEDGE_SKIPS, HedgeGate, type HedgeSkip } from './hedge-gate.js';
@@ -83,12 +83,17 @@ export function createHedging(options: HedgingOptions = {}): Hedging {
     deadlines: new DeadlineQueue(scheduler),
     maxHedges: o.maxHedges,
     logger,
+    clock,
+    afterIo: (callback, call) => setImmediate(callback, call),
+    delays: o.delayMs === 'adaptive' ? delays : undefined,
     counts,
     skippedBecause,
     transportCancels: false,
   };
 
-  const middleware: ClientMiddleware<HedgingCallOptions> = async function* hedging(call, options) {
+  // Not an `async function*`: a call passed through returns the layer below's answer, and a
+  // hedged one returns its HedgedCall, which is its own answer (see there).
+  const middleware: ClientMiddleware<HedgingCallOptions> = function hedging(call, options) {
     const hedge = options.hedge;
     const idempotency = call.method.options.idempotencyLevel;
     const idempotent = idempotency === 'IDEMPOTENT' || idempotency === 'NO_SIDE_EFFECTS';
@@ -99,12 +104,11 @@ export function createHedging(options: HedgingOptions = {}): Hedging {
       rest = others;
     }
     if (call.requestStream || call.responseStream || !(hedge ?? idempotent)) {
-      return yield* call.next(call.request, rest);
+      return call.next(call.request, rest);
     }
     const method = call.method.path;
     counts.calls++;
     gate.onCall();
-    const started = clock.now();
     // Every attempt of this call shares its context: the balanced channel then sends a backup to
     // a replica other than the ones still working on it (the slow or frozen one we hedge against).
     let context = callContextOf(rest);
@@ -112,15 +116,13 @@ export function createHedging(options: HedgingOptions = {}): Hedging {
       context = new CallContext(method);
       rest = extendOptions(rest, { [CALL_CONTEXT]: context });
     }
-    const hedged = new HedgedCall(host, call, rest, context, delayFor(method));
-    try {
-      const value = await hedged.run();
-      delays.record(method, clock.now() - started);
-      if (hedged.hedges > 0 && hedged.winner >= 0 && hedged.bet) gate.betEnded(method, hedged.winner > 0);
-      return value as never;
-    } finally {
-      hedged.end();
-    }
+    return new HedgedCall(
+      host,
+      call as ClientMiddlewareCall<unknown, unknown>,
+      rest,
+      context,
+      delayFor(method),
+    ) as never;
   };
 
   return {
