@@ -34,7 +34,10 @@ export const peakEwmaOptionsSchema = z.strictObject({
   slowFactor: z.union([z.literal(0), z.number().gt(1)]).default(2),
   /** …and by more than this margin. */
   slowMarginMs: z.number().nonnegative().default(5),
+  /** A benched (slow) endpoint takes one probe per this interval… */
   probeIntervalMs: positiveMs.default(1_000),
+  /** …and one per this many picks: probes stay under 1 ÷ this of the attempts at any call rate. */
+  probeEvery: z.number().int().min(1).default(2_000),
 });
 
 export const ringHashOptionsSchema = z

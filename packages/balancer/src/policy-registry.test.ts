@@ -80,7 +80,7 @@ describe('bad options fail at construction, naming the option', () => {
     expect(error.option).toBe('policyOptions.hashkey');
     expect(error.message).toMatch(/is not an option of policy "peak-ewma" \(no policy takes it\)/);
     expect(error.allowed).toBe(
-      'the keys defaultRttMs, decayMs, failurePenaltyMs, slowFactor, slowMarginMs, probeIntervalMs',
+      'the keys defaultRttMs, decayMs, failurePenaltyMs, slowFactor, slowMarginMs, probeIntervalMs, probeEvery',
     );
   });
 

@@ -21,6 +21,7 @@ export class PeakEwmaEstimate implements BenchState {
   /** The endpoint's typical best latency, for the slow-endpoint bench. */
   readonly floor = new LatencyFloor();
   probedAt = Number.NEGATIVE_INFINITY;
+  picksSinceProbe = Number.POSITIVE_INFINITY;
   constructor(
     defaultRttMs: number,
     now: number,
@@ -78,8 +79,8 @@ export class PeakEwmaEstimate implements BenchState {
  * under concurrency (see SlowBench): such a replica is benched and takes only budgeted probes.
  */
 export const peakEwma: PolicyFactory<PeakEwmaOptions> = ({ clock, random, options, inFlight }): Policy => {
-  const { defaultRttMs, decayMs, failurePenaltyMs, slowFactor, slowMarginMs, probeIntervalMs } = options;
-  const bench = { slowFactor, slowMarginMs, probeIntervalMs };
+  const { defaultRttMs, decayMs, failurePenaltyMs, slowFactor, slowMarginMs, probeIntervalMs, probeEvery } = options;
+  const bench = { slowFactor, slowMarginMs, probeIntervalMs, probeEvery };
   const states = new EndpointStates(
     (endpoint) => new PeakEwmaEstimate(defaultRttMs, clock.now(), decayMs, inFlight.counter(endpoint)),
   );

@@ -77,9 +77,21 @@ describe('slow-endpoint bench (peak-ewma)', () => {
   });
 
   it('the probe budget follows probeIntervalMs', () => {
-    const { counts } = run({ probeIntervalMs: 100 }, slowE2, 10_000);
+    const { counts } = run({ probeIntervalMs: 100, probeEvery: 1 }, slowE2, 10_000);
     expect(counts.e2).toBeGreaterThan(80);
     expect(counts.e2).toBeLessThanOrEqual(130);
+  });
+
+  it('at a low call rate, probes stay under 1 in probeEvery attempts where the interval alone would allow more', () => {
+    // One caller at 2 ms a call: 500 picks a second, where 1 probe a second would be 0.2 %.
+    const clock = new ManualClock(0);
+    const picker = createPolicy({ policy: 'peak-ewma', clock, random: seededRandom(7) }).picker(endpoints(3));
+    const counts = closedLoop(picker, clock, slowE2, 1, 60_000);
+    expect(share(counts, 'e2')).toBeLessThan(1 / 2_000 + 0.0002);
+    const minute = closedLoop(picker, clock, slowE2, 1, 60_000);
+    // 30 000 picks a minute: 15 probes at 1 in 2 000.
+    expect(minute.e2).toBeGreaterThanOrEqual(14);
+    expect(minute.e2).toBeLessThanOrEqual(16);
   });
 
   it('learns of a slow replica from attempts cancelled before it answered (hedge losers)', () => {
@@ -106,10 +118,10 @@ describe('slow-endpoint bench (peak-ewma)', () => {
 function state(floor: number | undefined, inFlight = 0): BenchState {
   const latencyFloor = new LatencyFloor();
   if (floor !== undefined) latencyFloor.observe(floor, 0);
-  return { floor: latencyFloor, inFlight, probedAt: Number.NEGATIVE_INFINITY };
+  return { floor: latencyFloor, inFlight, probedAt: Number.NEGATIVE_INFINITY, picksSinceProbe: Infinity };
 }
 
-const options = { slowFactor: 3, slowMarginMs: 5, probeIntervalMs: 1_000 };
+const options = { slowFactor: 3, slowMarginMs: 5, probeIntervalMs: 1_000, probeEvery: 1 };
 
 describe('SlowBench', () => {
   it('benches against the median of the measured floors, never an unmeasured endpoint', () => {
@@ -145,6 +157,15 @@ describe('SlowBench', () => {
     const busy = { ...slow, inFlight: 1 };
     expect(new SlowBench([state(2), state(2), busy], options).beforePick(5_000, allowed)).toBe(-1);
     expect(bench.beforePick(1_000, allowed)).toBe(2);
+  });
+
+  it('probes a benched endpoint only once per probeEvery picks, however much time passed', () => {
+    const bench = new SlowBench([state(2), state(2), state(50)], { ...options, probeEvery: 10 });
+    const allowed = () => true;
+    expect(bench.beforePick(0, allowed)).toBe(2);
+    const probes: number[] = [];
+    for (let pick = 1; pick <= 30; pick++) if (bench.beforePick(pick * 10_000, allowed) === 2) probes.push(pick);
+    expect(probes).toEqual([10, 20, 30]);
   });
 
   it('two choices: a benched endpoint loses to any allowed one, drawn or not, and is taken when it is all there is', () => {

@@ -34,8 +34,10 @@ export interface SlowBenchOptions {
   readonly slowFactor: number;
   /** … and the median floor + this many milliseconds. */
   readonly slowMarginMs: number;
-  /** A benched endpoint takes one probe per this interval, and only when idle. */
+  /** A benched endpoint takes one probe per this interval, and only when idle… */
   readonly probeIntervalMs: number;
+  /** … and only one per this many picks: at most 1 ÷ this of the attempts go to it, however low the call rate. */
+  readonly probeEvery: number;
 }
 
 /** What the bench needs of one endpoint's state. */
@@ -44,6 +46,8 @@ export interface BenchState {
   readonly inFlight: number;
   /** When the endpoint last took a probe (outlives pickers, so a rebuild does not reset the budget). */
   probedAt: number;
+  /** Picks since its last probe (Infinity before the first). */
+  picksSinceProbe: number;
 }
 
 /**
@@ -52,8 +56,10 @@ export interface BenchState {
  * + 1), lets an endpoint k× slower than the rest hold about 1/k as many attempts in flight as a
  * fast one, so under concurrency it keeps taking a share of the attempts that set the tail; and
  * its idle estimate decays toward 0, which sends it more. Benched endpoints are picked only as
- * probes — at most one in flight and one per `probeIntervalMs` each — and a probe that answers
- * fast brings its floor down at once, which un-benches it at the next refresh.
+ * probes — at most one in flight, one per `probeIntervalMs` and one per `probeEvery` picks each —
+ * and a probe that answers fast brings its floor down at once, which un-benches it at the next
+ * refresh. A probe is a slow call, so the pick count bounds them as a share of attempts: a
+ * time interval alone sends a client at 800 calls/s 1 probe in 800, one at 10 calls/s 1 in 10.
  *
  * The reference is the lower median floor of the measured endpoints, so at most half of them can
  * be benched, and a fast minority (a same-host replica) never benches the rest. Refreshed every
@@ -85,17 +91,21 @@ export class SlowBench {
 
   /**
    * Called once per pick: refreshes when due, then returns a benched endpoint whose probe is due
-   * (idle, its interval passed, allowed by `allowed`), or -1. The caller sends the pick there.
+   * (idle, its interval and its picks passed, allowed by `allowed`), or -1. The caller sends the pick there.
    */
   beforePick(now: number, allowed: (index: number) => boolean): number {
     if (++this.#picksSinceRefresh >= this.states.length) this.refresh();
     const list = this.#list;
     if (list.length === 0) return -1;
+    for (const benched of list) this.states[benched]!.picksSinceProbe++;
     // One candidate per pick, in turn: O(1), and every benched endpoint gets its probes.
     const index = list[this.#cursor++ % list.length]!;
     const state = this.states[index]!;
-    if (state.inFlight > 0 || now - state.probedAt < this.options.probeIntervalMs || !allowed(index)) return -1;
+    const { probeIntervalMs, probeEvery } = this.options;
+    if (state.inFlight > 0 || now - state.probedAt < probeIntervalMs || state.picksSinceProbe < probeEvery) return -1;
+    if (!allowed(index)) return -1;
     state.probedAt = now;
+    state.picksSinceProbe = 0;
     return index;
   }
 
