@@ -24,6 +24,9 @@ interface Target {
 const num = (r: BenchRecord | undefined, key: string) =>
   typeof r?.[key] === 'number' ? (r[key] as number) : undefined;
 
+/** A difference with its sign: +8.1, −6. */
+const signed = (x: number) => (x < 0 ? `−${-x}` : `+${x}`);
+
 type Load = 'saturated' | 'spare';
 
 /** The slow-replica record of `policy` under one load (a record without `cpu` is the saturated one). */
@@ -81,7 +84,7 @@ const TARGETS: Target[] = [
         ),
         'added_cpu_us_per_call',
       );
-      return added === undefined ? undefined : { measured: `+${added} µs`, met: added <= 10 };
+      return added === undefined ? undefined : { measured: `${signed(added)} µs`, met: added <= 10 };
     },
   },
   {
@@ -95,7 +98,7 @@ const TARGETS: Target[] = [
         ),
         'added_p50_us',
       );
-      return added === undefined ? undefined : { measured: `+${added} µs`, met: added <= 25 };
+      return added === undefined ? undefined : { measured: `${signed(added)} µs`, met: added <= 25 };
     },
   },
   {
