@@ -88,6 +88,8 @@ interface Measure {
     likelyShare: number;
     heldSaturated: number;
     heldLosing: number;
+    /** Share of calls passed straight through because the client's event loop was busy. */
+    passedBusyShare: number;
   };
   /** The client's event loop over the measured run: mean delay and busy share. */
   loopLagMs: number;
@@ -158,6 +160,7 @@ async function measure(
             heldSaturated:
               hedgedAfter.skippedBecause['client-saturated'] - hedgedBefore.skippedBecause['client-saturated'],
             heldLosing: hedgedAfter.skippedBecause['backups-losing'] - hedgedBefore.skippedBecause['backups-losing'],
+            passedBusyShare: (hedgedAfter.passedBusy - hedgedBefore.passedBusy) / Math.max(1, samples.length),
           },
         }),
     };
@@ -330,7 +333,7 @@ export const scenario: Scenario = {
         'hedging: backups_per_call = backups ÷ calls; backup_win_share = backups that answered first ÷ backups; ' +
           "likely_share = backups sent because the balancer's estimate said the primary's endpoint is the slow one; " +
           'held_saturated / held_losing = backups due but held back per run (client event loop behind / the ' +
-          "method's backups losing); loop_lag_ms / loop_utilization = the client's mean event-loop delay and busy share; -ungated = those two holds off",
+          "method's backups losing); passed_busy_share = calls not hedged at all because the client's event loop was ≥ 90 % busy; loop_lag_ms / loop_utilization = the client's mean event-loop delay and busy share; -ungated = those two holds off",
         'targets (issue 18): peak-ewma p99 ≤ 1.2× and p99.9 ≤ 2× the all-healthy run, slow_share ≤ 0.1 %; ' +
           'with hedging p99 ≤ 1.1× at ≤ 1.05 attempts per call and never above peak-ewma alone; delayMs 1: 0 failed calls',
         'p99_vs_peak_ewma / calls_vs_peak_ewma = a hedged variant ÷ peak-ewma alone in the same round (runs: BENCH_SLOW_REPLICA_RUNS, default 5); ' +
@@ -370,6 +373,11 @@ function hedgingFigures(s: readonly Measure[]): BenchRecord {
       'held_losing',
       h.map((x) => x.heldLosing),
       0,
+    ),
+    ...spread(
+      'passed_busy_share',
+      h.map((x) => x.passedBusyShare),
+      3,
     ),
   };
 }

@@ -111,13 +111,24 @@ export class HedgeGate {
   }
 
   /**
+   * Whether the client's event loop is busy `maxLoopUtilization` of the time or more: a call that
+   * starts then is not hedged at all. Bets would be held back anyway, and the backups the balancer
+   * expects to win (the calls that land on a benched replica's probe, 1 in `probeEvery` at most)
+   * buy less than the work every call would pay to be ready for one.
+   */
+  busy(): boolean {
+    const load = this.o.loopLoad;
+    return load !== undefined && this.o.maxLoopUtilization > 0 && load.utilization() >= this.o.maxLoopUtilization;
+  }
+
+  /**
    * Whether the client has no room for a backup: its event loop so far behind that the delay may
    * be its own queue, or so busy that a backup's work would come out of the primaries' time.
    */
   saturated(delayMs: number): boolean {
     const load = this.o.loopLoad;
     if (load === undefined) return false;
-    if (this.o.maxLoopUtilization > 0 && load.utilization() >= this.o.maxLoopUtilization) return true;
+    if (this.busy()) return true;
     if (this.o.maxLoopLagRatio <= 0) return false;
     const lag = load.lagMs();
     return lag > 0 && lag >= this.o.maxLoopLagRatio * delayMs;

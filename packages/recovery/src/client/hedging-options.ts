@@ -25,7 +25,7 @@ export const hedgingOptionsSchema = z.strictObject({
   cancelBurst: z.number().finite().min(1).default(200),
   /** Hold back backups the balancer does not expect to win while the client's event-loop delay is ≥ this × the hedge delay (0: never)… */
   maxLoopLagRatio: z.number().finite().min(0).default(0.25),
-  /** … or while its event loop is busy at least this share of the time (0: never). */
+  /** … or while its event loop is busy at least this share of the time, when a call that starts is not hedged at all (0: never). */
   maxLoopUtilization: z.number().finite().min(0).max(1).default(0.9),
   /** Where the event loop's delay and utilization are read; `false` never reads them. Default: this process's, measured once hedging is used. */
   loopLoad: z

@@ -126,24 +126,35 @@ describe('hedging that only ever helps', () => {
     expect(await lateButFirst(h, 10)).toBe(10);
   });
 
+  it('stands aside while the client is saturated: a call that starts then is not made ready for any backup', async () => {
+    const h = setup(['slow', 'fast'], { delayMs: 8, maxShare: 1 });
+    expectLikelyWinner(h);
+    h.lag.busy = 0.95;
+    const busy = h.start();
+    await settle();
+    // No deadline armed: not even the backup the balancer would expect to win.
+    expect(h.time.scheduler.pending).toBe(0);
+    await h.time.advance(20);
+    expect(h.host.attempts.map((a) => a.endpoint)).toEqual(['slow']);
+    h.host.attempts[0]!.answer();
+    await expect(busy.result).resolves.toBe('served by slow');
+    expect(h.hedging.stats()).toMatchObject({ calls: 0, passedBusy: 1, hedges: 0 });
+
+    // Room again: the next call is hedged as before.
+    h.lag.busy = 0.5;
+    const roomy = h.start();
+    await settle();
+    await h.time.advance(10);
+    expect(h.host.attempts.map((a) => a.endpoint)).toEqual(['slow', 'slow', 'fast']);
+    h.host.attempts[2]!.answer();
+    await expect(roomy.result).resolves.toBe('served by fast');
+    expect(h.hedging.stats()).toMatchObject({ calls: 1, passedBusy: 1, hedges: 1, hedgesLikely: 1 });
+  });
+
   it('sends a backup the balancer expects to win even then', async () => {
     const h = setup(['slow', 'fast'], { delayMs: 8, maxShare: 1 });
     h.lag.ms = 4;
-    const layer = h.host.layer;
-    // The balanced channel below hands every attempt its latency estimates.
-    const table: Record<string, number> = { slow: 50, fast: 1 };
-    h.host.layer = (call, options) => {
-      callContextOf(options)!.estimates = {
-        of: (id) => table[id],
-        bestExcept: (avoid) =>
-          Math.min(
-            ...Object.keys(table)
-              .filter((id) => !avoid.has(id))
-              .map((id) => table[id]!),
-          ),
-      };
-      return layer(call, options);
-    };
+    expectLikelyWinner(h);
     const { result } = h.start();
     await settle();
     await h.time.advance(10);
@@ -153,3 +164,21 @@ describe('hedging that only ever helps', () => {
     expect(h.hedging.stats()).toMatchObject({ hedges: 1, hedgesLikely: 1, hedgeWins: 1 });
   });
 });
+
+/** The balanced channel's part below: every attempt gets latency estimates where "slow" is 50× "fast". */
+function expectLikelyWinner(h: ReturnType<typeof setup>): void {
+  const layer = h.host.layer;
+  const table: Record<string, number> = { slow: 50, fast: 1 };
+  h.host.layer = (call, options) => {
+    callContextOf(options)!.estimates = {
+      of: (id) => table[id],
+      bestExcept: (avoid) =>
+        Math.min(
+          ...Object.keys(table)
+            .filter((id) => !avoid.has(id))
+            .map((id) => table[id]!),
+        ),
+    };
+    return layer(call, options);
+  };
+}

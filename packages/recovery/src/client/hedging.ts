@@ -20,7 +20,10 @@ import { MethodDelays } from './method-delays.js';
 export { hedgingOptionsSchema } from './hedging-options.js';
 export type { HedgingCallOptions, HedgingOptions } from './hedging-options.js';
 export interface HedgingStats {
+  /** Calls made ready for a backup (hedgeable, and started while the client had room). */
   calls: number;
+  /** Hedgeable calls passed straight through because the client's event loop was busy (`maxLoopUtilization`). */
+  passedBusy: number;
   hedges: number;
   hedgeWins: number;
   /** Backups sent because the balancer expected them to win (the primary's endpoint is the slow one). */
@@ -74,7 +77,15 @@ export function createHedging(options: HedgingOptions = {}): Hedging {
   const scheduler = o.scheduler ?? systemScheduler;
   const clock = o.scheduler ?? o.clock ?? systemClock;
   const gate = new HedgeGate({ ...o, budget: o.budget, loopLoad, clock });
-  const counts = { calls: 0, hedges: 0, hedgeWins: 0, hedgesLikely: 0, skipped: 0, lossesLeftRunning: 0 };
+  const counts = {
+    calls: 0,
+    passedBusy: 0,
+    hedges: 0,
+    hedgeWins: 0,
+    hedgesLikely: 0,
+    skipped: 0,
+    lossesLeftRunning: 0,
+  };
   const skippedBecause = Object.fromEntries(HEDGE_SKIPS.map((why) => [why, 0])) as Record<HedgeSkip, number>;
   const delayFor = (method: string) => (o.delayMs === 'adaptive' ? delays.delayFor(method) : o.delayMs);
 
@@ -104,6 +115,12 @@ export function createHedging(options: HedgingOptions = {}): Hedging {
       rest = others;
     }
     if (call.requestStream || call.responseStream || !(hedge ?? idempotent)) {
+      return call.next(call.request, rest);
+    }
+    // A saturated client stands aside: no backup would go but the rare likely one, and getting
+    // every call ready for one costs the primaries CPU they have none of to spare.
+    if (gate.busy()) {
+      counts.passedBusy++;
       return call.next(call.request, rest);
     }
     const method = call.method.path;
