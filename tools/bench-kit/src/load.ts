@@ -117,15 +117,6 @@ export async function openLoop(call: () => Promise<unknown>, options: OpenLoopOp
   return { samples, unsent };
 }
 
-/**
- * A full garbage collection now, when the process runs with `--expose-gc` (`npm run bench` does);
- * nothing otherwise. Before each measured run: a major collection then lands in every variant
- * alike, instead of in whichever ran when the heap happened to fill.
- */
-export function collectGarbage(): void {
-  (globalThis as { gc?: () => void }).gc?.();
-}
-
 /** Latency quantiles per time bucket, for charts of latency through an incident. */
 export function timeline(
   samples: readonly CallSample[],

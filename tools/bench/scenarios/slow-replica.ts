@@ -5,7 +5,7 @@ import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
 import type { BenchRecord, Scenario } from '@ballast/bench-kit';
 import { silentLogger } from '../src/fault-run.js';
 import { startFleet, type Fleet } from '../src/fleet.js';
-import { closedLoop, collectGarbage, openLoop } from '@ballast/bench-kit';
+import { closedLoop, openLoop } from '@ballast/bench-kit';
 import { quantile, spread } from '@ballast/bench-kit';
 
 /**
@@ -125,7 +125,6 @@ async function measure(
       return [stats.find((s) => s.address === slow)?.picks ?? 0, stats.reduce((sum, s) => sum + s.picks, 0)] as const;
     };
     const hedging = connection(client)!.hedging;
-    collectGarbage();
     await load(call, drive, 500, signal);
     const [slowBefore, allBefore] = picks();
     const hedgedBefore = hedging?.stats();
