@@ -198,19 +198,16 @@ describe('a client that stalls past the hedge delay (a GC pause, a long callback
     for (let i = 0; i < 6; i++) {
       const started = performance.now();
       const answer = client.echo({ message: 'x' });
-      // A turn of the event loop sends the request; then the loop is blocked past the delay while
-      // the replica answers. Blocked in the check phase, as a long callback would be: the next
-      // turn runs its expired timers (the hedge delay's) before it reads the sockets.
+      // The loop is blocked past the delay while the replica answers, from the check phase of this
+      // turn, as a long callback would block it: the request is on the wire by then (Node flushes
+      // HTTP/2 writes in the same phase, before any setImmediate callback), and the next turn runs
+      // its expired timers (the hedge delay's) before it reads the sockets.
       await new Promise<void>((resolve) =>
-        setTimeout(
-          () =>
-            setImmediate(() => {
-              const until = performance.now() + stallMs;
-              while (performance.now() < until);
-              resolve();
-            }),
-          1,
-        ),
+        setImmediate(() => {
+          const until = performance.now() + stallMs;
+          while (performance.now() < until);
+          resolve();
+        }),
       );
       await answer;
       // Calls whose answer came in before the stall began say nothing about it.
