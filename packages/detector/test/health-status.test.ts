@@ -4,7 +4,7 @@ import { createServer, ServerError, Status, type Server } from 'nice-grpc';
 import { HealthDefinition } from 'nice-grpc-server-health';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createDetector, DetectorClosedError, type Detector } from '../src/index.js';
-import { capturingLogger, echoClients, waitForChange } from './helpers.js';
+import { capturingLogger, countingHealthServer, echoClients, waitForChange } from './helpers.js';
 
 describe('health status from grpc.health.v1', () => {
   const cleanups: (() => unknown)[] = [];
@@ -88,32 +88,14 @@ describe('health status from grpc.health.v1', () => {
   });
 
   it('close() cancels the Watch stream on the server and leaves nothing to subscribe to', async () => {
-    let checks = 0;
-    let onOpened = () => {};
-    let onCancelled = () => {};
-    const opened = new Promise<void>((resolve) => (onOpened = resolve));
-    const cancelled = new Promise<void>((resolve) => (onCancelled = resolve));
-    const server: Server = createServer();
-    server.add(HealthDefinition, {
-      check: async () => {
-        checks++;
-        return { status: 1 as never };
-      },
-      async *watch(_request, context) {
-        onOpened();
-        yield { status: 1 as never };
-        await new Promise((resolve) => context.signal.addEventListener('abort', resolve));
-        onCancelled();
-      },
-    });
-    const port = await server.listen('127.0.0.1:0');
-    cleanups.push(() => server.forceShutdown());
-    const source = new StaticEndpointSource([{ id: 'c', address: `127.0.0.1:${port}` }]);
+    const health = await countingHealthServer();
+    cleanups.push(() => health.server.forceShutdown());
+    const source = new StaticEndpointSource([{ id: 'c', address: `127.0.0.1:${health.port}` }]);
     const detector = createDetector({ source, heartbeat: { intervalMs: 50 }, outlier: false, metrics: false });
-    await opened;
-    await vi.waitFor(() => expect(checks).toBeGreaterThanOrEqual(2), { timeout: 10_000 });
+    await health.watchOpened;
+    await vi.waitFor(() => expect(health.checks).toBeGreaterThanOrEqual(2), { timeout: 10_000 });
     detector.close();
-    await cancelled;
+    await health.watchCancelled;
     expect(detector.states()).toEqual([]);
     expect(() => detector.onChange(() => {})).toThrow(DetectorClosedError);
     // Outcomes after close are ignored, not thrown: the channel may still report a late attempt.

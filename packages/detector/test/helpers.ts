@@ -72,9 +72,22 @@ export function capturingLogger(): { logger: Logger; records: { level: number; m
   return { logger, records };
 }
 
-/** A health server on loopback that answers SERVING and counts the Checks it gets. */
-export async function countingHealthServer(): Promise<{ port: number; server: Server; readonly checks: number }> {
+/**
+ * A health server on loopback that answers SERVING and counts the Checks it gets; `watchOpened`
+ * and `watchCancelled` settle when the first Watch stream opens and when the client cancels it.
+ */
+export async function countingHealthServer(): Promise<{
+  port: number;
+  server: Server;
+  readonly checks: number;
+  watchOpened: Promise<void>;
+  watchCancelled: Promise<void>;
+}> {
   let checks = 0;
+  let onOpened = () => {};
+  let onCancelled = () => {};
+  const watchOpened = new Promise<void>((resolve) => (onOpened = resolve));
+  const watchCancelled = new Promise<void>((resolve) => (onCancelled = resolve));
   const server: Server = createServer();
   server.add(HealthDefinition, {
     check: async () => {
@@ -82,8 +95,10 @@ export async function countingHealthServer(): Promise<{ port: number; server: Se
       return { status: 1 as never };
     },
     async *watch(_request, context) {
+      onOpened();
       yield { status: 1 as never };
       await new Promise((resolve) => context.signal.addEventListener('abort', resolve));
+      onCancelled();
     },
   });
   const port = await server.listen('127.0.0.1:0');
@@ -93,5 +108,7 @@ export async function countingHealthServer(): Promise<{ port: number; server: Se
     get checks() {
       return checks;
     },
+    watchOpened,
+    watchCancelled,
   };
 }
