@@ -1,12 +1,11 @@
 import { loadavg } from 'node:os';
-import { connect, connection, disconnect, type ConnectOptions } from '@ballast/rpc';
-import { monitorLoopLoad } from '@ballast/recovery';
-import { EchoServiceDefinition } from '@ballast/stubs/ballast/testing/v1/echo';
-import type { BenchRecord, Scenario } from '@ballast/bench-kit';
-import { silentLogger } from '../src/fault-run.js';
+import { fileURLToPath } from 'node:url';
+import type { ConnectOptions } from '@ballast/rpc';
+import { spawnReplica } from '@ballast/testing';
+import { quantile, spread, type BenchRecord, type Scenario } from '@ballast/bench-kit';
+import { childAnswer } from '../src/child-answer.js';
 import { startFleet, type Fleet } from '../src/fleet.js';
-import { closedLoop, openLoop } from '@ballast/bench-kit';
-import { quantile, spread } from '@ballast/bench-kit';
+import type { Drive, SliceResult } from './fixtures/slow-replica-client.js';
 
 /**
  * Peak-EWMA alone a second time in the same round: how far two runs of the same client differ
@@ -28,19 +27,14 @@ type Variant = (typeof POLICIES)[number] | typeof AGGRESSIVE;
 
 /**
  * Where the machine has no spare CPU and where it has: the same policies under two loads. A
- * closed loop of 32 callers keeps the client's event loop busy all the time (each caller calls
- * again the moment it has an answer); an open loop at a fixed rate leaves it mostly idle, as a
- * service's client under ordinary traffic is. Hedging may only help where a backup does not
- * take CPU the primaries need.
+ * closed loop of 32 callers keeps the client's event loop busy all the time; an open loop at a
+ * fixed rate leaves it mostly idle, as a service's client under ordinary traffic is. Hedging may
+ * only help where a backup does not take CPU the primaries need.
  */
-type Drive =
-  { readonly type: 'closed'; readonly concurrency: number } | { readonly type: 'open'; readonly ratePerS: number };
 const LOADS = {
   saturated: { type: 'closed', concurrency: 32 },
   spare: { type: 'open', ratePerS: 800 },
 } as const satisfies Record<string, Drive>;
-/** Open-loop calls in flight at most: far above what 800 calls/s at these latencies keep waiting. */
-const MAX_IN_FLIGHT = 1_000;
 type Load = keyof typeof LOADS;
 const SPARE_VARIANTS: readonly Variant[] = [
   'healthy',
@@ -55,7 +49,7 @@ const SPARE_VARIANTS: readonly Variant[] = [
  */
 const UNGATED = { minWinRate: 0, maxLoopLagRatio: 0, maxLoopUtilization: 0 } as const;
 
-function options(variant: Variant): Omit<ConnectOptions, 'endpoints'> {
+function options(variant: Variant): Partial<ConnectOptions> {
   switch (variant) {
     case 'healthy':
     case 'peak-ewma':
@@ -96,77 +90,79 @@ interface Measure {
   loopUtilization: number;
 }
 
-/** Calls of `call` for `durationMs` as `drive` says, each answer or failure a sample. */
-async function load(call: () => Promise<unknown>, drive: Drive, durationMs: number, signal: AbortSignal) {
-  if (drive.type === 'closed') return closedLoop(call, { concurrency: drive.concurrency, durationMs, signal });
-  const run = await openLoop(call, { ratePerS: drive.ratePerS, durationMs, maxInFlight: MAX_IN_FLIGHT, signal });
-  if (run.unsent > 0) throw new Error(`slow-replica: ${run.unsent} calls unsent at ${drive.ratePerS} calls/s`);
-  return run.samples;
+type Slice = SliceResult;
+
+interface Client {
+  /** Drives the client for `leadInMs + durationMs` and says what the last `durationMs` gave. */
+  slice(drive: Drive, leadInMs: number, durationMs: number): Promise<Slice>;
+  close(): Promise<void>;
 }
 
-async function measure(
-  fleet: Fleet,
-  variant: Variant,
-  drive: Drive,
-  durationMs: number,
-  signal: AbortSignal,
-): Promise<Measure> {
-  const client = connect(EchoServiceDefinition, {
+const clientMain = fileURLToPath(new URL('./fixtures/slow-replica-client.ts', import.meta.url));
+
+/**
+ * A client of `variant` in a process of its own (fixtures/slow-replica-client.ts): its garbage
+ * collection is then its own, not shared with the other variants' clients or with this process,
+ * whose heap holds every sample taken.
+ */
+async function spawnClient(fleet: Fleet, variant: Variant): Promise<Client> {
+  const config = {
+    id: variant,
     endpoints: fleet.addresses,
-    logger: silentLogger,
-    ...options(variant),
-  });
-  try {
-    const call = () => client.echo({ message: 'slow' });
-    const channel = connection(client)!.channels[0]!;
-    const slow = fleet.replicas[2]!.address;
-    const picks = () => {
-      const stats = channel.stats();
-      return [stats.find((s) => s.address === slow)?.picks ?? 0, stats.reduce((sum, s) => sum + s.picks, 0)] as const;
-    };
-    const hedging = connection(client)!.hedging;
-    await load(call, drive, 500, signal);
-    const [slowBefore, allBefore] = picks();
-    const hedgedBefore = hedging?.stats();
-    const loop = monitorLoopLoad(durationMs);
-    const samples = await load(call, drive, durationMs, signal);
-    const [slowAfter, allAfter] = picks();
-    const hedgedAfter = hedging?.stats();
-    const loopLagMs = loop.lagMs();
-    const loopUtilization = loop.utilization();
-    loop.close();
-    const latencies = samples.filter((s) => s.ok).map((s) => s.latencyMs);
-    return {
-      p50: quantile(latencies, 0.5),
-      p99: quantile(latencies, 0.99),
-      p999: quantile(latencies, 0.999),
-      callsPerS: (samples.length * 1000) / durationMs,
-      failed: samples.filter((s) => !s.ok).length,
-      // Share of attempts the balancer sent to replica 2 (the slow one, when it is slow).
-      slowShare: (slowAfter - slowBefore) / Math.max(1, allAfter - allBefore),
-      // Attempts per call: 1 plus the backups and retries.
-      amplification: (allAfter - allBefore) / Math.max(1, samples.length),
-      loopLagMs,
-      loopUtilization,
-      ...(hedgedBefore &&
-        hedgedAfter && {
-          hedging: {
-            backupsPerCall: (hedgedAfter.hedges - hedgedBefore.hedges) / Math.max(1, samples.length),
-            winShare:
-              (hedgedAfter.hedgeWins - hedgedBefore.hedgeWins) / Math.max(1, hedgedAfter.hedges - hedgedBefore.hedges),
-            likelyShare:
-              (hedgedAfter.hedgesLikely - hedgedBefore.hedgesLikely) /
-              Math.max(1, hedgedAfter.hedges - hedgedBefore.hedges),
-            heldSaturated:
-              hedgedAfter.skippedBecause['client-saturated'] - hedgedBefore.skippedBecause['client-saturated'],
-            heldLosing: hedgedAfter.skippedBecause['backups-losing'] - hedgedBefore.skippedBecause['backups-losing'],
-            passedBusyShare: (hedgedAfter.passedBusy - hedgedBefore.passedBusy) / Math.max(1, samples.length),
-          },
-        }),
-    };
-  } finally {
-    await disconnect(client);
-  }
+    slow: fleet.replicas[2]!.address,
+    connect: options(variant),
+  };
+  const child = await spawnReplica(clientMain, [JSON.stringify(config)], { replica: variant, startTimeoutMs: 60_000 });
+  return {
+    // A slice's answer comes once its last call has ended: the slow replica's 50 ms, or far more
+    // under a busy machine; a minute over the slice is a client that stopped answering.
+    slice: (drive, leadInMs, durationMs) =>
+      childAnswer<Slice>(child, { slice: { drive, leadInMs, durationMs } }, 'slice', leadInMs + durationMs + 60_000),
+    close: () => child.stop(),
+  };
+}
+
+/** The figures of a variant over some slices: its latencies pooled, its counters summed. */
+function summarize(slices: readonly Slice[]): Measure {
+  const sum = (f: (s: Slice) => number) => slices.reduce((total, s) => total + f(s), 0);
+  const latencies = slices.flatMap((s) => s.latencies);
+  const calls = Math.max(
+    1,
+    sum((s) => s.calls),
+  );
+  const durationMs = sum((s) => s.durationMs);
+  const hedges = sum((s) => s.hedging?.hedges ?? 0);
+  const hedged = slices.every((s) => s.hedging !== undefined);
+  return {
+    p50: quantile(latencies, 0.5),
+    p99: quantile(latencies, 0.99),
+    p999: quantile(latencies, 0.999),
+    callsPerS: (sum((s) => s.calls) * 1000) / durationMs,
+    failed: sum((s) => s.failed),
+    // Share of attempts the balancer sent to replica 2 (the slow one, when it is slow).
+    slowShare:
+      sum((s) => s.slowPicks) /
+      Math.max(
+        1,
+        sum((s) => s.allPicks),
+      ),
+    // Attempts per call: 1 plus the backups and retries.
+    amplification: sum((s) => s.allPicks) / calls,
+    // Time-weighted: every slice's share of the loop counts as long as it ran.
+    loopLagMs: sum((s) => s.loopLagMs * s.durationMs) / durationMs,
+    loopUtilization: sum((s) => s.loopUtilization * s.durationMs) / durationMs,
+    ...(hedged &&
+      slices.length > 0 && {
+        hedging: {
+          backupsPerCall: hedges / calls,
+          winShare: sum((s) => s.hedging!.wins) / Math.max(1, hedges),
+          likelyShare: sum((s) => s.hedging!.likely) / Math.max(1, hedges),
+          heldSaturated: sum((s) => s.hedging!.heldSaturated),
+          heldLosing: sum((s) => s.hedging!.heldLosing),
+          passedBusyShare: sum((s) => s.hedging!.passedBusy) / calls,
+        },
+      }),
+  };
 }
 
 export const scenario: Scenario = {
@@ -175,8 +171,13 @@ export const scenario: Scenario = {
     'one replica of 3 answers 50 ms late: p50/p99/p99.9 and its share of attempts per policy, with and without hedging',
   async run({ quick, progress, signal }) {
     const runs = quick ? 1 : runsFromEnv(5);
-    const durationS = quick ? 1.5 : 8;
+    // Each turn: a lead-in (not measured) for what the client adapts over a 1 s window, then a slice.
+    const leadInMs = quick ? 250 : 1_000;
+    const sliceMs = quick ? 500 : 2_000;
+    const slicesPerRound = quick ? 3 : 4;
     const aggressiveS = quick ? 1.5 : 10;
+    // Each client is a fresh process: a second of calls before it is measured, for JIT and connections.
+    const warmMs = quick ? 500 : 1_000;
     const loadBefore = loadavg()[0]!;
     const params = {
       replicas: 3,
@@ -184,47 +185,54 @@ export const scenario: Scenario = {
       runs,
       saturated: 'closed loop, 32 callers',
       spare: `open loop, ${LOADS.spare.ratePerS} calls/s`,
-      durationS,
+      sliceS: sliceMs / 1000,
+      leadInS: leadInMs / 1000,
+      durationS: (sliceMs * slicesPerRound) / 1000,
       aggressive: { delayMs: 1, concurrency: 64, durationS: aggressiveS },
-      warmS: 0.5,
+      warmS: warmMs / 1000,
       load_avg_before: Number(loadBefore.toFixed(2)),
       load_avg_after: Number.NaN,
     };
     const fleet = await startFleet('slow', 3, signal);
-    const key = (variant: Variant, load: Load) => `${variant}@${load}`;
-    const samples = new Map<string, Measure[]>();
-    const add = (variant: Variant, load: Load, m: Measure) => {
-      const list = samples.get(key(variant, load)) ?? [];
-      list.push(m);
-      samples.set(key(variant, load), list);
+    let slowMs = -1;
+    const setSlow = async (ms: number) => {
+      if (ms === slowMs) return;
+      await fleet.replicas[2]!.send({ delayMs: ms });
+      slowMs = ms;
     };
+    const key = (variant: Variant, load: Load) => `${variant}@${load}`;
+    /** Per variant and load: per round, the slices it ran. */
+    const rounds = new Map<string, Slice[][]>();
     try {
-      // One throwaway round: the first client of a process pays for JIT and connection set-up.
-      await measure(fleet, 'healthy', LOADS.saturated, 500, signal);
       for (let run = 0; run < runs && !signal.aborted; run++) {
         for (const load of Object.keys(LOADS) as Load[]) {
-          const drive = LOADS[load];
           const variants = load === 'saturated' ? POLICIES : SPARE_VARIANTS;
-          // The healthy baseline first, then the policies in an order that alternates per run.
-          await fleet.replicas[2]!.send({ delayMs: 0 });
-          progress(`healthy (${load} CPU), run ${run + 1}/${runs}`);
-          add('healthy', load, await measure(fleet, 'healthy', drive, durationS * 1000, signal));
-          await fleet.replicas[2]!.send({ delayMs: params.slowMs });
-          const policies = variants.slice(1);
-          for (const variant of run % 2 === 0 ? policies : [...policies].reverse()) {
-            if (signal.aborted) break;
-            progress(`${variant} (${load} CPU), run ${run + 1}/${runs}`);
-            add(variant, load, await measure(fleet, variant, drive, durationS * 1000, signal));
+          progress(`${variants.length} clients take turns (${load} CPU), run ${run + 1}/${runs}`);
+          const perVariant = await takeTurns(fleet, variants, LOADS[load], {
+            leadInMs,
+            sliceMs,
+            slices: slicesPerRound,
+            warmMs,
+            slowMs: params.slowMs,
+            setSlow,
+            signal,
+          });
+          for (const [variant, slices] of perVariant) {
+            rounds.set(key(variant, load), [...(rounds.get(key(variant, load)) ?? []), slices]);
           }
         }
       }
       if (!signal.aborted) {
         progress(`${AGGRESSIVE}, concurrency 64, ${aggressiveS} s`);
-        add(
-          AGGRESSIVE,
-          'saturated',
-          await measure(fleet, AGGRESSIVE, { type: 'closed', concurrency: 64 }, aggressiveS * 1000, signal),
-        );
+        await setSlow(params.slowMs);
+        const aggressive = await spawnClient(fleet, AGGRESSIVE);
+        try {
+          await aggressive.slice(LOADS.saturated, 0, warmMs);
+          const slice = await aggressive.slice({ type: 'closed', concurrency: 64 }, 0, aggressiveS * 1000);
+          rounds.set(key(AGGRESSIVE, 'saturated'), [[slice]]);
+        } finally {
+          await aggressive.close();
+        }
       }
     } finally {
       await fleet.stop();
@@ -232,20 +240,28 @@ export const scenario: Scenario = {
     params.load_avg_after = Number(loadavg()[0]!.toFixed(2));
     const results: BenchRecord[] = [];
     for (const load of Object.keys(LOADS) as Load[]) {
-      const healthy = samples.get(key('healthy', load)) ?? [];
+      const healthy = figuresOf(rounds.get(key('healthy', load)));
+      const alone = figuresOf(rounds.get(key('peak-ewma', load)));
       const variants: readonly Variant[] = load === 'saturated' ? [...POLICIES, AGGRESSIVE] : SPARE_VARIANTS;
       for (const variant of variants) {
-        const s = samples.get(key(variant, load));
-        if (!s || s.length === 0) continue;
-        // Ratios against the all-healthy run of the same round (the aggressive run has one, against run 1).
-        const base = (i: number) => healthy[i] ?? healthy[0]!;
-        // Hedging against peak-EWMA alone, run by run: both ran in the same round, so the machine's
-        // drift between rounds cancels out of the ratio.
-        const alone = samples.get(key('peak-ewma', load));
+        const own = figuresOf(rounds.get(key(variant, load)));
+        if (!own || !healthy) continue;
+        // Hedging against peak-EWMA alone: both took turns with each other through the same
+        // rounds, so the machine's drift and the client's GC fell on both alike.
         const paired =
           (variant.startsWith('peak-ewma+hedging') || variant === PEAK_EWMA_AGAIN) &&
           variant !== AGGRESSIVE &&
           alone !== undefined;
+        // The aggressive run has one round, against the first healthy one.
+        const base = (i: number) => healthy.perRound[i] ?? healthy.perRound[0]!;
+        const figure = (name: string, f: (m: Measure, i: number) => number, digits: number) =>
+          spread(name, own.perRound.map(f), digits);
+        // A tail figure also over every call of the rounds pooled: a round's p99.9 is its 6th-worst call of 6 400.
+        const tail = (name: string, f: (m: Measure, i: number) => number, digits: number) => ({
+          ...figure(name, f, digits),
+          [`${name}_pooled`]: Number(f(own.pooled, -1).toFixed(digits)),
+        });
+        const versus = (i: number, other: Figures) => (i < 0 ? other.pooled : other.perRound[i]!);
         results.push({
           policy: variant,
           cpu: load,
@@ -255,70 +271,23 @@ export const scenario: Scenario = {
               ? { concurrency: LOADS.saturated.concurrency }
               : { rate_per_s: LOADS.spare.ratePerS }),
           slow_replica: variant !== 'healthy',
-          ...spread(
-            'p50_ms',
-            s.map((x) => x.p50),
-            1,
-          ),
-          ...spread(
-            'p99_ms',
-            s.map((x) => x.p99),
-            1,
-          ),
-          ...spread(
-            'p999_ms',
-            s.map((x) => x.p999),
-            1,
-          ),
-          // p99 ÷ the all-healthy p99 of the same run; p999_ratio likewise for p99.9.
-          ...spread(
-            'ratio',
-            s.map((x, i) => x.p99 / base(i).p99),
-            2,
-          ),
-          ...spread(
-            'p999_ratio',
-            s.map((x, i) => x.p999 / base(i).p999),
-            2,
-          ),
-          ...spread(
-            'calls_per_s',
-            s.map((x) => x.callsPerS),
-            0,
-          ),
-          ...spread(
-            'slow_share',
-            s.map((x) => x.slowShare),
-            4,
-          ),
-          ...spread(
-            'amplification',
-            s.map((x) => x.amplification),
-            3,
-          ),
-          failed_calls: s.reduce((sum, x) => sum + x.failed, 0),
-          ...spread(
-            'loop_lag_ms',
-            s.map((x) => x.loopLagMs),
-            1,
-          ),
-          ...spread(
-            'loop_utilization',
-            s.map((x) => x.loopUtilization),
-            2,
-          ),
-          ...hedgingFigures(s),
+          calls: own.calls,
+          ...figure('p50_ms', (m) => m.p50, 1),
+          ...tail('p99_ms', (m) => m.p99, 1),
+          ...tail('p999_ms', (m) => m.p999, 1),
+          // p99 ÷ the all-healthy p99; p999_ratio likewise for p99.9.
+          ...tail('ratio', (m, i) => m.p99 / (i < 0 ? healthy.pooled : base(i)).p99, 2),
+          ...tail('p999_ratio', (m, i) => m.p999 / (i < 0 ? healthy.pooled : base(i)).p999, 2),
+          ...figure('calls_per_s', (m) => m.callsPerS, 0),
+          ...figure('slow_share', (m) => m.slowShare, 4),
+          ...figure('amplification', (m) => m.amplification, 3),
+          failed_calls: own.pooled.failed,
+          ...figure('loop_lag_ms', (m) => m.loopLagMs, 1),
+          ...figure('loop_utilization', (m) => m.loopUtilization, 2),
+          ...hedgingFigures(own),
           ...(paired && {
-            ...spread(
-              'p99_vs_peak_ewma',
-              s.map((x, i) => x.p99 / alone[i]!.p99),
-              2,
-            ),
-            ...spread(
-              'calls_vs_peak_ewma',
-              s.map((x, i) => x.callsPerS / alone[i]!.callsPerS),
-              2,
-            ),
+            ...tail('p99_vs_peak_ewma', (m, i) => m.p99 / versus(i, alone).p99, 2),
+            ...figure('calls_vs_peak_ewma', (m, i) => m.callsPerS / versus(i, alone).callsPerS, 2),
           }),
         });
       }
@@ -330,55 +299,110 @@ export const scenario: Scenario = {
       anchors: [
         'slow-replica p99: Linkerd "Beyond Round Robin": round robin degrades above p95, peak-EWMA only above p99.9',
         '"The Tail at Scale": hedging after 10 ms cut p99.9 from 1 800 ms to 74 ms for about 2 % more requests',
+        `how it runs: per round and load, one client process per variant; they take turns of ${leadInMs / 1000} s unmeasured then ${sliceMs / 1000} s measured ` +
+          `(${slicesPerRound} each, the order turned every cycle), so the machine's drift falls on every variant alike and each client's GC is its own; ` +
+          'replica 2 is slow in every slice but the healthy ones',
+        'figures: medians of the rounds with their (min–max); *_pooled = the same over every call of all rounds pooled ' +
+          "(a round's p99.9 is its 6th-worst call of 6 400, pooled the 32nd of 32 000); calls = answers over all rounds",
         'hedging: backups_per_call = backups ÷ calls; backup_win_share = backups that answered first ÷ backups; ' +
           "likely_share = backups sent because the balancer's estimate said the primary's endpoint is the slow one; " +
-          'held_saturated / held_losing = backups due but held back per run (client event loop behind / the ' +
+          'held_saturated / held_losing = backups due but held back per round (client event loop behind / the ' +
           "method's backups losing); passed_busy_share = calls not hedged at all because the client's event loop was ≥ 90 % busy; loop_lag_ms / loop_utilization = the client's mean event-loop delay and busy share; -ungated = those two holds off",
         'targets (issue 18): peak-ewma p99 ≤ 1.2× and p99.9 ≤ 2× the all-healthy run, slow_share ≤ 0.1 %; ' +
           'with hedging p99 ≤ 1.1× at ≤ 1.05 attempts per call and never above peak-ewma alone; delayMs 1: 0 failed calls',
-        'p99_vs_peak_ewma / calls_vs_peak_ewma = a hedged variant ÷ peak-ewma alone in the same round (runs: BENCH_SLOW_REPLICA_RUNS, default 5); ' +
-          'peak-ewma-again = peak-ewma alone run a second time in the round: its ratios are the noise floor the hedged ones are read against',
+        'p99_vs_peak_ewma / calls_vs_peak_ewma = a hedged variant ÷ peak-ewma alone (runs: BENCH_SLOW_REPLICA_RUNS, default 5); ' +
+          'peak-ewma-again = a second peak-ewma client taking its own turns: its ratios are the noise floor the hedged ones are read against',
         `quiet: load average ${params.load_avg_before} before${busy(params.load_avg_before)}, ${params.load_avg_after} after`,
       ],
     };
   },
 };
 
-/** Hedging's figures over the runs of a hedged variant; none for the others. */
-function hedgingFigures(s: readonly Measure[]): BenchRecord {
-  const h = s.map((x) => x.hedging).filter((x): x is NonNullable<Measure['hedging']> => x !== undefined);
-  if (h.length === 0) return {};
+interface TurnOptions {
+  readonly leadInMs: number;
+  readonly sliceMs: number;
+  readonly slices: number;
+  readonly warmMs: number;
+  readonly slowMs: number;
+  readonly setSlow: (ms: number) => Promise<void>;
+  readonly signal: AbortSignal;
+}
+
+/**
+ * One round: a client per variant, driven in turn for `slices` turns each. Measured one after
+ * another for seconds each, two runs of the same client differ by up to 3× in p99 at 800
+ * calls/s, as GC pauses and the machine's drift land on one run and not the other; taking turns
+ * spreads the drift over every variant, and a process per client keeps each one's GC its own.
+ * A client is idle between its turns (its balancer keeps what it learned), so each turn starts
+ * with a lead-in that is not measured. Replica 2 is fast for the healthy turns only.
+ */
+async function takeTurns(
+  fleet: Fleet,
+  variants: readonly Variant[],
+  drive: Drive,
+  { leadInMs, sliceMs, slices, warmMs, slowMs, setSlow, signal }: TurnOptions,
+): Promise<Map<Variant, Slice[]>> {
+  const started = await Promise.allSettled(variants.map((v) => spawnClient(fleet, v)));
+  const clients = new Map<Variant, Client>();
+  started.forEach((s, i) => s.status === 'fulfilled' && clients.set(variants[i]!, s.value));
+  const closeAll = () => Promise.all([...clients.values()].map((c) => c.close()));
+  // Ctrl-C stops the clients at once, whatever slice is running.
+  signal.addEventListener('abort', closeAll, { once: true });
+  const taken = new Map(variants.map((v) => [v, [] as Slice[]] as const));
+  const delayOf = (variant: Variant) => (variant === 'healthy' ? 0 : slowMs);
+  try {
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
+    for (const [variant, client] of clients) {
+      await setSlow(delayOf(variant));
+      await client.slice(drive, 0, warmMs);
+    }
+    for (let cycle = 0; cycle < slices && !signal.aborted; cycle++) {
+      // Turned and reversed cycle by cycle: no variant always follows the same one.
+      const turned = [...variants.slice(cycle % variants.length), ...variants.slice(0, cycle % variants.length)];
+      for (const variant of cycle % 2 === 0 ? turned : turned.reverse()) {
+        if (signal.aborted) break;
+        await setSlow(delayOf(variant));
+        taken.get(variant)!.push(await clients.get(variant)!.slice(drive, leadInMs, sliceMs));
+      }
+    }
+  } finally {
+    signal.removeEventListener('abort', closeAll);
+    await closeAll();
+  }
+  return taken;
+}
+
+/** A variant's figures: per round, and over all rounds pooled. */
+interface Figures {
+  readonly perRound: Measure[];
+  readonly pooled: Measure;
+  readonly calls: number;
+}
+
+function figuresOf(rounds: readonly Slice[][] | undefined): Figures | undefined {
+  if (!rounds || rounds.length === 0) return undefined;
+  const all = rounds.flat();
   return {
-    ...spread(
-      'backups_per_call',
-      h.map((x) => x.backupsPerCall),
-      4,
-    ),
-    ...spread(
-      'backup_win_share',
-      h.map((x) => x.winShare),
-      2,
-    ),
-    ...spread(
-      'likely_share',
-      h.map((x) => x.likelyShare),
-      2,
-    ),
-    ...spread(
-      'held_saturated',
-      h.map((x) => x.heldSaturated),
-      0,
-    ),
-    ...spread(
-      'held_losing',
-      h.map((x) => x.heldLosing),
-      0,
-    ),
-    ...spread(
-      'passed_busy_share',
-      h.map((x) => x.passedBusyShare),
-      3,
-    ),
+    perRound: rounds.map(summarize),
+    pooled: summarize(all),
+    calls: all.reduce((sum, s) => sum + s.latencies.length, 0),
+  };
+}
+
+/** Hedging's figures over the rounds of a hedged variant; none for the others. */
+function hedgingFigures(own: Figures): BenchRecord {
+  const h = own.perRound.map((m) => m.hedging).filter((x): x is NonNullable<Measure['hedging']> => x !== undefined);
+  if (h.length === 0) return {};
+  const figure = (name: string, f: (x: NonNullable<Measure['hedging']>) => number, digits: number) =>
+    spread(name, h.map(f), digits);
+  return {
+    ...figure('backups_per_call', (x) => x.backupsPerCall, 4),
+    ...figure('backup_win_share', (x) => x.winShare, 2),
+    ...figure('likely_share', (x) => x.likelyShare, 2),
+    ...figure('held_saturated', (x) => x.heldSaturated, 0),
+    ...figure('held_losing', (x) => x.heldLosing, 0),
+    ...figure('passed_busy_share', (x) => x.passedBusyShare, 3),
   };
 }
 
