@@ -126,10 +126,9 @@ async function spawnClient(fleet: Fleet, variant: Variant): Promise<Client> {
 function summarize(slices: readonly Slice[]): Measure {
   const sum = (f: (s: Slice) => number) => slices.reduce((total, s) => total + f(s), 0);
   const latencies = slices.flatMap((s) => s.latencies);
-  const calls = Math.max(
-    1,
-    sum((s) => s.calls),
-  );
+  const made = sum((s) => s.calls);
+  const calls = Math.max(1, made);
+  const attempts = sum((s) => s.allPicks);
   const durationMs = sum((s) => s.durationMs);
   const hedges = sum((s) => s.hedging?.hedges ?? 0);
   const hedged = slices.every((s) => s.hedging !== undefined);
@@ -137,17 +136,12 @@ function summarize(slices: readonly Slice[]): Measure {
     p50: quantile(latencies, 0.5),
     p99: quantile(latencies, 0.99),
     p999: quantile(latencies, 0.999),
-    callsPerS: (sum((s) => s.calls) * 1000) / durationMs,
+    callsPerS: (made * 1000) / durationMs,
     failed: sum((s) => s.failed),
     // Share of attempts the balancer sent to replica 2 (the slow one, when it is slow).
-    slowShare:
-      sum((s) => s.slowPicks) /
-      Math.max(
-        1,
-        sum((s) => s.allPicks),
-      ),
+    slowShare: sum((s) => s.slowPicks) / Math.max(1, attempts),
     // Attempts per call: 1 plus the backups and retries.
-    amplification: sum((s) => s.allPicks) / calls,
+    amplification: attempts / calls,
     // Time-weighted: every slice's share of the loop counts as long as it ran.
     loopLagMs: sum((s) => s.loopLagMs * s.durationMs) / durationMs,
     loopUtilization: sum((s) => s.loopUtilization * s.durationMs) / durationMs,
