@@ -5,7 +5,7 @@ import { spawnReplica } from '@ballast/testing';
 import { quantile, spread, type BenchRecord, type Scenario } from '@ballast/bench-kit';
 import { childAnswer } from '../src/child-answer.js';
 import { startFleet, type Fleet } from '../src/fleet.js';
-import type { Drive, SliceResult } from './fixtures/slow-replica-client.js';
+import type { Drive, SliceResult as Slice } from './fixtures/slow-replica-client.js';
 
 /**
  * Peak-EWMA alone a second time in the same round: how far two runs of the same client differ
@@ -89,8 +89,6 @@ interface Measure {
   loopLagMs: number;
   loopUtilization: number;
 }
-
-type Slice = SliceResult;
 
 interface Client {
   /** Drives the client for `leadInMs + durationMs` and says what the last `durationMs` gave. */
@@ -246,8 +244,6 @@ export const scenario: Scenario = {
           (variant.startsWith('peak-ewma+hedging') || variant === PEAK_EWMA_AGAIN) &&
           variant !== AGGRESSIVE &&
           alone !== undefined;
-        // The aggressive run has one round, against the first healthy one.
-        const base = (i: number) => healthy.perRound[i] ?? healthy.perRound[0]!;
         const figure = (name: string, f: (m: Measure, i: number) => number, digits: number) =>
           spread(name, own.perRound.map(f), digits);
         // A tail figure also over every call of the rounds pooled: a round's p99.9 is its 6th-worst call of 6 400.
@@ -255,7 +251,9 @@ export const scenario: Scenario = {
           ...figure(name, f, digits),
           [`${name}_pooled`]: Number(f(own.pooled, -1).toFixed(digits)),
         });
-        const versus = (i: number, other: Figures) => (i < 0 ? other.pooled : other.perRound[i]!);
+        // Round i of `other` (-1: pooled); the aggressive run has one round, against the first.
+        const versus = (i: number, other: Figures) =>
+          i < 0 ? other.pooled : (other.perRound[i] ?? other.perRound[0]!);
         results.push({
           policy: variant,
           cpu: load,
@@ -270,8 +268,8 @@ export const scenario: Scenario = {
           ...tail('p99_ms', (m) => m.p99, 1),
           ...tail('p999_ms', (m) => m.p999, 1),
           // p99 ÷ the all-healthy p99; p999_ratio likewise for p99.9.
-          ...tail('ratio', (m, i) => m.p99 / (i < 0 ? healthy.pooled : base(i)).p99, 2),
-          ...tail('p999_ratio', (m, i) => m.p999 / (i < 0 ? healthy.pooled : base(i)).p999, 2),
+          ...tail('ratio', (m, i) => m.p99 / versus(i, healthy).p99, 2),
+          ...tail('p999_ratio', (m, i) => m.p999 / versus(i, healthy).p999, 2),
           ...figure('calls_per_s', (m) => m.callsPerS, 0),
           ...figure('slow_share', (m) => m.slowShare, 4),
           ...figure('amplification', (m) => m.amplification, 3),
