@@ -29,20 +29,16 @@ type Variant = (typeof POLICIES)[number] | typeof AGGRESSIVE;
  * Where the machine has no spare CPU and where it has: the same policies under two loads. A
  * closed loop of 32 callers keeps the client's event loop busy all the time; an open loop at a
  * fixed rate leaves it mostly idle, as a service's client under ordinary traffic is. Hedging may
- * only help where a backup does not take CPU the primaries need.
+ * only help where a backup does not take CPU the primaries need. With spare CPU the rate is
+ * shared by the variants, which run in one process (see `spareRound`).
  */
 const LOADS = {
   saturated: { type: 'closed', concurrency: 32 },
   spare: { type: 'open', ratePerS: 800 },
 } as const satisfies Record<string, Drive>;
 type Load = keyof typeof LOADS;
-const SPARE_VARIANTS: readonly Variant[] = [
-  'healthy',
-  'peak-ewma',
-  'peak-ewma+hedging',
-  'peak-ewma+hedging-ungated',
-  PEAK_EWMA_AGAIN,
-];
+/** Not the ungated hedging: with spare CPU its holds hold nothing back, so it would be hedging twice. */
+const SPARE_VARIANTS: readonly Variant[] = ['healthy', 'peak-ewma', 'peak-ewma+hedging', PEAK_EWMA_AGAIN];
 /**
  * Hedging's own gates off: every backup that is due goes, whether the client is saturated or the
  * backups keep losing (hedging as it was before it decided each backup), beside the default.
@@ -91,33 +87,54 @@ interface Measure {
 }
 
 interface Client {
-  /** Drives the client for `leadInMs + durationMs` and says what the last `durationMs` gave. */
-  slice(drive: Drive, leadInMs: number, durationMs: number): Promise<Slice>;
+  /** Drives the clients for `leadInMs + durationMs` and says, per variant, what the last `durationMs` gave. */
+  slice(drive: Drive, leadInMs: number, durationMs: number): Promise<Slice[]>;
   close(): Promise<void>;
 }
 
 const clientMain = fileURLToPath(new URL('./fixtures/slow-replica-client.ts', import.meta.url));
 
 /**
- * A client of `variant` in a process of its own (fixtures/slow-replica-client.ts): its garbage
- * collection is then its own, not shared with the other variants' clients or with this process,
- * whose heap holds every sample taken.
+ * A client per variant in a process of their own (fixtures/slow-replica-client.ts), not this one,
+ * whose heap holds every sample taken. Each client names itself in its calls' messages, so the
+ * slow replica can spare the healthy one.
  */
-async function spawnClient(fleet: Fleet, variant: Variant): Promise<Client> {
+async function spawnClients(fleet: Fleet, variants: readonly Variant[]): Promise<Client> {
   const config = {
-    id: variant,
+    id: variants.join(' '),
     endpoints: fleet.addresses,
     slow: fleet.replicas[2]!.address,
-    connect: options(variant),
+    variants: variants.map((id) => ({ id, connect: options(id) })),
   };
-  const child = await spawnReplica(clientMain, [JSON.stringify(config)], { replica: variant, startTimeoutMs: 60_000 });
+  const child = await spawnReplica(clientMain, [JSON.stringify(config)], {
+    replica: config.id,
+    startTimeoutMs: 60_000,
+  });
   return {
     // A slice's answer comes once its last call has ended: the slow replica's 50 ms, or far more
     // under a busy machine; a minute over the slice is a client that stopped answering.
     slice: (drive, leadInMs, durationMs) =>
-      childAnswer<Slice>(child, { slice: { drive, leadInMs, durationMs } }, 'slice', leadInMs + durationMs + 60_000),
+      childAnswer<Slice[]>(child, { slice: { drive, leadInMs, durationMs } }, 'slice', leadInMs + durationMs + 60_000),
     close: () => child.stop(),
   };
+}
+
+/** Runs `use` on fresh clients of `variants`, stopped afterwards and at once on Ctrl-C. */
+async function withClients<T>(
+  fleet: Fleet,
+  variants: readonly Variant[],
+  signal: AbortSignal,
+  use: (client: Client) => Promise<T>,
+): Promise<T> {
+  const client = await spawnClients(fleet, variants);
+  const closeIt = () => void client.close();
+  signal.addEventListener('abort', closeIt, { once: true });
+  try {
+    return await use(client);
+  } finally {
+    signal.removeEventListener('abort', closeIt);
+    await client.close();
+  }
 }
 
 /** The figures of a variant over some slices: its latencies pooled, its counters summed. */
@@ -163,10 +180,12 @@ export const scenario: Scenario = {
     'one replica of 3 answers 50 ms late: p50/p99/p99.9 and its share of attempts per policy, with and without hedging',
   async run({ quick, progress, signal }) {
     const runs = quick ? 1 : runsFromEnv(5);
-    // Each turn: a lead-in (not measured) for what the client adapts over a 1 s window, then a slice.
+    // Each run of a client: a lead-in (not measured) for what it adapts over a 1 s window, then
+    // the measured part: saturated, twice per variant and round; with spare CPU, once per round
+    // for all variants together, each taking a quarter of the calls.
     const leadInMs = quick ? 250 : 1_000;
-    const sliceMs = quick ? 500 : 2_000;
-    const slicesPerRound = quick ? 3 : 4;
+    const measureMs = quick ? 1_000 : 6_000;
+    const spareMeasureMs = quick ? 2_000 : 20_000;
     const aggressiveS = quick ? 1.5 : 10;
     // Each client is a fresh process: a second of calls before it is measured, for JIT and connections.
     const warmMs = quick ? 500 : 1_000;
@@ -176,22 +195,18 @@ export const scenario: Scenario = {
       slowMs: 50,
       runs,
       saturated: 'closed loop, 32 callers',
-      spare: `open loop, ${LOADS.spare.ratePerS} calls/s`,
-      sliceS: sliceMs / 1000,
+      spare: `open loop, ${LOADS.spare.ratePerS} calls/s shared by the variants call by call`,
       leadInS: leadInMs / 1000,
-      durationS: (sliceMs * slicesPerRound) / 1000,
+      durationS: (2 * measureMs) / 1000,
+      spareDurationS: spareMeasureMs / 1000,
       aggressive: { delayMs: 1, concurrency: 64, durationS: aggressiveS },
       warmS: warmMs / 1000,
       load_avg_before: Number(loadBefore.toFixed(2)),
       load_avg_after: Number.NaN,
     };
     const fleet = await startFleet('slow', 3, signal);
-    let slowMs = -1;
-    const setSlow = async (ms: number) => {
-      if (ms === slowMs) return;
-      await fleet.replicas[2]!.send({ delayMs: ms });
-      slowMs = ms;
-    };
+    // Slow to every client but the healthy baseline's, whose calls say 'healthy'.
+    await fleet.replicas[2]!.send({ delayMs: params.slowMs, fastFor: 'healthy' });
     const key = (variant: Variant, load: Load) => `${variant}@${load}`;
     /** Per variant and load: per round, the slices it ran. */
     const rounds = new Map<string, Slice[][]>();
@@ -199,16 +214,16 @@ export const scenario: Scenario = {
       for (let run = 0; run < runs && !signal.aborted; run++) {
         for (const load of Object.keys(LOADS) as Load[]) {
           const variants = load === 'saturated' ? POLICIES : SPARE_VARIANTS;
-          progress(`${variants.length} clients take turns (${load} CPU), run ${run + 1}/${runs}`);
-          const perVariant = await takeTurns(fleet, variants, LOADS[load], {
-            leadInMs,
-            sliceMs,
-            slices: slicesPerRound,
-            warmMs,
-            slowMs: params.slowMs,
-            setSlow,
-            signal,
-          });
+          const timing = { leadInMs, warmMs, signal };
+          progress(
+            load === 'saturated'
+              ? `${variants.length} variants, a fresh client each, twice (saturated CPU), run ${run + 1}/${runs}`
+              : `${variants.length} variants in one client process (spare CPU), run ${run + 1}/${runs}`,
+          );
+          const perVariant =
+            load === 'saturated'
+              ? await saturatedRound(fleet, variants, run, { ...timing, measureMs })
+              : await spareRound(fleet, variants, { ...timing, measureMs: spareMeasureMs });
           for (const [variant, slices] of perVariant) {
             rounds.set(key(variant, load), [...(rounds.get(key(variant, load)) ?? []), slices]);
           }
@@ -216,15 +231,11 @@ export const scenario: Scenario = {
       }
       if (!signal.aborted) {
         progress(`${AGGRESSIVE}, concurrency 64, ${aggressiveS} s`);
-        await setSlow(params.slowMs);
-        const aggressive = await spawnClient(fleet, AGGRESSIVE);
-        try {
-          await aggressive.slice(LOADS.saturated, 0, warmMs);
-          const slice = await aggressive.slice({ type: 'closed', concurrency: 64 }, 0, aggressiveS * 1000);
-          rounds.set(key(AGGRESSIVE, 'saturated'), [[slice]]);
-        } finally {
-          await aggressive.close();
-        }
+        const slices = await withClients(fleet, [AGGRESSIVE], signal, async (client) => {
+          await client.slice(LOADS.saturated, 0, warmMs);
+          return client.slice({ type: 'closed', concurrency: 64 }, 0, aggressiveS * 1000);
+        });
+        rounds.set(key(AGGRESSIVE, 'saturated'), [slices]);
       }
     } finally {
       await fleet.stop();
@@ -238,15 +249,15 @@ export const scenario: Scenario = {
       for (const variant of variants) {
         const own = figuresOf(rounds.get(key(variant, load)));
         if (!own || !healthy) continue;
-        // Hedging against peak-EWMA alone: both took turns with each other through the same
-        // rounds, so the machine's drift and the client's GC fell on both alike.
+        // Hedging against peak-EWMA alone: both ran in the same rounds (with spare CPU, in the
+        // same process), so the machine's drift, and there the client's pauses, fell on both alike.
         const paired =
           (variant.startsWith('peak-ewma+hedging') || variant === PEAK_EWMA_AGAIN) &&
           variant !== AGGRESSIVE &&
           alone !== undefined;
         const figure = (name: string, f: (m: Measure, i: number) => number, digits: number) =>
           spread(name, own.perRound.map(f), digits);
-        // A tail figure also over every call of the rounds pooled: a round's p99.9 is its 6th-worst call of 6 400.
+        // A tail figure also over every call of the rounds pooled: with spare CPU a round's p99.9 is its 4th-worst call of 4 000.
         const tail = (name: string, f: (m: Measure, i: number) => number, digits: number) => ({
           ...figure(name, f, digits),
           [`${name}_pooled`]: Number(f(own.pooled, -1).toFixed(digits)),
@@ -291,11 +302,13 @@ export const scenario: Scenario = {
       anchors: [
         'slow-replica p99: Linkerd "Beyond Round Robin": round robin degrades above p95, peak-EWMA only above p99.9',
         '"The Tail at Scale": hedging after 10 ms cut p99.9 from 1 800 ms to 74 ms for about 2 % more requests',
-        `how it runs: per round and load, one client process per variant; they take turns of ${leadInMs / 1000} s unmeasured then ${sliceMs / 1000} s measured ` +
-          `(${slicesPerRound} each, the order turned every cycle), so the machine's drift falls on every variant alike and each client's GC is its own; ` +
-          'replica 2 is slow in every slice but the healthy ones',
+        `how it runs, saturated: per round each variant in turn gets a fresh client process (${warmMs / 1000} s warm-up, ${leadInMs / 1000} s unmeasured, ` +
+          `${measureMs / 1000} s measured), then the same again in the reverse order (the order turned round by round), so the machine's drift falls on every variant alike; ` +
+          `spare: per round one fresh process holds every variant's client and hands them the ${LOADS.spare.ratePerS} calls/s in turn ` +
+          `(${warmMs / 1000} s warm-up, ${leadInMs / 1000} s unmeasured, ${spareMeasureMs / 1000} s measured), so its pauses fall on all alike; ` +
+          "replica 2 is slow to every client but the healthy one's",
         'figures: medians of the rounds with their (min–max); *_pooled = the same over every call of all rounds pooled ' +
-          "(a round's p99.9 is its 6th-worst call of 6 400, pooled the 32nd of 32 000); calls = answers over all rounds",
+          "(with spare CPU a round's p99.9 is its 4th-worst call of 4 000, pooled the 20th of 20 000); calls = answers over all rounds",
         'hedging: backups_per_call = backups ÷ calls; backup_win_share = backups that answered first ÷ backups; ' +
           "likely_share = backups sent because the balancer's estimate said the primary's endpoint is the slow one; " +
           'held_saturated / held_losing = backups due but held back per round (client event loop behind / the ' +
@@ -303,66 +316,64 @@ export const scenario: Scenario = {
         'targets (issue 18): peak-ewma p99 ≤ 1.2× and p99.9 ≤ 2× the all-healthy run, slow_share ≤ 0.1 %; ' +
           'with hedging p99 ≤ 1.1× at ≤ 1.05 attempts per call and never above peak-ewma alone; delayMs 1: 0 failed calls',
         'p99_vs_peak_ewma / calls_vs_peak_ewma = a hedged variant ÷ peak-ewma alone (runs: BENCH_SLOW_REPLICA_RUNS, default 5); ' +
-          'peak-ewma-again = a second peak-ewma client taking its own turns: its ratios are the noise floor the hedged ones are read against',
+          'peak-ewma-again = a second peak-ewma client in every round: its ratios are the noise floor the hedged ones are read against',
         `quiet: load average ${params.load_avg_before} before${busy(params.load_avg_before)}, ${params.load_avg_after} after`,
       ],
     };
   },
 };
 
-interface TurnOptions {
+interface RoundOptions {
   readonly leadInMs: number;
-  readonly sliceMs: number;
-  readonly slices: number;
+  readonly measureMs: number;
   readonly warmMs: number;
-  readonly slowMs: number;
-  readonly setSlow: (ms: number) => Promise<void>;
   readonly signal: AbortSignal;
 }
 
 /**
- * One round: a client per variant, driven in turn for `slices` turns each. Measured one after
- * another for seconds each, two runs of the same client differ by up to 3× in p99 at 800
- * calls/s, as GC pauses and the machine's drift land on one run and not the other; taking turns
- * spreads the drift over every variant, and a process per client keeps each one's GC its own.
- * A client is idle between its turns (its balancer keeps what it learned), so each turn starts
- * with a lead-in that is not measured. Replica 2 is fast for the healthy turns only.
+ * A round where the client has no spare CPU: each variant in turn gets a client process of its
+ * own, started fresh, warmed, measured once and stopped; then the same again in the reverse order,
+ * so that a drift of the machine through the round falls on every variant alike. The order is
+ * turned round by round. Each has the CPU to itself, as calls/s and hedging's standing aside
+ * depend on it.
  */
-async function takeTurns(
+async function saturatedRound(
   fleet: Fleet,
   variants: readonly Variant[],
-  drive: Drive,
-  { leadInMs, sliceMs, slices, warmMs, slowMs, setSlow, signal }: TurnOptions,
+  round: number,
+  { leadInMs, measureMs, warmMs, signal }: RoundOptions,
 ): Promise<Map<Variant, Slice[]>> {
-  const started = await Promise.allSettled(variants.map((v) => spawnClient(fleet, v)));
-  const clients = new Map<Variant, Client>();
-  started.forEach((s, i) => s.status === 'fulfilled' && clients.set(variants[i]!, s.value));
-  const closeAll = () => Promise.all([...clients.values()].map((c) => c.close()));
-  // Ctrl-C stops the clients at once, whatever slice is running.
-  signal.addEventListener('abort', closeAll, { once: true });
   const taken = new Map(variants.map((v) => [v, [] as Slice[]] as const));
-  const delayOf = (variant: Variant) => (variant === 'healthy' ? 0 : slowMs);
-  try {
-    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    if (failed) throw failed.reason;
-    for (const [variant, client] of clients) {
-      await setSlow(delayOf(variant));
-      await client.slice(drive, 0, warmMs);
-    }
-    for (let cycle = 0; cycle < slices && !signal.aborted; cycle++) {
-      // Turned and reversed cycle by cycle: no variant always follows the same one.
-      const turned = [...variants.slice(cycle % variants.length), ...variants.slice(0, cycle % variants.length)];
-      for (const variant of cycle % 2 === 0 ? turned : turned.reverse()) {
-        if (signal.aborted) break;
-        await setSlow(delayOf(variant));
-        taken.get(variant)!.push(await clients.get(variant)!.slice(drive, leadInMs, sliceMs));
-      }
-    }
-  } finally {
-    signal.removeEventListener('abort', closeAll);
-    await closeAll();
+  const turned = [...variants.slice(round % variants.length), ...variants.slice(0, round % variants.length)];
+  for (const variant of [...turned, ...turned.toReversed()]) {
+    if (signal.aborted) break;
+    const [slice] = await withClients(fleet, [variant], signal, async (client) => {
+      await client.slice(LOADS.saturated, 0, warmMs);
+      return client.slice(LOADS.saturated, leadInMs, measureMs);
+    });
+    taken.get(variant)!.push(slice!);
   }
   return taken;
+}
+
+/**
+ * A round where the client has spare CPU: every variant's client in one fresh process, the open
+ * loop's calls handed to them in turn, one by one. There the p99 is set by pauses (the client's
+ * GC above all, see tools/bench/README.md), and a pause then falls on every variant's calls
+ * alike. Measured one after another, even in processes of their own started fresh, two clients
+ * alike differed by 0.65–1.38× in p99 from round to round; side by side in one process, by
+ * 0.94–1.09×.
+ */
+async function spareRound(
+  fleet: Fleet,
+  variants: readonly Variant[],
+  { leadInMs, measureMs, warmMs, signal }: RoundOptions,
+): Promise<Map<Variant, Slice[]>> {
+  const slices = await withClients(fleet, variants, signal, async (client) => {
+    await client.slice(LOADS.spare, 0, warmMs);
+    return client.slice(LOADS.spare, leadInMs, measureMs);
+  });
+  return new Map(variants.map((v, i) => [v, [slices[i]!]] as const));
 }
 
 /** A variant's figures: per round, and over all rounds pooled. */

@@ -9,6 +9,8 @@ import type { HealthStatus } from 'nice-grpc-server-health';
 export interface ReplicaCommand {
   id?: number;
   delayMs?: number;
+  /** Echo calls with this message skip `delayMs` ('' : none do). */
+  fastFor?: string;
   failRate?: number;
   failCode?: number;
   health?: HealthStatus;

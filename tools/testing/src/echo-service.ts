@@ -6,6 +6,11 @@ import { delay } from './delay.js';
 export interface EchoBehaviour {
   /** Added to every Echo and Write. */
   delayMs: number;
+  /**
+   * Echo calls with this message are answered without `delayMs`: a replica slow to some clients
+   * and fast to another at the same time (each client names itself in its messages).
+   */
+  fastFor?: string;
   /** Fraction of Echo and Write calls that fail with `failCode`. */
   failRate: number;
   failCode: Status;
@@ -29,8 +34,8 @@ export function createEchoService(
   random: () => number = Math.random,
 ): EchoServiceImplementation {
   let sequence = 0;
-  const misbehave = async (signal: AbortSignal, extraDelayMs: number, failCode: number) => {
-    const wait = behaviour.delayMs + extraDelayMs;
+  const misbehave = async (signal: AbortSignal, extraDelayMs: number, failCode: number, exempt = false) => {
+    const wait = (exempt ? 0 : behaviour.delayMs) + extraDelayMs;
     if (wait > 0) await delay(wait, signal);
     if (failCode !== 0) throw new ServerError(failCode, `${replica}: failing as asked (code ${failCode})`);
     if (behaviour.failRate > 0 && random() < behaviour.failRate) {
@@ -40,7 +45,8 @@ export function createEchoService(
   return {
     async echo(request, context) {
       counters.echo++;
-      await misbehave(context.signal, request.delayMs, request.failCode);
+      const exempt = behaviour.fastFor !== undefined && request.message === behaviour.fastFor;
+      await misbehave(context.signal, request.delayMs, request.failCode, exempt);
       return { message: request.message, replica, payload: request.payload };
     },
     async write(request, context) {

@@ -27,9 +27,10 @@ export function serveReplicaProtocol(options: {
   lines.on('close', options.onClose);
 }
 
-/** Applies the behaviour fields of a command (delay, failure rate, failure code). */
+/** Applies the behaviour fields of a command (delay and whom it spares, failure rate, failure code). */
 export function applyBehaviour(behaviour: EchoBehaviour, command: ReplicaCommand): void {
   if (command.delayMs !== undefined) behaviour.delayMs = command.delayMs;
+  if (command.fastFor !== undefined) behaviour.fastFor = command.fastFor === '' ? undefined : command.fastFor;
   if (command.failRate !== undefined) behaviour.failRate = command.failRate;
   if (command.failCode !== undefined) behaviour.failCode = command.failCode;
 }

@@ -65,4 +65,22 @@ describe('child-process replica', () => {
       code: Status.UNAVAILABLE,
     });
   });
+
+  it('is slow to every caller but the one it spares', async () => {
+    const replica = await spawnEchoReplica('child-2');
+    cleanup.push(() => replica.stop());
+    const echo = client(replica.address);
+    // Far longer than the deadlines below: a delayed call can only end by its deadline.
+    await replica.send({ delayMs: 60_000, fastFor: 'spared' });
+    const held = (message: string) =>
+      expect(echo.echo({ message }, { signal: AbortSignal.timeout(300) })).rejects.toMatchObject({
+        name: 'TimeoutError',
+      });
+
+    expect((await echo.echo({ message: 'spared' }, { signal: AbortSignal.timeout(5_000) })).message).toBe('spared');
+    await held('anyone else');
+
+    await replica.send({ fastFor: '' });
+    await held('spared');
+  });
 });
