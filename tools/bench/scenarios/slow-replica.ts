@@ -272,7 +272,8 @@ export const scenario: Scenario = {
             ? { concurrency: 64 }
             : LOADS[load].type === 'closed'
               ? { concurrency: LOADS.saturated.concurrency }
-              : { rate_per_s: LOADS.spare.ratePerS }),
+              : // The open loop's rate, which the spare variants share: each takes a quarter (calls_per_s).
+                { rate_per_s: LOADS.spare.ratePerS }),
           slow_replica: variant !== 'healthy',
           calls: own.calls,
           ...figure('p50_ms', (m) => m.p50, 1),
